@@ -1,0 +1,41 @@
+import type { AppConfig } from '@app/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { setupOpenApi } from './common/openapi';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { ProblemException } from './common/problem';
+import { createValidationPipe } from './common/validation';
+import { MetricsService } from './metrics/metrics.service';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** A write with a body that is not JSON would otherwise reach validation as an empty object. */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (WRITE_METHODS.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
+    next(new ProblemException(415, 'Send the body as application/json'));
+    return;
+  }
+  next();
+}
+
+/** Builds the API application exactly as it serves: used by main.ts and by the e2e tests. */
+export async function createApiApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(app.get(MetricsService).middleware);
+  app.use(requireJsonBody);
+  app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+  return app;
+}

@@ -1,0 +1,47 @@
+import { AppConfig, ConfigModule } from '@app/config';
+import { PersistenceModule } from '@app/persistence';
+import { QueueModule } from '@app/queue';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditModule } from './audit/audit.module';
+import { AuthGuard } from './auth/auth.guard';
+import { ClientAppsModule } from './client-apps/client-apps.module';
+import { CliniciansModule } from './clinicians/clinicians.module';
+import { loggerParams } from './common/logging';
+import { RouteTemplateGuard } from './common/route-template.guard';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { OrganizationsModule } from './organizations/organizations.module';
+import { PatientsModule } from './patients/patients.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config)),
+        PersistenceModule,
+        QueueModule,
+        AuditModule,
+        HealthModule,
+        MetricsModule,
+        OrganizationsModule,
+        CliniciansModule,
+        ClientAppsModule,
+        ApiKeysModule,
+        PatientsModule,
+      ],
+      providers: [
+        // Guards run in this order: the route template is known even for refused requests.
+        { provide: APP_GUARD, useClass: RouteTemplateGuard },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const AUDIT_KEY = 'sciatrack:audit';
+
+export interface AuditSpec {
+  /** What was done, as `<resource>.<verb>`: `patient.read`, `enrollment.create`. */
+  action: string;
+  /** Where the patient id comes from: a route parameter, the handler's result, or nowhere (lists). */
+  patient: { param: string } | 'result' | 'none';
+}
+
+/** Marks a route that reads or writes patient data: every call lands in the audit log. */
+export const Audited = (action: string, patient: AuditSpec['patient'] = { param: 'id' }): MethodDecorator =>
+  SetMetadata(AUDIT_KEY, { action, patient } satisfies AuditSpec);

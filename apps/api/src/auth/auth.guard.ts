@@ -1,0 +1,108 @@
+import { AppConfig } from '@app/config';
+import { ApiKey } from '@app/persistence';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import { Repository } from 'typeorm';
+import { AUDIT_KEY, AuditSpec } from '../audit/audited.decorator';
+import { AuditService } from '../audit/audit.service';
+import { ProblemException } from '../common/problem';
+import { ACCESS_KEY, AccessRule } from './access.decorator';
+import { parseToken, secretsEqual, tokenMatches } from './api-key-token';
+import type { Caller } from './caller';
+
+// last_used_at is a hint for key hygiene, not an access log: one write a minute per key is plenty.
+const LAST_USED_RESOLUTION = '1 minute';
+
+/**
+ * Authenticates every request and checks the route's role and scope. Deny by default: a route
+ * that declares no access rule answers 403.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: AppConfig,
+    private readonly audit: AuditService,
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
+      ctx.getHandler(),
+      ctx.getClass(),
+    ]);
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    const audit = this.reflector.get<AuditSpec | undefined>(AUDIT_KEY, ctx.getHandler());
+    if (!rule) throw new ProblemException(403, 'This route declares no access rule');
+    if (rule.kind === 'public') return true;
+
+    const token = bearerToken(req);
+    if (rule.kind === 'operator') {
+      if (token && secretsEqual(token, this.config.ADMIN_TOKEN)) return true;
+      throw this.unauthenticated(res, 'The operator token is missing or wrong');
+    }
+
+    const parsed = token ? parseToken(token) : null;
+    const key = parsed
+      ? await this.keys
+          .createQueryBuilder('k')
+          .addSelect('k.secretHash')
+          .where('k.prefix = :prefix', { prefix: parsed.prefix })
+          .getOne()
+      : null;
+    if (!token || !key || !tokenMatches(token, key.secretHash) || key.revokedAt) {
+      if (audit) {
+        const known = key && token && tokenMatches(token, key.secretHash) ? key : null;
+        await this.audit.record(audit, req, {
+          outcome: 'unauthenticated',
+          status: 401,
+          apiKeyId: known?.id ?? null,
+          organizationId: known?.organizationId ?? null,
+        });
+      }
+      throw this.unauthenticated(res, token ? 'The API key is not valid or has been revoked' : 'An API key is required');
+    }
+
+    const caller: Caller = {
+      keyId: key.id,
+      organizationId: key.organizationId,
+      role: key.role,
+      scopes: key.scopes,
+      clinicianId: key.clinicianId,
+      clientAppId: key.clientAppId,
+    };
+    req.caller = caller;
+    await this.touch(key);
+
+    if (!rule.roles.includes(caller.role) || !caller.scopes.includes(rule.scope)) {
+      if (audit) await this.audit.record(audit, req, { outcome: 'forbidden', status: 403 });
+      throw new ProblemException(403, `A ${caller.role} key with scope ${rule.scope} cannot use this route`);
+    }
+    return true;
+  }
+
+  private unauthenticated(res: Response, detail: string): ProblemException {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="sciatrack"');
+    return new ProblemException(401, detail);
+  }
+
+  private async touch(key: ApiKey): Promise<void> {
+    await this.keys
+      .createQueryBuilder()
+      .update(ApiKey)
+      .set({ lastUsedAt: () => 'now()' })
+      .where('id = :id', { id: key.id })
+      .andWhere(`(last_used_at IS NULL OR last_used_at < now() - interval '${LAST_USED_RESOLUTION}')`)
+      .execute();
+  }
+}
+
+function bearerToken(req: Request): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : null;
+}

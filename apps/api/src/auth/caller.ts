@@ -1,0 +1,17 @@
+import type { Role, Scope } from '@app/domain';
+
+/** The authenticated holder of an API key, as every service sees it. */
+export interface Caller {
+  keyId: string;
+  organizationId: string;
+  role: Role;
+  scopes: readonly Scope[];
+  clinicianId: string | null;
+  clientAppId: string | null;
+}
+
+declare module 'http' {
+  interface IncomingMessage {
+    caller?: Caller;
+  }
+}

@@ -1,0 +1,98 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { ProblemDto, ProblemException, titleFor, typeFor } from './problem';
+
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+/** Turns every error into application/problem+json; a stack trace never reaches a client. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const problem = this.toProblem(exception, req);
+    if (problem.status >= 500) this.logServerError(exception);
+    if (res.headersSent) return;
+    res.status(problem.status).setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+    res.send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown, req: Request): ProblemDto {
+    const base = { instance: req.originalUrl?.split('?')[0], requestId: String(req.id ?? '') || undefined };
+    if (exception instanceof ProblemException) {
+      const status = exception.getStatus();
+      return {
+        type: exception.extra.type ?? typeFor(status),
+        title: exception.extra.title ?? titleFor(status),
+        status,
+        detail: exception.detail,
+        ...base,
+        ...(exception.extra.errors ? { errors: exception.extra.errors } : {}),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return { type: typeFor(status), title: titleFor(status), status, detail: this.httpDetail(exception, req), ...base };
+    }
+    if (exception instanceof QueryFailedError) {
+      const code = (exception as QueryFailedError & { code?: string }).code;
+      if (code === '23505') {
+        return { type: typeFor(409), title: titleFor(409), status: 409, detail: 'A record with the same unique fields already exists', ...base };
+      }
+    }
+    const httpLike = exception as HttpLikeError | null;
+    const status = httpLike?.status ?? httpLike?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return { type: typeFor(status), title: titleFor(status), status, detail: this.bodyParserDetail(httpLike, status), ...base };
+    }
+    return { type: typeFor(500), title: titleFor(500), status: 500, detail: 'The server could not complete the request', ...base };
+  }
+
+  private httpDetail(exception: HttpException, req: Request): string {
+    const status = exception.getStatus();
+    if (status === 404 && exception.message.startsWith('Cannot ')) {
+      return `No route ${req.method} ${req.path}`;
+    }
+    const response = exception.getResponse();
+    if (typeof response === 'object' && response !== null && 'message' in response) {
+      const message = (response as { message: unknown }).message;
+      if (Array.isArray(message)) return message.join('; ');
+      if (typeof message === 'string') return message;
+    }
+    return exception.message;
+  }
+
+  private bodyParserDetail(err: HttpLikeError | null, status: number): string {
+    switch (err?.type) {
+      case 'entity.too.large':
+        return 'The request body is larger than this endpoint accepts';
+      case 'entity.parse.failed':
+        return 'The request body is not valid JSON';
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return 'The request body encoding is not supported';
+      default:
+        return titleFor(status);
+    }
+  }
+
+  // Only the error's class, code and frames: driver messages can quote row values.
+  private logServerError(exception: unknown): void {
+    if (exception instanceof Error) {
+      const frames = (exception.stack ?? '').split('\n').slice(1, 8).join('\n');
+      const code = (exception as { code?: string }).code;
+      this.logger.error({ errorClass: exception.constructor.name, code, frames }, 'request failed');
+    } else {
+      this.logger.error({ errorClass: typeof exception }, 'request failed');
+    }
+  }
+}

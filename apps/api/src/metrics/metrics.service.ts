@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one API process. Labels are route templates (`/v1/patients/:id`),
+ * never concrete paths, so no identifier reaches the metrics store.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'sciatrack_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'sciatrack_http_request_duration_seconds',
+    help: 'HTTP request duration, by method and route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sciatrack_' });
+  }
+
+  /** Express middleware that times every request, routed or not. */
+  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const stop = this.duration.startTimer();
+    res.on('finish', () => {
+      const route = routeTemplate(req);
+      this.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      stop({ method: req.method, route });
+    });
+    next();
+  };
+}
+
+export function routeTemplate(req: Request): string {
+  return req.routeTemplate ?? 'unmatched';
+}

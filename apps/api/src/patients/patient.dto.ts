@@ -1,0 +1,97 @@
+import { PAIN_SITES, PainSite } from '@app/domain';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsCalendarDate, IsTimeZone } from '../common/validators';
+
+export class BaselinePainDto {
+  @ApiProperty({ minimum: 0, maximum: 10, description: 'Numeric pain rating (NPRS) at rest' })
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  intensity: number;
+
+  @ApiProperty({ enum: PAIN_SITES, description: 'Most distal site with pain, from the spine outward' })
+  @IsIn(PAIN_SITES)
+  mostDistalSite: PainSite;
+}
+
+export class CreatePatientDto {
+  @ApiProperty({ example: 'MRN-000123', description: 'The clinic’s own reference; unique in the organization' })
+  @IsString()
+  @Length(1, 200)
+  externalRef: string;
+
+  @ApiProperty({ example: 'Europe/London', description: 'IANA time zone: the patient’s days are counted in it' })
+  @IsTimeZone()
+  timezone: string;
+
+  @ApiProperty({ format: 'uuid', description: 'The clinician responsible for the patient' })
+  @IsUUID()
+  clinicianId: string;
+
+  @ApiPropertyOptional({ example: '2026-10-01', format: 'date' })
+  @IsOptional()
+  @IsCalendarDate()
+  symptomOnsetDate?: string;
+
+  @ApiPropertyOptional({ example: 'lumbar_disc_herniation', default: 'lumbar_disc_herniation' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  condition?: string;
+
+  @ApiPropertyOptional({ type: BaselinePainDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BaselinePainDto)
+  baselinePain?: BaselinePainDto;
+}
+
+export class UpdatePatientDto {
+  @ApiPropertyOptional({ example: 'America/New_York' })
+  @IsOptional()
+  @IsTimeZone()
+  timezone?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  clinicianId?: string;
+
+  @ApiPropertyOptional({ format: 'date' })
+  @IsOptional()
+  @IsCalendarDate()
+  symptomOnsetDate?: string;
+
+  @ApiPropertyOptional({ type: BaselinePainDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BaselinePainDto)
+  baselinePain?: BaselinePainDto;
+}
+
+export class PatientDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() externalRef: string;
+  @ApiProperty() timezone: string;
+  @ApiProperty({ format: 'uuid' }) clinicianId: string;
+  @ApiProperty({ format: 'date', nullable: true, type: String }) symptomOnsetDate: string | null;
+  @ApiProperty() condition: string;
+  @ApiProperty({ type: BaselinePainDto, nullable: true }) baselinePain: BaselinePainDto | null;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}
+
+export class CreateEnrollmentDto {
+  @ApiProperty({ format: 'uuid', description: 'The client app the patient consents to' })
+  @IsUUID()
+  clientAppId: string;
+}
+
+export class EnrollmentDto {
+  @ApiProperty({ format: 'uuid' }) patientId: string;
+  @ApiProperty({ format: 'uuid' }) clientAppId: string;
+  @ApiProperty() consentedAt: Date;
+  @ApiProperty({ nullable: true, type: Date }) revokedAt: Date | null;
+}

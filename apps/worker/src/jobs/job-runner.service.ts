@@ -1,0 +1,76 @@
+import { AppConfig } from '@app/config';
+import { createWorkerConnection, JOB_NAMES, JobName, JobPayloads, QUEUES } from '@app/queue';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Job, Worker } from 'bullmq';
+import type IORedis from 'ioredis';
+import { ON_JOB_KEY } from './on-job.decorator';
+
+type Handler = (payload: JobPayloads[JobName], job: Job) => Promise<unknown>;
+
+/**
+ * One BullMQ worker per queue, dispatching on the job name to the method marked @OnJob. Boot
+ * fails if a job of the registry has no handler, so a job can never sit unprocessed.
+ */
+@Injectable()
+export class JobRunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobRunnerService.name);
+  private readonly workers: Worker[] = [];
+  private connection?: IORedis;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
+
+  discoverHandlers(): Map<JobName, Handler> {
+    const handlers = new Map<JobName, Handler>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const fn = instance[method];
+        if (typeof fn !== 'function') continue;
+        const name = this.reflector.get<JobName | undefined>(ON_JOB_KEY, fn as () => unknown);
+        if (!name) continue;
+        if (handlers.has(name)) throw new Error(`job ${name} has two handlers`);
+        handlers.set(name, (fn as Handler).bind(instance));
+      }
+    }
+    const missing = JOB_NAMES.filter((name) => !handlers.has(name));
+    if (missing.length) throw new Error(`no handler for job(s): ${missing.join(', ')}`);
+    return handlers;
+  }
+
+  onApplicationBootstrap(): void {
+    const handlers = this.discoverHandlers();
+    this.connection = createWorkerConnection(this.config.REDIS_URL);
+    for (const queue of QUEUES) {
+      const worker = new Worker(
+        queue,
+        async (job: Job) => {
+          const handler = handlers.get(job.name as JobName);
+          if (!handler) throw new Error(`no handler for job ${job.name}`);
+          return handler(job.data as JobPayloads[JobName], job);
+        },
+        { connection: this.connection, prefix: this.config.QUEUE_PREFIX, concurrency: 4 },
+      );
+      // Job ids and names only: payloads never hold patient data, but errors are not logged whole.
+      worker.on('failed', (job, err) =>
+        this.logger.warn({ queue, job: job?.name, jobId: job?.id, errorClass: err.constructor.name }, 'job failed'),
+      );
+      worker.on('error', (err) => this.logger.error({ queue, errorClass: err.constructor.name }, 'worker error'));
+      this.workers.push(worker);
+    }
+    this.logger.log(`processing queues ${QUEUES.join(', ')}`);
+  }
+
+  /** Lets running jobs finish, then closes: SIGTERM never cuts a job in half. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.connection?.disconnect();
+  }
+}

@@ -1,0 +1,26 @@
+import { AppConfig, ConfigModule } from '@app/config';
+import { PersistenceModule } from '@app/persistence';
+import { QueueModule } from '@app/queue';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import { JobsModule } from './jobs/jobs.module';
+import { SystemModule } from './system/system.module';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } }),
+        ScheduleModule.forRoot(),
+        PersistenceModule,
+        QueueModule,
+        JobsModule,
+        SystemModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './access';
+export * from './pain';
+export * from './time-zone';

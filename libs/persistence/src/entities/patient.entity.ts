@@ -1,0 +1,44 @@
+import type { PainSite } from '@app/domain';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+
+@Entity('patients')
+export class Patient {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @Column('text')
+  externalRef: string;
+
+  @Column('text')
+  timezone: string;
+
+  @Column('uuid')
+  clinicianId: string;
+
+  @Column('date', { nullable: true })
+  symptomOnsetDate: string | null;
+
+  @Column('text', { default: 'lumbar_disc_herniation' })
+  condition: string;
+
+  @Column('smallint', { nullable: true })
+  baselinePainIntensity: number | null;
+
+  @Column('text', { nullable: true })
+  baselinePainSite: PainSite | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

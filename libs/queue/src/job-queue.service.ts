@@ -1,0 +1,48 @@
+import { AppConfig } from '@app/config';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { JobsOptions, Queue } from 'bullmq';
+import type IORedis from 'ioredis';
+import { createProducerConnection } from './redis';
+import { JOB_QUEUE, JobName, JobPayloads, QUEUES, QueueName } from './jobs';
+
+/** Typed producer: one BullMQ Queue per registry queue, sharing one Redis connection. */
+@Injectable()
+export class JobQueueService implements OnApplicationShutdown {
+  private readonly connection: IORedis;
+  private readonly queues: Map<QueueName, Queue>;
+
+  constructor(private readonly config: AppConfig) {
+    this.connection = createProducerConnection(config.REDIS_URL);
+    this.queues = new Map(
+      QUEUES.map((name) => [name, new Queue(name, { connection: this.connection, prefix: config.QUEUE_PREFIX })]),
+    );
+  }
+
+  queue(name: QueueName): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`unknown queue ${name}`);
+    return queue;
+  }
+
+  async add<N extends JobName>(name: N, payload: JobPayloads[N], options: JobsOptions = {}): Promise<string> {
+    const job = await this.queue(JOB_QUEUE[name]).add(name, payload, {
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+      ...options,
+    });
+    return job.id ?? '';
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.connection.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}

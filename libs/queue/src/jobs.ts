@@ -1,0 +1,22 @@
+/**
+ * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
+ * carry ids and periods only, never patient data (Redis is not the place for health data).
+ */
+export const QUEUES = ['system'] as const;
+export type QueueName = (typeof QUEUES)[number];
+
+export interface JobPayloads {
+  // Proves end to end that a worker consumes jobs (used by readiness checks and tests).
+  'system.ping': { nonce: string };
+}
+export type JobName = keyof JobPayloads;
+
+export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
+  'system.ping': 'system',
+};
+
+export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];
+
+export function jobsOfQueue(queue: QueueName): JobName[] {
+  return JOB_NAMES.filter((name) => JOB_QUEUE[name] === queue);
+}

@@ -1,0 +1,25 @@
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { adminUrl, testRedisUrl } from './support/test-env';
+
+/** Drops this run's database and Redis keys, so the suite can run again and again. */
+export default async function globalTeardown(): Promise<void> {
+  const name = process.env.SCIATRACK_TEST_DATABASE;
+  if (name && process.env.KEEP_TEST_DATABASE !== 'true') {
+    const admin = new Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+  const prefix = process.env.QUEUE_PREFIX;
+  if (prefix) {
+    const redis = new IORedis(testRedisUrl());
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
