@@ -26,7 +26,9 @@ export class Foundation1763776800000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (organization_id, id)
       )`);
-    await q.query(`CREATE UNIQUE INDEX clinicians_org_email_uq ON clinicians (organization_id, lower(email))`);
+    await q.query(
+      `CREATE UNIQUE INDEX clinicians_org_email_uq ON clinicians (organization_id, lower(email))`,
+    );
 
     await q.query(`
       CREATE TABLE client_apps (
@@ -54,8 +56,12 @@ export class Foundation1763776800000 implements MigrationInterface {
         UNIQUE (organization_id, external_ref),
         FOREIGN KEY (organization_id, clinician_id) REFERENCES clinicians (organization_id, id)
       )`);
-    await q.query(`CREATE INDEX patients_org_clinician_idx ON patients (organization_id, clinician_id, created_at, id)`);
-    await q.query(`CREATE INDEX patients_org_created_idx ON patients (organization_id, created_at, id)`);
+    await q.query(
+      `CREATE INDEX patients_org_clinician_idx ON patients (organization_id, clinician_id, created_at, id)`,
+    );
+    await q.query(
+      `CREATE INDEX patients_org_created_idx ON patients (organization_id, created_at, id)`,
+    );
 
     await q.query(`
       CREATE TABLE enrollments (
@@ -68,7 +74,9 @@ export class Foundation1763776800000 implements MigrationInterface {
         FOREIGN KEY (organization_id, patient_id) REFERENCES patients (organization_id, id) ON DELETE CASCADE,
         FOREIGN KEY (organization_id, client_app_id) REFERENCES client_apps (organization_id, id) ON DELETE CASCADE
       )`);
-    await q.query(`CREATE INDEX enrollments_app_idx ON enrollments (organization_id, client_app_id, patient_id) WHERE revoked_at IS NULL`);
+    await q.query(
+      `CREATE INDEX enrollments_app_idx ON enrollments (organization_id, client_app_id, patient_id) WHERE revoked_at IS NULL`,
+    );
 
     await q.query(`
       CREATE TABLE api_keys (
@@ -107,7 +115,9 @@ export class Foundation1763776800000 implements MigrationInterface {
         status smallint NOT NULL,
         request_id text
       )`);
-    await q.query(`CREATE INDEX audit_log_org_patient_idx ON audit_log (organization_id, patient_id, occurred_at)`);
+    await q.query(
+      `CREATE INDEX audit_log_org_patient_idx ON audit_log (organization_id, patient_id, occurred_at)`,
+    );
     await q.query(`CREATE INDEX audit_log_key_idx ON audit_log (api_key_id, occurred_at)`);
     await q.query(`
       CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -29,9 +29,17 @@ describe('foundation: organizations, people and keys', () => {
       .set(admin)
       .send({ name: 'Dr. Mira Okafor', email: 'mira@harbour.example' })
       .expect(201);
-    expect(clinician.body).toMatchObject({ id: expect.any(String), name: 'Dr. Mira Okafor', email: 'mira@harbour.example' });
+    expect(clinician.body).toMatchObject({
+      id: expect.any(String),
+      name: 'Dr. Mira Okafor',
+      email: 'mira@harbour.example',
+    });
 
-    const app = await t.http.post('/v1/client-apps').set(admin).send({ name: 'BackOnTrack' }).expect(201);
+    const app = await t.http
+      .post('/v1/client-apps')
+      .set(admin)
+      .send({ name: 'BackOnTrack' })
+      .expect(201);
 
     const patient = await t.http
       .post('/v1/patients')
@@ -58,14 +66,22 @@ describe('foundation: organizations, people and keys', () => {
       .set(admin)
       .send({ clientAppId: app.body.id })
       .expect(201);
-    expect(enrollment.body).toMatchObject({ patientId: patient.body.id, clientAppId: app.body.id, revokedAt: null });
+    expect(enrollment.body).toMatchObject({
+      patientId: patient.body.id,
+      clientAppId: app.body.id,
+      revokedAt: null,
+    });
 
     const appKey = await t.http
       .post('/v1/api-keys')
       .set(admin)
       .send({ name: 'BackOnTrack prod', role: 'app', clientAppId: app.body.id })
       .expect(201);
-    expect(appKey.body).toMatchObject({ role: 'app', clientAppId: app.body.id, key: expect.stringMatching(/^sct_/) });
+    expect(appKey.body).toMatchObject({
+      role: 'app',
+      clientAppId: app.body.id,
+      key: expect.stringMatching(/^sct_/),
+    });
     expect(appKey.body.key.startsWith(appKey.body.prefix)).toBe(true);
 
     // The enrolled app sees its patient, and only that one.
@@ -78,7 +94,10 @@ describe('foundation: organizations, people and keys', () => {
       .set(admin)
       .send({ name: 'Mira', role: 'clinician', clinicianId: clinician.body.id })
       .expect(201);
-    await t.http.get(`/v1/patients/${patient.body.id}`).set(bearer(clinicianKey.body.key)).expect(200);
+    await t.http
+      .get(`/v1/patients/${patient.body.id}`)
+      .set(bearer(clinicianKey.body.key))
+      .expect(200);
   });
 
   it('stores only a hash of each key, never the key itself', async () => {
@@ -90,7 +109,9 @@ describe('foundation: organizations, people and keys', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].secret_hash).toHaveLength(32);
     expect(rows[0].secret_hash.toString('utf8')).not.toContain(org.adminKey);
-    const dump = JSON.stringify(await t.db.query('SELECT * FROM api_keys WHERE organization_id = $1', [org.id]));
+    const dump = JSON.stringify(
+      await t.db.query('SELECT * FROM api_keys WHERE organization_id = $1', [org.id]),
+    );
     expect(dump).not.toContain(org.adminKey.split('_')[2]);
   });
 
@@ -120,7 +141,11 @@ describe('foundation: organizations, people and keys', () => {
     const org = await f.organization();
     const app = await f.clientApp(org.adminKey);
     const clinician = await f.clinician(org.adminKey);
-    const narrow = await f.apiKey(org.adminKey, { role: 'app', clientAppId: app.id, scopes: ['records:write'] });
+    const narrow = await f.apiKey(org.adminKey, {
+      role: 'app',
+      clientAppId: app.id,
+      scopes: ['records:write'],
+    });
     expect(narrow.scopes).toEqual(['records:write']);
     // Without patients:read the key cannot list patients.
     await t.http.get('/v1/patients').set(bearer(narrow.key)).expect(403);
@@ -130,14 +155,19 @@ describe('foundation: organizations, people and keys', () => {
       .set(bearer(org.adminKey))
       .send({ name: 'too much', role: 'dashboard', scopes: ['patients:read'] })
       .expect(422);
-    expect(res.body.errors).toEqual([{ field: 'scopes', message: expect.stringContaining('patients:read') }]);
+    expect(res.body.errors).toEqual([
+      { field: 'scopes', message: expect.stringContaining('patients:read') },
+    ]);
 
     const mismatched = await t.http
       .post('/v1/api-keys')
       .set(bearer(org.adminKey))
       .send({ name: 'no clinician', role: 'clinician', clientAppId: app.id })
       .expect(422);
-    expect(mismatched.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['clientAppId', 'clinicianId']);
+    expect(mismatched.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'clientAppId',
+      'clinicianId',
+    ]);
 
     // A clinician id of another organization is not accepted.
     const other = await f.organization();
@@ -152,8 +182,16 @@ describe('foundation: organizations, people and keys', () => {
   it('refuses the operator route without the operator token, even with an admin key', async () => {
     const org = await factory(t.http).organization();
     await t.http.post('/v1/admin/organizations').send({ name: 'x' }).expect(401);
-    await t.http.post('/v1/admin/organizations').set(bearer(org.adminKey)).send({ name: 'x' }).expect(401);
-    await t.http.post('/v1/admin/organizations').set(bearer('wrong-operator-token')).send({ name: 'x' }).expect(401);
+    await t.http
+      .post('/v1/admin/organizations')
+      .set(bearer(org.adminKey))
+      .send({ name: 'x' })
+      .expect(401);
+    await t.http
+      .post('/v1/admin/organizations')
+      .set(bearer('wrong-operator-token'))
+      .send({ name: 'x' })
+      .expect(401);
   });
 
   it('answers 409 for a duplicate externalRef or clinician email in one organization', async () => {
@@ -184,7 +222,10 @@ describe('foundation: organizations, people and keys', () => {
     const first = await f.enroll(org.adminKey, p.id, app.id);
     await t.http.get(`/v1/patients/${p.id}`).set(bearer(appKey.key)).expect(200);
 
-    await t.http.delete(`/v1/patients/${p.id}/enrollments/${app.id}`).set(bearer(org.adminKey)).expect(204);
+    await t.http
+      .delete(`/v1/patients/${p.id}/enrollments/${app.id}`)
+      .set(bearer(org.adminKey))
+      .expect(204);
     await t.http.get(`/v1/patients/${p.id}`).set(bearer(appKey.key)).expect(404);
 
     const again = await f.enroll(org.adminKey, p.id, app.id);
@@ -202,7 +243,11 @@ describe('foundation: organizations, people and keys', () => {
       f.apiKey(org.adminKey, { role: 'clinician', clinicianId: b.id }),
     ]);
     const p = await f.patient(org.adminKey, { clinicianId: a.id });
-    await t.http.patch(`/v1/patients/${p.id}`).set(bearer(org.adminKey)).send({ clinicianId: b.id }).expect(200);
+    await t.http
+      .patch(`/v1/patients/${p.id}`)
+      .set(bearer(org.adminKey))
+      .send({ clinicianId: b.id })
+      .expect(200);
     await t.http.get(`/v1/patients/${p.id}`).set(bearer(aKey.key)).expect(404);
     await t.http.get(`/v1/patients/${p.id}`).set(bearer(bKey.key)).expect(200);
   });

@@ -18,18 +18,27 @@ export interface TestApp {
 }
 
 /** The API exactly as main.ts builds it, against this run's database. */
-export async function createTestApp(overrides: Partial<Record<keyof AppConfig, string>> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Record<keyof AppConfig, string>> = {},
+): Promise<TestApp> {
   const config = loadConfig({ ...process.env, ...overrides });
   const app = await createApiApp(config);
   const serverErrors: string[] = [];
-  app.use((req: { method: string; originalUrl: string }, res: { statusCode: number; on: (e: string, f: () => void) => void }, next: () => void) => {
-    res.on('finish', () => {
-      if (res.statusCode >= 500) serverErrors.push(`${req.method} ${req.originalUrl} → ${res.statusCode}`);
-    });
-    next();
-  });
+  app.use(
+    (
+      req: { method: string; originalUrl: string },
+      res: { statusCode: number; on: (e: string, f: () => void) => void },
+      next: () => void,
+    ) => {
+      res.on('finish', () => {
+        if (res.statusCode >= 500)
+          serverErrors.push(`${req.method} ${req.originalUrl} → ${res.statusCode}`);
+      });
+      next();
+    },
+  );
   await app.init();
-  const server = app.getHttpServer() as Server;
+  const server: Server = app.getHttpServer();
   return {
     app,
     http: request(server),

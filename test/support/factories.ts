@@ -10,7 +10,8 @@ function unique(label: string): string {
 
 async function created<T>(pending: Promise<{ status: number; body: T }>, what: string): Promise<T> {
   const res = await pending;
-  if (res.status !== 201) throw new Error(`creating ${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`creating ${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
@@ -38,19 +39,31 @@ export function factory(http: TestAgent) {
         http
           .post('/v1/clinicians')
           .set(bearer(adminKey))
-          .send({ name: overrides.name ?? 'Dr. Test', email: overrides.email ?? `${unique('dr')}@clinic.example` }),
+          .send({
+            name: overrides.name ?? 'Dr. Test',
+            email: overrides.email ?? `${unique('dr')}@clinic.example`,
+          }),
         'clinician',
       ),
 
     clientApp: (adminKey: string, overrides: { name?: string } = {}) =>
       created<{ id: string; name: string }>(
-        http.post('/v1/client-apps').set(bearer(adminKey)).send({ name: overrides.name ?? unique('App') }),
+        http
+          .post('/v1/client-apps')
+          .set(bearer(adminKey))
+          .send({ name: overrides.name ?? unique('App') }),
         'client app',
       ),
 
     apiKey: (
       adminKey: string,
-      body: { role: string; clinicianId?: string; clientAppId?: string; scopes?: string[]; name?: string },
+      body: {
+        role: string;
+        clinicianId?: string;
+        clientAppId?: string;
+        scopes?: string[];
+        name?: string;
+      },
     ) =>
       created<{ id: string; key: string; prefix: string; scopes: string[] }>(
         http
@@ -62,7 +75,12 @@ export function factory(http: TestAgent) {
 
     patient: (
       adminKey: string,
-      overrides: { clinicianId: string; timezone?: string; externalRef?: string; [k: string]: unknown },
+      overrides: {
+        clinicianId: string;
+        timezone?: string;
+        externalRef?: string;
+        [k: string]: unknown;
+      },
     ) =>
       created<{ id: string; timezone: string; clinicianId: string }>(
         http
@@ -74,7 +92,10 @@ export function factory(http: TestAgent) {
 
     enroll: (adminKey: string, patientId: string, clientAppId: string) =>
       created<{ patientId: string; clientAppId: string }>(
-        http.post(`/v1/patients/${patientId}/enrollments`).set(bearer(adminKey)).send({ clientAppId }),
+        http
+          .post(`/v1/patients/${patientId}/enrollments`)
+          .set(bearer(adminKey))
+          .send({ clientAppId }),
         'enrollment',
       ),
   };

@@ -14,8 +14,14 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** A write with a body that is not JSON would otherwise reach validation as an empty object. */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (WRITE_METHODS.has(req.method) && hasBody && !req.is(['application/json', 'application/*+json'])) {
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 ||
+    req.headers['transfer-encoding'] !== undefined;
+  if (
+    WRITE_METHODS.has(req.method) &&
+    hasBody &&
+    !req.is(['application/json', 'application/*+json'])
+  ) {
     next(new ProblemException(415, 'Send the body as application/json'));
     return;
   }
@@ -32,10 +38,12 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
   app.disable('x-powered-by');
   app.use(app.get(MetricsService).middleware);
   app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('json', {
+    limit: config.BODY_LIMIT_BYTES,
+    type: ['application/json', 'application/*+json'],
+  });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   setupOpenApi(app);
   return app;
 }

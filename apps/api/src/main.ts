@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { failStartup, loadConfig } from '@app/config';
+import { closeOnSignals, failStartup, loadConfig } from '@app/config';
 import { ensurePostgres, runPendingMigrations } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
 import { createApiApp } from './app.factory';
@@ -17,10 +17,17 @@ async function main(): Promise<void> {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }
   const app = await createApiApp(config);
+  closeOnSignals(PROCESS, () => app.close());
   await app.listen(config.PORT);
   process.stdout.write(
-    JSON.stringify({ level: 30, time: Date.now(), msg: `sciatrack api listening on port ${config.PORT}` }) + '\n',
+    JSON.stringify({
+      level: 30,
+      time: Date.now(),
+      msg: `sciatrack api listening on port ${config.PORT}`,
+    }) + '\n',
   );
 }
 
-main().catch((err: unknown) => failStartup(PROCESS, `failed to start: ${err instanceof Error ? err.message : String(err)}`));
+main().catch((err: unknown) =>
+  failStartup(PROCESS, `failed to start: ${err instanceof Error ? err.message : String(err)}`),
+);

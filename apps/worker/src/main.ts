@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { failStartup, loadConfig } from '@app/config';
+import { closeOnSignals, failStartup, loadConfig } from '@app/config';
 import { ensurePostgres, runPendingMigrations } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
 import { createWorkerApp } from './worker.factory';
@@ -16,8 +16,13 @@ async function main(): Promise<void> {
   } catch (err) {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }
-  await createWorkerApp(config);
-  process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: 'sciatrack worker started' }) + '\n');
+  const app = await createWorkerApp(config);
+  closeOnSignals(PROCESS, () => app.close());
+  process.stdout.write(
+    JSON.stringify({ level: 30, time: Date.now(), msg: 'sciatrack worker started' }) + '\n',
+  );
 }
 
-main().catch((err: unknown) => failStartup(PROCESS, `failed to start: ${err instanceof Error ? err.message : String(err)}`));
+main().catch((err: unknown) =>
+  failStartup(PROCESS, `failed to start: ${err instanceof Error ? err.message : String(err)}`),
+);

@@ -6,8 +6,9 @@ import { WorkerModule } from './worker.module';
 
 /** The worker: an application context with no HTTP server. Used by main.ts and tests. */
 export async function createWorkerApp(config: AppConfig): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   return app;
 }

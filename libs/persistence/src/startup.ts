@@ -23,7 +23,10 @@ function describe(err: unknown): string {
  * failure becomes one line that names the URL and how to start the server.
  */
 export async function ensurePostgres(databaseUrl: string): Promise<void> {
-  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -76,7 +79,10 @@ async function createDatabase(databaseUrl: string): Promise<void> {
 export async function runPendingMigrations(
   config: Pick<AppConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
 ): Promise<string[]> {
-  const lock = new Client({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const lock = new Client({
+    connectionString: config.DATABASE_URL,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   lock.on('error', () => undefined);
   await lock.connect();
   const dataSource = new DataSource({ ...dataSourceOptions(config), extra: { max: 2 } });

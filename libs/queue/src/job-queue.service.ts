@@ -14,7 +14,10 @@ export class JobQueueService implements OnApplicationShutdown {
   constructor(private readonly config: AppConfig) {
     this.connection = createProducerConnection(config.REDIS_URL);
     this.queues = new Map(
-      QUEUES.map((name) => [name, new Queue(name, { connection: this.connection, prefix: config.QUEUE_PREFIX })]),
+      QUEUES.map((name) => [
+        name,
+        new Queue(name, { connection: this.connection, prefix: config.QUEUE_PREFIX }),
+      ]),
     );
   }
 
@@ -24,7 +27,11 @@ export class JobQueueService implements OnApplicationShutdown {
     return queue;
   }
 
-  async add<N extends JobName>(name: N, payload: JobPayloads[N], options: JobsOptions = {}): Promise<string> {
+  async add<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: JobsOptions = {},
+  ): Promise<string> {
     const job = await this.queue(JOB_QUEUE[name]).add(name, payload, {
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },

@@ -6,7 +6,11 @@ import IORedis, { type RedisOptions } from 'ioredis';
  * blocking command is never failed by ioredis while Redis restarts.
  */
 export function createWorkerConnection(redisUrl: string, options: RedisOptions = {}): IORedis {
-  const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+  const connection = new IORedis(redisUrl, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    ...options,
+  });
   connection.on('error', () => undefined); // BullMQ reports failures through its own events.
   return connection;
 }

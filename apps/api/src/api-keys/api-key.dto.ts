@@ -39,7 +39,10 @@ export class ApiKeyDto {
   @ApiProperty() name: string;
   @ApiProperty({ enum: ROLES }) role: Role;
   @ApiProperty({ enum: SCOPES, isArray: true }) scopes: Scope[];
-  @ApiProperty({ example: 'sct_a1B2c3D4e5F6', description: 'Public part of the key, to recognise it' })
+  @ApiProperty({
+    example: 'sct_a1B2c3D4e5F6',
+    description: 'Public part of the key, to recognise it',
+  })
   prefix: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) clinicianId: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) clientAppId: string | null;

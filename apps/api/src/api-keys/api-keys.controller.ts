@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, getSchemaPath, ApiExtraModels } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  getSchemaPath,
+  ApiExtraModels,
+} from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
@@ -16,7 +23,10 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @Post()
-  @ApiCreatedResponse({ type: IssuedApiKeyDto, description: 'The key; `key` is shown only in this answer' })
+  @ApiCreatedResponse({
+    type: IssuedApiKeyDto,
+    description: 'The key; `key` is shown only in this answer',
+  })
   create(@CurrentCaller() caller: Caller, @Body() body: CreateApiKeyDto): Promise<IssuedApiKeyDto> {
     return this.apiKeys.create(caller, body);
   }
@@ -30,7 +40,10 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked: the key is refused (401) from now on' })
-  async revoke(@CurrentCaller() caller: Caller, @Param('id', new ParseIdPipe('API key')) id: string): Promise<void> {
+  async revoke(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('API key')) id: string,
+  ): Promise<void> {
     await this.apiKeys.revoke(caller, id);
   }
 }

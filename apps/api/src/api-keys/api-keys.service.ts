@@ -29,18 +29,36 @@ export class ApiKeysService {
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
   /** Creates a key in the caller's transaction; the token is returned once and never stored. */
-  async issue(manager: EntityManager, organizationId: string, input: CreateApiKeyDto): Promise<IssuedApiKeyDto> {
+  async issue(
+    manager: EntityManager,
+    organizationId: string,
+    input: CreateApiKeyDto,
+  ): Promise<IssuedApiKeyDto> {
     const { scopes, refused } = resolveScopes(input.role, input.scopes);
     const errors = [];
-    if (refused.length) errors.push({ field: 'scopes', message: `a ${input.role} key cannot hold ${refused.join(', ')}` });
-    if (input.role === 'clinician' && !input.clinicianId) errors.push({ field: 'clinicianId', message: 'is required for a clinician key' });
-    if (input.role !== 'clinician' && input.clinicianId) errors.push({ field: 'clinicianId', message: 'is only for clinician keys' });
-    if (input.role === 'app' && !input.clientAppId) errors.push({ field: 'clientAppId', message: 'is required for an app key' });
-    if (input.role !== 'app' && input.clientAppId) errors.push({ field: 'clientAppId', message: 'is only for app keys' });
-    if (input.clinicianId && !(await manager.existsBy(Clinician, { id: input.clinicianId, organizationId }))) {
+    if (refused.length)
+      errors.push({
+        field: 'scopes',
+        message: `a ${input.role} key cannot hold ${refused.join(', ')}`,
+      });
+    if (input.role === 'clinician' && !input.clinicianId)
+      errors.push({ field: 'clinicianId', message: 'is required for a clinician key' });
+    if (input.role !== 'clinician' && input.clinicianId)
+      errors.push({ field: 'clinicianId', message: 'is only for clinician keys' });
+    if (input.role === 'app' && !input.clientAppId)
+      errors.push({ field: 'clientAppId', message: 'is required for an app key' });
+    if (input.role !== 'app' && input.clientAppId)
+      errors.push({ field: 'clientAppId', message: 'is only for app keys' });
+    if (
+      input.clinicianId &&
+      !(await manager.existsBy(Clinician, { id: input.clinicianId, organizationId }))
+    ) {
       errors.push({ field: 'clinicianId', message: 'names no clinician of this organization' });
     }
-    if (input.clientAppId && !(await manager.existsBy(ClientApp, { id: input.clientAppId, organizationId }))) {
+    if (
+      input.clientAppId &&
+      !(await manager.existsBy(ClientApp, { id: input.clientAppId, organizationId }))
+    ) {
       errors.push({ field: 'clientAppId', message: 'names no client app of this organization' });
     }
     if (errors.length) throw validationProblem(errors);
@@ -61,11 +79,15 @@ export class ApiKeysService {
   }
 
   async create(caller: Caller, input: CreateApiKeyDto): Promise<IssuedApiKeyDto> {
-    return this.keys.manager.transaction((manager) => this.issue(manager, caller.organizationId, input));
+    return this.keys.manager.transaction((manager) =>
+      this.issue(manager, caller.organizationId, input),
+    );
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<ApiKeyDto>> {
-    const qb = this.keys.createQueryBuilder('k').where('k.organization_id = :org', { org: caller.organizationId });
+    const qb = this.keys
+      .createQueryBuilder('k')
+      .where('k.organization_id = :org', { org: caller.organizationId });
     const result = await paginate(qb, page);
     return { data: result.data.map(toApiKeyDto), nextCursor: result.nextCursor };
   }

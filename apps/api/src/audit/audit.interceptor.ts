@@ -1,4 +1,11 @@
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor, RequestMethod } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  NestInterceptor,
+  RequestMethod,
+} from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
@@ -27,7 +34,11 @@ export class AuditInterceptor implements NestInterceptor {
       mergeMap(async (result: unknown) => {
         const patientId =
           spec.patient === 'result' ? ((result as { id?: string } | null)?.id ?? null) : undefined;
-        await this.audit.record(spec, req, { outcome: 'success', status: successStatus, patientId });
+        await this.audit.record(spec, req, {
+          outcome: 'success',
+          status: successStatus,
+          patientId,
+        });
         return result;
       }),
       catchError((err: unknown) => {

@@ -3,6 +3,7 @@ import { HttpException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { Repository } from 'typeorm';
+import { requestIdOf } from '../common/logging';
 import { ProblemException } from '../common/problem';
 import type { AuditSpec } from './audited.decorator';
 
@@ -38,7 +39,9 @@ export function statusOf(err: unknown): number {
 
 @Injectable()
 export class AuditService {
-  constructor(@InjectRepository(AuditLogEntry) private readonly entries: Repository<AuditLogEntry>) {}
+  constructor(
+    @InjectRepository(AuditLogEntry) private readonly entries: Repository<AuditLogEntry>,
+  ) {}
 
   /** Patient id named by the route, when it is one (a malformed id is audited without it). */
   patientIdFromRequest(spec: AuditSpec, req: Request): string | null {
@@ -54,11 +57,12 @@ export class AuditService {
       apiKeyId: facts.apiKeyId ?? caller?.keyId ?? null,
       actorRole: caller?.role ?? null,
       action: spec.action,
-      patientId: facts.patientId !== undefined ? facts.patientId : this.patientIdFromRequest(spec, req),
+      patientId:
+        facts.patientId !== undefined ? facts.patientId : this.patientIdFromRequest(spec, req),
       resourceId: null,
       outcome: facts.outcome,
       status: facts.status,
-      requestId: req.id !== undefined ? String(req.id) : null,
+      requestId: requestIdOf(req) ?? null,
     });
   }
 }

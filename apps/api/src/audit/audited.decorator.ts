@@ -10,5 +10,7 @@ export interface AuditSpec {
 }
 
 /** Marks a route that reads or writes patient data: every call lands in the audit log. */
-export const Audited = (action: string, patient: AuditSpec['patient'] = { param: 'id' }): MethodDecorator =>
-  SetMetadata(AUDIT_KEY, { action, patient } satisfies AuditSpec);
+export const Audited = (
+  action: string,
+  patient: AuditSpec['patient'] = { param: 'id' },
+): MethodDecorator => SetMetadata(AUDIT_KEY, { action, patient } satisfies AuditSpec);

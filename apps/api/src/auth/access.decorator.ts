@@ -5,9 +5,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 export const ACCESS_KEY = 'sciatrack:access';
 
 export type AccessRule =
-  | { kind: 'public' }
-  | { kind: 'operator' }
-  | { kind: 'key'; roles: readonly Role[]; scope: Scope };
+  { kind: 'public' } | { kind: 'operator' } | { kind: 'key'; roles: readonly Role[]; scope: Scope };
 
 /** Routes anyone may call: health, metrics. */
 export const Public = (): MethodDecorator & ClassDecorator =>
@@ -15,7 +13,10 @@ export const Public = (): MethodDecorator & ClassDecorator =>
 
 /** Routes for the platform operator's token (ADMIN_TOKEN), not an organization's key. */
 export const OperatorOnly = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata(ACCESS_KEY, { kind: 'operator' } satisfies AccessRule), ApiBearerAuth('operator'));
+  applyDecorators(
+    SetMetadata(ACCESS_KEY, { kind: 'operator' } satisfies AccessRule),
+    ApiBearerAuth('operator'),
+  );
 
 /** The roles that may call a route and the scope their key must hold. */
 export const Access = (roles: readonly Role[], scope: Scope): MethodDecorator & ClassDecorator =>

@@ -63,7 +63,10 @@ export class AuthGuard implements CanActivate {
           organizationId: known?.organizationId ?? null,
         });
       }
-      throw this.unauthenticated(res, token ? 'The API key is not valid or has been revoked' : 'An API key is required');
+      throw this.unauthenticated(
+        res,
+        token ? 'The API key is not valid or has been revoked' : 'An API key is required',
+      );
     }
 
     const caller: Caller = {
@@ -79,7 +82,10 @@ export class AuthGuard implements CanActivate {
 
     if (!rule.roles.includes(caller.role) || !caller.scopes.includes(rule.scope)) {
       if (audit) await this.audit.record(audit, req, { outcome: 'forbidden', status: 403 });
-      throw new ProblemException(403, `A ${caller.role} key with scope ${rule.scope} cannot use this route`);
+      throw new ProblemException(
+        403,
+        `A ${caller.role} key with scope ${rule.scope} cannot use this route`,
+      );
     }
     return true;
   }
@@ -95,7 +101,9 @@ export class AuthGuard implements CanActivate {
       .update(ApiKey)
       .set({ lastUsedAt: () => 'now()' })
       .where('id = :id', { id: key.id })
-      .andWhere(`(last_used_at IS NULL OR last_used_at < now() - interval '${LAST_USED_RESOLUTION}')`)
+      .andWhere(
+        `(last_used_at IS NULL OR last_used_at < now() - interval '${LAST_USED_RESOLUTION}')`,
+      )
       .execute();
   }
 }

@@ -13,11 +13,17 @@ export class ClientAppsService {
   constructor(@InjectRepository(ClientApp) private readonly apps: Repository<ClientApp>) {}
 
   async create(caller: Caller, input: CreateClientAppDto): Promise<ClientAppDto> {
-    return toDto(await this.apps.save(this.apps.create({ organizationId: caller.organizationId, name: input.name })));
+    return toDto(
+      await this.apps.save(
+        this.apps.create({ organizationId: caller.organizationId, name: input.name }),
+      ),
+    );
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<ClientAppDto>> {
-    const qb = this.apps.createQueryBuilder('a').where('a.organization_id = :org', { org: caller.organizationId });
+    const qb = this.apps
+      .createQueryBuilder('a')
+      .where('a.organization_id = :org', { org: caller.organizationId });
     const result = await paginate(qb, page);
     return { data: result.data.map(toDto), nextCursor: result.nextCursor };
   }

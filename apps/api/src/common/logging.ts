@@ -15,7 +15,8 @@ export function loggerParams(config: AppConfig): Params {
       level: config.LOG_LEVEL,
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        const id =
+          typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
         res.setHeader('x-request-id', id);
         return id;
       },
@@ -30,4 +31,9 @@ export function loggerParams(config: AppConfig): Params {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     },
   };
+}
+
+/** The request id pino-http assigned (or echoed), as text. */
+export function requestIdOf(req: IncomingMessage): string | undefined {
+  return typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
 }

@@ -58,10 +58,21 @@ export function setupOpenApi(app: INestApplication): OpenAPIObject {
         'Errors are application/problem+json (RFC 9457).',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An organization API key (sct_…)' }, 'apiKey')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The platform operator token (ADMIN_TOKEN)' }, 'operator')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'An organization API key (sct_…)' },
+      'apiKey',
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'The platform operator token (ADMIN_TOKEN)' },
+      'operator',
+    )
     .build();
-  const document = addProblemResponses(SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] }));
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  const document = addProblemResponses(
+    SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] }),
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+  });
   return document;
 }

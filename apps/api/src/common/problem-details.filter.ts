@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { requestIdOf } from './logging';
 import { ProblemDto, ProblemException, titleFor, typeFor } from './problem';
 
 interface HttpLikeError {
@@ -27,7 +28,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private toProblem(exception: unknown, req: Request): ProblemDto {
-    const base = { instance: req.originalUrl?.split('?')[0], requestId: String(req.id ?? '') || undefined };
+    const base = {
+      instance: req.originalUrl?.split('?')[0],
+      requestId: requestIdOf(req),
+    };
     if (exception instanceof ProblemException) {
       const status = exception.getStatus();
       return {
@@ -41,20 +45,44 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { type: typeFor(status), title: titleFor(status), status, detail: this.httpDetail(exception, req), ...base };
+      return {
+        type: typeFor(status),
+        title: titleFor(status),
+        status,
+        detail: this.httpDetail(exception, req),
+        ...base,
+      };
     }
     if (exception instanceof QueryFailedError) {
       const code = (exception as QueryFailedError & { code?: string }).code;
       if (code === '23505') {
-        return { type: typeFor(409), title: titleFor(409), status: 409, detail: 'A record with the same unique fields already exists', ...base };
+        return {
+          type: typeFor(409),
+          title: titleFor(409),
+          status: 409,
+          detail: 'A record with the same unique fields already exists',
+          ...base,
+        };
       }
     }
     const httpLike = exception as HttpLikeError | null;
     const status = httpLike?.status ?? httpLike?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return { type: typeFor(status), title: titleFor(status), status, detail: this.bodyParserDetail(httpLike, status), ...base };
+      return {
+        type: typeFor(status),
+        title: titleFor(status),
+        status,
+        detail: this.bodyParserDetail(httpLike, status),
+        ...base,
+      };
     }
-    return { type: typeFor(500), title: titleFor(500), status: 500, detail: 'The server could not complete the request', ...base };
+    return {
+      type: typeFor(500),
+      title: titleFor(500),
+      status: 500,
+      detail: 'The server could not complete the request',
+      ...base,
+    };
   }
 
   private httpDetail(exception: HttpException, req: Request): string {
@@ -64,7 +92,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const response = exception.getResponse();
     if (typeof response === 'object' && response !== null && 'message' in response) {
-      const message = (response as { message: unknown }).message;
+      const message: unknown = response.message;
       if (Array.isArray(message)) return message.join('; ');
       if (typeof message === 'string') return message;
     }
@@ -72,7 +100,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private bodyParserDetail(err: HttpLikeError | null, status: number): string {
-    switch (err?.type) {
+    const type: string = err?.type ?? '';
+    switch (type) {
       case 'entity.too.large':
         return 'The request body is larger than this endpoint accepts';
       case 'entity.parse.failed':

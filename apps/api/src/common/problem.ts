@@ -8,7 +8,10 @@ export interface FieldError {
 
 /** RFC 9457 problem details, as every error of the API is answered. */
 export class ProblemDto {
-  @ApiProperty({ example: '/problems/validation-error', description: 'URI reference naming the kind of problem' })
+  @ApiProperty({
+    example: '/problems/validation-error',
+    description: 'URI reference naming the kind of problem',
+  })
   type: string;
 
   @ApiProperty({ example: 'Your request is not valid' })
@@ -27,7 +30,8 @@ export class ProblemDto {
   requestId?: string;
 
   @ApiPropertyOptional({
-    description: 'For validation errors: each field that is wrong, by its path in the body or query',
+    description:
+      'For validation errors: each field that is wrong, by its path in the body or query',
     example: [{ field: 'baselinePain.intensity', message: 'must not be greater than 10' }],
   })
   errors?: FieldError[];
@@ -83,9 +87,13 @@ export class ProblemException extends HttpException {
 }
 
 export function validationProblem(errors: FieldError[], detail?: string): ProblemException {
-  return new ProblemException(422, detail ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-    errors,
-  });
+  return new ProblemException(
+    422,
+    detail ?? errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    {
+      errors,
+    },
+  );
 }
 
 export function notFound(what = 'resource'): ProblemException {

@@ -18,7 +18,10 @@ export class RouteTemplateGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     const base = this.reflector.get<string | undefined>(PATH_METADATA, ctx.getClass()) ?? '';
     const path = this.reflector.get<string | undefined>(PATH_METADATA, ctx.getHandler()) ?? '';
-    const template = `/${[base, path].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
+    const template = `/${[base, path].filter((p) => p && p !== '/').join('/')}`.replace(
+      /\/+/g,
+      '/',
+    );
     ctx.switchToHttp().getRequest<Request>().routeTemplate = template;
     return true;
   }

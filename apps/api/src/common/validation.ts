@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, validationProblem } from './problem';
 
 /** Flattens class-validator's tree into `a.b[0].c` paths, one entry per broken constraint. */
@@ -19,9 +19,29 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+// The caller's organization always comes from its key. A body or query that names one is not
+// trusted and not an error either: the field is dropped before validation.
+const IGNORED_FIELDS = ['organizationId'];
+
+class ApiValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      (metadata.type === 'body' || metadata.type === 'query') &&
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value)
+    ) {
+      const copy = { ...(value as Record<string, unknown>) };
+      for (const field of IGNORED_FIELDS) delete copy[field];
+      return super.transform(copy, metadata);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Whitelist validation: unknown fields are an error, not silently dropped. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

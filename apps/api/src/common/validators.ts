@@ -8,7 +8,9 @@ export function IsTimeZone(options?: ValidationOptions): PropertyDecorator {
       target: target.constructor,
       propertyName: String(propertyName),
       options: { message: 'must be an IANA time-zone name such as Europe/Paris', ...options },
-      validator: { validate: (value: unknown) => typeof value === 'string' && isValidTimeZone(value) },
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isValidTimeZone(value),
+      },
     });
 }
 

@@ -30,7 +30,10 @@ export class HealthController {
   })
   @ApiServiceUnavailableResponse({ description: 'A dependency does not answer' })
   async ready(): Promise<{ status: 'ready'; checks: Record<string, Check> }> {
-    const [postgres, redis] = await Promise.all([this.postgres(), this.jobs.ping().then((ok): Check => (ok ? 'up' : 'down'))]);
+    const [postgres, redis] = await Promise.all([
+      this.postgres(),
+      this.jobs.ping().then((ok): Check => (ok ? 'up' : 'down')),
+    ]);
     if (postgres === 'down' || redis === 'down') {
       throw new ProblemException(503, `Not ready: postgres ${postgres}, redis ${redis}`);
     }

@@ -3,5 +3,9 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationsController } from './organizations.controller';
 import { OrganizationsService } from './organizations.service';
 
-@Module({ imports: [ApiKeysModule], controllers: [OrganizationsController], providers: [OrganizationsService] })
+@Module({
+  imports: [ApiKeysModule],
+  controllers: [OrganizationsController],
+  providers: [OrganizationsService],
+})
 export class OrganizationsModule {}

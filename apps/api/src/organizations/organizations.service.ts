@@ -15,9 +15,19 @@ export class OrganizationsService {
   /** The organization and its first admin key commit together: no organization without a key. */
   async bootstrap(input: CreateOrganizationDto): Promise<CreatedOrganizationDto> {
     return this.organizations.manager.transaction(async (manager) => {
-      const organization = await manager.save(manager.create(Organization, { name: input.name, settings: {} }));
-      const key = await this.apiKeys.issue(manager, organization.id, { name: 'First admin key', role: 'admin' });
-      return { id: organization.id, name: organization.name, adminKey: key.key, adminKeyId: key.id };
+      const organization = await manager.save(
+        manager.create(Organization, { name: input.name, settings: {} }),
+      );
+      const key = await this.apiKeys.issue(manager, organization.id, {
+        name: 'First admin key',
+        role: 'admin',
+      });
+      return {
+        id: organization.id,
+        name: organization.name,
+        adminKey: key.key,
+        adminKeyId: key.id,
+      };
     });
   }
 }

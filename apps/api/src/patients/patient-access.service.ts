@@ -16,13 +16,19 @@ export class PatientAccessService {
   constructor(@InjectRepository(Patient) private readonly patients: Repository<Patient>) {}
 
   /** Restricts a query over patients (aliased `alias`) to those the caller may see. */
-  restrict<T extends object>(qb: SelectQueryBuilder<T>, caller: Caller, alias = 'p'): SelectQueryBuilder<T> {
+  restrict<T extends object>(
+    qb: SelectQueryBuilder<T>,
+    caller: Caller,
+    alias = 'p',
+  ): SelectQueryBuilder<T> {
     qb.andWhere(`${alias}.organization_id = :callerOrg`, { callerOrg: caller.organizationId });
     switch (caller.role) {
       case 'admin':
         return qb;
       case 'clinician':
-        return qb.andWhere(`${alias}.clinician_id = :callerClinician`, { callerClinician: caller.clinicianId });
+        return qb.andWhere(`${alias}.clinician_id = :callerClinician`, {
+          callerClinician: caller.clinicianId,
+        });
       case 'app':
         return qb.andWhere(
           `EXISTS (SELECT 1 FROM enrollments e WHERE e.organization_id = ${alias}.organization_id

@@ -1,7 +1,17 @@
 import { PAIN_SITES, PainSite } from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { IsCalendarDate, IsTimeZone } from '../common/validators';
 
 export class BaselinePainDto {
@@ -11,18 +21,27 @@ export class BaselinePainDto {
   @Max(10)
   intensity: number;
 
-  @ApiProperty({ enum: PAIN_SITES, description: 'Most distal site with pain, from the spine outward' })
+  @ApiProperty({
+    enum: PAIN_SITES,
+    description: 'Most distal site with pain, from the spine outward',
+  })
   @IsIn(PAIN_SITES)
   mostDistalSite: PainSite;
 }
 
 export class CreatePatientDto {
-  @ApiProperty({ example: 'MRN-000123', description: 'The clinic’s own reference; unique in the organization' })
+  @ApiProperty({
+    example: 'MRN-000123',
+    description: 'The clinic’s own reference; unique in the organization',
+  })
   @IsString()
   @Length(1, 200)
   externalRef: string;
 
-  @ApiProperty({ example: 'Europe/London', description: 'IANA time zone: the patient’s days are counted in it' })
+  @ApiProperty({
+    example: 'Europe/London',
+    description: 'IANA time zone: the patient’s days are counted in it',
+  })
   @IsTimeZone()
   timezone: string;
 

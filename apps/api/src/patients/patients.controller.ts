@@ -41,7 +41,10 @@ export class PatientsController {
   @Get()
   @Access(['admin', 'clinician', 'app'], 'patients:read')
   @Audited('patient.list', 'none')
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(PatientDto)), description: 'The patients this key may see' })
+  @ApiOkResponse({
+    schema: pageSchema(getSchemaPath(PatientDto)),
+    description: 'The patients this key may see',
+  })
   list(@CurrentCaller() caller: Caller, @Query() page: PageQueryDto): Promise<Page<PatientDto>> {
     return this.patients.list(caller, page);
   }
@@ -58,23 +61,42 @@ export class PatientsController {
   @Access(['admin'], 'patients:write')
   @Audited('patient.update')
   @ApiOkResponse({ type: PatientDto })
-  update(@CurrentCaller() caller: Caller, @PatientId() id: string, @Body() body: UpdatePatientDto): Promise<PatientDto> {
+  update(
+    @CurrentCaller() caller: Caller,
+    @PatientId() id: string,
+    @Body() body: UpdatePatientDto,
+  ): Promise<PatientDto> {
     return this.patients.update(caller, id, body);
   }
 
   @Post(':id/enrollments')
   @Access(['admin'], 'patients:write')
   @Audited('enrollment.create')
-  @ApiCreatedResponse({ type: EnrollmentDto, description: 'The app may now read and write for this patient' })
-  enroll(@CurrentCaller() caller: Caller, @PatientId() id: string, @Body() body: CreateEnrollmentDto): Promise<EnrollmentDto> {
+  @ApiCreatedResponse({
+    type: EnrollmentDto,
+    description: 'The app may now read and write for this patient',
+  })
+  enroll(
+    @CurrentCaller() caller: Caller,
+    @PatientId() id: string,
+    @Body() body: CreateEnrollmentDto,
+  ): Promise<EnrollmentDto> {
     return this.patients.enroll(caller, id, body);
   }
 
   @Get(':id/enrollments')
   @Access(['admin'], 'patients:read')
   @Audited('enrollment.list')
-  @ApiOkResponse({ schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: getSchemaPath(EnrollmentDto) } } } } })
-  listEnrollments(@CurrentCaller() caller: Caller, @PatientId() id: string): Promise<{ data: EnrollmentDto[] }> {
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { data: { type: 'array', items: { $ref: getSchemaPath(EnrollmentDto) } } },
+    },
+  })
+  listEnrollments(
+    @CurrentCaller() caller: Caller,
+    @PatientId() id: string,
+  ): Promise<{ data: EnrollmentDto[] }> {
     return this.patients.listEnrollments(caller, id);
   }
 

@@ -5,7 +5,13 @@ import { Repository } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { paginate, type Page, type PageQueryDto } from '../common/pagination';
 import { ProblemException, validationProblem } from '../common/problem';
-import type { CreateEnrollmentDto, CreatePatientDto, EnrollmentDto, PatientDto, UpdatePatientDto } from './patient.dto';
+import type {
+  CreateEnrollmentDto,
+  CreatePatientDto,
+  EnrollmentDto,
+  PatientDto,
+  UpdatePatientDto,
+} from './patient.dto';
 import { PatientAccessService } from './patient-access.service';
 
 export function toPatientDto(p: Patient): PatientDto {
@@ -44,8 +50,15 @@ export class PatientsService {
 
   async create(caller: Caller, input: CreatePatientDto): Promise<PatientDto> {
     await this.assertClinician(caller, input.clinicianId);
-    const taken = await this.patients.existsBy({ organizationId: caller.organizationId, externalRef: input.externalRef });
-    if (taken) throw new ProblemException(409, 'A patient with this externalRef already exists in the organization');
+    const taken = await this.patients.existsBy({
+      organizationId: caller.organizationId,
+      externalRef: input.externalRef,
+    });
+    if (taken)
+      throw new ProblemException(
+        409,
+        'A patient with this externalRef already exists in the organization',
+      );
     const saved = await this.patients.save(
       this.patients.create({
         organizationId: caller.organizationId,
@@ -62,7 +75,10 @@ export class PatientsService {
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<PatientDto>> {
-    const result = await paginate(this.access.restrict(this.patients.createQueryBuilder('p'), caller), page);
+    const result = await paginate(
+      this.access.restrict(this.patients.createQueryBuilder('p'), caller),
+      page,
+    );
     return { data: result.data.map(toPatientDto), nextCursor: result.nextCursor };
   }
 
@@ -83,20 +99,32 @@ export class PatientsService {
     return toPatientDto(await this.patients.save(patient));
   }
 
-  async enroll(caller: Caller, patientId: string, input: CreateEnrollmentDto): Promise<EnrollmentDto> {
+  async enroll(
+    caller: Caller,
+    patientId: string,
+    input: CreateEnrollmentDto,
+  ): Promise<EnrollmentDto> {
     const patient = await this.access.findVisible(caller, patientId);
-    const appExists = await this.apps.existsBy({ id: input.clientAppId, organizationId: caller.organizationId });
-    if (!appExists) throw validationProblem([{ field: 'clientAppId', message: 'names no client app of this organization' }]);
+    const appExists = await this.apps.existsBy({
+      id: input.clientAppId,
+      organizationId: caller.organizationId,
+    });
+    if (!appExists)
+      throw validationProblem([
+        { field: 'clientAppId', message: 'names no client app of this organization' },
+      ]);
     // Consent given again after a withdrawal re-opens the same enrollment; repeating an active
     // one keeps its original consent time.
-    const [row] = (await this.enrollments.query(
+    const [row] = await this.enrollments.query<
+      { patient_id: string; client_app_id: string; consented_at: Date; revoked_at: Date | null }[]
+    >(
       `INSERT INTO enrollments (organization_id, patient_id, client_app_id) VALUES ($1, $2, $3)
        ON CONFLICT (organization_id, patient_id, client_app_id) DO UPDATE
          SET consented_at = CASE WHEN enrollments.revoked_at IS NULL THEN enrollments.consented_at ELSE now() END,
              revoked_at = NULL
        RETURNING patient_id, client_app_id, consented_at, revoked_at`,
       [caller.organizationId, patient.id, input.clientAppId],
-    )) as { patient_id: string; client_app_id: string; consented_at: Date; revoked_at: Date | null }[];
+    );
     return {
       patientId: row.patient_id,
       clientAppId: row.client_app_id,
@@ -120,17 +148,27 @@ export class PatientsService {
       .createQueryBuilder()
       .update(Enrollment)
       .set({ revokedAt: () => 'COALESCE(revoked_at, now())' })
-      .where('organization_id = :org AND patient_id = :patientId AND client_app_id = :clientAppId', {
-        org: caller.organizationId,
-        patientId: patient.id,
-        clientAppId,
-      })
+      .where(
+        'organization_id = :org AND patient_id = :patientId AND client_app_id = :clientAppId',
+        {
+          org: caller.organizationId,
+          patientId: patient.id,
+          clientAppId,
+        },
+      )
       .execute();
-    if (!result.affected) throw new ProblemException(404, 'The patient has no enrollment for this client app');
+    if (!result.affected)
+      throw new ProblemException(404, 'The patient has no enrollment for this client app');
   }
 
   private async assertClinician(caller: Caller, clinicianId: string): Promise<void> {
-    const exists = await this.clinicians.existsBy({ id: clinicianId, organizationId: caller.organizationId });
-    if (!exists) throw validationProblem([{ field: 'clinicianId', message: 'names no clinician of this organization' }]);
+    const exists = await this.clinicians.existsBy({
+      id: clinicianId,
+      organizationId: caller.organizationId,
+    });
+    if (!exists)
+      throw validationProblem([
+        { field: 'clinicianId', message: 'names no clinician of this organization' },
+      ]);
   }
 }

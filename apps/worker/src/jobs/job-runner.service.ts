@@ -60,9 +60,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       );
       // Job ids and names only: payloads never hold patient data, but errors are not logged whole.
       worker.on('failed', (job, err) =>
-        this.logger.warn({ queue, job: job?.name, jobId: job?.id, errorClass: err.constructor.name }, 'job failed'),
+        this.logger.warn(
+          { queue, job: job?.name, jobId: job?.id, errorClass: err.constructor.name },
+          'job failed',
+        ),
       );
-      worker.on('error', (err) => this.logger.error({ queue, errorClass: err.constructor.name }, 'worker error'));
+      worker.on('error', (err) =>
+        this.logger.error({ queue, errorClass: err.constructor.name }, 'worker error'),
+      );
       this.workers.push(worker);
     }
     this.logger.log(`processing queues ${QUEUES.join(', ')}`);

@@ -1,13 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type AuditOutcome =
-  | 'success'
-  | 'denied'
-  | 'not_found'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'rejected'
-  | 'error';
+  'success' | 'denied' | 'not_found' | 'unauthenticated' | 'forbidden' | 'rejected' | 'error';
 
 /** Append-only: the database refuses UPDATE and DELETE on this table. */
 @Entity('audit_log')

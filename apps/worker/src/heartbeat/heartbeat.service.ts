@@ -1,0 +1,34 @@
+import { AppConfig } from '@app/config';
+import { createProducerConnection, HEARTBEAT_TTL_SECONDS, heartbeatKey } from '@app/queue';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import type IORedis from 'ioredis';
+
+/** Tells the outside (the container health check) that this worker is alive and sees Redis. */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly redis: IORedis;
+  private readonly key: string;
+
+  constructor(config: AppConfig) {
+    this.redis = createProducerConnection(config.REDIS_URL);
+    this.key = heartbeatKey(config.QUEUE_PREFIX);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.beat();
+  }
+
+  @Interval((HEARTBEAT_TTL_SECONDS / 3) * 1000)
+  async beat(): Promise<void> {
+    // A missed beat is harmless: the next one, or the TTL, tells the truth.
+    await this.redis
+      .set(this.key, new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS)
+      .catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.del(this.key).catch(() => undefined);
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { createTestApp, TestApp } from './support/app';
+import { bearer, Clinic, factory, seedClinic } from './support/factories';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+type Role = 'admin' | 'clinician' | 'app';
+
+interface PatientRoute {
+  method: Method;
+  /** The OpenAPI path, to check that this table covers every patient route. */
+  template: string;
+  path: (patientId: string, c: Clinic) => string;
+  body?: (c: Clinic) => object;
+  roles: Role[];
+  action: string;
+  success: number;
+}
+
+// Every route under /v1/patients/{id}. A route added without a row here fails the first test.
+const ROUTES: PatientRoute[] = [
+  {
+    method: 'get',
+    template: '/v1/patients/{id}',
+    path: (id) => `/v1/patients/${id}`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'patient.read',
+    success: 200,
+  },
+  {
+    method: 'patch',
+    template: '/v1/patients/{id}',
+    path: (id) => `/v1/patients/${id}`,
+    body: () => ({ timezone: 'Europe/Paris' }),
+    roles: ['admin'],
+    action: 'patient.update',
+    success: 200,
+  },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/enrollments',
+    path: (id) => `/v1/patients/${id}/enrollments`,
+    body: (c) => ({ clientAppId: c.clientApp.id }),
+    roles: ['admin'],
+    action: 'enrollment.create',
+    success: 201,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/enrollments',
+    path: (id) => `/v1/patients/${id}/enrollments`,
+    roles: ['admin'],
+    action: 'enrollment.list',
+    success: 200,
+  },
+  {
+    method: 'delete',
+    template: '/v1/patients/{id}/enrollments/{clientAppId}',
+    path: (id, c) => `/v1/patients/${id}/enrollments/${c.clientApp.id}`,
+    roles: ['admin'],
+    action: 'enrollment.revoke',
+    success: 204,
+  },
+];
+
+interface Case {
+  label: string;
+  key: (c: Clinic, other: Clinic, revoked: string) => string | null;
+  patient: (c: Clinic) => string;
+  expect: (route: PatientRoute) => { status: number; outcome: string; keyed: boolean };
+}
+
+const onlyFor = (role: Role, route: PatientRoute, status: number, outcome: string) =>
+  route.roles.includes(role)
+    ? { status, outcome, keyed: true }
+    : { status: 403, outcome: 'forbidden', keyed: true };
+
+const CASES: Case[] = [
+  {
+    label: 'missing key → 401',
+    key: () => null,
+    patient: (c) => c.patient.id,
+    expect: () => ({ status: 401, outcome: 'unauthenticated', keyed: false }),
+  },
+  {
+    label: 'revoked key → 401',
+    key: (_c, _o, revoked) => revoked,
+    patient: (c) => c.patient.id,
+    expect: () => ({ status: 401, outcome: 'unauthenticated', keyed: true }),
+  },
+  {
+    label: 'dashboard key → 403',
+    key: (c) => c.dashboardKey,
+    patient: (c) => c.patient.id,
+    expect: () => ({ status: 403, outcome: 'forbidden', keyed: true }),
+  },
+  {
+    label: 'other organization → 404',
+    key: (_c, other) => other.adminKey,
+    patient: (c) => c.patient.id,
+    expect: () => ({ status: 404, outcome: 'denied', keyed: true }),
+  },
+  {
+    label: 'clinician not assigned → 404',
+    key: (c) => c.clinicianKey,
+    patient: (c) => c.otherPatient.id,
+    expect: (r) => onlyFor('clinician', r, 404, 'denied'),
+  },
+  {
+    label: 'app not enrolled → 404',
+    key: (c) => c.otherAppKey,
+    patient: (c) => c.patient.id,
+    expect: (r) => onlyFor('app', r, 404, 'denied'),
+  },
+  {
+    label: 'unknown patient → 404',
+    key: (c) => c.adminKey,
+    patient: () => randomUUID(),
+    expect: () => ({ status: 404, outcome: 'not_found', keyed: true }),
+  },
+];
+
+describe('access matrix over every patient-scoped route', () => {
+  let t: TestApp;
+  let other: Clinic;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    other = await seedClinic(t.http);
+  });
+  afterAll(() => t.close());
+
+  it('covers every /v1/patients/{id} operation of the OpenAPI document', async () => {
+    const doc = await t.http.get('/docs-json').expect(200);
+    const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path.startsWith('/v1/patients/{id}'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
+      .sort();
+    expect(ROUTES.map((r) => `${r.method} ${r.template}`).sort()).toEqual(documented);
+  });
+
+  describe.each(ROUTES)('$method $template', (route) => {
+    let c: Clinic;
+    let revokedKey: string;
+
+    beforeAll(async () => {
+      c = await seedClinic(t.http);
+      const revoked = await factory(t.http).apiKey(c.adminKey, {
+        role: 'admin',
+        name: 'to revoke',
+      });
+      await t.http.delete(`/v1/api-keys/${revoked.id}`).set(bearer(c.adminKey)).expect(204);
+      revokedKey = revoked.key;
+    });
+
+    const send = (path: string, key: string | null, requestId: string, body?: object) => {
+      let req = t.http[route.method](path).set('x-request-id', requestId);
+      if (key) req = req.set(bearer(key));
+      return body ? req.send(body) : req;
+    };
+
+    it.each(CASES)('$label, with its audit row', async (kase) => {
+      const patientId = kase.patient(c);
+      const key = kase.key(c, other, revokedKey);
+      const expected = kase.expect(route);
+      const requestId = `matrix-${randomUUID()}`;
+      const res = await send(route.path(patientId, c), key, requestId, route.body?.(c));
+      expect(res.status).toBe(expected.status);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      // Refusals never say whether the patient exists.
+      expect(JSON.stringify(res.body)).not.toContain(c.org.id);
+
+      const rows = await t.db.query(
+        'SELECT action, outcome, status, patient_id, api_key_id FROM audit_log WHERE request_id = $1',
+        [requestId],
+      );
+      expect(rows).toEqual([
+        {
+          action: route.action,
+          outcome: expected.outcome,
+          status: expected.status,
+          patient_id: patientId,
+          api_key_id: expected.keyed ? expect.any(String) : null,
+        },
+      ]);
+    });
+
+    it.each(route.roles)('%s allowed → success, audited', async (role) => {
+      const key = role === 'admin' ? c.adminKey : role === 'clinician' ? c.clinicianKey : c.appKey;
+      const requestId = `matrix-${randomUUID()}`;
+      const res = await send(route.path(c.patient.id, c), key, requestId, route.body?.(c));
+      expect(res.status).toBe(route.success);
+      const rows = await t.db.query(
+        'SELECT action, outcome, patient_id FROM audit_log WHERE request_id = $1',
+        [requestId],
+      );
+      expect(rows).toEqual([
+        { action: route.action, outcome: 'success', patient_id: c.patient.id },
+      ]);
+    });
+  });
+
+  it('ignores a spoofed organizationId in the body and the query', async () => {
+    const c = await seedClinic(t.http);
+    const created = await t.http
+      .post('/v1/patients')
+      .set(bearer(c.adminKey))
+      .send({
+        externalRef: 'SPOOF-1',
+        timezone: 'UTC',
+        clinicianId: c.clinician.id,
+        organizationId: other.org.id,
+      })
+      .expect(201);
+    const [row] = await t.db.query('SELECT organization_id FROM patients WHERE id = $1', [
+      created.body.id,
+    ]);
+    expect(row.organization_id).toBe(c.org.id);
+    await t.http.get(`/v1/patients/${created.body.id}`).set(bearer(other.adminKey)).expect(404);
+
+    const listed = await t.http
+      .get(`/v1/patients?organizationId=${other.org.id}`)
+      .set(bearer(c.adminKey))
+      .expect(200);
+    const ids = listed.body.data.map((p: { id: string }) => p.id);
+    expect(ids).toContain(created.body.id);
+    expect(ids).not.toContain(other.patient.id);
+  });
+
+  it('lists only the patients each key may see, and audits the list', async () => {
+    const c = await seedClinic(t.http);
+    const ids = async (key: string) =>
+      (await t.http.get('/v1/patients').set(bearer(key)).expect(200)).body.data
+        .map((p: { id: string }) => p.id)
+        .sort();
+    expect(await ids(c.adminKey)).toEqual([c.patient.id, c.otherPatient.id].sort());
+    expect(await ids(c.clinicianKey)).toEqual([c.patient.id]);
+    expect(await ids(c.otherClinicianKey)).toEqual([c.otherPatient.id]);
+    expect(await ids(c.appKey)).toEqual([c.patient.id]);
+    expect(await ids(c.otherAppKey)).toEqual([]);
+    await t.http.get('/v1/patients').set(bearer(c.dashboardKey)).expect(403);
+
+    const requestId = `list-${randomUUID()}`;
+    await t.http
+      .get('/v1/patients')
+      .set(bearer(c.clinicianKey))
+      .set('x-request-id', requestId)
+      .expect(200);
+    const rows = await t.db.query(
+      'SELECT action, outcome, patient_id FROM audit_log WHERE request_id = $1',
+      [requestId],
+    );
+    expect(rows).toEqual([{ action: 'patient.list', outcome: 'success', patient_id: null }]);
+  });
+
+  it('keeps the audit log append-only in the database itself', async () => {
+    const [{ count }] = await t.db.query('SELECT count(*)::int AS count FROM audit_log');
+    expect(count).toBeGreaterThan(0);
+    await expect(t.db.query(`UPDATE audit_log SET outcome = 'success'`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(t.db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+    await expect(t.db.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+    const [{ count: after }] = await t.db.query('SELECT count(*)::int AS count FROM audit_log');
+    expect(after).toBeGreaterThanOrEqual(count);
+  });
+});

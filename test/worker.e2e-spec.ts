@@ -1,0 +1,86 @@
+import { loadConfig } from '@app/config';
+import { JOB_NAMES } from '@app/queue';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Queue, QueueEvents } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { JobRunnerService } from '../apps/worker/src/jobs/job-runner.service';
+import { createWorkerApp } from '../apps/worker/src/worker.factory';
+import { finished, start, waitForOutput } from './support/processes';
+
+describe('worker', () => {
+  const config = loadConfig();
+
+  const healthcheck = async (): Promise<number | null> =>
+    (await finished(start('healthcheck'), 10_000)).code;
+
+  async function ping(queue: Queue, events: QueueEvents): Promise<unknown> {
+    const nonce = randomUUID();
+    const job = await queue.add('system.ping', { nonce });
+    const result = await job.waitUntilFinished(events, 15_000);
+    expect(result).toEqual({ pong: nonce });
+    return result;
+  }
+
+  describe('in process', () => {
+    let app: INestApplicationContext;
+    let queue: Queue;
+    let events: QueueEvents;
+
+    beforeAll(async () => {
+      app = await createWorkerApp(config);
+      queue = new Queue('system', {
+        connection: { url: config.REDIS_URL },
+        prefix: config.QUEUE_PREFIX,
+      });
+      events = new QueueEvents('system', {
+        connection: { url: config.REDIS_URL },
+        prefix: config.QUEUE_PREFIX,
+      });
+      await events.waitUntilReady();
+    });
+    afterAll(async () => {
+      await Promise.all([queue.close(), events.close()]);
+      await app.close();
+    });
+
+    it('is an application context with no HTTP server', () => {
+      expect('getHttpServer' in app).toBe(false);
+    });
+
+    it('has a handler for every job of the registry', () => {
+      const handlers = app.get(JobRunnerService).discoverHandlers();
+      expect([...handlers.keys()].sort()).toEqual([...JOB_NAMES].sort());
+    });
+
+    it('processes a job from Redis', async () => {
+      await ping(queue, events);
+    });
+  });
+
+  it('runs as its own process, processes jobs and exits 0 on SIGTERM', async () => {
+    const child = start('worker');
+    await waitForOutput(child, /sciatrack worker started/);
+    const queue = new Queue('system', {
+      connection: { url: config.REDIS_URL },
+      prefix: config.QUEUE_PREFIX,
+    });
+    const events = new QueueEvents('system', {
+      connection: { url: config.REDIS_URL },
+      prefix: config.QUEUE_PREFIX,
+    });
+    try {
+      await events.waitUntilReady();
+      await ping(queue, events);
+    } finally {
+      await Promise.all([queue.close(), events.close()]);
+    }
+    expect(await healthcheck()).toBe(0);
+    child.kill('SIGTERM');
+    const result = await finished(child);
+    expect(result).toMatchObject({ code: 0, signal: null });
+    // A stopped worker no longer passes its container health check.
+    expect(await healthcheck()).toBe(1);
+    expect(result.stdout).toMatch(/SIGTERM, shutting down/);
+    expect(result.stderr).toBe('');
+  });
+});
