@@ -1,4 +1,5 @@
 import { finished, start } from './support/processes';
+import { TEST_ADMIN_TOKEN } from './support/test-env';
 
 // Port 1 on loopback: nothing listens there, so the connection is refused at once.
 const DEAD_POSTGRES = 'postgres://postgres:s3cret-pw@127.0.0.1:1/sciatrack';
@@ -40,15 +41,16 @@ describe.each(['api', 'worker'] as const)('%s start-up', (entry) => {
   });
 });
 
-describe('api readiness', () => {
-  it('answers GET /health/ready with 200 within 30 s of starting', async () => {
+describe('api process', () => {
+  it('is ready within 30 s and logs JSON lines with request ids and no patient data', async () => {
     const port = String(30000 + Math.floor(Math.random() * 20000));
     const child = start('api', { PORT: port });
+    const base = `http://127.0.0.1:${port}`;
     const startedAt = Date.now();
     try {
       let status = 0;
       while (Date.now() - startedAt < 30_000) {
-        status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        status = await fetch(`${base}/health/ready`).then(
           (r) => r.status,
           () => 0,
         );
@@ -56,6 +58,75 @@ describe('api readiness', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(status).toBe(200);
+
+      // Some patient data goes through the API...
+      const json = (key: string) => ({
+        Authorization: `Bearer ${key}`,
+        'Content-Type': 'application/json',
+      });
+      const org = await (
+        await fetch(`${base}/v1/admin/organizations`, {
+          method: 'POST',
+          headers: json(TEST_ADMIN_TOKEN),
+          body: JSON.stringify({ name: 'Log Check Clinic' }),
+        })
+      ).json();
+      const clinician = await (
+        await fetch(`${base}/v1/clinicians`, {
+          method: 'POST',
+          headers: json(org.adminKey),
+          body: JSON.stringify({ name: 'Dr. Loggable', email: 'loggable@clinic.example' }),
+        })
+      ).json();
+      const externalRef = 'MRN-LOG-7731';
+      const patient = await fetch(`${base}/v1/patients`, {
+        method: 'POST',
+        headers: json(org.adminKey),
+        body: JSON.stringify({
+          externalRef,
+          timezone: 'America/Chicago',
+          clinicianId: clinician.id,
+        }),
+      });
+      expect(patient.status).toBe(201);
+      const { id } = await patient.json();
+      const read = await fetch(`${base}/v1/patients/${id}`, {
+        headers: { ...json(org.adminKey), 'x-request-id': 'log-check-1' },
+      });
+      expect(read.status).toBe(200);
+      await fetch(`${base}/v1/patients/${id}`, {
+        method: 'PATCH',
+        headers: json(org.adminKey),
+        body: '{"timezone": 12',
+      });
+
+      // ...and none of it reaches the logs.
+      await new Promise((r) => setTimeout(r, 300));
+      const lines = child.output.stdout.trim().split('\n');
+      const entries = lines.map(
+        (line) =>
+          JSON.parse(line) as {
+            req?: { id: string };
+            route?: string;
+            res?: { statusCode: number };
+          },
+      );
+      expect(entries.find((e) => e.req?.id === 'log-check-1')).toMatchObject({
+        req: { id: 'log-check-1', method: 'GET' },
+        route: '/v1/patients/:id',
+        res: { statusCode: 200 },
+      });
+      for (const secret of [
+        externalRef,
+        id,
+        org.adminKey,
+        'America/Chicago',
+        'loggable@clinic.example',
+        'Loggable',
+      ]) {
+        expect(child.output.stdout).not.toContain(secret);
+        expect(child.output.stderr).not.toContain(secret);
+      }
     } finally {
       child.kill('SIGTERM');
       const result = await finished(child);

@@ -21,13 +21,23 @@ export function loggerParams(config: AppConfig): Params {
         return id;
       },
       serializers: {
-        req: (req: { id: unknown; method: string; raw: IncomingMessage }) => ({
-          id: req.id,
-          method: req.method,
-          route: req.raw.routeTemplate ?? 'unmatched',
-        }),
+        req: (req: { id: unknown; method: string }) => ({ id: req.id, method: req.method }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
+      // The route is known only once routing is done, so it joins the completion line here.
+      customSuccessObject: (req: IncomingMessage, _res: ServerResponse, value: object) => ({
+        ...value,
+        route: req.routeTemplate ?? 'unmatched',
+      }),
+      customErrorObject: (
+        req: IncomingMessage,
+        _res: ServerResponse,
+        _err: Error,
+        value: object,
+      ) => ({
+        ...value,
+        route: req.routeTemplate ?? 'unmatched',
+      }),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     },
   };
