@@ -64,20 +64,20 @@ describe('api process', () => {
         Authorization: `Bearer ${key}`,
         'Content-Type': 'application/json',
       });
-      const org = await (
+      const org = (await (
         await fetch(`${base}/v1/admin/organizations`, {
           method: 'POST',
           headers: json(TEST_ADMIN_TOKEN),
           body: JSON.stringify({ name: 'Log Check Clinic' }),
         })
-      ).json();
-      const clinician = await (
+      ).json()) as { adminKey: string };
+      const clinician = (await (
         await fetch(`${base}/v1/clinicians`, {
           method: 'POST',
           headers: json(org.adminKey),
           body: JSON.stringify({ name: 'Dr. Loggable', email: 'loggable@clinic.example' }),
         })
-      ).json();
+      ).json()) as { id: string };
       const externalRef = 'MRN-LOG-7731';
       const patient = await fetch(`${base}/v1/patients`, {
         method: 'POST',
@@ -89,7 +89,7 @@ describe('api process', () => {
         }),
       });
       expect(patient.status).toBe(201);
-      const { id } = await patient.json();
+      const { id } = (await patient.json()) as { id: string };
       const read = await fetch(`${base}/v1/patients/${id}`, {
         headers: { ...json(org.adminKey), 'x-request-id': 'log-check-1' },
       });
