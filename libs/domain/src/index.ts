@@ -1,3 +1,6 @@
 export * from './access';
+export * from './exercises';
 export * from './pain';
+export * from './red-flags';
+export * from './rules';
 export * from './time-zone';

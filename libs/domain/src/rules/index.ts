@@ -1,0 +1,3 @@
+export * from './messages';
+export * from './pain-rules';
+export * from './types';
