@@ -1,4 +1,5 @@
 import { Foundation1763776800000 } from './1763776800000-Foundation';
+import { ProgramsAndRecords1763780400000 } from './1763780400000-ProgramsAndRecords';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
-export const MIGRATIONS = [Foundation1763776800000];
+export const MIGRATIONS = [Foundation1763776800000, ProgramsAndRecords1763780400000];

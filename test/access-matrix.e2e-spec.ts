@@ -14,9 +14,46 @@ interface PatientRoute {
   roles: Role[];
   action: string;
   success: number;
+  /** Runs once before the route's cases (records the route needs to exist). */
+  setup?: (t: TestApp, c: Clinic) => Promise<void>;
+  /** Runs before each allowed call (state the success needs). */
+  beforeSuccess?: (t: TestApp, c: Clinic) => Promise<void>;
+  /** The route names a program, not a patient: an unknown one is audited without a patient. */
+  viaProgram?: boolean;
 }
 
-// Every route under /v1/patients/{id}. A route added without a row here fails the first test.
+// The program of each seeded patient, for the program routes.
+const programs = new Map<string, string>();
+const createPrograms = async (t: TestApp, c: Clinic) => {
+  for (const patientId of [c.patient.id, c.otherPatient.id]) {
+    const res = await t.http
+      .post(`/v1/patients/${patientId}/programs`)
+      .set(bearer(c.adminKey))
+      .send({ startDate: '2026-11-01', items: [{ exerciseCode: 'prone_press_up' }] })
+      .expect(201);
+    programs.set(patientId, res.body.id);
+  }
+};
+const pausePrograms = async (t: TestApp, c: Clinic) => {
+  await t.db.query(`UPDATE programs SET status = 'paused' WHERE id = $1`, [
+    programs.get(c.patient.id),
+  ]);
+};
+const painBody = () => ({
+  clientRef: randomUUID(),
+  reportedAt: new Date(Date.now() - 60_000).toISOString(),
+  intensity: 3,
+  mostDistalSite: 'low_back',
+  context: 'baseline',
+});
+const sessionBody = () => ({
+  clientRef: randomUUID(),
+  performedAt: new Date(Date.now() - 60_000).toISOString(),
+  items: [{ exerciseCode: 'prone_press_up', reps: 10, holdSeconds: 5 }],
+});
+
+// Every route under /v1/patients/{id} and /v1/programs/{id}. A route added without a row here
+// fails the first test.
 const ROUTES: PatientRoute[] = [
   {
     method: 'get',
@@ -59,6 +96,61 @@ const ROUTES: PatientRoute[] = [
     roles: ['admin'],
     action: 'enrollment.revoke',
     success: 204,
+  },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/programs',
+    path: (id) => `/v1/patients/${id}/programs`,
+    body: () => ({ startDate: '2026-11-01', items: [{ exerciseCode: 'prone_press_up' }] }),
+    roles: ['admin', 'clinician'],
+    action: 'program.create',
+    success: 201,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/programs',
+    path: (id) => `/v1/patients/${id}/programs`,
+    roles: ['admin', 'clinician'],
+    action: 'program.list',
+    success: 200,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/programs/active',
+    path: (id) => `/v1/patients/${id}/programs/active`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'program.read',
+    success: 200,
+    setup: createPrograms,
+  },
+  {
+    method: 'post',
+    template: '/v1/programs/{id}/resume',
+    path: (id) => `/v1/programs/${programs.get(id) ?? randomUUID()}/resume`,
+    roles: ['admin', 'clinician'],
+    action: 'program.resume',
+    success: 200,
+    setup: createPrograms,
+    beforeSuccess: pausePrograms,
+    viaProgram: true,
+  },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/pain-reports',
+    path: (id) => `/v1/patients/${id}/pain-reports`,
+    body: painBody,
+    roles: ['admin', 'app'],
+    action: 'pain_report.create',
+    success: 201,
+  },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/sessions',
+    path: (id) => `/v1/patients/${id}/sessions`,
+    body: sessionBody,
+    roles: ['admin', 'app'],
+    action: 'session.create',
+    success: 201,
   },
 ];
 
@@ -132,7 +224,9 @@ describe('access matrix over every patient-scoped route', () => {
   it('covers every /v1/patients/{id} operation of the OpenAPI document', async () => {
     const doc = await t.http.get('/docs-json').expect(200);
     const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
-      .filter(([path]) => path.startsWith('/v1/patients/{id}'))
+      .filter(
+        ([path]) => path.startsWith('/v1/patients/{id}') || path.startsWith('/v1/programs/{id}'),
+      )
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
       .sort();
     expect(ROUTES.map((r) => `${r.method} ${r.template}`).sort()).toEqual(documented);
@@ -150,6 +244,7 @@ describe('access matrix over every patient-scoped route', () => {
       });
       await t.http.delete(`/v1/api-keys/${revoked.id}`).set(bearer(c.adminKey)).expect(204);
       revokedKey = revoked.key;
+      await route.setup?.(t, c);
     });
 
     const send = (path: string, key: string | null, requestId: string, body?: object) => {
@@ -178,7 +273,7 @@ describe('access matrix over every patient-scoped route', () => {
           action: route.action,
           outcome: expected.outcome,
           status: expected.status,
-          patient_id: patientId,
+          patient_id: route.viaProgram && !programs.has(patientId) ? null : patientId,
           api_key_id: expected.keyed ? expect.any(String) : null,
         },
       ]);
@@ -186,6 +281,7 @@ describe('access matrix over every patient-scoped route', () => {
 
     it.each(route.roles)('%s allowed → success, audited', async (role) => {
       const key = role === 'admin' ? c.adminKey : role === 'clinician' ? c.clinicianKey : c.appKey;
+      await route.beforeSuccess?.(t, c);
       const requestId = `matrix-${randomUUID()}`;
       const res = await send(route.path(c.patient.id, c), key, requestId, route.body?.(c));
       expect(res.status).toBe(route.success);

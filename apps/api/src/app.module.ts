@@ -13,9 +13,14 @@ import { CliniciansModule } from './clinicians/clinicians.module';
 import { loggerParams } from './common/logging';
 import { RouteTemplateGuard } from './common/route-template.guard';
 import { HealthModule } from './health/health.module';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { PatientsModule } from './patients/patients.module';
+import { ExercisesModule } from './exercises/exercises.module';
+import { PainReportsModule } from './pain-reports/pain-reports.module';
+import { ProgramsModule } from './programs/programs.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class AppModule {
@@ -35,12 +40,19 @@ export class AppModule {
         ClientAppsModule,
         ApiKeysModule,
         PatientsModule,
+        ExercisesModule,
+        ProgramsModule,
+        PainReportsModule,
+        SessionsModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.
         { provide: APP_GUARD, useClass: RouteTemplateGuard },
         { provide: APP_GUARD, useClass: AuthGuard },
+        // Interceptors nest in this order: the audit row is written after the idempotent
+        // transaction has committed or rolled back, so a failed write is still audited.
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

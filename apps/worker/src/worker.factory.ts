@@ -8,6 +8,8 @@ import { WorkerModule } from './worker.module';
 export async function createWorkerApp(config: AppConfig): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     bufferLogs: true,
+    // Throw instead of exiting, so main.ts reports one line and tests see the error.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   return app;

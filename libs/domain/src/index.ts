@@ -1,6 +1,7 @@
 export * from './access';
 export * from './exercises';
 export * from './pain';
+export * from './program-items';
 export * from './red-flags';
 export * from './rules';
 export * from './time-zone';

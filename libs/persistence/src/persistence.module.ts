@@ -2,6 +2,7 @@ import { AppConfig } from '@app/config';
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source-options';
+import { Db } from './db.service';
 import { ENTITIES } from './entities';
 
 @Global()
@@ -14,6 +15,7 @@ import { ENTITIES } from './entities';
     }),
     TypeOrmModule.forFeature(ENTITIES),
   ],
-  exports: [TypeOrmModule],
+  providers: [Db],
+  exports: [TypeOrmModule, Db],
 })
 export class PersistenceModule {}

@@ -1,7 +1,6 @@
 import { resolveScopes } from '@app/domain';
-import { ApiKey, ClientApp, Clinician } from '@app/persistence';
+import { ApiKey, ClientApp, Clinician, Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { issueToken } from '../auth/api-key-token';
@@ -26,7 +25,11 @@ export function toApiKeyDto(key: ApiKey): ApiKeyDto {
 
 @Injectable()
 export class ApiKeysService {
-  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+  constructor(private readonly db: Db) {}
+
+  private get keys(): Repository<ApiKey> {
+    return this.db.repo(ApiKey);
+  }
 
   /** Creates a key in the caller's transaction; the token is returned once and never stored. */
   async issue(
@@ -79,9 +82,7 @@ export class ApiKeysService {
   }
 
   async create(caller: Caller, input: CreateApiKeyDto): Promise<IssuedApiKeyDto> {
-    return this.keys.manager.transaction((manager) =>
-      this.issue(manager, caller.organizationId, input),
-    );
+    return this.db.transaction((manager) => this.issue(manager, caller.organizationId, input));
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<ApiKeyDto>> {

@@ -1,15 +1,8 @@
-import {
-  CallHandler,
-  ExecutionContext,
-  HttpStatus,
-  Injectable,
-  NestInterceptor,
-  RequestMethod,
-} from '@nestjs/common';
-import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
+import { successStatus } from '../common/success-status';
 import { AUDIT_KEY, AuditSpec } from './audited.decorator';
 import { AuditService, outcomeFor, statusOf } from './audit.service';
 
@@ -29,14 +22,17 @@ export class AuditInterceptor implements NestInterceptor {
     const spec = this.reflector.get<AuditSpec | undefined>(AUDIT_KEY, ctx.getHandler());
     if (!spec) return next.handle();
     const req = ctx.switchToHttp().getRequest<Request>();
-    const successStatus = this.successStatus(ctx);
+    const status = successStatus(this.reflector, ctx);
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
         const patientId =
-          spec.patient === 'result' ? ((result as { id?: string } | null)?.id ?? null) : undefined;
+          typeof spec.patient === 'object' && 'result' in spec.patient
+            ? (((result as Record<string, unknown> | null)?.[spec.patient.result] as
+                string | undefined) ?? null)
+            : undefined;
         await this.audit.record(spec, req, {
           outcome: 'success',
-          status: successStatus,
+          status,
           patientId,
         });
         return result;
@@ -48,12 +44,5 @@ export class AuditInterceptor implements NestInterceptor {
         );
       }),
     );
-  }
-
-  private successStatus(ctx: ExecutionContext): number {
-    const declared = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler());
-    if (declared) return declared;
-    const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, ctx.getHandler());
-    return method === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK;
   }
 }

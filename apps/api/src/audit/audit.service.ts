@@ -43,11 +43,18 @@ export class AuditService {
     @InjectRepository(AuditLogEntry) private readonly entries: Repository<AuditLogEntry>,
   ) {}
 
-  /** Patient id named by the route, when it is one (a malformed id is audited without it). */
-  patientIdFromRequest(spec: AuditSpec, req: Request): string | null {
-    if (typeof spec.patient !== 'object') return null;
-    const value = req.params?.[spec.patient.param];
-    return typeof value === 'string' && UUID.test(value) ? value : null;
+  /** The patient a request is about, when the route names one (a malformed id names none). */
+  async patientIdFromRequest(spec: AuditSpec, req: Request): Promise<string | null> {
+    if (typeof spec.patient !== 'object' || 'result' in spec.patient) return null;
+    const value =
+      req.params?.['param' in spec.patient ? spec.patient.param : spec.patient.programParam];
+    if (typeof value !== 'string' || !UUID.test(value)) return null;
+    if ('param' in spec.patient) return value;
+    const [program] = await this.entries.query<{ patient_id: string }[]>(
+      'SELECT patient_id FROM programs WHERE id = $1',
+      [value],
+    );
+    return program?.patient_id ?? null;
   }
 
   async record(spec: AuditSpec, req: Request, facts: AuditFacts): Promise<void> {
@@ -58,7 +65,7 @@ export class AuditService {
       actorRole: caller?.role ?? null,
       action: spec.action,
       patientId:
-        facts.patientId !== undefined ? facts.patientId : this.patientIdFromRequest(spec, req),
+        facts.patientId !== undefined ? facts.patientId : await this.patientIdFromRequest(spec, req),
       resourceId: null,
       outcome: facts.outcome,
       status: facts.status,

@@ -5,8 +5,11 @@ export const AUDIT_KEY = 'sciatrack:audit';
 export interface AuditSpec {
   /** What was done, as `<resource>.<verb>`: `patient.read`, `enrollment.create`. */
   action: string;
-  /** Where the patient id comes from: a route parameter, the handler's result, or nowhere (lists). */
-  patient: { param: string } | 'result' | 'none';
+  /**
+   * Where the patient id comes from: a route parameter, the patient of a program named by a
+   * route parameter, the handler's result (a created patient), or nowhere (lists).
+   */
+  patient: { param: string } | { programParam: string } | { result: 'id' } | 'none';
 }
 
 /** Marks a route that reads or writes patient data: every call lands in the audit log. */

@@ -5,7 +5,10 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 export const ACCESS_KEY = 'sciatrack:access';
 
 export type AccessRule =
-  { kind: 'public' } | { kind: 'operator' } | { kind: 'key'; roles: readonly Role[]; scope: Scope };
+  | { kind: 'public' }
+  | { kind: 'operator' }
+  | { kind: 'any-key' }
+  | { kind: 'key'; roles: readonly Role[]; scope: Scope };
 
 /** Routes anyone may call: health, metrics. */
 export const Public = (): MethodDecorator & ClassDecorator =>
@@ -16,6 +19,13 @@ export const OperatorOnly = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
     SetMetadata(ACCESS_KEY, { kind: 'operator' } satisfies AccessRule),
     ApiBearerAuth('operator'),
+  );
+
+/** Reference data any valid key may read (the exercise catalog). */
+export const AnyKey = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(ACCESS_KEY, { kind: 'any-key' } satisfies AccessRule),
+    ApiBearerAuth('apiKey'),
   );
 
 /** The roles that may call a route and the scope their key must hold. */

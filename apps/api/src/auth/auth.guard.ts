@@ -80,6 +80,7 @@ export class AuthGuard implements CanActivate {
     req.caller = caller;
     await this.touch(key);
 
+    if (rule.kind === 'any-key') return true;
     if (!rule.roles.includes(caller.role) || !caller.scopes.includes(rule.scope)) {
       if (audit) await this.audit.record(audit, req, { outcome: 'forbidden', status: 403 });
       throw new ProblemException(

@@ -1,6 +1,5 @@
-import { ClientApp } from '@app/persistence';
+import { ClientApp, Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { paginate, type Page, type PageQueryDto } from '../common/pagination';
@@ -10,7 +9,11 @@ const toDto = ({ id, name, createdAt }: ClientApp): ClientAppDto => ({ id, name,
 
 @Injectable()
 export class ClientAppsService {
-  constructor(@InjectRepository(ClientApp) private readonly apps: Repository<ClientApp>) {}
+  constructor(private readonly db: Db) {}
+
+  private get apps(): Repository<ClientApp> {
+    return this.db.repo(ClientApp);
+  }
 
   async create(caller: Caller, input: CreateClientAppDto): Promise<ClientAppDto> {
     return toDto(

@@ -1,6 +1,5 @@
-import { Clinician } from '@app/persistence';
+import { Clinician, Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { paginate, type Page, type PageQueryDto } from '../common/pagination';
@@ -16,7 +15,11 @@ const toDto = ({ id, name, email, createdAt }: Clinician): ClinicianDto => ({
 
 @Injectable()
 export class CliniciansService {
-  constructor(@InjectRepository(Clinician) private readonly clinicians: Repository<Clinician>) {}
+  constructor(private readonly db: Db) {}
+
+  private get clinicians(): Repository<Clinician> {
+    return this.db.repo(Clinician);
+  }
 
   async create(caller: Caller, input: CreateClinicianDto): Promise<ClinicianDto> {
     const taken = await this.clinicians

@@ -40,7 +40,22 @@ export function addProblemResponses(document: OpenAPIObject): OpenAPIObject {
       if (path.includes('{')) statuses.add(404);
       if (op.requestBody) [400, 413, 415, 422].forEach((s) => statuses.add(s));
       if (op.parameters?.some((p) => 'in' in p && p.in === 'query')) statuses.add(422);
-      if (method === 'post' && op.requestBody) statuses.add(409);
+      if (method === 'post') {
+        // Every POST takes an Idempotency-Key: a reused key answers 409 (in flight) or 422 (other body).
+        statuses.add(409).add(422);
+        op.parameters ??= [];
+        if (!op.parameters.some((p) => 'name' in p && p.name === 'Idempotency-Key')) {
+          op.parameters.push({
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description:
+              'Up to 255 visible ASCII characters. The same key with the same body replays the first answer; ' +
+              'with another body → 422; while the first request is still running → 409.',
+            schema: { type: 'string', maxLength: 255 },
+          });
+        }
+      }
       for (const status of statuses) {
         op.responses[String(status)] ??= problemResponse(status);
       }

@@ -31,3 +31,26 @@ export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
       },
     });
 }
+
+const INSTANT_WITH_OFFSET =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 date-time that says its offset (`Z` or `+02:00`): a bare local time is ambiguous. */
+export function IsInstantWithOffset(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isInstantWithOffset',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message: 'must be an ISO 8601 date-time with an offset, such as 2026-11-22T08:30:00+01:00',
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          INSTANT_WITH_OFFSET.test(value) &&
+          !Number.isNaN(Date.parse(value)),
+      },
+    });
+}

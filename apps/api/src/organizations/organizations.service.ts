@@ -1,6 +1,5 @@
-import { Organization } from '@app/persistence';
+import { Db, Organization } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import type { CreatedOrganizationDto, CreateOrganizationDto } from './organization.dto';
@@ -8,13 +7,17 @@ import type { CreatedOrganizationDto, CreateOrganizationDto } from './organizati
 @Injectable()
 export class OrganizationsService {
   constructor(
-    @InjectRepository(Organization) private readonly organizations: Repository<Organization>,
+    private readonly db: Db,
     private readonly apiKeys: ApiKeysService,
   ) {}
 
+  private get organizations(): Repository<Organization> {
+    return this.db.repo(Organization);
+  }
+
   /** The organization and its first admin key commit together: no organization without a key. */
   async bootstrap(input: CreateOrganizationDto): Promise<CreatedOrganizationDto> {
-    return this.organizations.manager.transaction(async (manager) => {
+    return this.db.transaction(async (manager) => {
       const organization = await manager.save(
         manager.create(Organization, { name: input.name, settings: {} }),
       );

@@ -1,6 +1,5 @@
-import { Patient } from '@app/persistence';
+import { Db, Patient } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 import { PatientNotVisibleException } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
@@ -13,7 +12,11 @@ import { notFound } from '../common/problem';
  */
 @Injectable()
 export class PatientAccessService {
-  constructor(@InjectRepository(Patient) private readonly patients: Repository<Patient>) {}
+  constructor(private readonly db: Db) {}
+
+  private get patients(): Repository<Patient> {
+    return this.db.repo(Patient);
+  }
 
   /** Restricts a query over patients (aliased `alias`) to those the caller may see. */
   restrict<T extends object>(
@@ -40,11 +43,20 @@ export class PatientAccessService {
     }
   }
 
-  /** The patient if the caller may see it; otherwise 404, whether or not it exists. */
-  async findVisible(caller: Caller, patientId: string): Promise<Patient> {
-    const patient = await this.restrict(this.patients.createQueryBuilder('p'), caller)
-      .andWhere('p.id = :patientId', { patientId })
-      .getOne();
+  /**
+   * The patient if the caller may see it; otherwise 404, whether or not it exists. With
+   * `lock`, the patient row stays locked until the transaction ends: writes that evaluate the
+   * patient's history (rules, program status) run one at a time per patient.
+   */
+  async findVisible(caller: Caller, patientId: string, lock = false): Promise<Patient> {
+    const qb = this.restrict(this.patients.createQueryBuilder('p'), caller).andWhere(
+      'p.id = :patientId',
+      {
+        patientId,
+      },
+    );
+    if (lock) qb.setLock('pessimistic_write');
+    const patient = await qb.getOne();
     if (patient) return patient;
     // Same answer either way; only the audit row tells a denial from a missing record.
     if (await this.patients.existsBy({ id: patientId })) throw new PatientNotVisibleException();

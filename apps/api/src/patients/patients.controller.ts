@@ -32,7 +32,7 @@ export class PatientsController {
 
   @Post()
   @Access(['admin'], 'patients:write')
-  @Audited('patient.create', 'result')
+  @Audited('patient.create', { result: 'id' })
   @ApiCreatedResponse({ type: PatientDto })
   create(@CurrentCaller() caller: Caller, @Body() body: CreatePatientDto): Promise<PatientDto> {
     return this.patients.create(caller, body);

@@ -1,6 +1,5 @@
-import { ClientApp, Clinician, Enrollment, Patient } from '@app/persistence';
+import { ClientApp, Clinician, Db, Enrollment, Patient } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { paginate, type Page, type PageQueryDto } from '../common/pagination';
@@ -41,12 +40,25 @@ const toEnrollmentDto = (e: Enrollment): EnrollmentDto => ({
 @Injectable()
 export class PatientsService {
   constructor(
-    @InjectRepository(Patient) private readonly patients: Repository<Patient>,
-    @InjectRepository(Clinician) private readonly clinicians: Repository<Clinician>,
-    @InjectRepository(ClientApp) private readonly apps: Repository<ClientApp>,
-    @InjectRepository(Enrollment) private readonly enrollments: Repository<Enrollment>,
+    private readonly db: Db,
     private readonly access: PatientAccessService,
   ) {}
+
+  private get patients(): Repository<Patient> {
+    return this.db.repo(Patient);
+  }
+
+  private get clinicians(): Repository<Clinician> {
+    return this.db.repo(Clinician);
+  }
+
+  private get apps(): Repository<ClientApp> {
+    return this.db.repo(ClientApp);
+  }
+
+  private get enrollments(): Repository<Enrollment> {
+    return this.db.repo(Enrollment);
+  }
 
   async create(caller: Caller, input: CreatePatientDto): Promise<PatientDto> {
     await this.assertClinician(caller, input.clinicianId);

@@ -42,7 +42,10 @@ function summary(r: PainObservation): Record<string, unknown> {
 }
 
 /** Which legs a report's leg pain is in; `unknown` when the side was not given. */
-function legSides(site: PainSite, side: PainSide | null | undefined): Set<'left' | 'right'> | 'unknown' {
+function legSides(
+  site: PainSite,
+  side: PainSide | null | undefined,
+): Set<'left' | 'right'> | 'unknown' {
   if (!isLegSite(site)) return new Set();
   if (side === 'both') return new Set(['left', 'right']);
   if (side === 'left' || side === 'right') return new Set([side]);
@@ -85,16 +88,22 @@ function timeline(input: PainRuleInput, now: Date): Timeline {
       const reported = earlierThan(report)
         .filter((r) => r.context === 'baseline')
         .at(-1);
-      if (reported) return { pain: reported, source: { kind: 'baseline_report', ...summary(reported) } };
+      if (reported)
+        return { pain: reported, source: { kind: 'baseline_report', ...summary(reported) } };
       const recorded = input.patient.baselinePain;
       return recorded ? { pain: recorded, source: { kind: 'patient_record', ...recorded } } : null;
     },
     sessionBefore: (after) => {
       const earlier = earlierThan(after);
       if (after.sessionId) {
-        return earlier.find((r) => r.sessionId === after.sessionId && r.context === 'before_session') ?? null;
+        return (
+          earlier.find((r) => r.sessionId === after.sessionId && r.context === 'before_session') ??
+          null
+        );
       }
-      const candidate = earlier.filter((r) => r.context === 'before_session' || r.context === 'after_session').at(-1);
+      const candidate = earlier
+        .filter((r) => r.context === 'before_session' || r.context === 'after_session')
+        .at(-1);
       if (!candidate || candidate.context !== 'before_session') return null;
       const gap = after.reportedAt.getTime() - candidate.reportedAt.getTime();
       return gap <= SESSION_PAIR_MAX_HOURS * HOUR_MS ? candidate : null;
@@ -108,7 +117,8 @@ function redFlagFindings(report: PainObservation): Finding[] {
   const findings: Finding[] = [];
 
   const caudaAnswers = (['saddleNumbness', 'bladderBowelChange', 'bothLegs'] as const).filter(yes);
-  const bilateralReport = report.side === 'both' && BILATERAL_LEG_SITES.includes(report.mostDistalSite);
+  const bilateralReport =
+    report.side === 'both' && BILATERAL_LEG_SITES.includes(report.mostDistalSite);
   if (caudaAnswers.length > 0 || bilateralReport) {
     findings.push({
       rule: 'RED_FLAG_CAUDA_EQUINA',
@@ -116,7 +126,11 @@ function redFlagFindings(report: PainObservation): Finding[] {
       action: 'seek_urgent_care',
       programEffect: null,
       reportId: report.id,
-      evidence: { answeredYes: caudaAnswers, bilateralLegPain: bilateralReport, report: summary(report) },
+      evidence: {
+        answeredYes: caudaAnswers,
+        bilateralLegPain: bilateralReport,
+        report: summary(report),
+      },
     });
   }
   if (yes('legWeakness')) {
@@ -167,18 +181,35 @@ function siteMovementFindings(report: PainObservation, t: Timeline): Finding[] {
           evidence,
         },
       ]
-    : [{ rule: 'CENTRALIZING', severity: 'positive', action: 'continue', programEffect: null, reportId: report.id, evidence }];
+    : [
+        {
+          rule: 'CENTRALIZING',
+          severity: 'positive',
+          action: 'continue',
+          programEffect: null,
+          reportId: report.id,
+          evidence,
+        },
+      ];
 }
 
 /** Leg or buttock pain where the baseline had none (including the other leg), newly appeared. */
 function newLegPainFindings(report: PainObservation, t: Timeline): Finding[] {
   const baseline = t.baseline(report);
   if (!baseline) return [];
-  const sides = newLegSides(baseline.pain, report);
-  if (sides.length === 0) return [];
-  // Only when it appears: pain already reported in the last report is not new again.
+  let sides = newLegSides(baseline.pain, report);
+  // Only when it appears: a leg already painful in the last report is not new again.
   const previous = t.previous(report);
-  if (previous && previous.context !== 'baseline' && newLegSides(previous, report).length === 0) return [];
+  if (previous && sides.length > 0) {
+    const had = legSides(previous.mostDistalSite, previous.side);
+    sides =
+      had === 'unknown'
+        ? []
+        : sides.filter((side) =>
+            side === 'unknown' ? had.size === 0 : !had.has(side as 'left' | 'right'),
+          );
+  }
+  if (sides.length === 0) return [];
   return [
     {
       rule: 'NEW_LEG_PAIN',
@@ -249,7 +280,9 @@ function persistentFlareFindings(report: PainObservation, t: Timeline, s: RuleSe
     };
   };
   if (report.context === 'next_day') {
-    const afters = t.all.filter((r) => r.context === 'after_session' && chronological(r, report) < 0).reverse();
+    const afters = t.all
+      .filter((r) => r.context === 'after_session' && chronological(r, report) < 0)
+      .reverse();
     for (const after of afters) {
       const found = flare(after, report);
       if (found) return [found];
@@ -272,7 +305,9 @@ function painTrendFindings(report: PainObservation, t: Timeline, s: RuleSettings
   if (!baseline) return [];
   const end = report.reportedAt.getTime();
   const start = end - s.painTrendWindowDays * DAY_MS;
-  const window = t.all.filter((r) => r.reportedAt.getTime() > start && chronological(r, report) <= 0);
+  const window = t.all.filter(
+    (r) => r.reportedAt.getTime() > start && chronological(r, report) <= 0,
+  );
   const mean = window.reduce((sum, r) => sum + r.intensity, 0) / window.length;
   if (mean < baseline.pain.intensity + s.painTrendDelta) return [];
   return [
@@ -297,7 +332,9 @@ function painTrendFindings(report: PainObservation, t: Timeline, s: RuleSettings
 function addMonthsUtc(date: string, months: number): number {
   const [y, m, d] = date.split('-').map(Number);
   const target = new Date(Date.UTC(y, m - 1 + months, 1));
-  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  const lastDay = new Date(
+    Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0),
+  ).getUTCDate();
   return Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d, lastDay));
 }
 
@@ -313,7 +350,8 @@ function persistentSymptomsFindings(
   if (!baseline || baseline.pain.intensity === 0) return [];
   const limit = addMonthsUtc(patient.symptomOnsetDate, s.persistentSymptomsMonths);
   if (report.reportedAt.getTime() <= limit) return [];
-  const improvementPercent = ((baseline.pain.intensity - report.intensity) / baseline.pain.intensity) * 100;
+  const improvementPercent =
+    ((baseline.pain.intensity - report.intensity) / baseline.pain.intensity) * 100;
   if (improvementPercent >= s.persistentImprovementPercent) return [];
   return [
     {

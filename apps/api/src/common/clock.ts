@@ -1,0 +1,17 @@
+import { validationProblem } from './problem';
+
+/** How far ahead of the server clock a device may be before its times are refused. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
+
+/** Refuses a time in the future (beyond the skew allowance) or absurdly far in the past. */
+export function assertPlausibleInstant(field: string, value: string, now: Date): Date {
+  const instant = new Date(value);
+  if (instant.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+    throw validationProblem([{ field, message: 'is in the future' }]);
+  }
+  if (instant.getTime() < EARLIEST) {
+    throw validationProblem([{ field, message: 'is before the year 2000' }]);
+  }
+  return instant;
+}

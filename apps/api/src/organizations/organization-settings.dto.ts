@@ -1,0 +1,98 @@
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+
+/** Overrides of the thresholds clinical-rules marks configurable; absent fields keep the default. */
+export class RuleSettingsOverridesDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 10,
+    default: 2,
+    description: 'LEG_PAIN_WORSE: NPRS rise after a session',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  legPainWorseDelta?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 10,
+    default: 2,
+    description: 'PERSISTENT_FLARE: NPRS rise after the session and the next day',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  flareDelta?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 48, default: 12 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(48)
+  flareNextDayMinHours?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 72, default: 36 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(72)
+  flareNextDayMaxHours?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 10,
+    default: 2,
+    description: 'PAIN_TREND_WORSE: mean above baseline',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  painTrendDelta?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 30, default: 7 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  painTrendWindowDays?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 24, default: 4 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(24)
+  persistentSymptomsMonths?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  persistentImprovementPercent?: number;
+}
+
+export class UpdateOrganizationSettingsDto {
+  @ApiProperty({
+    type: RuleSettingsOverridesDto,
+    description: 'Replaces the organization’s rule overrides',
+  })
+  @ValidateNested()
+  @Type(() => RuleSettingsOverridesDto)
+  rules: RuleSettingsOverridesDto;
+}
+
+export class OrganizationSettingsDto {
+  @ApiProperty({ type: RuleSettingsOverridesDto, description: 'The organization’s overrides' })
+  overrides: RuleSettingsOverridesDto;
+
+  @ApiProperty({
+    type: RuleSettingsOverridesDto,
+    description: 'The thresholds in force: defaults with the overrides applied',
+  })
+  rules: Required<RuleSettingsOverridesDto>;
+}

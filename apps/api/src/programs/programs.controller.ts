@@ -1,0 +1,82 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { Audited } from '../audit/audited.decorator';
+import { Access } from '../auth/access.decorator';
+import type { Caller } from '../auth/caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import { ParseIdPipe } from '../common/id.pipe';
+import { CreateProgramDto, ProgramDto } from './program.dto';
+import { ProgramsService } from './programs.service';
+
+@ApiTags('Programs')
+@ApiExtraModels(ProgramDto)
+@Controller('v1')
+export class ProgramsController {
+  constructor(private readonly programs: ProgramsService) {}
+
+  @Post('patients/:id/programs')
+  @Access(['admin', 'clinician'], 'programs:write')
+  @Audited('program.create')
+  @ApiOperation({ summary: 'Prescribe a program; it supersedes the current one, which is kept' })
+  @ApiCreatedResponse({ type: ProgramDto })
+  create(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+    @Body() body: CreateProgramDto,
+  ): Promise<ProgramDto> {
+    return this.programs.create(caller, patientId, body);
+  }
+
+  @Get('patients/:id/programs/active')
+  @Access(['admin', 'clinician', 'app'], 'programs:read')
+  @Audited('program.read')
+  @ApiOperation({
+    summary: 'The current program and its status (active, paused, suspended or completed)',
+  })
+  @ApiOkResponse({ type: ProgramDto })
+  active(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+  ): Promise<ProgramDto> {
+    return this.programs.active(caller, patientId);
+  }
+
+  @Get('patients/:id/programs')
+  @Access(['admin', 'clinician'], 'programs:read')
+  @Audited('program.list')
+  @ApiOperation({ summary: 'Every version of the patient’s program, newest first' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { data: { type: 'array', items: { $ref: getSchemaPath(ProgramDto) } } },
+    },
+  })
+  history(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+  ): Promise<{ data: ProgramDto[] }> {
+    return this.programs.history(caller, patientId);
+  }
+
+  @Post('programs/:id/resume')
+  @HttpCode(200)
+  @Access(['admin', 'clinician'], 'programs:write')
+  @Audited('program.resume', { programParam: 'id' })
+  @ApiOperation({
+    summary: 'Lift a pause or suspension after review (clinician of the patient, or admin)',
+  })
+  @ApiOkResponse({ type: ProgramDto })
+  resume(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('program')) id: string,
+  ): Promise<ProgramDto> {
+    return this.programs.resume(caller, id);
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+
+/**
+ * Database access that follows the current transaction. Code running inside `transaction()`
+ * (an Idempotency-Key replay guard, a record with its findings and outbox rows) gets the
+ * transaction's manager from `manager` or `repo()` without passing it around.
+ */
+@Injectable()
+export class Db {
+  private readonly current = new AsyncLocalStorage<EntityManager>();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get manager(): EntityManager {
+    return this.current.getStore() ?? this.dataSource.manager;
+  }
+
+  repo<T extends ObjectLiteral>(entity: EntityTarget<T>): Repository<T> {
+    return this.manager.getRepository(entity);
+  }
+
+  /** Runs `work` in a transaction, joining the one already open in this call chain if any. */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const open = this.current.getStore();
+    if (open?.queryRunner?.isTransactionActive) return work(open);
+    return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+  }
+}
