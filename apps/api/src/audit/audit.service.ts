@@ -65,7 +65,9 @@ export class AuditService {
       actorRole: caller?.role ?? null,
       action: spec.action,
       patientId:
-        facts.patientId !== undefined ? facts.patientId : await this.patientIdFromRequest(spec, req),
+        facts.patientId !== undefined
+          ? facts.patientId
+          : await this.patientIdFromRequest(spec, req),
       resourceId: null,
       outcome: facts.outcome,
       status: facts.status,

@@ -37,13 +37,13 @@ export class OrganizationSettingsService {
     caller: Caller,
     overrides: RuleSettingsOverridesDto,
   ): Promise<OrganizationSettingsDto> {
-    const effective = { ...DEFAULT_RULE_SETTINGS, ...overrides };
+    const clean = overridesOf({ rules: { ...overrides } });
+    const effective = { ...DEFAULT_RULE_SETTINGS, ...clean };
     if (effective.flareNextDayMaxHours < effective.flareNextDayMinHours) {
       throw validationProblem([
         { field: 'rules.flareNextDayMaxHours', message: 'must not be below flareNextDayMinHours' },
       ]);
     }
-    const clean = overridesOf({ rules: overrides });
     await this.db.manager.query(
       `UPDATE organizations SET settings = jsonb_set(settings, '{rules}', $2::jsonb) WHERE id = $1`,
       [caller.organizationId, JSON.stringify(clean)],

@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { createTestApp, TestApp } from './support/app';
+import { bearer, Clinic, seedClinic } from './support/factories';
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+describe('records: idempotency, validation and rule settings', () => {
+  let t: TestApp;
+  let c: Clinic;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    c = await seedClinic(t.http);
+  });
+  afterAll(() => t.close());
+
+  const count = async (table: 'pain_reports' | 'sessions' | 'programs', patientId = c.patient.id) =>
+    (
+      await t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE patient_id = $1`, [patientId])
+    )[0].n as number;
+
+  describe('Idempotency-Key', () => {
+    it('turns 50 concurrent identical POSTs into one record; the rest replay it or answer 409', async () => {
+      const key = `idem-${randomUUID()}`;
+      const body = {
+        clientRef: `concurrent-${randomUUID()}`,
+        reportedAt: minutesAgo(5),
+        intensity: 4,
+        mostDistalSite: 'thigh',
+        side: 'left',
+        context: 'before_session',
+      };
+      const before = await count('pain_reports');
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          t.http
+            .post(`/v1/patients/${c.patient.id}/pain-reports`)
+            .set(bearer(c.appKey))
+            .set('Idempotency-Key', key)
+            .send(body),
+        ),
+      );
+      expect(await count('pain_reports')).toBe(before + 1);
+
+      const created = answers.filter(
+        (a) => a.status === 201 && a.headers['idempotent-replayed'] === undefined,
+      );
+      expect(created).toHaveLength(1);
+      const replayed = answers.filter((a) => a.headers['idempotent-replayed'] === 'true');
+      const inFlight = answers.filter((a) => a.status === 409);
+      expect(created.length + replayed.length + inFlight.length).toBe(50);
+      for (const r of replayed) {
+        expect(r.status).toBe(201);
+        expect(r.text).toBe(created[0].text);
+      }
+      for (const r of inFlight) expect(r.headers['content-type']).toMatch(/problem\+json/);
+
+      // After the first has committed, the same key and body replay it, byte for byte.
+      const later = await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.appKey))
+        .set('Idempotency-Key', key)
+        .send(body)
+        .expect(201);
+      expect(later.headers['idempotent-replayed']).toBe('true');
+      expect(later.text).toBe(created[0].text);
+
+      // The same key with another body is refused and writes nothing.
+      const changed = await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.appKey))
+        .set('Idempotency-Key', key)
+        .send({ ...body, intensity: 7 })
+        .expect(422);
+      expect(changed.body.errors).toEqual([
+        { field: 'Idempotency-Key', message: expect.any(String) },
+      ]);
+      expect(await count('pain_reports')).toBe(before + 1);
+    });
+
+    it('keeps keys apart per API key', async () => {
+      const key = `shared-${randomUUID()}`;
+      const body = () => ({
+        clientRef: randomUUID(),
+        reportedAt: minutesAgo(3),
+        intensity: 2,
+        mostDistalSite: 'low_back',
+        context: 'baseline',
+      });
+      await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.appKey))
+        .set('Idempotency-Key', key)
+        .send(body())
+        .expect(201);
+      const other = await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.adminKey))
+        .set('Idempotency-Key', key)
+        .send(body());
+      expect(other.status).toBe(201);
+      expect(other.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it('refuses a malformed key', async () => {
+      const res = await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.appKey))
+        .set('Idempotency-Key', 'x'.repeat(256))
+        .send({
+          clientRef: randomUUID(),
+          reportedAt: minutesAgo(1),
+          intensity: 2,
+          mostDistalSite: 'low_back',
+          context: 'baseline',
+        })
+        .expect(422);
+      expect(res.body.errors[0].field).toBe('Idempotency-Key');
+    });
+
+    it('stores nothing for a request that failed, so the key can be used again', async () => {
+      const key = `retry-${randomUUID()}`;
+      const clientRef = randomUUID();
+      await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .set('Idempotency-Key', key)
+        .send({ clientRef, performedAt: minutesAgo(10), items: [{ exerciseCode: 'moonwalk' }] })
+        .expect(422);
+      const ok = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .set('Idempotency-Key', key)
+        .send({
+          clientRef,
+          performedAt: minutesAgo(10),
+          items: [{ exerciseCode: 'bird_dog', reps: 10 }],
+        });
+      expect(ok.status).toBe(201);
+    });
+  });
+
+  describe('clientRef', () => {
+    it('makes a replay without the header create nothing, and refuses the same ref with other content', async () => {
+      const body = {
+        clientRef: `ref-${randomUUID()}`,
+        performedAt: minutesAgo(30),
+        durationMinutes: 12,
+        items: [{ exerciseCode: 'prone_press_up', reps: 10, holdSeconds: 5 }],
+        painBefore: { intensity: 4, mostDistalSite: 'thigh' },
+        painAfter: { intensity: 3, mostDistalSite: 'buttock' },
+      };
+      const sessionsBefore = await count('sessions');
+      const reportsBefore = await count('pain_reports');
+      const first = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send(body)
+        .expect(201);
+      const again = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send(body)
+        .expect(200);
+      expect(again.body.id).toBe(first.body.id);
+      expect(again.body.findings.map((f: { id: string }) => f.id)).toEqual(
+        first.body.findings.map((f: { id: string }) => f.id),
+      );
+      await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send({ ...body, durationMinutes: 20 })
+        .expect(409);
+      expect(await count('sessions')).toBe(sessionsBefore + 1);
+      expect(await count('pain_reports')).toBe(reportsBefore + 2);
+    });
+  });
+
+  describe('invalid pain reports are 422 naming the field, and store nothing', () => {
+    const valid = () => ({
+      clientRef: randomUUID(),
+      reportedAt: minutesAgo(2),
+      intensity: 5,
+      mostDistalSite: 'calf',
+      context: 'baseline',
+    });
+    it.each([
+      ['intensity 11', { intensity: 11 }, 'intensity'],
+      ['a negative intensity', { intensity: -1 }, 'intensity'],
+      ['a fractional intensity', { intensity: 4.5 }, 'intensity'],
+      ['an unknown site', { mostDistalSite: 'knee' }, 'mostDistalSite'],
+      ['an unknown side', { side: 'middle' }, 'side'],
+      ['an unknown context', { context: 'after_lunch' }, 'context'],
+      ['a time without an offset', { reportedAt: '2026-11-20T08:00:00' }, 'reportedAt'],
+      ['a date without a time', { reportedAt: '2026-11-20' }, 'reportedAt'],
+      [
+        'a time in the future beyond the skew allowance',
+        { reportedAt: new Date(Date.now() + 10 * 60_000).toISOString() },
+        'reportedAt',
+      ],
+      ['an ODI over 100', { odi: 101 }, 'odi'],
+      ['a red flag that is not yes/no', { redFlags: { fever: 'maybe' } }, 'redFlags.fever'],
+      ['an unknown red flag', { redFlags: { headache: true } }, 'redFlags.headache'],
+      ['no clientRef', { clientRef: undefined }, 'clientRef'],
+    ])('%s', async (_label, change, field) => {
+      const before = await count('pain_reports');
+      const res = await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.appKey))
+        .send({ ...valid(), ...change });
+      expect(res.status).toBe(422);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(await count('pain_reports')).toBe(before);
+    });
+
+    it('accepts a time a little ahead of the server clock (device skew)', async () => {
+      await t.http
+        .post(`/v1/patients/${c.patient.id}/pain-reports`)
+        .set(bearer(c.appKey))
+        .send({ ...valid(), reportedAt: new Date(Date.now() + 60_000).toISOString() })
+        .expect(201);
+    });
+  });
+
+  describe('programs', () => {
+    it.each([
+      [{ items: [{ exerciseCode: 'handstand' }] }, 'items[0].exerciseCode'],
+      [
+        { items: [{ exerciseCode: 'bird_dog' }, { exerciseCode: 'walking', holdSeconds: 5 }] },
+        'items[1].holdSeconds',
+      ],
+      [
+        { items: [{ exerciseCode: 'prone_press_up', holdSeconds: 20, holdGoalSeconds: 10 }] },
+        'items[0].holdGoalSeconds',
+      ],
+      [
+        { items: [{ exerciseCode: 'prone_press_up', timesPerDay: 8, daysPerWeek: 3 }] },
+        'items[0].daysPerWeek',
+      ],
+      [{ items: [{ exerciseCode: 'prone_press_up', reps: 0 }] }, 'items[0].reps'],
+      [{ items: [] }, 'items'],
+      [{ items: [{ exerciseCode: 'bird_dog' }], restGapDays: 0 }, 'restGapDays'],
+      [
+        { items: [{ exerciseCode: 'bird_dog' }], walkingGoal: { dailySteps: -5 } },
+        'walkingGoal.dailySteps',
+      ],
+    ])('refuses %j naming %s', async (change, field) => {
+      const before = await count('programs');
+      const res = await t.http
+        .post(`/v1/patients/${c.patient.id}/programs`)
+        .set(bearer(c.clinicianKey))
+        .send({ startDate: '2026-11-01', ...change })
+        .expect(422);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(await count('programs')).toBe(before);
+    });
+
+    it('serves the catalog to any key, with every code of the clinical rules', async () => {
+      const res = await t.http.get('/v1/exercises').set(bearer(c.dashboardKey)).expect(200);
+      expect(res.body.data.map((e: { code: string }) => e.code).sort()).toEqual(
+        [
+          'prone_lying',
+          'prone_press_up',
+          'full_press_up',
+          'standing_extension',
+          'upper_back_extension',
+          'prone_arm_leg_lift',
+          'curl_up',
+          'single_leg_raise',
+          'bird_dog',
+          'knee_to_chest',
+          'standing_hamstring_stretch',
+          'pelvic_tilt',
+          'glute_bridge',
+          'deep_gluteal_stretch',
+          'lumbar_stabilization',
+          'walking',
+          'water_walking',
+          'swimming',
+        ].sort(),
+      );
+      const pressUp = res.body.data.find((e: { code: string }) => e.code === 'prone_press_up');
+      expect(pressUp).toMatchObject({
+        family: 'extension',
+        doseKind: 'hold',
+        defaultDose: { holdSeconds: 5, holdGoalSeconds: 30 },
+      });
+      await t.http.get('/v1/exercises').expect(401);
+    });
+  });
+
+  describe('organization overrides of the thresholds', () => {
+    it('applies a clinic’s own LEG_PAIN_WORSE threshold', async () => {
+      const clinic = await seedClinic(t.http);
+      const rise2 = (ref: string) => ({
+        clientRef: ref,
+        performedAt: minutesAgo(60),
+        items: [{ exerciseCode: 'prone_press_up' }],
+        painBefore: { intensity: 3, mostDistalSite: 'calf' },
+        painAfter: { intensity: 5, mostDistalSite: 'calf' },
+      });
+      const send = (ref: string) =>
+        t.http
+          .post(`/v1/patients/${clinic.patient.id}/sessions`)
+          .set(bearer(clinic.appKey))
+          .send(rise2(ref))
+          .expect(201);
+      const rules = (res: { body: { findings: { rule: string }[] } }) =>
+        res.body.findings.map((f) => f.rule);
+
+      expect(rules(await send('default'))).toContain('LEG_PAIN_WORSE');
+
+      const updated = await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(clinic.adminKey))
+        .send({ rules: { legPainWorseDelta: 3 } })
+        .expect(200);
+      expect(updated.body).toMatchObject({
+        overrides: { legPainWorseDelta: 3 },
+        rules: { legPainWorseDelta: 3, flareDelta: 2 },
+      });
+      expect(rules(await send('override'))).not.toContain('LEG_PAIN_WORSE');
+
+      // Another clinic keeps the default.
+      const other = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send(rise2(`other-${randomUUID()}`))
+        .expect(201);
+      expect(rules(other)).toContain('LEG_PAIN_WORSE');
+
+      await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(clinic.adminKey))
+        .send({ rules: { flareNextDayMinHours: 40, flareNextDayMaxHours: 30 } })
+        .expect(422);
+      await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(clinic.clinicianKey))
+        .send({ rules: {} })
+        .expect(403);
+    });
+  });
+});
