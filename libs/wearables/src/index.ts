@@ -1,0 +1,4 @@
+export * from './parse-import';
+export * from './payload';
+export * from './sample-checks';
+export * from './types';

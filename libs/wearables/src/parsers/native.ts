@@ -1,0 +1,81 @@
+import { readAll } from '../payload';
+import type { ActivitySample, ParseContext, ParsedBatch, Payload, Rejection } from '../types';
+
+// Our own batch format (the fast path): { source: { name, device? }, samples: [...] }.
+export const NATIVE_MAX_BYTES = 20 * 1024 * 1024;
+
+interface NativeSample {
+  start?: unknown;
+  end?: unknown;
+  steps?: unknown;
+  activeMinutes?: unknown;
+  activityType?: unknown;
+  origin?: unknown;
+}
+
+const OFFSET_TIME = /(Z|[+-]\d{2}:?\d{2})$/;
+
+function instant(value: unknown): Date | null {
+  if (typeof value !== 'string' || !OFFSET_TIME.test(value)) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function numberOf(value: unknown): number | null {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)))
+    return Number(value);
+  return null;
+}
+
+export async function* parseNative(
+  payload: Payload,
+  _ctx: ParseContext,
+): AsyncIterable<ParsedBatch> {
+  const body = JSON.parse(await readAll(payload, NATIVE_MAX_BYTES)) as {
+    source?: { name?: unknown; device?: unknown };
+    samples?: unknown;
+  };
+  const name = typeof body.source?.name === 'string' ? body.source.name : '';
+  const device = typeof body.source?.device === 'string' ? body.source.device : null;
+  if (!name || !Array.isArray(body.samples)) {
+    yield {
+      samples: [],
+      pains: [],
+      rejections: [{ reason: 'body needs source.name and a samples array' }],
+    };
+    return;
+  }
+  const source = { name, device };
+  const samples: ActivitySample[] = [];
+  const rejections: Rejection[] = [];
+  (body.samples as NativeSample[]).forEach((raw, index) => {
+    const start = instant(raw?.start);
+    const end = instant(raw?.end);
+    const steps = numberOf(raw?.steps);
+    if (!start || !end) {
+      rejections.push({ index, reason: 'start and end must be ISO 8601 times with an offset' });
+      return;
+    }
+    if (steps === null) {
+      rejections.push({ index, reason: 'steps must be a number' });
+      return;
+    }
+    const activeMinutes =
+      raw.activeMinutes === undefined || raw.activeMinutes === null
+        ? null
+        : numberOf(raw.activeMinutes);
+    samples.push({
+      source,
+      start,
+      end,
+      steps,
+      activeMinutes: Number.isNaN(activeMinutes) ? -1 : activeMinutes,
+      activityType: typeof raw.activityType === 'string' ? raw.activityType.toLowerCase() : null,
+      manual: raw.origin === 'user_input',
+      granularity: end.getTime() - start.getTime() >= 20 * 3_600_000 ? 'day' : 'interval',
+      ref: { index },
+    });
+  });
+  yield { samples, pains: [], rejections };
+}

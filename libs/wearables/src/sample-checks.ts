@@ -1,0 +1,34 @@
+import type { ActivitySample } from './types';
+
+/** A device's clock may run a little ahead of ours. */
+export const FUTURE_ALLOWANCE_MS = 5 * 60_000;
+/** Faster than anyone walks or runs: a sensor or entry error. */
+export const MAX_STEPS_PER_SECOND = 100;
+/** Longer than any sample a source sends (Garmin dailies and FHIR 24 h counts are one day). */
+export const MAX_SAMPLE_HOURS = 48;
+
+/** Why a normalized sample cannot be stored, or null when it can. */
+export function sampleProblem(sample: ActivitySample, now: Date): string | null {
+  const start = sample.start.getTime();
+  const end = sample.end.getTime();
+  if (Number.isNaN(start) || Number.isNaN(end)) return 'start or end is not a valid time';
+  if (end <= start) return 'end is not after start';
+  if (end - start > MAX_SAMPLE_HOURS * 3_600_000)
+    return `interval is longer than ${MAX_SAMPLE_HOURS} hours`;
+  if (start > now.getTime() + FUTURE_ALLOWANCE_MS) return 'starts in the future';
+  if (end > now.getTime() + FUTURE_ALLOWANCE_MS && sample.granularity === 'interval')
+    return 'ends in the future';
+  if (!Number.isInteger(sample.steps) || sample.steps < 0)
+    return 'steps must be a whole number of 0 or more';
+  if (sample.steps / ((end - start) / 1000) > MAX_STEPS_PER_SECOND) {
+    return `more than ${MAX_STEPS_PER_SECOND} steps a second`;
+  }
+  if (sample.activeMinutes !== null) {
+    if (!Number.isFinite(sample.activeMinutes) || sample.activeMinutes < 0)
+      return 'active minutes must be 0 or more';
+    if (sample.activeMinutes > Math.ceil((end - start) / 60_000))
+      return 'more active minutes than the interval lasts';
+  }
+  if (!sample.source.name) return 'no source name';
+  return null;
+}
