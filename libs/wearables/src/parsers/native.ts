@@ -65,12 +65,16 @@ export async function* parseNative(
       raw.activeMinutes === undefined || raw.activeMinutes === null
         ? null
         : numberOf(raw.activeMinutes);
+    if (activeMinutes === null && raw.activeMinutes !== undefined && raw.activeMinutes !== null) {
+      rejections.push({ index, reason: 'activeMinutes must be a number' });
+      return;
+    }
     samples.push({
       source,
       start,
       end,
       steps,
-      activeMinutes: Number.isNaN(activeMinutes) ? -1 : activeMinutes,
+      activeMinutes,
       activityType: typeof raw.activityType === 'string' ? raw.activityType.toLowerCase() : null,
       manual: raw.origin === 'user_input',
       granularity: end.getTime() - start.getTime() >= 20 * 3_600_000 ? 'day' : 'interval',
