@@ -50,6 +50,7 @@ export class Foundation1763776800000 implements MigrationInterface {
         condition text NOT NULL DEFAULT 'lumbar_disc_herniation',
         baseline_pain_intensity smallint CHECK (baseline_pain_intensity BETWEEN 0 AND 10),
         baseline_pain_site text CHECK (baseline_pain_site IN ('none','low_back','buttock','thigh','calf','foot')),
+        baseline_pain_side text CHECK (baseline_pain_side IN ('left','right','both')),
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (organization_id, id),

@@ -64,7 +64,7 @@ describe('a two-week patient story', () => {
     await t.http
       .patch(`/v1/patients/${c.patient.id}`)
       .set(bearer(c.adminKey))
-      .send({ baselinePain: { intensity: 6, mostDistalSite: 'calf' } })
+      .send({ baselinePain: { intensity: 6, mostDistalSite: 'calf', side: 'right' } })
       .expect(200);
     const res = await t.http
       .post(`/v1/patients/${c.patient.id}/programs`)

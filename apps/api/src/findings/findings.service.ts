@@ -84,6 +84,7 @@ export class FindingsService {
               ? {
                   intensity: patient.baselinePainIntensity,
                   mostDistalSite: patient.baselinePainSite,
+                  side: patient.baselinePainSide,
                 }
               : null,
           symptomOnsetDate: patient.symptomOnsetDate,

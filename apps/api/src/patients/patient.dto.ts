@@ -1,4 +1,4 @@
-import { PAIN_SITES, PainSite } from '@app/domain';
+import { PAIN_SIDES, PAIN_SITES, PainSide, PainSite } from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -27,6 +27,14 @@ export class BaselinePainDto {
   })
   @IsIn(PAIN_SITES)
   mostDistalSite: PainSite;
+
+  @ApiPropertyOptional({
+    enum: PAIN_SIDES,
+    description: 'The leg(s) with pain, when a leg site is named',
+  })
+  @IsOptional()
+  @IsIn(PAIN_SIDES)
+  side?: PainSide;
 }
 
 export class CreatePatientDto {

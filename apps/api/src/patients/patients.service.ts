@@ -23,7 +23,11 @@ export function toPatientDto(p: Patient): PatientDto {
     condition: p.condition,
     baselinePain:
       p.baselinePainIntensity !== null && p.baselinePainSite !== null
-        ? { intensity: p.baselinePainIntensity, mostDistalSite: p.baselinePainSite }
+        ? {
+            intensity: p.baselinePainIntensity,
+            mostDistalSite: p.baselinePainSite,
+            ...(p.baselinePainSide ? { side: p.baselinePainSide } : {}),
+          }
         : null,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
@@ -81,6 +85,7 @@ export class PatientsService {
         condition: input.condition ?? 'lumbar_disc_herniation',
         baselinePainIntensity: input.baselinePain?.intensity ?? null,
         baselinePainSite: input.baselinePain?.mostDistalSite ?? null,
+        baselinePainSide: input.baselinePain?.side ?? null,
       }),
     );
     return toPatientDto(saved);
@@ -107,6 +112,7 @@ export class PatientsService {
     if (input.baselinePain) {
       patient.baselinePainIntensity = input.baselinePain.intensity;
       patient.baselinePainSite = input.baselinePain.mostDistalSite;
+      patient.baselinePainSide = input.baselinePain.side ?? null;
     }
     return toPatientDto(await this.patients.save(patient));
   }

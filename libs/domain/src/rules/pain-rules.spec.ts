@@ -617,8 +617,15 @@ describe('evaluatePainRules', () => {
         expected: [],
       },
       {
-        name: 'measures against a baseline report rather than the enrolment record',
+        name: 'measures against the enrolment record, not a later at-rest report',
         baselinePain: { intensity: 4, mostDistalSite: 'thigh', side: 'left' },
+        history: [previous({ id: 'baseline-report', context: 'baseline' })],
+        newReports: [current(THIGH_LEFT)],
+        expected: [],
+      },
+      {
+        name: 'measures against the first at-rest report when there is no enrolment record',
+        baselinePain: null,
         history: [previous({ id: 'baseline-report', context: 'baseline' })],
         newReports: [current(THIGH_LEFT)],
         expected: [
@@ -636,7 +643,7 @@ describe('evaluatePainRules', () => {
         ],
       },
       {
-        name: 'measures against the latest baseline report: leg pain already there flags nothing',
+        name: 'does not flag leg pain an at-rest previous report already had',
         baselinePain: LOW_BACK_BASELINE,
         history: [
           report({
@@ -650,8 +657,8 @@ describe('evaluatePainRules', () => {
         expected: [],
       },
       {
-        name: 'measures against the latest baseline report: leg pain gone at baseline counts as new',
-        baselinePain: { intensity: 4, mostDistalSite: 'thigh', side: 'left' },
+        name: 'keeps the first at-rest report as the baseline: a later pain-free one does not move it',
+        baselinePain: null,
         history: [
           report({
             id: 'first-baseline',
@@ -662,12 +669,7 @@ describe('evaluatePainRules', () => {
           previous({ id: 'latest-baseline', context: 'baseline' }),
         ],
         newReports: [current(THIGH_LEFT)],
-        expected: [
-          {
-            ...NEW_LEG_PAIN,
-            evidence: { baseline: { kind: 'baseline_report', reportId: 'latest-baseline' } },
-          },
-        ],
+        expected: [],
       },
       {
         name: 'ignores a baseline report made after the report',
@@ -1331,7 +1333,7 @@ describe('evaluatePainRules', () => {
         expected: null,
       },
       {
-        name: 'measures against a baseline report rather than the enrolment record',
+        name: 'measures against the enrolment record, not a later at-rest report',
         history: [
           report({
             id: 'baseline-report',
@@ -1341,10 +1343,15 @@ describe('evaluatePainRules', () => {
           }),
         ],
         intensity: 6,
-        expected: null,
+        expected: {
+          reportIds: ['baseline-report', 'current'],
+          mean: 5.5,
+          baseline: { kind: 'patient_record', intensity: 3 },
+        },
       },
       {
-        name: 'counts the baseline report in the mean and names it as the baseline',
+        name: 'counts the first at-rest report in the mean and, without a record, names it as the baseline',
+        baselinePain: null,
         history: [
           report({
             id: 'baseline-report',
@@ -1514,8 +1521,8 @@ describe('evaluatePainRules', () => {
         expected: null,
       },
       {
-        name: 'measures improvement from the latest baseline report',
-        baselinePain: { intensity: 10, mostDistalSite: 'thigh', side: 'left' },
+        name: 'measures improvement from the first at-rest report when there is no enrolment record',
+        baselinePain: null,
         history: [
           report({
             id: 'baseline-report',

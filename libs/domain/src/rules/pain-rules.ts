@@ -84,14 +84,14 @@ function timeline(input: PainRuleInput, now: Date): Timeline {
   return {
     all,
     previous: (report) => earlierThan(report).at(-1) ?? null,
+    // The patient's baseline: the pain recorded at enrolment; without one, the first at-rest
+    // (`baseline`) report. Later at-rest reports never move it, or a slow worsening would
+    // carry its own baseline along and never show as a trend.
     baseline: (report) => {
-      const reported = earlierThan(report)
-        .filter((r) => r.context === 'baseline')
-        .at(-1);
-      if (reported)
-        return { pain: reported, source: { kind: 'baseline_report', ...summary(reported) } };
       const recorded = input.patient.baselinePain;
-      return recorded ? { pain: recorded, source: { kind: 'patient_record', ...recorded } } : null;
+      if (recorded) return { pain: recorded, source: { kind: 'patient_record', ...recorded } };
+      const first = earlierThan(report).find((r) => r.context === 'baseline');
+      return first ? { pain: first, source: { kind: 'baseline_report', ...summary(first) } } : null;
     },
     sessionBefore: (after) => {
       const earlier = earlierThan(after);

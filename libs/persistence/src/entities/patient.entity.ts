@@ -1,4 +1,4 @@
-import type { PainSite } from '@app/domain';
+import type { PainSide, PainSite } from '@app/domain';
 import {
   Column,
   CreateDateColumn,
@@ -35,6 +35,9 @@ export class Patient {
 
   @Column('text', { nullable: true })
   baselinePainSite: PainSite | null;
+
+  @Column('text', { nullable: true })
+  baselinePainSide: PainSide | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
