@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Payload } from './types';
 
 export class PayloadTooLargeError extends Error {}
@@ -15,6 +16,6 @@ export async function readAll(payload: Payload, maxBytes: number): Promise<strin
 }
 
 /** A payload from one buffer or string: for tests and small bodies. */
-export async function* payloadOf(...parts: (string | Buffer)[]): Payload {
-  for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
+export function payloadOf(...parts: (string | Buffer)[]): Payload {
+  return Readable.from(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)));
 }

@@ -1,0 +1,37 @@
+import { readAll } from '../payload';
+import type { Payload } from '../types';
+
+// The JSON formats are read whole: their bodies are a day or a push, never gigabytes.
+export const JSON_MAX_BYTES = 20 * 1024 * 1024;
+
+export type JsonObject = Record<string, unknown>;
+
+export async function readJson(payload: Payload): Promise<unknown> {
+  // Some exporters write a UTF-8 byte order mark, which JSON.parse refuses.
+  return JSON.parse((await readAll(payload, JSON_MAX_BYTES)).replace(/^\uFEFF/, '')) as unknown;
+}
+
+export function objectOf(value: unknown): JsonObject | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as JsonObject)
+    : null;
+}
+
+export function arrayOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** A number, also when sent as a string (`"523"`); null when it is not one. */
+export function numberOf(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+/** A non-empty trimmed string, or null. */
+export function textOf(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+}
