@@ -1,7 +1,6 @@
+import { CLOCK_SKEW_MS } from '@app/clinical';
 import { validationProblem } from './problem';
 
-/** How far ahead of the server clock a device may be before its times are refused. */
-export const CLOCK_SKEW_MS = 5 * 60_000;
 const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
 
 /** Refuses a time in the future (beyond the skew allowance) or absurdly far in the past. */

@@ -1,4 +1,5 @@
-import { DEFAULT_RULE_SETTINGS, RuleSettings } from '@app/domain';
+import { ruleOverridesOf } from '@app/clinical';
+import { DEFAULT_RULE_SETTINGS } from '@app/domain';
 import { Db, Organization } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -8,28 +9,13 @@ import type {
   RuleSettingsOverridesDto,
 } from './organization-settings.dto';
 
-const RULE_KEYS = Object.keys(DEFAULT_RULE_SETTINGS) as (keyof RuleSettings)[];
-
-function overridesOf(settings: Record<string, unknown>): RuleSettingsOverridesDto {
-  const stored = (settings.rules ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(
-    RULE_KEYS.filter((k) => typeof stored[k] === 'number').map((k) => [k, stored[k]]),
-  );
-}
-
 @Injectable()
 export class OrganizationSettingsService {
   constructor(private readonly db: Db) {}
 
-  /** The rule thresholds in force for an organization. */
-  async ruleSettings(organizationId: string): Promise<RuleSettings> {
-    const org = await this.db.repo(Organization).findOneByOrFail({ id: organizationId });
-    return { ...DEFAULT_RULE_SETTINGS, ...overridesOf(org.settings) };
-  }
-
   async get(caller: Caller): Promise<OrganizationSettingsDto> {
     const org = await this.db.repo(Organization).findOneByOrFail({ id: caller.organizationId });
-    const overrides = overridesOf(org.settings);
+    const overrides = ruleOverridesOf(org.settings);
     return { overrides, rules: { ...DEFAULT_RULE_SETTINGS, ...overrides } };
   }
 
@@ -37,7 +23,7 @@ export class OrganizationSettingsService {
     caller: Caller,
     overrides: RuleSettingsOverridesDto,
   ): Promise<OrganizationSettingsDto> {
-    const clean = overridesOf({ rules: { ...overrides } });
+    const clean = ruleOverridesOf({ rules: { ...overrides } });
     const effective = { ...DEFAULT_RULE_SETTINGS, ...clean };
     if (effective.flareNextDayMaxHours < effective.flareNextDayMinHours) {
       throw validationProblem([

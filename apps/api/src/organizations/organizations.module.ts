@@ -1,3 +1,4 @@
+import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationSettingsController } from './organization-settings.controller';
@@ -6,7 +7,7 @@ import { OrganizationsController } from './organizations.controller';
 import { OrganizationsService } from './organizations.service';
 
 @Module({
-  imports: [ApiKeysModule],
+  imports: [ClinicalModule, ApiKeysModule],
   controllers: [OrganizationsController, OrganizationSettingsController],
   providers: [OrganizationsService, OrganizationSettingsService],
   exports: [OrganizationSettingsService],

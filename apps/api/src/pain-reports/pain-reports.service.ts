@@ -1,33 +1,14 @@
-import { Db, PainReport, Patient } from '@app/persistence';
+import { ClinicalRecordsService } from '@app/clinical';
+import { Db, PainReport } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Caller } from '../auth/caller';
 import { assertPlausibleInstant } from '../common/clock';
 import { ProblemException } from '../common/problem';
-import {
-  FindingsService,
-  toFindingDto,
-  toPainReportDto,
-  toProgramStatus,
-} from '../findings/findings.service';
+import { toFindingDto, toPainReportDto, toProgramStatus } from './pain-report.views';
 import { canonicalJson } from '../idempotency/canonical-json';
 import { PatientAccessService } from '../patients/patient-access.service';
-import { ProgramsService } from '../programs/programs.service';
 import type { CreatePainReportDto, PainReportResultDto } from './pain-report.dto';
-
-export type NewPainReport = Pick<
-  PainReport,
-  | 'clientRef'
-  | 'requestHash'
-  | 'sessionId'
-  | 'reportedAt'
-  | 'intensity'
-  | 'mostDistalSite'
-  | 'side'
-  | 'context'
-  | 'redFlags'
-  | 'odi'
->;
 
 export interface WriteResult<T> {
   /** True when the clientRef was already stored with the same content: nothing was written. */
@@ -44,49 +25,8 @@ export class PainReportsService {
   constructor(
     private readonly db: Db,
     private readonly access: PatientAccessService,
-    private readonly findings: FindingsService,
-    private readonly programs: ProgramsService,
+    private readonly clinical: ClinicalRecordsService,
   ) {}
-
-  /** Inserts reports with their patient-local day, computed by PostgreSQL from the patient's zone. */
-  async insert(
-    patient: Patient,
-    reports: NewPainReport[],
-    createdByKeyId: string,
-  ): Promise<PainReport[]> {
-    const m = this.db.manager;
-    const ids: string[] = [];
-    for (const r of reports) {
-      const [{ id }] = await m.query<{ id: string }[]>(
-        `INSERT INTO pain_reports (organization_id, patient_id, client_ref, request_hash, session_id, reported_at, local_date,
-           intensity, most_distal_site, side, context, red_flags, odi, created_by_key_id)
-         VALUES ($1, $2, $3, $4, $5, $6, ($6::timestamptz AT TIME ZONE $7)::date, $8, $9, $10, $11, $12, $13, $14)
-         RETURNING id`,
-        [
-          patient.organizationId,
-          patient.id,
-          r.clientRef,
-          r.requestHash,
-          r.sessionId,
-          r.reportedAt,
-          patient.timezone,
-          r.intensity,
-          r.mostDistalSite,
-          r.side,
-          r.context,
-          r.redFlags ? JSON.stringify(r.redFlags) : null,
-          r.odi,
-          createdByKeyId,
-        ],
-      );
-      ids.push(id);
-    }
-    const rows = await m
-      .createQueryBuilder(PainReport, 'r')
-      .where('r.id = ANY(:ids)', { ids })
-      .getMany();
-    return ids.map((id) => rows.find((r) => r.id === id)!);
-  }
 
   async create(
     caller: Caller,
@@ -115,7 +55,7 @@ export class PainReportsService {
         }
         return { replayed: true, body: await this.render(existing) };
       }
-      const [report] = await this.insert(
+      const [report] = await this.clinical.insertPainReports(
         patient,
         [
           {
@@ -133,7 +73,7 @@ export class PainReportsService {
         ],
         caller.keyId,
       );
-      const { findings, program } = await this.findings.evaluate(patient, [report]);
+      const { findings, program } = await this.clinical.evaluate(patient, [report]);
       return {
         replayed: false,
         body: {
@@ -147,8 +87,8 @@ export class PainReportsService {
 
   private async render(report: PainReport): Promise<PainReportResultDto> {
     const [findings, program] = await Promise.all([
-      this.findings.forReports([report.id]),
-      this.programs.current(report.organizationId, report.patientId),
+      this.clinical.findingsForReports([report.id]),
+      this.clinical.currentProgram(report.organizationId, report.patientId),
     ]);
     return {
       ...toPainReportDto(report),

@@ -1,3 +1,4 @@
+import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
 import { ExercisesModule } from '../exercises/exercises.module';
 import { PatientsModule } from '../patients/patients.module';
@@ -5,7 +6,7 @@ import { ProgramsController } from './programs.controller';
 import { ProgramsService } from './programs.service';
 
 @Module({
-  imports: [ExercisesModule, PatientsModule],
+  imports: [ClinicalModule, ExercisesModule, PatientsModule],
   controllers: [ProgramsController],
   providers: [ProgramsService],
   exports: [ProgramsService],

@@ -1,7 +1,7 @@
 import { resolveProgramItems } from '@app/domain';
+import { ClinicalRecordsService } from '@app/clinical';
 import { Db, Program, ProgramItem } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { IsNull } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { ExercisesService } from '../exercises/exercises.service';
 import { notFound, ProblemException, validationProblem } from '../common/problem';
@@ -35,6 +35,7 @@ export class ProgramsService {
     private readonly db: Db,
     private readonly access: PatientAccessService,
     private readonly exercises: ExercisesService,
+    private readonly clinical: ClinicalRecordsService,
   ) {}
 
   /** A new version; the current one is kept, marked completed and superseded. */
@@ -145,9 +146,8 @@ export class ProgramsService {
     });
   }
 
-  /** The patient's current (not superseded) program, whatever its status. */
-  current(organizationId: string, patientId: string): Promise<Program | null> {
-    return this.db.repo(Program).findOneBy({ organizationId, patientId, supersededAt: IsNull() });
+  private current(organizationId: string, patientId: string): Promise<Program | null> {
+    return this.clinical.currentProgram(organizationId, patientId);
   }
 
   private itemsOf(program: Program): Promise<ProgramItem[]> {

@@ -1,24 +1,14 @@
+import { ClinicalRecordsService, NewPainReport } from '@app/clinical';
 import { Db, PainReport, SessionLog } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { assertPlausibleInstant } from '../common/clock';
 import { ProblemException, validationProblem } from '../common/problem';
 import { ExercisesService } from '../exercises/exercises.service';
-import {
-  FindingsService,
-  toFindingDto,
-  toPainReportDto,
-  toProgramStatus,
-} from '../findings/findings.service';
+import { toFindingDto, toPainReportDto, toProgramStatus } from '../pain-reports/pain-report.views';
 import { PatientAccessService } from '../patients/patient-access.service';
-import {
-  contentHash,
-  NewPainReport,
-  PainReportsService,
-  WriteResult,
-} from '../pain-reports/pain-reports.service';
+import { contentHash, WriteResult } from '../pain-reports/pain-reports.service';
 import type { PainDto } from '../pain-reports/pain-report.dto';
-import { ProgramsService } from '../programs/programs.service';
 import type { CreateSessionDto, SessionResultDto } from './session.dto';
 
 @Injectable()
@@ -27,9 +17,7 @@ export class SessionsService {
     private readonly db: Db,
     private readonly access: PatientAccessService,
     private readonly exercises: ExercisesService,
-    private readonly painReports: PainReportsService,
-    private readonly findings: FindingsService,
-    private readonly programs: ProgramsService,
+    private readonly clinical: ClinicalRecordsService,
   ) {}
 
   async create(
@@ -70,7 +58,7 @@ export class SessionsService {
         return { replayed: true, body: await this.render(existing) };
       }
 
-      const program = await this.programs.current(patient.organizationId, patient.id);
+      const program = await this.clinical.currentProgram(patient.organizationId, patient.id);
       const [{ id }] = await m.query<{ id: string }[]>(
         `INSERT INTO sessions (organization_id, patient_id, program_id, client_ref, request_hash, performed_at, local_date,
            duration_minutes, items, created_by_key_id)
@@ -90,13 +78,13 @@ export class SessionsService {
         ],
       );
       const session = await m.findOneByOrFail(SessionLog, { id });
-      const reports = await this.painReports.insert(
+      const reports = await this.clinical.insertPainReports(
         patient,
         this.linkedReports(session, input),
         caller.keyId,
       );
       const evaluated = reports.length
-        ? await this.findings.evaluate(patient, reports)
+        ? await this.clinical.evaluate(patient, reports)
         : { findings: [], program };
       return {
         replayed: false,
@@ -140,8 +128,8 @@ export class SessionsService {
   private async render(session: SessionLog): Promise<SessionResultDto> {
     const reports = await this.db.repo(PainReport).findBy({ sessionId: session.id });
     const [findings, program] = await Promise.all([
-      this.findings.forReports(reports.map((r) => r.id)),
-      this.programs.current(session.organizationId, session.patientId),
+      this.clinical.findingsForReports(reports.map((r) => r.id)),
+      this.clinical.currentProgram(session.organizationId, session.patientId),
     ]);
     return this.toDto(session, reports, findings.map(toFindingDto), toProgramStatus(program));
   }

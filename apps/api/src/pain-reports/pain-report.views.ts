@@ -1,0 +1,36 @@
+import { findingMessage } from '@app/domain';
+import type { PainReport, Program, RuleFinding } from '@app/persistence';
+import type { FindingDto, PainReportDto, ProgramStatusDto } from './pain-report.dto';
+
+export function toFindingDto(f: RuleFinding): FindingDto {
+  return {
+    id: f.id,
+    rule: f.rule,
+    severity: f.severity,
+    action: f.action,
+    message: findingMessage(f),
+    evidence: f.evidence,
+    painReportId: f.painReportId,
+  };
+}
+
+export function toPainReportDto(r: PainReport): PainReportDto {
+  return {
+    id: r.id,
+    clientRef: r.clientRef,
+    sessionId: r.sessionId,
+    reportedAt: r.reportedAt,
+    localDate: r.localDate,
+    intensity: r.intensity,
+    mostDistalSite: r.mostDistalSite,
+    side: r.side,
+    context: r.context,
+    redFlags: r.redFlags,
+    odi: r.odi,
+    createdAt: r.createdAt,
+  };
+}
+
+export function toProgramStatus(p: Program | null): ProgramStatusDto | null {
+  return p ? { id: p.id, status: p.status, statusReason: p.statusReason } : null;
+}

@@ -1,0 +1,263 @@
+import { localDateOf, localDayBounds, type PainSide, type PainSite } from '@app/domain';
+import { FUTURE_ALLOWANCE_MS } from '../sample-checks';
+import type { ParseContext, ParsedBatch, Payload, SampleSource } from '../types';
+import { BatchBuilder } from './batch-builder';
+import { arrayOf, type JsonObject, numberOf, objectOf, readJson, textOf } from './json-fields';
+import { bareDateOf, granularityOf, instantOf, readDateTime } from './time-fields';
+
+// FHIR R4 Observations: LOINC 55423-8 (steps over a period), 41950-7 (steps in a day),
+// 72514-3 (pain severity 0–10, reported by the patient).
+const LOINC = 'http://loinc.org';
+const SNOMED = 'http://snomed.info/sct';
+const STEPS_IN_PERIOD = '55423-8';
+const STEPS_IN_DAY = '41950-7';
+const PAIN_SEVERITY = '72514-3';
+
+// LOINC answer list LL2335-9 (0–10 numeric rating scale).
+const PAIN_ANSWERS: Record<string, number> = {
+  'LA6111-4': 0,
+  'LA6112-2': 1,
+  'LA6113-0': 2,
+  'LA6114-8': 3,
+  'LA6115-5': 4,
+  'LA10137-0': 5,
+  'LA10138-8': 6,
+  'LA10139-6': 7,
+  'LA10140-4': 8,
+  'LA10141-2': 9,
+  'LA13942-0': 10,
+};
+
+const SITE_CODES: Record<string, PainSite> = {
+  '37822005': 'low_back',
+  '46862004': 'buttock',
+  '68367000': 'thigh',
+  '53840002': 'calf',
+  '56459004': 'foot',
+};
+
+// Most distal first: a text naming several sites ("low back into the left calf") gives the
+// farthest one, which is what the centralization rules compare.
+const SITE_WORDS: [RegExp, PainSite][] = [
+  [/\bfoot\b|\bfeet\b/, 'foot'],
+  [/\bcalf\b|\bcalves\b|\blower leg\b/, 'calf'],
+  [/\bthigh/, 'thigh'],
+  [/\bbuttock|\bgluteal\b/, 'buttock'],
+  [/\blow(er)? back\b|\blumbar\b/, 'low_back'],
+];
+
+// SNOMED CT laterality qualifiers: left, right, right and left.
+const SIDE_CODES: Record<string, PainSide> = {
+  '7771000': 'left',
+  '24028007': 'right',
+  '51440002': 'both',
+};
+
+const MANUAL_WORDS = /manual|self[- ]?reported|user[- ]?entered|patient[- ]?reported/i;
+
+interface Coding {
+  system: string | null;
+  code: string | null;
+  display: string | null;
+}
+
+function codingsOf(concept: unknown): Coding[] {
+  return arrayOf(objectOf(concept)?.coding).map((raw) => {
+    const coding = objectOf(raw);
+    return {
+      system: textOf(coding?.system),
+      code: typeof coding?.code === 'number' ? String(coding.code) : textOf(coding?.code),
+      display: textOf(coding?.display),
+    };
+  });
+}
+
+function wordsOf(concept: unknown): string {
+  const texts = [textOf(objectOf(concept)?.text), ...codingsOf(concept).map((c) => c.display)];
+  return texts
+    .filter((t): t is string => t !== null)
+    .join(' | ')
+    .toLowerCase();
+}
+
+function loincCodes(observation: JsonObject): string[] {
+  return codingsOf(observation.code)
+    .filter((c) => c.system === LOINC && c.code !== null)
+    .map((c) => c.code as string);
+}
+
+function sourceOf(observation: JsonObject): SampleSource {
+  return {
+    name: textOf(objectOf(observation.meta)?.source) ?? 'fhir',
+    device: textOf(objectOf(observation.device)?.display),
+  };
+}
+
+// FHIR has no standard flag for typed-in values: look for one in the method or the tags.
+function isManual(observation: JsonObject): boolean {
+  const tags = arrayOf(objectOf(observation.meta)?.tag).map((tag) => {
+    const coding = objectOf(tag);
+    return `${textOf(coding?.code) ?? ''} ${textOf(coding?.display) ?? ''}`;
+  });
+  return [wordsOf(observation.method), ...tags].some((text) => MANUAL_WORDS.test(text));
+}
+
+function stepsOf(observation: JsonObject): number | null {
+  const quantity = objectOf(observation.valueQuantity);
+  if (quantity) return numberOf(quantity.value);
+  return numberOf(observation.valueInteger);
+}
+
+function effectiveTimeOf(observation: JsonObject): unknown {
+  return observation.effectiveDateTime ?? observation.effectiveInstant;
+}
+
+function periodOf(observation: JsonObject): { start: Date; end: Date } | null {
+  const period = objectOf(observation.effectivePeriod);
+  const start = instantOf(period?.start);
+  const end = instantOf(period?.end);
+  return start && end ? { start, end } : null;
+}
+
+function painIntensityOf(observation: JsonObject): number | null {
+  if (observation.valueInteger !== undefined) return numberOf(observation.valueInteger);
+  const quantity = objectOf(observation.valueQuantity);
+  if (quantity) return numberOf(quantity.value);
+  if (observation.valueString !== undefined) return numberOf(observation.valueString);
+  const concept = objectOf(observation.valueCodeableConcept);
+  if (!concept) return null;
+  for (const coding of codingsOf(concept)) {
+    if (coding.code === null) continue;
+    if (coding.code in PAIN_ANSWERS) return PAIN_ANSWERS[coding.code];
+    if (/^(10|\d)$/.test(coding.code)) return Number(coding.code);
+  }
+  return numberOf(concept.text);
+}
+
+function painSiteOf(bodySite: unknown): PainSite | null {
+  const coded = codingsOf(bodySite)
+    .map((c) => ((c.system === SNOMED || c.system === null) && c.code ? SITE_CODES[c.code] : null))
+    .filter((site): site is PainSite => site !== null && site !== undefined);
+  const words = wordsOf(bodySite);
+  const named = SITE_WORDS.filter(([pattern]) => pattern.test(words)).map(([, site]) => site);
+  const sites = [...coded, ...named];
+  if (sites.length === 0) return null;
+  const order: PainSite[] = ['low_back', 'buttock', 'thigh', 'calf', 'foot'];
+  return sites.reduce((far, site) => (order.indexOf(site) > order.indexOf(far) ? site : far));
+}
+
+function painSideOf(bodySite: unknown): PainSide | null {
+  const sides = new Set<PainSide>();
+  for (const coding of codingsOf(bodySite)) {
+    const side = coding.code ? SIDE_CODES[coding.code] : undefined;
+    if (side) sides.add(side);
+  }
+  const words = wordsOf(bodySite);
+  if (/\bboth\b|\bbilateral/.test(words)) sides.add('both');
+  if (/\bleft\b/.test(words)) sides.add('left');
+  if (/\bright\b/.test(words)) sides.add('right');
+  if (sides.has('both') || (sides.has('left') && sides.has('right'))) return 'both';
+  return sides.has('left') ? 'left' : sides.has('right') ? 'right' : null;
+}
+
+function observationsOf(body: unknown): { entries: unknown[]; problem: string | null } {
+  const resource = objectOf(body);
+  if (resource?.resourceType === 'Observation') return { entries: [resource], problem: null };
+  if (resource?.resourceType === 'Bundle') {
+    return { entries: arrayOf(resource.entry).map((e) => objectOf(e)?.resource), problem: null };
+  }
+  return { entries: [], problem: 'body must be a FHIR Bundle or Observation' };
+}
+
+export async function* parseFhir(payload: Payload, ctx: ParseContext): AsyncIterable<ParsedBatch> {
+  const out = new BatchBuilder();
+  const { entries, problem } = observationsOf(await readJson(payload));
+  if (problem) out.reject({ reason: problem });
+  entries.forEach((resource, index) => {
+    const reject = (reason: string) => out.reject({ index, reason });
+    const observation = objectOf(resource);
+    if (!observation) return reject('entry has no resource');
+    if (observation.resourceType !== 'Observation') {
+      return reject(
+        `entry is a ${textOf(observation.resourceType) ?? 'resource'}, not an Observation`,
+      );
+    }
+    const status = textOf(observation.status);
+    if (status === 'entered-in-error' || status === 'cancelled') {
+      return reject(`observation status is ${status}`);
+    }
+    const codes = loincCodes(observation);
+    const code = [STEPS_IN_PERIOD, STEPS_IN_DAY, PAIN_SEVERITY].find((c) => codes.includes(c));
+    if (!code) {
+      const shown = codes[0] ?? codingsOf(observation.code)[0]?.code ?? 'none';
+      return reject(`unsupported observation code ${shown}`);
+    }
+
+    if (code === PAIN_SEVERITY) {
+      const externalId = textOf(observation.id);
+      if (!externalId) return reject('pain observation needs an id');
+      const effective = effectiveTimeOf(observation);
+      if (effective === undefined) return reject('pain observation needs effectiveDateTime');
+      const reportedAt = instantOf(effective);
+      if (!reportedAt) {
+        return reject('pain effectiveDateTime needs a time with an offset, not a bare date');
+      }
+      // The generic checks cover samples only; a pain report from the future is as wrong.
+      if (reportedAt.getTime() > ctx.now.getTime() + FUTURE_ALLOWANCE_MS) {
+        return reject('pain is reported in the future');
+      }
+      const intensity = painIntensityOf(observation);
+      if (intensity === null || !Number.isInteger(intensity) || intensity < 0 || intensity > 10) {
+        return reject('pain intensity must be a whole number from 0 to 10');
+      }
+      const mostDistalSite = painSiteOf(observation.bodySite);
+      if (!mostDistalSite) {
+        return reject('bodySite does not name low back, buttock, thigh, calf or foot');
+      }
+      return out.pain({
+        externalId,
+        reportedAt,
+        intensity,
+        mostDistalSite,
+        side: painSideOf(observation.bodySite),
+        ref: { index },
+      });
+    }
+
+    const steps = stepsOf(observation);
+    if (steps === null) return reject('steps need a numeric valueQuantity.value or valueInteger');
+    const common = {
+      source: sourceOf(observation),
+      steps,
+      activeMinutes: null,
+      activityType: null,
+      manual: isManual(observation),
+      ref: { index },
+    };
+    const period = periodOf(observation);
+
+    if (code === STEPS_IN_PERIOD) {
+      if (!period) return reject(`${code} needs an effectivePeriod with start and end offsets`);
+      return out.sample({
+        ...common,
+        ...period,
+        granularity: granularityOf(period.start, period.end),
+      });
+    }
+
+    // Daily steps: a bare date is a day of the patient's calendar; a time, the day it falls in.
+    const effective = effectiveTimeOf(observation);
+    const instant = instantOf(effective);
+    const date = bareDateOf(effective) ?? (instant ? localDateOf(instant, ctx.timezone) : null);
+    if (date)
+      return out.sample({ ...common, ...localDayBounds(date, ctx.timezone), granularity: 'day' });
+    if (period) return out.sample({ ...common, ...period, granularity: 'day' });
+    if (effective !== undefined && readDateTime(effective)) {
+      return reject('effectiveDateTime with a time needs an offset');
+    }
+    return reject(
+      `${code} needs effectiveDateTime (a date or a time with an offset) or effectivePeriod`,
+    );
+  });
+  yield* out.finish();
+}

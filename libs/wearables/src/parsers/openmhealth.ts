@@ -1,0 +1,158 @@
+import type { ParseContext, ParsedBatch, Payload, SampleSource } from '../types';
+import { BatchBuilder } from './batch-builder';
+import { type JsonObject, numberOf, objectOf, readJson, textOf } from './json-fields';
+import { granularityOf, instantOf } from './time-fields';
+
+// Open mHealth step-count 1.0–3.0 and physical-activity, and their IEEE 1752.1 versions.
+type MeasureKind = 'step-count' | 'physical-activity';
+
+const DURATION_UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  sec: 1_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  wk: 604_800_000,
+};
+
+interface TimeSpan {
+  start: Date;
+  end: Date;
+}
+
+/** The data points of a body: an array of them, one, or one bare measure body. */
+function dataPointsOf(body: unknown): unknown[] {
+  return Array.isArray(body) ? body : [body];
+}
+
+/** `omh:step-count:2.0` from `{namespace, name, version}`, or the IEEE schema URL as is. */
+function schemaLabel(schemaId: unknown): string | null {
+  const id = objectOf(schemaId);
+  if (id) {
+    const parts = [id.namespace, id.name, id.version].map((p) => textOf(p) ?? '?');
+    return parts.join(':');
+  }
+  return textOf(schemaId);
+}
+
+function kindOfSchema(label: string): MeasureKind | null {
+  if (/(^|[:/])step-count([:.]|$)/.test(label)) return 'step-count';
+  if (/(^|[:/])physical-activity([:.]|$)/.test(label)) return 'physical-activity';
+  return null;
+}
+
+function kindOfFields(measure: JsonObject): MeasureKind | null {
+  if (measure.step_count !== undefined) return 'step-count';
+  if (measure.activity_name !== undefined) return 'physical-activity';
+  return null;
+}
+
+function durationMs(value: unknown): number | null {
+  const duration = objectOf(value);
+  const amount = numberOf(duration?.value);
+  const unitMs = DURATION_UNIT_MS[textOf(duration?.unit) ?? ''];
+  return amount === null || unitMs === undefined ? null : amount * unitMs;
+}
+
+function timeSpanOf(frame: unknown): TimeSpan | string {
+  const timeFrame = objectOf(frame);
+  if (!timeFrame) return 'effective_time_frame is missing';
+  const interval = objectOf(timeFrame.time_interval);
+  if (!interval) {
+    return timeFrame.date_time !== undefined
+      ? 'effective_time_frame is a single date_time: a count needs a time_interval'
+      : 'effective_time_frame.time_interval is missing';
+  }
+  const start = instantOf(interval.start_date_time);
+  const end = instantOf(interval.end_date_time);
+  if (interval.start_date_time !== undefined && !start)
+    return 'start_date_time must be an RFC 3339 time with an offset';
+  if (interval.end_date_time !== undefined && !end)
+    return 'end_date_time must be an RFC 3339 time with an offset';
+  const duration = interval.duration === undefined ? null : durationMs(interval.duration);
+  if (interval.duration !== undefined && duration === null)
+    return 'duration must be { value, unit } with unit ms, sec, min, h, d or wk';
+  if (start && end) return { start, end };
+  if (start && duration !== null) return { start, end: new Date(start.getTime() + duration) };
+  if (end && duration !== null) return { start: new Date(end.getTime() - duration), end };
+  return 'time_interval needs two of start_date_time, end_date_time and duration';
+}
+
+/** `step_count: 7939` (1.0) or `step_count: { value: 7939, unit: 'steps' }` (2.0, 3.0, IEEE). */
+function stepCountOf(value: unknown): number | string {
+  const unitValue = objectOf(value);
+  if (!unitValue) return numberOf(value) ?? 'step_count must be a number';
+  const unit = textOf(unitValue.unit);
+  if (unit !== null && unit !== 'steps') return `step_count unit must be steps, not ${unit}`;
+  return numberOf(unitValue.value) ?? 'step_count.value must be a number';
+}
+
+export async function* parseOpenMhealth(
+  payload: Payload,
+  _ctx: ParseContext,
+): AsyncIterable<ParsedBatch> {
+  const out = new BatchBuilder();
+  dataPointsOf(await readJson(payload)).forEach((point, index) => {
+    const reject = (reason: string) => out.reject({ index, reason });
+    const object = objectOf(point);
+    if (!object) return reject('data point must be an object');
+    // A data point wraps its measure in `body`; a bare measure has the fields at the top.
+    const header = objectOf(object.body) ? objectOf(object.header) : null;
+    const measure = objectOf(object.body) ?? object;
+    const schema = schemaLabel(header?.schema_id);
+    const kind = schema ? kindOfSchema(schema) : kindOfFields(measure);
+    if (!kind) {
+      return reject(
+        schema ? `unsupported schema ${schema}` : 'not a step-count or physical-activity body',
+      );
+    }
+    const provenance = objectOf(header?.acquisition_provenance);
+    const modality = textOf(provenance?.modality) ?? textOf(header?.modality);
+    const source: SampleSource = {
+      name: textOf(provenance?.source_name) ?? textOf(header?.source_name) ?? 'openmhealth',
+      device: null,
+    };
+    const span = timeSpanOf(measure.effective_time_frame);
+    if (typeof span === 'string') return reject(span);
+    const manual = modality !== null && /^self[- _]?reported$/i.test(modality);
+
+    if (kind === 'step-count') {
+      const steps = stepCountOf(measure.step_count);
+      if (typeof steps === 'string') return reject(steps);
+      return out.sample({
+        source,
+        ...span,
+        steps,
+        activeMinutes: null,
+        activityType: null,
+        manual,
+        granularity: granularityOf(span.start, span.end),
+        ref: { index },
+      });
+    }
+
+    const activityName = textOf(measure.activity_name);
+    if (!activityName) return reject('activity_name is missing');
+    // Steps only when the base movement is counted in steps (not strokes or metres).
+    const movement = objectOf(measure.base_movement_quantity);
+    const steps = textOf(movement?.unit) === 'steps' ? numberOf(movement?.value) : 0;
+    if (steps === null) return reject('base_movement_quantity.value must be a number');
+    const duration =
+      measure.duration === undefined
+        ? span.end.getTime() - span.start.getTime()
+        : durationMs(measure.duration);
+    if (duration === null) return reject('duration must be { value, unit }');
+    out.sample({
+      source,
+      ...span,
+      steps,
+      activeMinutes: Math.round(duration / 60_000),
+      activityType: activityName.toLowerCase(),
+      manual,
+      granularity: granularityOf(span.start, span.end),
+      ref: { index },
+    });
+  });
+  yield* out.finish();
+}
