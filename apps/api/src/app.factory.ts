@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '@app/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,17 +12,21 @@ import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_CONTENT = /^application\/([\w.+-]+\+)?json\b/i;
+// Activity imports read their own body: exports stream into storage, never parsed whole here.
+const STREAMED_UPLOAD = /^\/v1\/patients\/[^/?]+\/activity-imports\/?(\?|$)/;
+
+function isStreamedUpload(req: IncomingMessage): boolean {
+  return req.method === 'POST' && STREAMED_UPLOAD.test(req.url ?? '');
+}
 
 /** A write with a body that is not JSON would otherwise reach validation as an empty object. */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 ||
     req.headers['transfer-encoding'] !== undefined;
-  if (
-    WRITE_METHODS.has(req.method) &&
-    hasBody &&
-    !req.is(['application/json', 'application/*+json'])
-  ) {
+  const json = JSON_CONTENT.test(req.headers['content-type'] ?? '');
+  if (WRITE_METHODS.has(req.method) && hasBody && !json && !isStreamedUpload(req)) {
     next(new ProblemException(415, 'Send the body as application/json'));
     return;
   }
@@ -42,7 +47,8 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
   app.use(requireJsonBody);
   app.useBodyParser('json', {
     limit: config.BODY_LIMIT_BYTES,
-    type: ['application/json', 'application/*+json'],
+    type: (req: IncomingMessage) =>
+      !isStreamedUpload(req) && JSON_CONTENT.test(req.headers['content-type'] ?? ''),
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());

@@ -4,6 +4,7 @@ import { QueueModule } from '@app/queue';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { ActivityModule } from './activity/activity.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
@@ -14,6 +15,7 @@ import { loggerParams } from './common/logging';
 import { RouteTemplateGuard } from './common/route-template.guard';
 import { HealthModule } from './health/health.module';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { PatientsModule } from './patients/patients.module';
@@ -33,6 +35,7 @@ export class AppModule {
         PersistenceModule,
         QueueModule,
         AuditModule,
+        IdempotencyModule,
         HealthModule,
         MetricsModule,
         OrganizationsModule,
@@ -44,6 +47,7 @@ export class AppModule {
         ProgramsModule,
         PainReportsModule,
         SessionsModule,
+        ActivityModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

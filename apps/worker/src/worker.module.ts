@@ -4,6 +4,7 @@ import { QueueModule } from '@app/queue';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { ActivityModule } from './activity/activity.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { JobsModule } from './jobs/jobs.module';
 import { SystemModule } from './system/system.module';
@@ -22,6 +23,7 @@ export class WorkerModule {
         JobsModule,
         SystemModule,
         HeartbeatModule,
+        ActivityModule,
       ],
     };
   }

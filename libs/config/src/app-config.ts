@@ -72,6 +72,40 @@ export class AppConfig {
   @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** Largest activity import accepted (an Apple Health export is streamed, not held in memory). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  IMPORT_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+
+  /** Largest JSON activity import (those are parsed whole). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(512 * 1024 * 1024)
+  IMPORT_JSON_MAX_BYTES = 32 * 1024 * 1024;
+
+  /** Samples written per transaction by the import worker. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(100_000)
+  IMPORT_BATCH_SIZE = 5000;
+
+  /** Parallel jobs per worker process and queue. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WORKER_CONCURRENCY = 4;
+
+  /** How long a worker holds a job before another may take it over (a killed worker's job). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  JOB_LOCK_MS = 30_000;
+
   @Transform(toBool)
   @IsBoolean()
   MIGRATIONS_RUN = true;

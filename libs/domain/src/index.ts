@@ -1,4 +1,5 @@
 export * from './access';
+export * from './activity';
 export * from './exercises';
 export * from './local-time';
 export * from './pain';

@@ -27,11 +27,16 @@ export class JobQueueService implements OnApplicationShutdown {
     return queue;
   }
 
+  /**
+   * Queues a job. A `jobId` makes the add idempotent (adding a job that is still waiting is a
+   * no-op); BullMQ builds Redis keys from it, so it must not contain ':'.
+   */
   async add<N extends JobName>(
     name: N,
     payload: JobPayloads[N],
     options: JobsOptions = {},
   ): Promise<string> {
+    if (options.jobId?.includes(':')) throw new Error(`job id ${options.jobId} contains ':'`);
     const job = await this.queue(JOB_QUEUE[name]).add(name, payload, {
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },

@@ -2,17 +2,20 @@
  * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
  * carry ids and periods only, never patient data (Redis is not the place for health data).
  */
-export const QUEUES = ['system'] as const;
+export const QUEUES = ['system', 'activity'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface JobPayloads {
   // Proves end to end that a worker consumes jobs (used by readiness checks and tests).
   'system.ping': { nonce: string };
+  // Parse, store and roll up one stored activity import.
+  'activity.import': { importId: string };
 }
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'system.ping': 'system',
+  'activity.import': 'activity',
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];

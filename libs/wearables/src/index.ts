@@ -1,3 +1,4 @@
+export * from './envelope';
 export * from './parse-import';
 export * from './payload';
 export * from './sample-checks';

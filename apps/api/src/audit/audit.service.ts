@@ -46,15 +46,15 @@ export class AuditService {
   /** The patient a request is about, when the route names one (a malformed id names none). */
   async patientIdFromRequest(spec: AuditSpec, req: Request): Promise<string | null> {
     if (typeof spec.patient !== 'object' || 'result' in spec.patient) return null;
-    const value =
-      req.params?.['param' in spec.patient ? spec.patient.param : spec.patient.programParam];
+    const value = req.params?.[spec.patient.param];
     if (typeof value !== 'string' || !UUID.test(value)) return null;
-    if ('param' in spec.patient) return value;
-    const [program] = await this.entries.query<{ patient_id: string }[]>(
-      'SELECT patient_id FROM programs WHERE id = $1',
+    if (!('lookup' in spec.patient)) return value;
+    // The table name comes from the route's own decorator, never from the request.
+    const [row] = await this.entries.query<{ patient_id: string }[]>(
+      `SELECT patient_id FROM ${spec.patient.lookup} WHERE id = $1`,
       [value],
     );
-    return program?.patient_id ?? null;
+    return row?.patient_id ?? null;
   }
 
   async record(spec: AuditSpec, req: Request, facts: AuditFacts): Promise<void> {

@@ -2,6 +2,9 @@ import { SetMetadata } from '@nestjs/common';
 
 export const AUDIT_KEY = 'sciatrack:audit';
 
+/** Tables whose rows belong to one patient: a route naming such a row is audited under its patient. */
+export type PatientOwnedTable = 'programs' | 'activity_imports';
+
 export interface AuditSpec {
   /** What was done, as `<resource>.<verb>`: `patient.read`, `enrollment.create`. */
   action: string;
@@ -9,7 +12,8 @@ export interface AuditSpec {
    * Where the patient id comes from: a route parameter, the patient of a program named by a
    * route parameter, the handler's result (a created patient), or nowhere (lists).
    */
-  patient: { param: string } | { programParam: string } | { result: 'id' } | 'none';
+  patient:
+    { param: string } | { lookup: PatientOwnedTable; param: string } | { result: 'id' } | 'none';
 }
 
 /** Marks a route that reads or writes patient data: every call lands in the audit log. */

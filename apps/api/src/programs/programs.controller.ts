@@ -68,7 +68,7 @@ export class ProgramsController {
   @Post('programs/:id/resume')
   @HttpCode(200)
   @Access(['admin', 'clinician'], 'programs:write')
-  @Audited('program.resume', { programParam: 'id' })
+  @Audited('program.resume', { lookup: 'programs', param: 'id' })
   @ApiOperation({
     summary: 'Lift a pause or suspension after review (clinician of the patient, or admin)',
   })

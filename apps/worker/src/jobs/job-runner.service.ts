@@ -56,7 +56,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
           if (!handler) throw new Error(`no handler for job ${job.name}`);
           return handler(job.data as JobPayloads[JobName], job);
         },
-        { connection: this.connection, prefix: this.config.QUEUE_PREFIX, concurrency: 4 },
+        {
+          connection: this.connection,
+          prefix: this.config.QUEUE_PREFIX,
+          concurrency: this.config.WORKER_CONCURRENCY,
+          lockDuration: this.config.JOB_LOCK_MS,
+          stalledInterval: Math.max(1000, Math.floor(this.config.JOB_LOCK_MS / 2)),
+        },
       );
       // Job ids and names only: payloads never hold patient data, but errors are not logged whole.
       worker.on('failed', (job, err) =>

@@ -5,6 +5,8 @@ import { Clinician } from './clinician.entity';
 import { Enrollment } from './enrollment.entity';
 import { Organization } from './organization.entity';
 import { Patient } from './patient.entity';
+import { ActivityDaily, ActivitySource } from './activity-daily.entity';
+import { ActivityImport } from './activity-import.entity';
 import { Exercise } from './exercise.entity';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { PainReport } from './pain-report.entity';
@@ -13,6 +15,9 @@ import { RuleFinding } from './rule-finding.entity';
 import { SessionLog } from './session-log.entity';
 
 export {
+  ActivityDaily,
+  ActivityImport,
+  ActivitySource,
   ApiKey,
   AuditLogEntry,
   ClientApp,
@@ -28,6 +33,8 @@ export {
   RuleFinding,
   SessionLog,
 };
+export type { DailySourceFigure } from './activity-daily.entity';
+export type { ImportError, ImportStatus } from './activity-import.entity';
 export type { ProgramStatus } from './program.entity';
 export type { SessionItem } from './session-log.entity';
 export type { AuditOutcome } from './audit-log-entry.entity';
@@ -47,4 +54,7 @@ export const ENTITIES = [
   PainReport,
   RuleFinding,
   IdempotencyKey,
+  ActivityImport,
+  ActivityDaily,
+  ActivitySource,
 ];

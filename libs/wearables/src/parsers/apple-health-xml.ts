@@ -81,7 +81,9 @@ export async function* parseAppleHealthXml(
   parser.on('opentagstart', () => {
     state.tagLine = parser.line;
   });
+  // Past a well-formedness error the rest of the document cannot be trusted: ignore it.
   parser.on('opentag', (tag: SaxesTagPlain) => {
+    if (state.error) return;
     const { name, attributes } = tag;
     if (name === 'Record' || name === 'Workout') {
       // Exports hold hundreds of record types: all but step counts and walks are skipped.
@@ -98,7 +100,7 @@ export async function* parseAppleHealthXml(
   });
   parser.on('closetag', (tag: SaxesTagPlain) => {
     const open = state.open;
-    if (!open || tag.name !== open.element) return;
+    if (!open || tag.name !== open.element || state.error) return;
     state.open = null;
     const sample = sampleOf(open);
     if (typeof sample === 'string') out.reject({ line: open.line, reason: sample });
@@ -117,7 +119,6 @@ export async function* parseAppleHealthXml(
   }
   if (!state.error) parser.write(decoder.end()).close();
   if (state.error) {
-    // Past a well-formedness error the rest cannot be trusted: stop and say where.
     const message = state.error.message.replace(/^\d+:\d+: /, '');
     out.reject({ line: state.errorLine, reason: `export.xml is not well-formed: ${message}` });
   }

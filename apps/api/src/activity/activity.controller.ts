@@ -1,0 +1,105 @@
+import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Audited } from '../audit/audited.decorator';
+import { Access } from '../auth/access.decorator';
+import type { Caller } from '../auth/caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import { ParseIdPipe } from '../common/id.pipe';
+import { HandlesOwnIdempotency } from '../idempotency/idempotency.interceptor';
+import {
+  DailyActivityDto,
+  DailyQueryDto,
+  ImportAcceptedDto,
+  ImportQueryDto,
+  ImportStatusDto,
+  SourceFreshnessDto,
+} from './activity.dto';
+import { ActivityImportsService } from './activity-imports.service';
+
+const listOf = (model: string) => ({
+  schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: model } } } },
+});
+
+@ApiTags('Activity')
+@ApiExtraModels(DailyActivityDto, SourceFreshnessDto)
+@Controller('v1')
+export class ActivityController {
+  constructor(private readonly imports: ActivityImportsService) {}
+
+  @Post('patients/:id/activity-imports')
+  @HttpCode(202)
+  @Access(['admin', 'app'], 'activity:write')
+  @Audited('activity_import.create')
+  @HandlesOwnIdempotency()
+  @ApiOperation({
+    summary:
+      'Push wearable data in one of seven formats; it is stored at once and imported by the worker',
+    description:
+      'native: {"source":{"name","device"?},"samples":[{"start","end","steps","activeMinutes"?,"activityType"?,"origin"?}]}; ' +
+      'openmhealth: a data point, an array of them, or a body (step-count 1.0–3.0, physical-activity); ' +
+      'fhir: a Bundle of Observations (LOINC 55423-8, 41950-7 steps; 72514-3 pain) or one Observation; ' +
+      'apple-health-xml: export.xml itself (application/xml), streamed; health-connect: {"records":[StepsRecord]}; ' +
+      'garmin: a Health API push with dailies and/or epochs; fitbit: an activities/steps intraday response. ' +
+      'JSON bodies up to IMPORT_JSON_MAX_BYTES (32 MiB), exports up to IMPORT_MAX_BYTES (2 GiB).',
+  })
+  @ApiConsumes('application/json', 'application/xml')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiAcceptedResponse({ type: ImportAcceptedDto })
+  create(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+    @Query() query: ImportQueryDto,
+    @Req() req: Request,
+  ): Promise<ImportAcceptedDto> {
+    return this.imports.create(caller, patientId, query.format, req);
+  }
+
+  @Get('activity-imports/:id')
+  @Access(['admin', 'clinician', 'app'], 'records:read')
+  @Audited('activity_import.read', { lookup: 'activity_imports', param: 'id' })
+  @ApiOperation({ summary: 'Status and counts of an import, with a reason per rejected record' })
+  @ApiOkResponse({ type: ImportStatusDto })
+  status(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('activity import')) id: string,
+  ): Promise<ImportStatusDto> {
+    return this.imports.status(caller, id);
+  }
+
+  @Get('patients/:id/activity/daily')
+  @Access(['admin', 'clinician', 'app'], 'records:read')
+  @Audited('activity.read')
+  @ApiOperation({
+    summary: 'Steps per patient-local day, merged across sources, with each source’s figure',
+  })
+  @ApiOkResponse(listOf(getSchemaPath(DailyActivityDto)))
+  daily(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+    @Query() query: DailyQueryDto,
+  ): Promise<{ data: DailyActivityDto[] }> {
+    return this.imports.daily(caller, patientId, query);
+  }
+
+  @Get('patients/:id/activity/sources')
+  @Access(['admin', 'clinician', 'app'], 'records:read')
+  @Audited('activity.sources')
+  @ApiOperation({ summary: 'Data freshness per source: tells "no data" apart from "no activity"' })
+  @ApiOkResponse(listOf(getSchemaPath(SourceFreshnessDto)))
+  sources(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+  ): Promise<{ data: SourceFreshnessDto[] }> {
+    return this.imports.sources(caller, patientId);
+  }
+}

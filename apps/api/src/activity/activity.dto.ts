@@ -1,0 +1,87 @@
+import { IMPORT_FORMATS, ImportFormat } from '@app/domain';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsCalendarDate } from '../common/validators';
+
+export class ImportQueryDto {
+  @ApiProperty({ enum: IMPORT_FORMATS, description: 'The format of the body' })
+  @IsIn(IMPORT_FORMATS)
+  format: ImportFormat;
+}
+
+export class ImportAcceptedDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['queued'] }) status: 'queued';
+}
+
+export class ImportErrorDto {
+  @ApiPropertyOptional({
+    description: 'Position of the record in the payload (JSON formats), from 0',
+  })
+  index?: number;
+  @ApiPropertyOptional({ description: 'Line of the record in the payload (XML)' })
+  line?: number;
+  @ApiProperty({ example: 'starts in the future' }) reason: string;
+}
+
+export class ImportStatusDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) patientId: string;
+  @ApiProperty({ enum: IMPORT_FORMATS }) format: ImportFormat;
+  @ApiProperty({ enum: ['queued', 'processing', 'completed', 'failed'] }) status: string;
+  @ApiProperty({ description: 'Records read from the payload' }) received: number;
+  @ApiProperty({ description: 'Samples stored by this import' }) inserted: number;
+  @ApiProperty({ description: 'Samples already stored (a replay, or another source of truth)' })
+  duplicates: number;
+  @ApiProperty({ description: 'Records refused; `errors` says why (the first 1,000)' })
+  rejected: number;
+  @ApiProperty({ description: 'Pain scores recorded as pain reports (FHIR)' }) painReports: number;
+  @ApiProperty({ type: [ImportErrorDto] }) errors: ImportErrorDto[];
+  @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty({ nullable: true, type: Date }) startedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) completedAt: Date | null;
+}
+
+export class DailyQueryDto {
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'First local day (default: 29 days before `to`)',
+  })
+  @IsOptional()
+  @IsCalendarDate()
+  from?: string;
+
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'Last local day (default: the patient’s today)',
+  })
+  @IsOptional()
+  @IsCalendarDate()
+  to?: string;
+}
+
+export class DailySourceDto {
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String }) device: string | null;
+  @ApiProperty() steps: number;
+  @ApiProperty({ description: 'Steps entered by hand' }) manualSteps: number;
+}
+
+export class DailyActivityDto {
+  @ApiProperty({ format: 'date', description: 'Patient-local day' }) date: string;
+  @ApiProperty({ description: 'Merged across sources, without double counting' }) steps: number;
+  @ApiProperty() activeMinutes: number;
+  @ApiProperty({ description: 'Of which entered by hand' }) manualSteps: number;
+  @ApiProperty({ type: [DailySourceDto], description: 'Each source’s own figure' })
+  sources: DailySourceDto[];
+}
+
+export class SourceFreshnessDto {
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String }) device: string | null;
+  @ApiProperty({ nullable: true, type: Date, description: 'End of the latest sample received' })
+  lastSampleEnd: Date | null;
+  @ApiProperty({ nullable: true, type: Date, description: 'When the source last sent data' })
+  lastImportAt: Date | null;
+}

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ProblemException, validationProblem } from '../common/problem';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+// How long a second request waits for the first one's transaction before answering 409.
+const IN_FLIGHT_WAIT_MS = 200;
+
+interface StoredAnswer {
+  request_hash: Buffer;
+  response_body: unknown;
+}
+
+export type Claim = { replay: false } | { replay: true; body: unknown };
+
+/**
+ * Idempotency-Key bookkeeping, inside the caller's transaction: the key row commits (or
+ * vanishes) with the record it guards.
+ * - same key, same request, first one committed → its stored answer is replayed;
+ * - same key, other request → 422;
+ * - same key while the first is still running → 409 (its uncommitted key row blocks ours).
+ */
+@Injectable()
+export class IdempotencyService {
+  /** The header's key, or null when there is none; 422 when it is malformed. */
+  keyOf(header: string | string[] | undefined): string | null {
+    if (header === undefined) return null;
+    if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
+      throw validationProblem([
+        { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+      ]);
+    }
+    return header;
+  }
+
+  async claim(
+    m: EntityManager,
+    scope: string,
+    key: string,
+    path: string,
+    requestHash: Buffer,
+  ): Promise<Claim> {
+    await m.query(`SET LOCAL lock_timeout = '${IN_FLIGHT_WAIT_MS}ms'`);
+    let claimed: unknown[];
+    try {
+      claimed = await m.query(
+        `INSERT INTO idempotency_keys (scope, key, method, path, request_hash)
+         VALUES ($1, $2, 'POST', $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
+        [scope, key, path, requestHash],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === '55P03') {
+        throw new ProblemException(
+          409,
+          'A request with this Idempotency-Key is still being processed; retry shortly',
+        );
+      }
+      throw err;
+    }
+    await m.query(`SET LOCAL lock_timeout = 0`);
+    if (claimed.length > 0) return { replay: false };
+
+    const [stored] = await m.query<StoredAnswer[]>(
+      `SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [scope, key],
+    );
+    if (!stored.request_hash.equals(requestHash)) {
+      throw new ProblemException(
+        422,
+        'This Idempotency-Key was already used with a different request',
+        {
+          errors: [{ field: 'Idempotency-Key', message: 'was used for a different request' }],
+        },
+      );
+    }
+    return { replay: true, body: stored.response_body };
+  }
+
+  async complete(
+    m: EntityManager,
+    scope: string,
+    key: string,
+    status: number,
+    body: unknown,
+  ): Promise<void> {
+    await m.query(
+      `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
+      [scope, key, status, JSON.stringify(body ?? null)],
+    );
+  }
+}

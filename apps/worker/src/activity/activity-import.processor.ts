@@ -1,0 +1,297 @@
+import { ClinicalRecordsService } from '@app/clinical';
+import { AppConfig } from '@app/config';
+import type { ActivitySample, PainObservationItem, Rejection } from '@app/domain';
+import { ActivityImport, Db, Patient } from '@app/persistence';
+import type { JobPayloads } from '@app/queue';
+import { parseImport, type Payload } from '@app/wearables';
+import { Injectable, Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { OnJob } from '../jobs/on-job.decorator';
+
+// Only the first errors are kept on the import: enough to fix a client, bounded in size.
+const MAX_STORED_ERRORS = 1000;
+
+interface Pending {
+  samples: ActivitySample[];
+  pains: PainObservationItem[];
+  rejections: Rejection[];
+}
+
+const records = (p: Pending) => p.samples.length + p.pains.length + p.rejections.length;
+
+export function sourceKey(sample: Pick<ActivitySample, 'source'>): string {
+  return `${sample.source.name}|${sample.source.device ?? ''}`;
+}
+
+/**
+ * Imports one stored payload: parse (streamed), write samples in set-based batches under their
+ * natural key (a replay inserts nothing), then re-roll the patient-local days the new samples
+ * touch. Each batch commits with a checkpoint, so a job restarted after a crash resumes where
+ * the last batch ended and stores every sample exactly once.
+ */
+@Injectable()
+export class ActivityImportProcessor {
+  private readonly logger = new Logger(ActivityImportProcessor.name);
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: AppConfig,
+    private readonly clinical: ClinicalRecordsService,
+  ) {}
+
+  @OnJob('activity.import')
+  async importActivity(
+    { importId }: JobPayloads['activity.import'],
+    job: Job,
+  ): Promise<{ status: string }> {
+    const found = await this.db.repo(ActivityImport).findOneBy({ id: importId });
+    if (!found || found.status === 'completed' || found.status === 'failed')
+      return { status: found?.status ?? 'missing' };
+    await this.db.manager.query(
+      `UPDATE activity_imports SET status = 'processing', started_at = COALESCE(started_at, now()), attempts = attempts + 1
+       WHERE id = $1`,
+      [importId],
+    );
+    const patient = await this.db.repo(Patient).findOneByOrFail({ id: found.patientId });
+    try {
+      await this.ingest(found, patient);
+    } catch (err) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const unrecoverable = !isTransient(err);
+      if (unrecoverable || lastAttempt) {
+        await this.fail(
+          importId,
+          unrecoverable ? describe(err) : `gave up after ${job.attemptsMade + 1} attempts`,
+        );
+        if (unrecoverable) throw new UnrecoverableError(describe(err));
+      }
+      throw err;
+    }
+    await this.rollup(found);
+    await this.db.manager.query(
+      `UPDATE activity_imports SET status = 'completed', completed_at = now() WHERE id = $1`,
+      [importId],
+    );
+    return { status: 'completed' };
+  }
+
+  private async ingest(found: ActivityImport, patient: Patient): Promise<void> {
+    const skip = found.processed;
+    let position = 0;
+    let pending: Pending = { samples: [], pains: [], rejections: [] };
+    const take = <T>(items: T[], into: T[]) => {
+      for (const item of items) if (position++ >= skip) into.push(item);
+    };
+    for await (const batch of parseImport(found.format, this.payload(found), {
+      timezone: patient.timezone,
+      now: new Date(),
+    })) {
+      take(batch.samples, pending.samples);
+      take(batch.pains, pending.pains);
+      take(batch.rejections, pending.rejections);
+      if (records(pending) >= this.config.IMPORT_BATCH_SIZE) {
+        await this.commitBatch(found, patient, pending);
+        pending = { samples: [], pains: [], rejections: [] };
+      }
+    }
+    if (records(pending) > 0) await this.commitBatch(found, patient, pending);
+  }
+
+  /** The stored payload, one chunk row at a time: memory stays bounded for any export size. */
+  private async *payload(found: ActivityImport): Payload {
+    for (let seq = 0; seq < found.chunkCount; seq++) {
+      const [row] = await this.db.manager.query<{ data: Buffer }[]>(
+        'SELECT data FROM activity_import_chunks WHERE import_id = $1 AND seq = $2',
+        [found.id, seq],
+      );
+      if (!row)
+        throw new UnrecoverableError(`payload chunk ${seq} of import ${found.id} is missing`);
+      yield row.data;
+    }
+  }
+
+  /** One transaction: samples, touched days, source freshness, pain reports, counters and checkpoint. */
+  private async commitBatch(
+    found: ActivityImport,
+    patient: Patient,
+    batch: Pending,
+  ): Promise<void> {
+    await this.db.transaction(async (m) => {
+      let inserted = 0;
+      if (batch.samples.length > 0) {
+        const s = batch.samples;
+        const [{ count }] = await m.query<{ count: number }[]>(
+          `WITH input AS (
+             SELECT * FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[])
+               AS t(source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity)
+           ), ins AS (
+             INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes,
+                                           activity_type, manual, granularity, import_id)
+             SELECT $1, $2, source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity, $3 FROM input
+             ON CONFLICT DO NOTHING
+             RETURNING start_at, end_at
+           ), days AS (
+             INSERT INTO activity_import_days (import_id, local_date)
+             SELECT DISTINCT $3::uuid, d::date
+             FROM ins, generate_series((ins.start_at AT TIME ZONE $12)::date,
+                                       ((ins.end_at - interval '1 microsecond') AT TIME ZONE $12)::date,
+                                       interval '1 day') AS d
+             ON CONFLICT DO NOTHING
+           )
+           SELECT count(*)::int AS count FROM ins`,
+          [
+            patient.organizationId,
+            patient.id,
+            found.id,
+            s.map(sourceKey),
+            s.map((x) => x.start),
+            s.map((x) => x.end),
+            s.map((x) => x.steps),
+            s.map((x) => x.activeMinutes),
+            s.map((x) => x.activityType),
+            s.map((x) => x.manual),
+            s.map((x) => x.granularity),
+            patient.timezone,
+          ],
+        );
+        inserted = count;
+        await this.touchSources(patient, s);
+      }
+      const painsRecorded = batch.pains.length
+        ? await this.recordPains(patient, batch.pains, found.createdByKeyId)
+        : 0;
+      const received = records(batch);
+      const errors = batch.rejections.map(({ index, line, reason }) => ({
+        ...(index !== undefined ? { index } : {}),
+        ...(line !== undefined ? { line } : {}),
+        reason,
+      }));
+      await m.query(
+        `UPDATE activity_imports SET
+           processed = processed + $2, received = received + $2, inserted = inserted + $3,
+           duplicates = duplicates + $4, rejected = rejected + $5, pain_reports = pain_reports + $6,
+           errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors
+                         ELSE (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
+                               FROM (SELECT e FROM jsonb_array_elements(errors || $7::jsonb) AS e LIMIT ${MAX_STORED_ERRORS}) kept)
+                    END
+         WHERE id = $1`,
+        [
+          found.id,
+          received,
+          inserted,
+          batch.samples.length - inserted + (batch.pains.length - painsRecorded),
+          batch.rejections.length,
+          painsRecorded,
+          JSON.stringify(errors),
+        ],
+      );
+    });
+  }
+
+  private async touchSources(patient: Patient, samples: ActivitySample[]): Promise<void> {
+    const latest = new Map<string, ActivitySample>();
+    for (const sample of samples) {
+      const key = sourceKey(sample);
+      const seen = latest.get(key);
+      if (!seen || sample.end > seen.end) latest.set(key, sample);
+    }
+    const sources = [...latest.entries()];
+    await this.db.manager.query(
+      `INSERT INTO activity_sources (organization_id, patient_id, source_key, name, device, last_sample_end, last_import_at)
+       SELECT $1, $2, key, name, device, last_end, now()
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS t(key, name, device, last_end)
+       ON CONFLICT (organization_id, patient_id, source_key) DO UPDATE
+         SET last_sample_end = GREATEST(activity_sources.last_sample_end, EXCLUDED.last_sample_end),
+             last_import_at = now()`,
+      [
+        patient.organizationId,
+        patient.id,
+        sources.map(([key]) => key),
+        sources.map(([, s]) => s.source.name),
+        sources.map(([, s]) => s.source.device),
+        sources.map(([, s]) => s.end),
+      ],
+    );
+  }
+
+  /**
+   * Pain scores in a payload (FHIR 72514-3) become pain reports, through the same rules as
+   * those an app posts. A score outside a session is taken at rest: context `baseline`.
+   * The FHIR id is the clientRef, so a replayed bundle records nothing twice.
+   */
+  private async recordPains(
+    patient: Patient,
+    pains: PainObservationItem[],
+    keyId: string | null,
+  ): Promise<number> {
+    const m = this.db.manager;
+    await m.query('SELECT 1 FROM patients WHERE id = $1 FOR UPDATE', [patient.id]);
+    let recorded = 0;
+    for (const pain of pains) {
+      const clientRef = `fhir:${pain.externalId}`;
+      const [exists] = await m.query<unknown[]>(
+        'SELECT 1 FROM pain_reports WHERE organization_id = $1 AND patient_id = $2 AND client_ref = $3',
+        [patient.organizationId, patient.id, clientRef],
+      );
+      if (exists) continue;
+      const reports = await this.clinical.insertPainReports(
+        patient,
+        [
+          {
+            clientRef,
+            requestHash: null,
+            sessionId: null,
+            reportedAt: pain.reportedAt,
+            intensity: pain.intensity,
+            mostDistalSite: pain.mostDistalSite,
+            side: pain.side,
+            context: 'baseline',
+            redFlags: null,
+            odi: null,
+          },
+        ],
+        keyId,
+      );
+      await this.clinical.evaluate(patient, reports);
+      recorded++;
+    }
+    return recorded;
+  }
+
+  /**
+   * Re-rolls the days this import touched. A per-patient lock makes concurrent imports of one
+   * patient roll up one after the other, each after its own samples committed: the last one
+   * always sees every sample.
+   */
+  private async rollup(found: ActivityImport): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [found.patientId]);
+      await m.query(
+        `SELECT activity_rollup($1, $2, ARRAY(SELECT local_date FROM activity_import_days WHERE import_id = $3))`,
+        [found.organizationId, found.patientId, found.id],
+      );
+    });
+  }
+
+  private async fail(importId: string, reason: string): Promise<void> {
+    this.logger.warn({ importId }, 'activity import failed');
+    await this.db.manager.query(
+      `UPDATE activity_imports SET status = 'failed', failure_reason = $2, completed_at = now() WHERE id = $1`,
+      [importId, reason.slice(0, 500)],
+    );
+  }
+}
+
+/** Connection and lock troubles are worth a retry; a payload that cannot be parsed is not. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof UnrecoverableError) return false;
+  if (err instanceof SyntaxError) return false;
+  const code = (err as { code?: string }).code;
+  if (typeof code === 'string') return /^(08|40|53|57|58)|^ECONN|^ETIMEDOUT|^EPIPE/.test(code);
+  const message = err instanceof Error ? err.message : '';
+  return /connection|timeout|terminat/i.test(message);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

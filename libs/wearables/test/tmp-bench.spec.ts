@@ -1,0 +1,21 @@
+import { SaxesParser } from 'saxes';
+import { parseImport, payloadOf } from '../src';
+import { PARSERS } from '../src/parsers';
+it('bench', async () => {
+  const recs: string[] = [];
+  for (let i = 0; i < 50000; i++) recs.push(` <Record type="HKQuantityTypeIdentifierStepCount" sourceName="Anne’s iPhone" sourceVersion="17.1" device="&lt;&lt;HKDevice: 0x2837a1b30&gt;, name:iPhone, manufacturer:Apple Inc., model:iPhone, hardware:iPhone15,3, software:17.1&gt;" unit="count" creationDate="2026-06-01 00:00:00 +0000" startDate="2026-06-01 00:00:00 +0000" endDate="2026-06-01 00:01:00 +0000" value="12"/>\n`);
+  const xml = Buffer.from('<HealthData>' + recs.join('') + '</HealthData>');
+  let t = Date.now();
+  const p = new SaxesParser({ xmlns: false, position: true });
+  p.on('opentag', () => undefined);
+  for (let i = 0; i < xml.length; i += 65536) p.write(xml.subarray(i, i + 65536).toString());
+  p.close();
+  console.log('saxes', Date.now() - t);
+  t = Date.now();
+  let n = 0;
+  for await (const b of PARSERS['apple-health-xml']!(payloadOf(xml), { timezone: 'UTC', now: new Date('2026-11-20T12:00:00Z') })) n += b.samples.length;
+  console.log('parser', Date.now() - t, n);
+  t = Date.now();
+  for await (const b of parseImport('apple-health-xml', payloadOf(xml), { timezone: 'UTC', now: new Date('2026-11-20T12:00:00Z') })) n += b.samples.length;
+  console.log('parseImport', Date.now() - t, n);
+});
