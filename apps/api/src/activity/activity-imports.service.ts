@@ -27,8 +27,10 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 const XML_TYPE = /^(application|text)\/([\w.+-]+\+)?xml\b/i;
 
 /** Thrown inside the transaction to roll it back when an Idempotency-Key replays. */
-class Replay {
-  constructor(readonly body: unknown) {}
+class Replay extends Error {
+  constructor(readonly body: unknown) {
+    super('idempotent replay');
+  }
 }
 
 @Injectable()
