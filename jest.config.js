@@ -16,6 +16,8 @@ const shared = {
 
 module.exports = {
   maxWorkers: 2,
+  // Global, not per project: e2e specs start apps and workers against real services.
+  testTimeout: 60000,
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   projects: [
@@ -28,7 +30,6 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

@@ -18,12 +18,12 @@ interface PatientRoute {
   setup?: (t: TestApp, c: Clinic) => Promise<void>;
   /** Runs before each allowed call (state the success needs). */
   beforeSuccess?: (t: TestApp, c: Clinic) => Promise<void>;
-  /** The route names a program, not a patient: an unknown one is audited without a patient. */
-  viaProgram?: boolean;
+  /** The route names a patient's record, not the patient: an unknown one is audited without a patient. */
+  viaRecord?: boolean;
 }
 
-// The program of each seeded patient, for the program routes.
-const programs = new Map<string, string>();
+// The program (or import) of each seeded patient, for the routes that name one.
+const records = new Map<string, string>();
 const createPrograms = async (t: TestApp, c: Clinic) => {
   for (const patientId of [c.patient.id, c.otherPatient.id]) {
     const res = await t.http
@@ -31,12 +31,22 @@ const createPrograms = async (t: TestApp, c: Clinic) => {
       .set(bearer(c.adminKey))
       .send({ startDate: '2026-11-01', items: [{ exerciseCode: 'prone_press_up' }] })
       .expect(201);
-    programs.set(patientId, res.body.id);
+    records.set(patientId, res.body.id);
+  }
+};
+const createImports = async (t: TestApp, c: Clinic) => {
+  for (const patientId of [c.patient.id, c.otherPatient.id]) {
+    const res = await t.http
+      .post(`/v1/patients/${patientId}/activity-imports?format=native`)
+      .set(bearer(c.adminKey))
+      .send(importBody())
+      .expect(202);
+    records.set(patientId, res.body.id);
   }
 };
 const pausePrograms = async (t: TestApp, c: Clinic) => {
   await t.db.query(`UPDATE programs SET status = 'paused' WHERE id = $1`, [
-    programs.get(c.patient.id),
+    records.get(c.patient.id),
   ]);
 };
 const painBody = () => ({
@@ -45,6 +55,10 @@ const painBody = () => ({
   intensity: 3,
   mostDistalSite: 'low_back',
   context: 'baseline',
+});
+const importBody = () => ({
+  source: { name: 'matrix phone' },
+  samples: [{ start: '2026-11-01T10:00:00Z', end: '2026-11-01T10:01:00Z', steps: 50 }],
 });
 const sessionBody = () => ({
   clientRef: randomUUID(),
@@ -126,13 +140,13 @@ const ROUTES: PatientRoute[] = [
   {
     method: 'post',
     template: '/v1/programs/{id}/resume',
-    path: (id) => `/v1/programs/${programs.get(id) ?? randomUUID()}/resume`,
+    path: (id) => `/v1/programs/${records.get(id) ?? randomUUID()}/resume`,
     roles: ['admin', 'clinician'],
     action: 'program.resume',
     success: 200,
     setup: createPrograms,
     beforeSuccess: pausePrograms,
-    viaProgram: true,
+    viaRecord: true,
   },
   {
     method: 'post',
@@ -142,6 +156,41 @@ const ROUTES: PatientRoute[] = [
     roles: ['admin', 'app'],
     action: 'pain_report.create',
     success: 201,
+  },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/activity-imports',
+    path: (id) => `/v1/patients/${id}/activity-imports?format=native`,
+    body: importBody,
+    roles: ['admin', 'app'],
+    action: 'activity_import.create',
+    success: 202,
+  },
+  {
+    method: 'get',
+    template: '/v1/activity-imports/{id}',
+    path: (id) => `/v1/activity-imports/${records.get(id) ?? randomUUID()}`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'activity_import.read',
+    success: 200,
+    setup: createImports,
+    viaRecord: true,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/activity/daily',
+    path: (id) => `/v1/patients/${id}/activity/daily`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'activity.read',
+    success: 200,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/activity/sources',
+    path: (id) => `/v1/patients/${id}/activity/sources`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'activity.sources',
+    success: 200,
   },
   {
     method: 'post',
@@ -224,9 +273,7 @@ describe('access matrix over every patient-scoped route', () => {
   it('covers every /v1/patients/{id} operation of the OpenAPI document', async () => {
     const doc = await t.http.get('/docs-json').expect(200);
     const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
-      .filter(
-        ([path]) => path.startsWith('/v1/patients/{id}') || path.startsWith('/v1/programs/{id}'),
-      )
+      .filter(([path]) => /^\/v1\/(patients|programs|activity-imports)\/\{id\}/.test(path))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
       .sort();
     expect(ROUTES.map((r) => `${r.method} ${r.template}`).sort()).toEqual(documented);
@@ -273,7 +320,7 @@ describe('access matrix over every patient-scoped route', () => {
           action: route.action,
           outcome: expected.outcome,
           status: expected.status,
-          patient_id: route.viaProgram && !programs.has(patientId) ? null : patientId,
+          patient_id: route.viaRecord && !records.has(patientId) ? null : patientId,
           api_key_id: expected.keyed ? expect.any(String) : null,
         },
       ]);

@@ -5,6 +5,8 @@ import type IORedis from 'ioredis';
 import { createProducerConnection } from './redis';
 import { JOB_QUEUE, JobName, JobPayloads, QUEUES, QueueName } from './jobs';
 
+const ADD_TIMEOUT_MS = 2000;
+
 /** Typed producer: one BullMQ Queue per registry queue, sharing one Redis connection. */
 @Injectable()
 export class JobQueueService implements OnApplicationShutdown {
@@ -37,11 +39,19 @@ export class JobQueueService implements OnApplicationShutdown {
     options: JobsOptions = {},
   ): Promise<string> {
     if (options.jobId?.includes(':')) throw new Error(`job id ${options.jobId} contains ':'`);
-    const job = await this.queue(JOB_QUEUE[name]).add(name, payload, {
+    // BullMQ waits for the connection to be ready; a producer must not hang a request on it.
+    if (this.connection.status !== 'ready') throw new Error('Redis is not connected');
+    const adding = this.queue(JOB_QUEUE[name]).add(name, payload, {
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
       ...options,
     });
+    const job = await Promise.race([
+      adding,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('Redis did not answer in time')), ADD_TIMEOUT_MS).unref(),
+      ),
+    ]);
     return job.id ?? '';
   }
 
@@ -54,7 +64,8 @@ export class JobQueueService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // Closing a queue waits for a connection that may never come: drop the connection first.
     this.connection.disconnect();
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
   }
 }

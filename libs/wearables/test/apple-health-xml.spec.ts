@@ -1,4 +1,4 @@
-import { parseImport, type Payload } from '../src';
+import { parseImport, type Payload, payloadOf } from '../src';
 import {
   collect,
   fixtureText,
@@ -16,11 +16,13 @@ const WATCH = 'Anne’s Apple Watch';
 
 /** A payload cut into chunks of `size` bytes, counting how many were read. */
 function chunked(data: Buffer, size: number): { payload: Payload; chunksRead: () => number } {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < data.length; at += size) pieces.push(data.subarray(at, at + size));
   let read = 0;
   async function* payload(): Payload {
-    for (let at = 0; at < data.length; at += size) {
+    for await (const piece of payloadOf(...pieces)) {
       read += 1;
-      yield data.subarray(at, at + size);
+      yield piece;
     }
   }
   return { payload: payload(), chunksRead: () => read };

@@ -1,5 +1,8 @@
+import { parseImport, payloadOf } from '../src';
 import {
+  collect,
   importFixture,
+  NOW,
   row,
   rowsOf,
   sortedRejections,
@@ -94,5 +97,15 @@ describe('Garmin parser', () => {
       { index: 8, reason: 'starts in the future' },
       { index: 9, reason: 'more than 100 steps a second' },
     ]);
+  });
+
+  it('rejects a body with neither dailies nor epochs', async () => {
+    const body = JSON.stringify({ sleeps: [{ summaryId: 's-1' }] });
+    const result = await collect(
+      parseImport('garmin', payloadOf(body), { timezone: PARIS, now: NOW }),
+    );
+
+    expect(result.samples).toEqual([]);
+    expect(result.rejections).toEqual([{ reason: 'body needs a dailies or epochs array' }]);
   });
 });

@@ -1,5 +1,8 @@
+import { parseImport, payloadOf } from '../src';
 import {
+  collect,
   importFixture,
+  NOW,
   row,
   rowsOf,
   sortedRejections,
@@ -63,5 +66,44 @@ describe('Health Connect parser', () => {
       { index: 11, reason: 'startZoneOffset is not a zone offset' },
       { index: 12, reason: 'end is not after start' },
     ]);
+  });
+
+  it.each([
+    ['+01:00', '2026-11-10T07:00:00.000Z'],
+    ['+0100', '2026-11-10T07:00:00.000Z'],
+    [3600, '2026-11-10T07:00:00.000Z'],
+    ['3600', '2026-11-10T07:00:00.000Z'],
+    [{ totalSeconds: 3600 }, '2026-11-10T07:00:00.000Z'],
+    ['Z', '2026-11-10T08:00:00.000Z'],
+    [-18000, '2026-11-10T13:00:00.000Z'],
+  ])('reads the zone offset %j for a time without one', async (offset, start) => {
+    const body = JSON.stringify({
+      records: [
+        {
+          startTime: '2026-11-10T08:00:00',
+          startZoneOffset: offset,
+          endTime: '2026-11-10T14:00:00Z',
+          count: 10,
+          metadata: {
+            id: 'r-1',
+            dataOrigin: { packageName: FIT },
+            recordingMethod: 'MANUAL_ENTRY',
+          },
+        },
+      ],
+    });
+    const result = await collect(
+      parseImport('health-connect', payloadOf(body), { timezone: NEW_YORK, now: NOW }),
+    );
+
+    expect(result.samples.map((s) => [s.start.toISOString(), s.manual])).toEqual([[start, true]]);
+  });
+
+  it('rejects a body without a records array', async () => {
+    const result = await collect(
+      parseImport('health-connect', payloadOf('{"data":[]}'), { timezone: NEW_YORK, now: NOW }),
+    );
+
+    expect(result.rejections).toEqual([{ reason: 'body needs a records array' }]);
   });
 });

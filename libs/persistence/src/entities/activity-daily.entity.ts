@@ -34,7 +34,7 @@ export class ActivityDaily {
   @Column('jsonb')
   sources: DailySourceFigure[];
 
-  @Column('timestamptz')
+  @Column('timestamptz', { default: () => 'now()' })
   updatedAt: Date;
 }
 

@@ -8,11 +8,16 @@ import { granularityOf, instantOf } from './time-fields';
 // Apple Health export.xml, streamed: exports reach gigabytes, so the document is never held
 // whole and samples leave in batches as the chunks are parsed.
 const STEP_COUNT = 'HKQuantityTypeIdentifierStepCount';
-const WALKING_WORKOUTS: Record<string, string> = {
-  HKWorkoutActivityTypeWalking: 'walking',
-  HKWorkoutActivityTypeHiking: 'hiking',
-};
-const MINUTES_PER_DURATION_UNIT: Record<string, number> = { s: 1 / 60, min: 1, h: 60, hr: 60 };
+const WALKING_WORKOUTS = new Map([
+  ['HKWorkoutActivityTypeWalking', 'walking'],
+  ['HKWorkoutActivityTypeHiking', 'hiking'],
+]);
+const MINUTES_PER_DURATION_UNIT = new Map([
+  ['s', 1 / 60],
+  ['min', 1],
+  ['h', 60],
+  ['hr', 60],
+]);
 
 interface OpenItem {
   element: 'Record' | 'Workout';
@@ -52,18 +57,20 @@ function sampleOf(item: OpenItem): ActivitySample | string {
   }
   // A walk recorded as a workout: its minutes count as activity; its steps are in the
   // StepCount records of the same time.
-  const duration = numberOf(attributes.duration);
-  const perUnit = MINUTES_PER_DURATION_UNIT[attributes.durationUnit ?? 'min'];
-  if (attributes.duration !== undefined && (duration === null || perUnit === undefined)) {
-    return 'duration must be a number of s, min or h';
+  let minutes = (end.getTime() - start.getTime()) / 60_000;
+  if (attributes.duration !== undefined) {
+    const duration = numberOf(attributes.duration);
+    const perUnit = MINUTES_PER_DURATION_UNIT.get(attributes.durationUnit ?? 'min');
+    if (duration === null || perUnit === undefined) {
+      return 'duration must be a number of s, min or h';
+    }
+    minutes = duration * perUnit;
   }
-  const minutes =
-    duration === null ? (end.getTime() - start.getTime()) / 60_000 : duration * perUnit;
   return {
     ...common,
     steps: 0,
     activeMinutes: Math.round(minutes),
-    activityType: WALKING_WORKOUTS[attributes.workoutActivityType] ?? null,
+    activityType: WALKING_WORKOUTS.get(attributes.workoutActivityType) ?? null,
   };
 }
 
@@ -90,7 +97,7 @@ export async function* parseAppleHealthXml(
       const wanted =
         name === 'Record'
           ? attributes.type === STEP_COUNT
-          : attributes.workoutActivityType in WALKING_WORKOUTS;
+          : WALKING_WORKOUTS.has(attributes.workoutActivityType);
       state.open = wanted
         ? { element: name, attributes, line: state.tagLine, manual: false }
         : null;

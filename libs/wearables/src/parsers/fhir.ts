@@ -13,28 +13,29 @@ const STEPS_IN_PERIOD = '55423-8';
 const STEPS_IN_DAY = '41950-7';
 const PAIN_SEVERITY = '72514-3';
 
-// LOINC answer list LL2335-9 (0–10 numeric rating scale).
-const PAIN_ANSWERS: Record<string, number> = {
-  'LA6111-4': 0,
-  'LA6112-2': 1,
-  'LA6113-0': 2,
-  'LA6114-8': 3,
-  'LA6115-5': 4,
-  'LA10137-0': 5,
-  'LA10138-8': 6,
-  'LA10139-6': 7,
-  'LA10140-4': 8,
-  'LA10141-2': 9,
-  'LA13942-0': 10,
-};
+// Maps rather than object literals: a code such as 'constructor' must not find a prototype
+// member. LOINC answer list LL2335-9 (0–10 numeric rating scale).
+const PAIN_ANSWERS = new Map<string, number>([
+  ['LA6111-4', 0],
+  ['LA6112-2', 1],
+  ['LA6113-0', 2],
+  ['LA6114-8', 3],
+  ['LA6115-5', 4],
+  ['LA10137-0', 5],
+  ['LA10138-8', 6],
+  ['LA10139-6', 7],
+  ['LA10140-4', 8],
+  ['LA10141-2', 9],
+  ['LA13942-0', 10],
+]);
 
-const SITE_CODES: Record<string, PainSite> = {
-  '37822005': 'low_back',
-  '46862004': 'buttock',
-  '68367000': 'thigh',
-  '53840002': 'calf',
-  '56459004': 'foot',
-};
+const SITE_CODES = new Map<string, PainSite>([
+  ['37822005', 'low_back'],
+  ['46862004', 'buttock'],
+  ['68367000', 'thigh'],
+  ['53840002', 'calf'],
+  ['56459004', 'foot'],
+]);
 
 // Most distal first: a text naming several sites ("low back into the left calf") gives the
 // farthest one, which is what the centralization rules compare.
@@ -47,11 +48,11 @@ const SITE_WORDS: [RegExp, PainSite][] = [
 ];
 
 // SNOMED CT laterality qualifiers: left, right, right and left.
-const SIDE_CODES: Record<string, PainSide> = {
-  '7771000': 'left',
-  '24028007': 'right',
-  '51440002': 'both',
-};
+const SIDE_CODES = new Map<string, PainSide>([
+  ['7771000', 'left'],
+  ['24028007', 'right'],
+  ['51440002', 'both'],
+]);
 
 const MANUAL_WORDS = /manual|self[- ]?reported|user[- ]?entered|patient[- ]?reported/i;
 
@@ -128,7 +129,8 @@ function painIntensityOf(observation: JsonObject): number | null {
   if (!concept) return null;
   for (const coding of codingsOf(concept)) {
     if (coding.code === null) continue;
-    if (coding.code in PAIN_ANSWERS) return PAIN_ANSWERS[coding.code];
+    const answer = PAIN_ANSWERS.get(coding.code);
+    if (answer !== undefined) return answer;
     if (/^(10|\d)$/.test(coding.code)) return Number(coding.code);
   }
   return numberOf(concept.text);
@@ -136,8 +138,9 @@ function painIntensityOf(observation: JsonObject): number | null {
 
 function painSiteOf(bodySite: unknown): PainSite | null {
   const coded = codingsOf(bodySite)
-    .map((c) => ((c.system === SNOMED || c.system === null) && c.code ? SITE_CODES[c.code] : null))
-    .filter((site): site is PainSite => site !== null && site !== undefined);
+    .filter((c) => c.system === SNOMED || c.system === null)
+    .map((c) => (c.code ? SITE_CODES.get(c.code) : undefined))
+    .filter((site): site is PainSite => site !== undefined);
   const words = wordsOf(bodySite);
   const named = SITE_WORDS.filter(([pattern]) => pattern.test(words)).map(([, site]) => site);
   const sites = [...coded, ...named];
@@ -149,7 +152,7 @@ function painSiteOf(bodySite: unknown): PainSite | null {
 function painSideOf(bodySite: unknown): PainSide | null {
   const sides = new Set<PainSide>();
   for (const coding of codingsOf(bodySite)) {
-    const side = coding.code ? SIDE_CODES[coding.code] : undefined;
+    const side = coding.code ? SIDE_CODES.get(coding.code) : undefined;
     if (side) sides.add(side);
   }
   const words = wordsOf(bodySite);
@@ -249,8 +252,9 @@ export async function* parseFhir(payload: Payload, ctx: ParseContext): AsyncIter
     const effective = effectiveTimeOf(observation);
     const instant = instantOf(effective);
     const date = bareDateOf(effective) ?? (instant ? localDateOf(instant, ctx.timezone) : null);
-    if (date)
+    if (date) {
       return out.sample({ ...common, ...localDayBounds(date, ctx.timezone), granularity: 'day' });
+    }
     if (period) return out.sample({ ...common, ...period, granularity: 'day' });
     if (effective !== undefined && readDateTime(effective)) {
       return reject('effectiveDateTime with a time needs an offset');

@@ -8,7 +8,11 @@ import { bareDateOf, readDateTime } from './time-fields';
 // local wall clock with no offset, so they are placed with the patient's zone.
 const SOURCE: SampleSource = { name: 'fitbit', device: null };
 const CLOCK_TIME = /^(\d{2}):(\d{2})(?::(\d{2}))?$/;
-const MINUTES_PER_UNIT: Record<string, number> = { second: 1 / 60, minute: 1, hour: 60 };
+const MINUTES_PER_UNIT = new Map([
+  ['second', 1 / 60],
+  ['minute', 1],
+  ['hour', 60],
+]);
 
 /** Whether a wall time happened in the zone (false inside a spring-forward gap). */
 function wallTimeExists(instant: Date, wallMs: number, timeZone: string): boolean {
@@ -61,7 +65,7 @@ export async function* parseFitbit(
     }
     const date = dates[0];
     const interval = numberOf(intraday?.datasetInterval) ?? 1;
-    const unitMinutes = MINUTES_PER_UNIT[textOf(intraday?.datasetType) ?? 'minute'];
+    const unitMinutes = MINUTES_PER_UNIT.get(textOf(intraday?.datasetType) ?? 'minute');
     if (unitMinutes === undefined || interval <= 0) {
       out.reject({ reason: 'datasetInterval and datasetType do not give an interval' });
       yield* out.finish();

@@ -6,6 +6,8 @@ export const JSON_MAX_BYTES = 20 * 1024 * 1024;
 
 export type JsonObject = Record<string, unknown>;
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export async function readJson(payload: Payload): Promise<unknown> {
   // Some exporters write a UTF-8 byte order mark, which JSON.parse refuses.
   return JSON.parse((await readAll(payload, JSON_MAX_BYTES)).replace(/^\uFEFF/, '')) as unknown;
@@ -24,8 +26,9 @@ export function arrayOf(value: unknown): unknown[] {
 /** A number, also when sent as a string (`"523"`); null when it is not one. */
 export function numberOf(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
+  // Decimal only: Number() would also read '0x1F' or '0b11'.
+  if (typeof value === 'string' && DECIMAL.test(value.trim())) {
+    const n = Number(value.trim());
     return Number.isFinite(n) ? n : null;
   }
   return null;

@@ -6,15 +6,15 @@ import { granularityOf, instantOf } from './time-fields';
 // Open mHealth step-count 1.0–3.0 and physical-activity, and their IEEE 1752.1 versions.
 type MeasureKind = 'step-count' | 'physical-activity';
 
-const DURATION_UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1_000,
-  sec: 1_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  wk: 604_800_000,
-};
+const DURATION_UNIT_MS = new Map([
+  ['ms', 1],
+  ['s', 1_000],
+  ['sec', 1_000],
+  ['min', 60_000],
+  ['h', 3_600_000],
+  ['d', 86_400_000],
+  ['wk', 604_800_000],
+]);
 
 interface TimeSpan {
   start: Date;
@@ -51,7 +51,7 @@ function kindOfFields(measure: JsonObject): MeasureKind | null {
 function durationMs(value: unknown): number | null {
   const duration = objectOf(value);
   const amount = numberOf(duration?.value);
-  const unitMs = DURATION_UNIT_MS[textOf(duration?.unit) ?? ''];
+  const unitMs = DURATION_UNIT_MS.get(textOf(duration?.unit) ?? '');
   return amount === null || unitMs === undefined ? null : amount * unitMs;
 }
 

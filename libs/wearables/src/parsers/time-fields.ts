@@ -3,9 +3,11 @@ import type { ActivitySample } from '../types';
 
 // ISO 8601 / RFC 3339 and the look-alikes sources write (`2026-11-01 09:00:00 +0100`).
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 const BARE_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const OFFSET = /^([+-])(\d{2})(?::?(\d{2}))?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const MAX_OFFSET_MINUTES = 18 * 60;
 
 /** A time as written: its wall clock and, when it says, its offset. */
 export interface WrittenTime {
@@ -16,32 +18,44 @@ export interface WrittenTime {
 }
 
 function validDate(y: number, mo: number, d: number): boolean {
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]);
+}
+
+function signedMinutes(sign: string, hours: string, minutes: string | undefined): number | null {
+  const h = Number(hours);
+  const m = minutes === undefined ? 0 : Number(minutes);
+  if (m > 59 || h * 60 + m > MAX_OFFSET_MINUTES) return null;
+  return (sign === '-' ? -1 : 1) * (h * 60 + m);
 }
 
 /** `Z`, `+01:00`, `+0100` or `+01` in minutes; null when it is none of them. */
 export function offsetTextMinutes(text: string): number | null {
   if (text === 'Z' || text === 'z') return 0;
   const m = OFFSET.exec(text);
-  if (!m) return null;
-  const hours = Number(m[2]);
-  const minutes = Number(m[3] ?? '0');
-  if (hours > 18 || minutes > 59) return null;
-  return (m[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
+  return m ? signedMinutes(m[1], m[2], m[3]) : null;
 }
 
-// Parsed by hand rather than with Intl: an Apple export has millions of these.
+// Parsed by hand rather than with Intl or Date.parse: an Apple export has millions of these.
 export function readDateTime(value: unknown): WrittenTime | null {
   if (typeof value !== 'string') return null;
   const m = DATE_TIME.exec(value.trim());
   if (!m) return null;
-  const [y, mo, d, h, mi] = m.slice(1, 6).map(Number);
-  const s = Number(m[6] ?? '0');
-  const ms = Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0'));
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = m[6] === undefined ? 0 : Number(m[6]);
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
   if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return null;
-  const offsetMinutes = m[8] === undefined ? null : offsetTextMinutes(m[8]);
-  if (m[8] !== undefined && offsetMinutes === null) return null;
+  let offsetMinutes: number | null = null;
+  if (m[8] !== undefined) offsetMinutes = 0;
+  else if (m[9] !== undefined) {
+    offsetMinutes = signedMinutes(m[9], m[10], m[11]);
+    if (offsetMinutes === null) return null;
+  }
   return { wallMs: Date.UTC(y, mo - 1, d, h, mi, s, ms), offsetMinutes };
 }
 
