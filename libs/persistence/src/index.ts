@@ -1,3 +1,4 @@
+export * from './activity-rollup.sql';
 export * from './db.service';
 export * from './data-source-options';
 export * from './entities';

@@ -1,7 +1,7 @@
 import { ClinicalRecordsService } from '@app/clinical';
 import { AppConfig } from '@app/config';
 import type { ActivitySample, PainObservationItem, Rejection } from '@app/domain';
-import { ActivityImport, Db, Patient } from '@app/persistence';
+import { ACTIVITY_ROLLUP_SQL, ActivityImport, Db, Patient } from '@app/persistence';
 import type { JobPayloads } from '@app/queue';
 import { parseImport, type Payload } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
@@ -266,10 +266,16 @@ export class ActivityImportProcessor {
   private async rollup(found: ActivityImport): Promise<void> {
     await this.db.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [found.patientId]);
-      await m.query(
-        `SELECT activity_rollup($1, $2, ARRAY(SELECT local_date FROM activity_import_days WHERE import_id = $3))`,
-        [found.organizationId, found.patientId, found.id],
+      const days = await m.query<{ local_date: string }[]>(
+        'SELECT local_date::text FROM activity_import_days WHERE import_id = $1',
+        [found.id],
       );
+      if (days.length === 0) return;
+      await m.query(ACTIVITY_ROLLUP_SQL, [
+        found.organizationId,
+        found.patientId,
+        days.map((d) => d.local_date),
+      ]);
     });
   }
 

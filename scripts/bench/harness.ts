@@ -1,0 +1,152 @@
+// Shared pieces of the benchmarks: a database of their own, the real built processes, and
+// small statistics. Benchmarks measure; they never decide pass or fail.
+import { loadConfig } from '@app/config';
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export const ROOT = join(__dirname, '..', '..', '..');
+export const BENCH_ADMIN_TOKEN = 'bench-operator-token-0123456789';
+
+export function benchDatabaseUrl(): string {
+  const url = new URL(loadConfig().DATABASE_URL);
+  url.pathname = '/sciatrack_bench';
+  return url.toString();
+}
+
+export async function recreateDatabase(databaseUrl: string): Promise<void> {
+  const target = new URL(databaseUrl);
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  const name = target.pathname.slice(1);
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+}
+
+export interface Service {
+  child: ChildProcess;
+  stop(): Promise<void>;
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number;
+}
+
+export function startService(entry: 'api' | 'worker', env: Record<string, string>, nodeArgs: string[] = []): Service {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, `dist/apps/${entry}/src/main.js`)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+    peakRss: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+      return kb ? Number(kb) * 1024 : NaN;
+    },
+  };
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  label: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${label}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export async function api<T>(
+  base: string,
+  path: string,
+  init: RequestInit & { key?: string } = {},
+): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    ...init,
+    headers: {
+      ...(init.key ? { Authorization: `Bearer ${init.key}` } : {}),
+      ...(init.body && typeof init.body === 'string' ? { 'Content-Type': 'application/json' } : {}),
+      ...(init.headers ?? {}),
+    },
+  });
+  const text = await res.text();
+  if (!res.ok)
+    throw new Error(`${init.method ?? 'GET'} ${path} → ${res.status}: ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface Clinic {
+  adminKey: string;
+  appKey: string;
+  clinicianId: string;
+  patientIds: string[];
+}
+
+/** An organization with a clinician, an app, and `patients` patients enrolled with it. */
+export async function seedClinic(
+  base: string,
+  patients: number,
+  timezone = 'Europe/Paris',
+): Promise<Clinic> {
+  const org = await api<{ adminKey: string }>(base, '/v1/admin/organizations', {
+    method: 'POST',
+    key: BENCH_ADMIN_TOKEN,
+    body: JSON.stringify({ name: 'Bench clinic' }),
+  });
+  const adminKey = org.adminKey;
+  const clinician = await api<{ id: string }>(base, '/v1/clinicians', {
+    method: 'POST',
+    key: adminKey,
+    body: JSON.stringify({ name: 'Bench', email: `bench-${Date.now()}@clinic.example` }),
+  });
+  const app = await api<{ id: string }>(base, '/v1/client-apps', {
+    method: 'POST',
+    key: adminKey,
+    body: JSON.stringify({ name: 'Bench app' }),
+  });
+  const appKey = await api<{ key: string }>(base, '/v1/api-keys', {
+    method: 'POST',
+    key: adminKey,
+    body: JSON.stringify({ name: 'bench', role: 'app', clientAppId: app.id }),
+  });
+  const patientIds: string[] = [];
+  for (let i = 0; i < patients; i++) {
+    const p = await api<{ id: string }>(base, '/v1/patients', {
+      method: 'POST',
+      key: adminKey,
+      body: JSON.stringify({
+        externalRef: `BENCH-${i}-${Date.now()}`,
+        timezone,
+        clinicianId: clinician.id,
+      }),
+    });
+    await api(base, `/v1/patients/${p.id}/enrollments`, {
+      method: 'POST',
+      key: adminKey,
+      body: JSON.stringify({ clientAppId: app.id }),
+    });
+    patientIds.push(p.id);
+  }
+  return { adminKey, appKey: appKey.key, clinicianId: clinician.id, patientIds };
+}

@@ -1,0 +1,64 @@
+// `npm run bench`: runs the benchmarks and rewrites their sections of BENCHMARKS.md.
+import 'reflect-metadata';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './harness';
+import { benchIngest } from './ingest';
+
+interface Bench {
+  title: string;
+  run: () => Promise<string>;
+}
+
+const quick = process.env.BENCH_QUICK === 'true';
+
+const BENCHES: Record<string, Bench> = {
+  ingest: {
+    title: 'Wearable ingest',
+    run: () =>
+      benchIngest({
+        samples: quick ? 20_000 : 200_000,
+        batch: 1000,
+        clients: 8,
+        appleMegabytes: quick ? 20 : 200,
+      }),
+  },
+};
+
+function replaceSection(doc: string, name: string, body: string): string {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${start}\n${body}\n${end}`;
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from >= 0 && to > from) return doc.slice(0, from) + block + doc.slice(to + end.length);
+  return `${doc.trimEnd()}\n\n${block}\n`;
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = wanted.length ? wanted : Object.keys(BENCHES);
+  const path = join(ROOT, 'BENCHMARKS.md');
+  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  for (const name of names) {
+    const bench = BENCHES[name];
+    if (!bench)
+      throw new Error(`unknown benchmark ${name}; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.stdout.write(`running ${name}…\n`);
+    const table = await bench.run();
+    const header = [
+      `Command: \`npm run bench -- ${name}\`${quick ? ' (BENCH_QUICK=true)' : ''}; measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      `on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+      '',
+    ].join('\n');
+    doc = replaceSection(doc, name, `${header}\n${table}`);
+    process.stdout.write(`${table}\n`);
+  }
+  writeFileSync(path, doc);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

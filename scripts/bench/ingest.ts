@@ -1,0 +1,292 @@
+// Ingest benchmark (issue: wearable imports). Run with `npm run bench` (or `npm run bench -- ingest`).
+import { createReadStream, createWriteStream, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import IORedis from 'ioredis';
+import { loadConfig } from '@app/config';
+import {
+  BENCH_ADMIN_TOKEN,
+  benchDatabaseUrl,
+  fmt,
+  percentile,
+  recreateDatabase,
+  seedClinic,
+  Service,
+  startService,
+  waitFor,
+} from './harness';
+
+export interface IngestOptions {
+  samples: number;
+  batch: number;
+  clients: number;
+  appleMegabytes: number;
+}
+
+interface NativeSample {
+  start: string;
+  end: string;
+  steps: number;
+}
+
+const PREFIX = '{sct-bench}';
+
+function makeSamples(count: number, offsetDays: number): NativeSample[] {
+  const start = Date.parse('2026-01-01T00:00:00Z') + offsetDays * 86_400_000;
+  return Array.from({ length: count }, (_, i) => ({
+    start: new Date(start + i * 60_000).toISOString(),
+    end: new Date(start + (i + 1) * 60_000).toISOString(),
+    steps: 20 + ((i * 37) % 80),
+  }));
+}
+
+async function flushQueue(): Promise<void> {
+  const redis = new IORedis(loadConfig().REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+async function copyBaseline(
+  db: Client,
+  org: string,
+  patient: string,
+  samples: NativeSample[],
+): Promise<number> {
+  const started = process.hrtime.bigint();
+  const stream = db.query(
+    copyFrom(
+      `COPY activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity, import_id) FROM STDIN`,
+    ),
+  );
+  const lines = samples.map(
+    (s) =>
+      `${org}\t${patient}\tbench|\t${s.start}\t${s.end}\t${s.steps}\t\\N\t\\N\tf\tinterval\t\\N\n`,
+  );
+  const source = Readable.from(lines.map((l) => Buffer.from(l)));
+  source.pipe(stream);
+  await once(stream, 'finish');
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function postAll(
+  base: string,
+  key: string,
+  patient: string,
+  bodies: string[],
+  clients: number,
+): Promise<{ ids: string[]; latencies: number[] }> {
+  const ids: string[] = new Array<string>(bodies.length);
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= bodies.length) return;
+        const t0 = performance.now();
+        const res = await fetch(`${base}/v1/patients/${patient}/activity-imports?format=native`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          body: bodies[i],
+        });
+        const body = (await res.json()) as { id: string };
+        latencies.push(performance.now() - t0);
+        if (res.status !== 202) throw new Error(`import answered ${res.status}`);
+        ids[i] = body.id;
+      }
+    }),
+  );
+  return { ids, latencies };
+}
+
+async function allCompleted(db: Client, ids: string[], timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const { rows } = await db.query<{ done: number; failed: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'completed')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed
+         FROM activity_imports WHERE id = ANY($1)`,
+        [ids],
+      );
+      if (rows[0].failed > 0) throw new Error(`${rows[0].failed} imports failed`);
+      return rows[0].done === ids.length;
+    },
+    timeoutMs,
+    'imports completed',
+  );
+}
+
+async function countRows(db: Client, patient: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM activity_samples WHERE patient_id = $1',
+    [patient],
+  );
+  return rows[0].n;
+}
+
+function metricSum(text: string, name: string, labels: string): number {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && labels.split(',').every((kv) => l.includes(kv)));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+async function writeAppleExport(path: string, megabytes: number): Promise<number> {
+  const out = createWriteStream(path);
+  const write = async (s: string) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  await write(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE HealthData [\n<!ELEMENT HealthData (ExportDate,Me,(Record|Workout)*)>\n]>\n<HealthData locale="en_GB">\n',
+  );
+  const start = Date.parse('2024-01-01T00:00:00Z');
+  const stamp = (ms: number) =>
+    new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' +0000';
+  let records = 0;
+  while (out.bytesWritten + out.writableLength < megabytes * 1024 * 1024) {
+    const from = start + records * 60_000;
+    await write(
+      ` <Record type="HKQuantityTypeIdentifierStepCount" sourceName="Bench iPhone" sourceVersion="17.1" device="&lt;&lt;HKDevice: 0x1&gt;, name:iPhone, manufacturer:Apple Inc., model:iPhone, hardware:iPhone15,2, software:17.1&gt;" unit="count" creationDate="${stamp(from + 60_000)}" startDate="${stamp(from)}" endDate="${stamp(from + 60_000)}" value="${20 + (records % 60)}"/>\n`,
+    );
+    // Real exports mix in many other types, which the parser skips.
+    if (records % 4 === 0) {
+      await write(
+        ` <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="Bench Watch" unit="count/min" creationDate="${stamp(from)}" startDate="${stamp(from)}" endDate="${stamp(from)}" value="72"/>\n`,
+      );
+    }
+    records++;
+  }
+  await write('</HealthData>\n');
+  out.end();
+  await once(out, 'finish');
+  return records;
+}
+
+export async function benchIngest(opts: IngestOptions): Promise<string> {
+  const databaseUrl = benchDatabaseUrl();
+  await recreateDatabase(databaseUrl);
+  await flushQueue();
+  const port = String(40000 + Math.floor(Math.random() * 10000));
+  const env = {
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: PREFIX,
+    PORT: port,
+    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const apiService = startService('api', env);
+  await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
+  let worker: Service = startService('worker', env);
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const clinic = await seedClinic(base, 3);
+    const [copyPatient, importPatient] = clinic.patientIds;
+    const { rows } = await db.query<{ organization_id: string }>(
+      'SELECT organization_id FROM patients WHERE id = $1',
+      [copyPatient],
+    );
+    const org = rows[0].organization_id;
+
+    const samples = makeSamples(opts.samples, 0);
+    const bodies: string[] = [];
+    for (let i = 0; i < samples.length; i += opts.batch) {
+      bodies.push(
+        JSON.stringify({
+          source: { name: 'Bench phone', device: 'Pixel' },
+          samples: samples.slice(i, i + opts.batch),
+        }),
+      );
+    }
+
+    // Baseline: the same rows COPYed straight into the samples table (same keys, same indexes).
+    const copySeconds = await copyBaseline(db, org, copyPatient, samples);
+    const copyRate = opts.samples / copySeconds;
+
+    // End to end: HTTP → stored payload → queue → worker parse → set-based insert → daily rollup.
+    const firstStart = performance.now();
+    const first = await postAll(base, clinic.appKey, importPatient, bodies, opts.clients);
+    await allCompleted(db, first.ids, 600_000);
+    const firstSeconds = (performance.now() - firstStart) / 1000;
+    const stored = await countRows(db, importPatient);
+    if (stored !== opts.samples) throw new Error(`expected ${opts.samples} rows, found ${stored}`);
+    const e2eRate = opts.samples / firstSeconds;
+
+    // Replay: the same imports again.
+    const replayStart = performance.now();
+    const replay = await postAll(base, clinic.appKey, importPatient, bodies, opts.clients);
+    await allCompleted(db, replay.ids, 600_000);
+    const replaySeconds = (performance.now() - replayStart) / 1000;
+    const added = (await countRows(db, importPatient)) - stored;
+
+    // The share of request time spent validating, from the API's own histograms.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const validation = metricSum(
+      metrics,
+      'sciatrack_import_validation_seconds_sum',
+      'format="native"',
+    );
+    const requests = metricSum(
+      metrics,
+      'sciatrack_http_request_duration_seconds_sum',
+      'method="POST",route="/v1/patients/:id/activity-imports"',
+    );
+
+    // Apple Health: a fresh worker, so its peak RSS is this import's alone.
+    await worker.stop();
+    worker = startService('worker', env, (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+    const exportPath = join(tmpdir(), `sciatrack-bench-export-${process.pid}.xml`);
+    const appleRecords = await writeAppleExport(exportPath, opts.appleMegabytes);
+    const exportBytes = statSync(exportPath).size;
+    const appleStart = performance.now();
+    const upload = await fetch(
+      `${base}/v1/patients/${clinic.patientIds[2]}/activity-imports?format=apple-health-xml`,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${clinic.appKey}`,
+          'Content-Type': 'application/xml',
+          'Content-Length': String(exportBytes),
+        },
+        body: Readable.toWeb(createReadStream(exportPath)) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit,
+    );
+    const appleImport = (await upload.json()) as { id: string };
+    if (upload.status !== 202) throw new Error(`apple upload answered ${upload.status}`);
+    const uploadSeconds = (performance.now() - appleStart) / 1000;
+    await allCompleted(db, [appleImport.id], 1_800_000);
+    const appleSeconds = (performance.now() - appleStart) / 1000;
+    const workerPeak = worker.peakRss();
+    const apiPeak = apiService.peakRss();
+    unlinkSync(exportPath);
+    const appleRows = await countRows(db, clinic.patientIds[2]);
+
+    const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
+    return [
+      `| measure | value |`,
+      `|---|---|`,
+      `| baseline: \`COPY\` of ${fmt(opts.samples)} samples into \`activity_samples\` | ${fmt(copyRate)} rows/s (${fmt(copySeconds, 2)} s) |`,
+      `| end to end: ${bodies.length} native imports of ${fmt(opts.batch)} samples, ${opts.clients} concurrent clients, until every import is completed | ${fmt(e2eRate)} rows/s (${fmt(firstSeconds, 2)} s) |`,
+      `| end to end ÷ baseline (target ≥ 50 %) | **${fmt((e2eRate / copyRate) * 100)} %** |`,
+      `| POST latency p50 / p99 | ${fmt(percentile(first.latencies, 50), 1)} ms / ${fmt(percentile(first.latencies, 99), 1)} ms |`,
+      `| replay of the same imports: rows added | **${fmt(added)}** |`,
+      `| replay time ÷ first run (target ≤ 100 %) | **${fmt((replaySeconds / firstSeconds) * 100)} %** (${fmt(replaySeconds, 2)} s) |`,
+      `| validation share of the import request time (target < 10 %) | **${fmt((validation / requests) * 100, 1)} %** (${fmt(validation * 1000, 0)} ms of ${fmt(requests * 1000, 0)} ms over ${bodies.length * 2} requests) |`,
+      `| Apple Health export: ${mb(exportBytes)}, ${fmt(appleRecords)} step records, stored ${fmt(appleRows)} samples | upload ${fmt(uploadSeconds, 1)} s, imported in ${fmt(appleSeconds, 1)} s |`,
+      `| worker peak RSS (VmHWM) during that import (target < 300 MB) | **${mb(workerPeak)}** (API: ${mb(apiPeak)}) |`,
+    ].join('\n');
+  } finally {
+    await db.end();
+    await worker.stop();
+    await apiService.stop();
+  }
+}
