@@ -258,7 +258,7 @@ export async function benchIngest(opts: IngestOptions): Promise<string> {
         },
         body: Readable.toWeb(createReadStream(exportPath)) as ReadableStream,
         duplex: 'half',
-      } as RequestInit,
+      },
     );
     const appleImport = (await upload.json()) as { id: string };
     if (upload.status !== 202) throw new Error(`apple upload answered ${upload.status}`);
