@@ -34,11 +34,27 @@ export interface Service {
   peakRss(): number;
 }
 
-export function startService(entry: 'api' | 'worker', env: Record<string, string>, nodeArgs: string[] = []): Service {
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, `dist/apps/${entry}/src/main.js`)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+export function startService(
+  entry: 'api' | 'worker',
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Service {
+  const profile = (process.env.BENCH_PROFILE_DIR ?? '') !== '';
+  const args = profile
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`,
+        `--cpu-prof-name=${entry}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...args, ...nodeArgs, join(ROOT, `dist/apps/${entry}/src/main.js`)],
+    {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   return {
     child,
     stop: () =>

@@ -132,6 +132,19 @@ export class ActivityImportsService {
     stopTimer();
     if (problem) throw validationProblem([{ field: 'body', message: problem }]);
 
+    const chunks = Math.ceil(payload.length / CHUNK_BYTES);
+    const row = [importId, organizationId, patientId, format, payload.length, chunks, caller.keyId];
+    if (key === null && chunks === 1) {
+      // The common case, one statement: the import and its payload commit together.
+      await this.db.manager.query(
+        `WITH created AS (
+           INSERT INTO activity_imports (id, organization_id, patient_id, format, byte_size, chunk_count, created_by_key_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
+         INSERT INTO activity_import_chunks (import_id, seq, data) SELECT id, 0, $8 FROM created`,
+        [...row, payload],
+      );
+      return { id: importId, status: 'queued' };
+    }
     return this.db.transaction(async (m) => {
       const accepted = await this.claimKey(
         caller,
@@ -142,17 +155,9 @@ export class ActivityImportsService {
       await m.query(
         `INSERT INTO activity_imports (id, organization_id, patient_id, format, byte_size, chunk_count, created_by_key_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [
-          importId,
-          organizationId,
-          patientId,
-          format,
-          payload.length,
-          Math.ceil(payload.length / CHUNK_BYTES),
-          caller.keyId,
-        ],
+        row,
       );
-      for (let seq = 0; seq * CHUNK_BYTES < payload.length; seq++) {
+      for (let seq = 0; seq < chunks; seq++) {
         await m.query(
           `INSERT INTO activity_import_chunks (import_id, seq, data) VALUES ($1, $2, $3)`,
           [importId, seq, payload.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES)],

@@ -44,14 +44,14 @@ export class ActivityImportProcessor {
     { importId }: JobPayloads['activity.import'],
     job: Job,
   ): Promise<{ status: string }> {
-    const found = await this.db.repo(ActivityImport).findOneBy({ id: importId });
-    if (!found || found.status === 'completed' || found.status === 'failed')
-      return { status: found?.status ?? 'missing' };
-    await this.db.manager.query(
+    // Claim the import in one statement; a finished one (a replayed job) is left alone.
+    const [claimed] = await this.db.manager.query<{ id: string }[]>(
       `UPDATE activity_imports SET status = 'processing', started_at = COALESCE(started_at, now()), attempts = attempts + 1
-       WHERE id = $1`,
+       WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id`,
       [importId],
     );
+    if (!claimed) return { status: 'skipped' };
+    const found = await this.db.repo(ActivityImport).findOneByOrFail({ id: importId });
     const patient = await this.db.repo(Patient).findOneByOrFail({ id: found.patientId });
     try {
       await this.ingest(found, patient);
@@ -67,11 +67,6 @@ export class ActivityImportProcessor {
       }
       throw err;
     }
-    await this.rollup(found);
-    await this.db.manager.query(
-      `UPDATE activity_imports SET status = 'completed', completed_at = now() WHERE id = $1`,
-      [importId],
-    );
     return { status: 'completed' };
   }
 
@@ -90,11 +85,13 @@ export class ActivityImportProcessor {
       take(batch.pains, pending.pains);
       take(batch.rejections, pending.rejections);
       if (records(pending) >= this.config.IMPORT_BATCH_SIZE) {
-        await this.commitBatch(found, patient, pending);
+        await this.commitBatch(found, patient, pending, false);
         pending = { samples: [], pains: [], rejections: [] };
       }
     }
-    if (records(pending) > 0) await this.commitBatch(found, patient, pending);
+    // The last batch, the rollup and the completion commit together (one transaction for a
+    // small import, the common case).
+    await this.commitBatch(found, patient, pending, true);
   }
 
   /** The stored payload, one chunk row at a time: memory stays bounded for any export size. */
@@ -110,11 +107,15 @@ export class ActivityImportProcessor {
     }
   }
 
-  /** One transaction: samples, touched days, source freshness, pain reports, counters and checkpoint. */
+  /**
+   * One transaction: samples, touched days, source freshness, pain reports, counters and
+   * checkpoint; for the last batch also the rollup of every touched day and the completion.
+   */
   private async commitBatch(
     found: ActivityImport,
     patient: Patient,
     batch: Pending,
+    last: boolean,
   ): Promise<void> {
     await this.db.transaction(async (m) => {
       let inserted = 0;
@@ -185,6 +186,7 @@ export class ActivityImportProcessor {
           JSON.stringify(errors),
         ],
       );
+      if (last) await this.finish(found);
     });
   }
 
@@ -259,24 +261,28 @@ export class ActivityImportProcessor {
   }
 
   /**
-   * Re-rolls the days this import touched. A per-patient lock makes concurrent imports of one
-   * patient roll up one after the other, each after its own samples committed: the last one
-   * always sees every sample.
+   * Re-rolls the days this import touched, then marks it completed. The per-patient lock is
+   * taken after this import's samples are written: imports of one patient roll up one after
+   * the other, each seeing every sample committed before it, so the last one sees them all.
    */
-  private async rollup(found: ActivityImport): Promise<void> {
-    await this.db.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [found.patientId]);
-      const days = await m.query<{ local_date: string }[]>(
-        'SELECT local_date::text FROM activity_import_days WHERE import_id = $1',
-        [found.id],
-      );
-      if (days.length === 0) return;
+  private async finish(found: ActivityImport): Promise<void> {
+    const m = this.db.manager;
+    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [found.patientId]);
+    const days = await m.query<{ local_date: string }[]>(
+      'SELECT local_date::text FROM activity_import_days WHERE import_id = $1',
+      [found.id],
+    );
+    if (days.length > 0) {
       await m.query(ACTIVITY_ROLLUP_SQL, [
         found.organizationId,
         found.patientId,
         days.map((d) => d.local_date),
       ]);
-    });
+    }
+    await m.query(
+      `UPDATE activity_imports SET status = 'completed', completed_at = now() WHERE id = $1`,
+      [found.id],
+    );
   }
 
   private async fail(importId: string, reason: string): Promise<void> {
