@@ -34,10 +34,18 @@ export interface Service {
   peakRss(): number;
 }
 
+/** The node flags `npm run start:<entry>` uses, so the benchmark runs what production runs. */
+function startFlags(entry: 'api' | 'worker'): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (pkg.scripts[`start:${entry}`] ?? '').split(/\s+/).filter((part) => part.startsWith('--'));
+}
+
 export function startService(
   entry: 'api' | 'worker',
   env: Record<string, string>,
-  nodeArgs: string[] = [],
+  nodeArgs: string[] = startFlags(entry),
 ): Service {
   const profile = (process.env.BENCH_PROFILE_DIR ?? '') !== '';
   const args = profile

@@ -242,11 +242,7 @@ export async function benchIngest(opts: IngestOptions): Promise<string> {
 
     // Apple Health: a fresh worker, so its peak RSS is this import's alone.
     await worker.stop();
-    worker = startService(
-      'worker',
-      env,
-      (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    );
+    worker = startService('worker', env);
     const exportPath = join(tmpdir(), `sciatrack-bench-export-${process.pid}.xml`);
     const appleRecords = await writeAppleExport(exportPath, opts.appleMegabytes);
     const exportBytes = statSync(exportPath).size;

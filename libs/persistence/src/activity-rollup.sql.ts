@@ -19,16 +19,22 @@ WITH zone AS (
          ((d + 1)::timestamp AT TIME ZONE zone.timezone) AS day_end
   FROM (SELECT DISTINCT unnest($3::date[]) AS d) u, zone
 ), samples AS (
+  -- A per-day index range scan however many days are asked for: OFFSET 0 keeps the planner
+  -- from flattening the LATERAL into one scan of every sample compared with every day
+  -- (measured: 106 s for 486 days over 500,000 samples).
   SELECT days.local_date, days.day_start, days.day_end, s.source_key, s.start_at, s.end_at,
          s.steps, s.active_minutes, s.manual, s.granularity,
          EXTRACT(EPOCH FROM (LEAST(s.end_at, days.day_end) - GREATEST(s.start_at, days.day_start)))
            / EXTRACT(EPOCH FROM (s.end_at - s.start_at)) AS share
   FROM days
-  JOIN activity_samples s
-    ON s.organization_id = $1 AND s.patient_id = $2
-   -- No sample is longer than 48 hours: this bound keeps the scan to the day's index range.
-   AND s.start_at < days.day_end AND s.start_at > days.day_start - interval '48 hours'
-   AND s.end_at > days.day_start
+  CROSS JOIN LATERAL (
+    SELECT * FROM activity_samples s
+    WHERE s.organization_id = $1 AND s.patient_id = $2
+      -- No sample is longer than 48 hours: this bound keeps the scan to the day's index range.
+      AND s.start_at < days.day_end AND s.start_at > days.day_start - interval '48 hours'
+      AND s.end_at > days.day_start
+    OFFSET 0
+  ) s
 ), shared_days AS (
   -- Only a day with two or more sources needs the minute-by-minute merge.
   SELECT local_date FROM samples WHERE granularity = 'interval' AND steps > 0
@@ -42,7 +48,7 @@ WITH zone AS (
                        LEAST(s.end_at, s.day_end) - interval '1 microsecond',
                        interval '1 minute') AS m
   WHERE s.granularity = 'interval' AND s.steps > 0 AND s.local_date IN (SELECT local_date FROM shared_days)
-), merged AS (
+), merged AS MATERIALIZED (
   SELECT local_date, sum(steps) AS steps
   FROM (SELECT local_date, minute, max(steps) AS steps FROM minutes GROUP BY local_date, minute) per_minute
   GROUP BY local_date
