@@ -123,8 +123,12 @@ export class ActivityImportProcessor {
         const s = batch.samples;
         const [{ count }] = await m.query<{ count: number }[]>(
           `WITH input AS (
-             SELECT * FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[])
-               AS t(source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity)
+             -- Times travel as epoch milliseconds: encoding thousands of Dates as text was the
+             -- largest cost of the pg driver in the worker's profile.
+             SELECT source_key, to_timestamp(start_ms / 1000.0) AS start_at, to_timestamp(end_ms / 1000.0) AS end_at,
+                    steps, active_minutes, activity_type, manual, granularity
+             FROM unnest($4::text[], $5::float8[], $6::float8[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[])
+               AS t(source_key, start_ms, end_ms, steps, active_minutes, activity_type, manual, granularity)
            ), ins AS (
              INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes,
                                            activity_type, manual, granularity, import_id)
@@ -145,8 +149,8 @@ export class ActivityImportProcessor {
             patient.id,
             found.id,
             s.map(sourceKey),
-            s.map((x) => x.start),
-            s.map((x) => x.end),
+            s.map((x) => x.start.getTime()),
+            s.map((x) => x.end.getTime()),
             s.map((x) => x.steps),
             s.map((x) => x.activeMinutes),
             s.map((x) => x.activityType),
