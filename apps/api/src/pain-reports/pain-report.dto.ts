@@ -25,31 +25,10 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { PainDto } from '../common/pain.dto';
 import { IsInstantWithOffset } from '../common/validators';
 
-export class PainDto {
-  @ApiProperty({
-    minimum: 0,
-    maximum: 10,
-    description: 'Numeric pain rating (NPRS, LOINC 72514-3)',
-  })
-  @IsInt()
-  @Min(0)
-  @Max(10)
-  intensity: number;
-
-  @ApiProperty({
-    enum: PAIN_SITES,
-    description: 'Most distal site with pain, from the spine outward',
-  })
-  @IsIn(PAIN_SITES)
-  mostDistalSite: PainSite;
-
-  @ApiPropertyOptional({ enum: PAIN_SIDES })
-  @IsOptional()
-  @IsIn(PAIN_SIDES)
-  side?: PainSide;
-}
+export { PainDto };
 
 export class RedFlagsDto {
   @ApiPropertyOptional({ description: 'Numbness around the saddle area or genitals' })

@@ -1,41 +1,11 @@
-import { PAIN_SIDES, PAIN_SITES, PainSide, PainSite } from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { PainDto } from '../common/pain.dto';
 import { IsCalendarDate, IsTimeZone } from '../common/validators';
 
-export class BaselinePainDto {
-  @ApiProperty({ minimum: 0, maximum: 10, description: 'Numeric pain rating (NPRS) at rest' })
-  @IsInt()
-  @Min(0)
-  @Max(10)
-  intensity: number;
-
-  @ApiProperty({
-    enum: PAIN_SITES,
-    description: 'Most distal site with pain, from the spine outward',
-  })
-  @IsIn(PAIN_SITES)
-  mostDistalSite: PainSite;
-
-  @ApiPropertyOptional({
-    enum: PAIN_SIDES,
-    description: 'The leg(s) with pain, when a leg site is named',
-  })
-  @IsOptional()
-  @IsIn(PAIN_SIDES)
-  side?: PainSide;
-}
+/** The pain recorded at enrolment, at rest: the baseline the rules compare with. */
+export class BaselinePainDto extends PainDto {}
 
 export class CreatePatientDto {
   @ApiProperty({
