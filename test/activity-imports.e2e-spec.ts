@@ -148,6 +148,12 @@ describe('activity imports', () => {
     expect(await sampleRows(p.id)).toBe(rows);
     expect(await daily(p.id, '2026-11-12', '2026-11-12')).toEqual(dayBefore);
     expect(dayBefore[0].steps).toBe(7200);
+    // Once imported, the raw payloads are not kept.
+    const [{ chunks }] = await t.db.query(
+      'SELECT count(*)::int AS chunks FROM activity_import_chunks WHERE import_id = ANY($1)',
+      [[first.id, second.id]],
+    );
+    expect(chunks).toBe(0);
   });
 
   it('does not count a walk twice when phone and watch both report it, and keeps what only one saw', async () => {

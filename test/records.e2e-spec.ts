@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from './support/app';
+import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { bearer, Clinic, seedClinic } from './support/factories';
+import { createTestWorker } from './support/worker';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
@@ -100,6 +102,42 @@ describe('records: idempotency, validation and rule settings', () => {
         .send(body());
       expect(other.status).toBe(201);
       expect(other.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it('forgets answers after 24 hours, so an old key can be used afresh', async () => {
+      const worker = await createTestWorker();
+      try {
+        const key = `old-${randomUUID()}`;
+        const body = () => ({
+          clientRef: randomUUID(),
+          reportedAt: minutesAgo(3),
+          intensity: 2,
+          mostDistalSite: 'low_back',
+          context: 'baseline',
+        });
+        await t.http
+          .post(`/v1/patients/${c.patient.id}/pain-reports`)
+          .set(bearer(c.appKey))
+          .set('Idempotency-Key', key)
+          .send(body())
+          .expect(201);
+        await t.db.query(
+          `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`,
+          [key],
+        );
+        expect(await worker.get(MaintenanceService).purgeIdempotencyKeys()).toBeGreaterThanOrEqual(
+          1,
+        );
+        const fresh = await t.http
+          .post(`/v1/patients/${c.patient.id}/pain-reports`)
+          .set(bearer(c.appKey))
+          .set('Idempotency-Key', key)
+          .send(body());
+        expect(fresh.status).toBe(201);
+        expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+      } finally {
+        await worker.close();
+      }
     });
 
     it('refuses a malformed key', async () => {

@@ -6,6 +6,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { ActivityModule } from './activity/activity.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { JobsModule } from './jobs/jobs.module';
 import { SystemModule } from './system/system.module';
 
@@ -24,6 +25,7 @@ export class WorkerModule {
         SystemModule,
         HeartbeatModule,
         ActivityModule,
+        MaintenanceModule,
       ],
     };
   }

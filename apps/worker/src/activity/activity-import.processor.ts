@@ -287,6 +287,8 @@ export class ActivityImportProcessor {
       `UPDATE activity_imports SET status = 'completed', completed_at = now() WHERE id = $1`,
       [found.id],
     );
+    // The samples are stored: the raw payload (health data, possibly gigabytes) is not kept.
+    await m.query('DELETE FROM activity_import_chunks WHERE import_id = $1', [found.id]);
   }
 
   private async fail(importId: string, reason: string): Promise<void> {
