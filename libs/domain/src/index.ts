@@ -1,4 +1,5 @@
 export * from './access';
+export * from './adherence';
 export * from './activity';
 export * from './exercises';
 export * from './local-time';

@@ -1,0 +1,235 @@
+import { activeStepThreshold, type DayIndex, hasDataIn, indexByDay, isActiveIn } from './day-index';
+import { daysStarting, eachDay } from './days';
+import type {
+  Adherence,
+  AdherenceInput,
+  AdherenceProgramItem,
+  AdherenceSettings,
+  DayRange,
+  LocalDay,
+  LoggedSession,
+  RemoteMonitoringCode,
+  RemoteMonitoringEligibility,
+  RestGap,
+  WalkingAdherence,
+  WeeklyFigures,
+  WeeklyItemAdherence,
+} from './types';
+
+const WEEK_DAYS = 7;
+const BILLING_PERIOD_DAYS = 30;
+
+function adherence(completed: number, prescribed: number): Adherence {
+  return { completed, prescribed, ratio: prescribed > 0 ? completed / prescribed : null };
+}
+
+// An item with timesPerDay is daily; with daysPerWeek only, weekly. resolveProgramItems refuses
+// both on one item; should both arrive anyway, the daily prescription wins.
+function isDailyItem(item: AdherenceProgramItem): boolean {
+  return (item.timesPerDay ?? 0) > 0;
+}
+
+function isWeeklyItem(item: AdherenceProgramItem): boolean {
+  return !isDailyItem(item) && (item.daysPerWeek ?? 0) > 0;
+}
+
+function includesExercise(session: LoggedSession, exerciseCode: string): boolean {
+  return session.items.some((i) => i.exerciseCode === exerciseCode);
+}
+
+/**
+ * A session is one round of the program's daily items, so the rounds a day needs are those of
+ * the most frequent daily item (press-ups 6×/day and a stretch 2×/day: 6 rounds, the stretch
+ * done in 2 of them). 0 when the program has no daily item.
+ */
+export function prescribedSessionsPerDay(items: readonly AdherenceProgramItem[]): number {
+  return Math.max(0, ...items.filter(isDailyItem).map((i) => i.timesPerDay ?? 0));
+}
+
+function dailyRounds(
+  index: DayIndex,
+  items: readonly AdherenceProgramItem[],
+  range: DayRange,
+): Adherence {
+  const perDay = prescribedSessionsPerDay(items);
+  const dailyCodes = items.filter(isDailyItem).map((i) => i.exerciseCode);
+  let completed = 0;
+  let prescribed = 0;
+  for (const day of eachDay(range)) {
+    // Only a session with a daily item is a round: a stabilization-only session is weekly work.
+    const rounds = index
+      .sessionsOn(day)
+      .filter((s) => dailyCodes.some((code) => includesExercise(s, code))).length;
+    completed += Math.min(rounds, perDay);
+    prescribed += perDay;
+  }
+  return adherence(completed, prescribed);
+}
+
+/** One day: logged sessions with a daily item, capped at the prescribed rounds. */
+export function dailyExerciseAdherence(input: AdherenceInput, day: LocalDay): Adherence {
+  return dailyRounds(indexByDay(input), input.program.items, { from: day, to: day });
+}
+
+/**
+ * A period: Σ per day min(rounds logged, rounds prescribed) / Σ rounds prescribed. Weekly
+ * items are left to `weeklyFigures`, the only period their prescription is defined over.
+ */
+export function exerciseAdherence(input: AdherenceInput, range: DayRange): Adherence {
+  return dailyRounds(indexByDay(input), input.program.items, range);
+}
+
+function weeklyItemIn(
+  index: DayIndex,
+  item: AdherenceProgramItem,
+  week: DayRange,
+): WeeklyItemAdherence {
+  const prescribed = isWeeklyItem(item) ? (item.daysPerWeek ?? 0) : 0;
+  const daysDone = eachDay(week).filter((day) =>
+    index.sessionsOn(day).some((s) => includesExercise(s, item.exerciseCode)),
+  ).length;
+  return {
+    position: item.position,
+    exerciseCode: item.exerciseCode,
+    ...adherence(Math.min(daysDone, prescribed), prescribed),
+  };
+}
+
+/** A weekly item over the 7 days from `weekStart`: min(days done, daysPerWeek) / daysPerWeek. */
+export function weeklyItemAdherence(
+  input: AdherenceInput,
+  item: AdherenceProgramItem,
+  weekStart: LocalDay,
+): WeeklyItemAdherence {
+  return weeklyItemIn(indexByDay(input), item, daysStarting(weekStart, WEEK_DAYS));
+}
+
+function walkingIn(
+  index: DayIndex,
+  goalSteps: number | null,
+  range: DayRange,
+): WalkingAdherence | null {
+  if (goalSteps === null || goalSteps <= 0) return null;
+  const days = eachDay(range);
+  // A day without device data does not meet the goal: it is not known to.
+  const daysMet = days.filter((day) => (index.stepsOn(day) ?? -1) >= goalSteps).length;
+  return { goalSteps, daysMet, days: days.length, ratio: days.length ? daysMet / days.length : 0 };
+}
+
+/** Days with steps ≥ the daily goal / days in the period; null without a walking goal. */
+export function walkingAdherence(input: AdherenceInput, range: DayRange): WalkingAdherence | null {
+  return walkingIn(indexByDay(input), input.program.walkingGoalDailySteps, range);
+}
+
+/** At least one logged session, or steps ≥ the activity threshold (never with no walking goal). */
+export function isActiveDay(
+  input: AdherenceInput,
+  settings: AdherenceSettings,
+  day: LocalDay,
+): boolean {
+  const threshold = activeStepThreshold(
+    input.program.walkingGoalDailySteps,
+    settings.activeDayStepPercent,
+  );
+  return isActiveIn(indexByDay(input), threshold, day);
+}
+
+/** Any session, pain report or device data on that local day. */
+export function isDataDay(input: AdherenceInput, day: LocalDay): boolean {
+  return hasDataIn(indexByDay(input), day);
+}
+
+export function activeDays(
+  input: AdherenceInput,
+  settings: AdherenceSettings,
+  range: DayRange,
+): LocalDay[] {
+  const index = indexByDay(input);
+  const threshold = activeStepThreshold(
+    input.program.walkingGoalDailySteps,
+    settings.activeDayStepPercent,
+  );
+  return eachDay(range).filter((day) => isActiveIn(index, threshold, day));
+}
+
+export function dataDays(input: AdherenceInput, range: DayRange): LocalDay[] {
+  const index = indexByDay(input);
+  return eachDay(range).filter((day) => hasDataIn(index, day));
+}
+
+/** The 7 local days from `weekStart`: exercise and walking adherence, active and data days. */
+export function weeklyFigures(
+  input: AdherenceInput,
+  settings: AdherenceSettings,
+  weekStart: LocalDay,
+): WeeklyFigures {
+  const index = indexByDay(input);
+  const week = daysStarting(weekStart, WEEK_DAYS);
+  const { items, walkingGoalDailySteps } = input.program;
+  const dailySessions = dailyRounds(index, items, week);
+  const weeklyItems = items.filter(isWeeklyItem).map((item) => weeklyItemIn(index, item, week));
+  const threshold = activeStepThreshold(walkingGoalDailySteps, settings.activeDayStepPercent);
+  const days = eachDay(week);
+  return {
+    weekStart: week.from,
+    weekEnd: week.to,
+    // A weekly item done on a day is one prescribed session, like one round of the daily items.
+    exercise: adherence(
+      dailySessions.completed + weeklyItems.reduce((sum, i) => sum + i.completed, 0),
+      dailySessions.prescribed + weeklyItems.reduce((sum, i) => sum + i.prescribed, 0),
+    ),
+    dailySessions,
+    weeklyItems,
+    walking: walkingIn(index, walkingGoalDailySteps, week),
+    activeDays: days.filter((day) => isActiveIn(index, threshold, day)).length,
+    dataDays: days.filter((day) => hasDataIn(index, day)).length,
+  };
+}
+
+/** Every maximal run of consecutive days of the range none of which was active. */
+export function restGaps(
+  input: AdherenceInput,
+  settings: AdherenceSettings,
+  range: DayRange,
+): RestGap[] {
+  const index = indexByDay(input);
+  const threshold = activeStepThreshold(
+    input.program.walkingGoalDailySteps,
+    settings.activeDayStepPercent,
+  );
+  const gaps: RestGap[] = [];
+  let run: LocalDay[] = [];
+  const close = () => {
+    if (run.length === 0) return;
+    gaps.push({
+      from: run[0],
+      to: run[run.length - 1],
+      days: run.length,
+      daysWithoutData: run.filter((day) => !hasDataIn(index, day)).length,
+    });
+    run = [];
+  };
+  for (const day of eachDay(range)) {
+    if (isActiveIn(index, threshold, day)) close();
+    else run.push(day);
+  }
+  close();
+  return gaps;
+}
+
+/** 16+ data days in the 30-day period: 98977; 2–15: 98985; fewer: not billable. */
+export function remoteMonitoringCode(dataDayCount: number): RemoteMonitoringCode | null {
+  if (dataDayCount >= 16) return '98977';
+  if (dataDayCount >= 2) return '98985';
+  return null;
+}
+
+/** Data days in the 30 local days from `periodStart`, and the code they qualify for. */
+export function remoteMonitoringEligibility(
+  input: AdherenceInput,
+  periodStart: LocalDay,
+): RemoteMonitoringEligibility {
+  const period = daysStarting(periodStart, BILLING_PERIOD_DAYS);
+  const count = dataDays(input, period).length;
+  return { from: period.from, to: period.to, dataDays: count, code: remoteMonitoringCode(count) };
+}

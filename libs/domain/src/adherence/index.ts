@@ -1,0 +1,4 @@
+export * from './adherence';
+export * from './days';
+export * from './flags';
+export * from './types';
