@@ -23,3 +23,19 @@ export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];
 export function jobsOfQueue(queue: QueueName): JobName[] {
   return JOB_NAMES.filter((name) => JOB_QUEUE[name] === queue);
 }
+
+/**
+ * How an import is queued, by the API and by the worker's sweep alike: the job id is the
+ * import's, so queuing it twice while it waits is a no-op, and a failing job retries with backoff.
+ */
+export function importJobOptions(importId: string): {
+  jobId: string;
+  attempts: number;
+  backoff: { type: 'exponential'; delay: number };
+} {
+  return {
+    jobId: `import-${importId}`,
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 2000 },
+  };
+}

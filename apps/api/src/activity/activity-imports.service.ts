@@ -1,7 +1,7 @@
 import { AppConfig } from '@app/config';
 import { localDateOf, addDays, type ImportFormat } from '@app/domain';
 import { ActivityDaily, ActivityImport, ActivitySource, Db } from '@app/persistence';
-import { JobQueueService } from '@app/queue';
+import { importJobOptions, JobQueueService } from '@app/queue';
 import { envelopeProblem } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
@@ -255,11 +255,7 @@ export class ActivityImportsService {
   /** A failed enqueue loses nothing: the import is stored, and the worker's sweep re-queues it. */
   private async enqueue(importId: string): Promise<void> {
     try {
-      await this.jobs.add(
-        'activity.import',
-        { importId },
-        { jobId: `import-${importId}`, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
-      );
+      await this.jobs.add('activity.import', { importId }, importJobOptions(importId));
     } catch {
       this.logger.warn({ importId }, 'could not queue the import now; the worker sweep will');
     }

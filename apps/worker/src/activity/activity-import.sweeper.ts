@@ -1,5 +1,5 @@
 import { Db } from '@app/persistence';
-import { JobQueueService } from '@app/queue';
+import { importJobOptions, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 
@@ -27,11 +27,7 @@ export class ActivityImportSweeper {
     let queued = 0;
     for (const { id } of stale) {
       try {
-        await this.jobs.add(
-          'activity.import',
-          { importId: id },
-          { jobId: `import-${id}`, attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
-        );
+        await this.jobs.add('activity.import', { importId: id }, importJobOptions(id));
         queued++;
       } catch {
         this.logger.warn('cannot reach Redis to queue stored imports; will retry');
