@@ -2,7 +2,7 @@
 // small statistics. Benchmarks measure; they never decide pass or fail.
 import { loadConfig } from '@app/config';
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -173,4 +173,54 @@ export async function seedClinic(
     patientIds.push(p.id);
   }
   return { adminKey, appKey: appKey.key, clinicianId: clinician.id, patientIds };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function processCpuSeconds(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0; // the process has exited
+  }
+}
+
+function commandOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * CPU seconds used so far by the API, the worker, PostgreSQL (every process, backends included),
+ * Redis and the benchmark client itself: the difference of two readings shows where a phase's
+ * time went on the shared cores.
+ */
+export function cpuReading(services: Record<string, Service>): Record<string, number> {
+  const reading: Record<string, number> = {};
+  for (const [name, service] of Object.entries(services))
+    reading[name] = processCpuSeconds(service.child.pid ?? 0);
+  reading.postgres = 0;
+  reading.redis = 0;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    const command = commandOf(pid);
+    if (command === 'postgres') reading.postgres += processCpuSeconds(pid);
+    else if (command.startsWith('redis-server')) reading.redis += processCpuSeconds(pid);
+  }
+  reading['bench client'] = processCpuSeconds(process.pid);
+  return reading;
+}
+
+export function cpuSpent(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after).map((name) => [name, after[name] - (before[name] ?? 0)]),
+  );
 }

@@ -21,7 +21,8 @@ const BENCHES: Record<string, Bench> = {
         samples: quick ? 20_000 : 200_000,
         batch: 1000,
         clients: 8,
-        appleMegabytes: quick ? 20 : 200,
+        appleMegabytes: process.env.BENCH_SKIP_APPLE === 'true' ? 0 : quick ? 20 : 200,
+        runs: quick ? 1 : Number(process.env.BENCH_RUNS ?? 5),
       }),
   },
 };

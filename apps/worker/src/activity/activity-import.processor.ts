@@ -17,6 +17,38 @@ interface Pending {
   rejections: Rejection[];
 }
 
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Writes a batch of samples ($4–$11 as arrays) and marks the patient-local days ($12 the zone)
+ * of the rows actually inserted for rollup; answers how many were inserted.
+ */
+function insertSamplesSql(skipStored: boolean): string {
+  return `WITH input AS (
+    -- Times travel as epoch milliseconds: encoding thousands of Dates as text was the
+    -- largest cost of the pg driver in the worker's profile.
+    SELECT source_key, to_timestamp(start_ms / 1000.0) AS start_at, to_timestamp(end_ms / 1000.0) AS end_at,
+           steps, active_minutes, activity_type, manual, granularity
+    FROM unnest($4::text[], $5::float8[], $6::float8[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[])
+      AS t(source_key, start_ms, end_ms, steps, active_minutes, activity_type, manual, granularity)
+  ), ins AS (
+    INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes,
+                                  activity_type, manual, granularity, import_id)
+    SELECT $1, $2, source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity, $3 FROM input
+    ${skipStored ? 'ON CONFLICT DO NOTHING' : ''}
+    RETURNING start_at, end_at
+  ), days AS (
+    INSERT INTO activity_dirty_days (organization_id, patient_id, local_date)
+    SELECT DISTINCT $1::uuid, $2::uuid, d::date
+    FROM ins, generate_series((ins.start_at AT TIME ZONE $12)::date,
+                              ((ins.end_at - interval '1 microsecond') AT TIME ZONE $12)::date,
+                              interval '1 day') AS d
+  )
+  SELECT count(*)::int AS count FROM ins`;
+}
+const INSERT_SAMPLES_SQL = insertSamplesSql(false);
+const INSERT_NEW_SAMPLES_SQL = insertSamplesSql(true);
+
 const records = (p: Pending) => p.samples.length + p.pains.length + p.rejections.length;
 
 export function sourceKey(sample: Pick<ActivitySample, 'source'>): string {
@@ -89,8 +121,7 @@ export class ActivityImportProcessor {
         pending = { samples: [], pains: [], rejections: [] };
       }
     }
-    // The last batch, the rollup and the completion commit together (one transaction for a
-    // small import, the common case).
+    // The last batch commits, then the rollup and the completion (see finish).
     await this.commitBatch(found, patient, pending, true);
   }
 
@@ -108,8 +139,8 @@ export class ActivityImportProcessor {
   }
 
   /**
-   * One transaction: samples, touched days, source freshness, pain reports, counters and
-   * checkpoint; for the last batch also the rollup of every touched day and the completion.
+   * One transaction: samples, their days marked for rollup, source freshness, pain reports,
+   * counters and checkpoint. After the last batch, a second one rolls up and completes.
    */
   private async commitBatch(
     found: ActivityImport,
@@ -121,46 +152,35 @@ export class ActivityImportProcessor {
       let inserted = 0;
       if (batch.samples.length > 0) {
         const s = batch.samples;
-        const [{ count }] = await m.query<{ count: number }[]>(
-          `WITH input AS (
-             -- Times travel as epoch milliseconds: encoding thousands of Dates as text was the
-             -- largest cost of the pg driver in the worker's profile.
-             SELECT source_key, to_timestamp(start_ms / 1000.0) AS start_at, to_timestamp(end_ms / 1000.0) AS end_at,
-                    steps, active_minutes, activity_type, manual, granularity
-             FROM unnest($4::text[], $5::float8[], $6::float8[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[])
-               AS t(source_key, start_ms, end_ms, steps, active_minutes, activity_type, manual, granularity)
-           ), ins AS (
-             INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes,
-                                           activity_type, manual, granularity, import_id)
-             SELECT $1, $2, source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity, $3 FROM input
-             ON CONFLICT DO NOTHING
-             RETURNING start_at, end_at
-           ), days AS (
-             INSERT INTO activity_import_days (import_id, local_date)
-             SELECT DISTINCT $3::uuid, d::date
-             FROM ins, generate_series((ins.start_at AT TIME ZONE $12)::date,
-                                       ((ins.end_at - interval '1 microsecond') AT TIME ZONE $12)::date,
-                                       interval '1 day') AS d
-             ON CONFLICT DO NOTHING
-           )
-           SELECT count(*)::int AS count FROM ins`,
-          [
-            patient.organizationId,
-            patient.id,
-            found.id,
-            s.map(sourceKey),
-            s.map((x) => x.start.getTime()),
-            s.map((x) => x.end.getTime()),
-            s.map((x) => x.steps),
-            s.map((x) => x.activeMinutes),
-            s.map((x) => x.activityType),
-            s.map((x) => x.manual),
-            s.map((x) => x.granularity),
-            patient.timezone,
-          ],
-        );
+        const params = [
+          patient.organizationId,
+          patient.id,
+          found.id,
+          s.map(sourceKey),
+          s.map((x) => x.start.getTime()),
+          s.map((x) => x.end.getTime()),
+          s.map((x) => x.steps),
+          s.map((x) => x.activeMinutes),
+          s.map((x) => x.activityType),
+          s.map((x) => x.manual),
+          s.map((x) => x.granularity),
+          patient.timezone,
+        ];
+        // Most batches are new data: a plain insert writes them at COPY-like cost. A batch
+        // holding a stored sample (a replay, an overlap) fails on the key at its first such
+        // row; it is then written again with ON CONFLICT DO NOTHING, which skips stored
+        // samples but costs a speculative insertion per row (measured about 2x the WAL).
+        await m.query('SAVEPOINT samples');
+        let count: number;
+        try {
+          [{ count }] = await m.query<{ count: number }[]>(INSERT_SAMPLES_SQL, params);
+        } catch (err) {
+          if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+          await m.query('ROLLBACK TO SAVEPOINT samples');
+          [{ count }] = await m.query<{ count: number }[]>(INSERT_NEW_SAMPLES_SQL, params);
+        }
+        await m.query('RELEASE SAVEPOINT samples');
         inserted = count;
-        await this.touchSources(patient, s);
       }
       const painsRecorded = batch.pains.length
         ? await this.recordPains(patient, batch.pains, found.createdByKeyId)
@@ -190,11 +210,15 @@ export class ActivityImportProcessor {
           JSON.stringify(errors),
         ],
       );
-      if (last) await this.finish(found);
+      // Source freshness is one row per source that every import of the patient updates: it is
+      // written last, so its row lock is held until the commit only, not across the inserts.
+      await this.touchSources(patient, batch.samples);
     });
+    if (last) await this.db.transaction(() => this.finish(found));
   }
 
   private async touchSources(patient: Patient, samples: ActivitySample[]): Promise<void> {
+    if (samples.length === 0) return;
     const latest = new Map<string, ActivitySample>();
     for (const sample of samples) {
       const key = sourceKey(sample);
@@ -265,16 +289,21 @@ export class ActivityImportProcessor {
   }
 
   /**
-   * Re-rolls the days this import touched, then marks it completed. The per-patient lock is
-   * taken after this import's samples are written: imports of one patient roll up one after
-   * the other, each seeing every sample committed before it, so the last one sees them all.
+   * Rolls up the patient's marked days, then marks the import completed. This import's samples
+   * and marked days are committed before the per-patient lock is asked for, so once it holds the
+   * lock its days have been rolled up either by an import of the same patient that held the lock
+   * before (and took every day marked by then) or now, by this one. Imports that arrive together
+   * thus share one rollup instead of queueing one each.
    */
   private async finish(found: ActivityImport): Promise<void> {
     const m = this.db.manager;
     await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [found.patientId]);
     const days = await m.query<{ local_date: string }[]>(
-      'SELECT local_date::text FROM activity_import_days WHERE import_id = $1',
-      [found.id],
+      `WITH taken AS (
+         DELETE FROM activity_dirty_days WHERE organization_id = $1 AND patient_id = $2 RETURNING local_date
+       )
+       SELECT DISTINCT local_date::text FROM taken`,
+      [found.organizationId, found.patientId],
     );
     if (days.length > 0) {
       await m.query(ACTIVITY_ROLLUP_SQL, [
