@@ -38,10 +38,20 @@ export function finished(
   timeoutMs = 20_000,
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
+    // Exited already (several processes stopped together, awaited in turn): 'exit' has fired.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      setImmediate(() =>
+        resolve({ code: child.exitCode, signal: child.signalCode, ...child.output }),
+      );
+      return;
+    }
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
-        new Error(`process did not exit within ${timeoutMs} ms; stderr: ${child.output.stderr}`),
+        new Error(
+          `process did not exit within ${timeoutMs} ms; stderr: ${child.output.stderr}; ` +
+            `last output: ${child.output.stdout.slice(-3000)}`,
+        ),
       );
     }, timeoutMs);
     child.on('exit', (code, signal) => {
