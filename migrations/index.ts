@@ -2,6 +2,7 @@ import { Foundation1763776800000 } from './1763776800000-Foundation';
 import { ProgramsAndRecords1763780400000 } from './1763780400000-ProgramsAndRecords';
 import { ActivityImports1763784000000 } from './1763784000000-ActivityImports';
 import { ActivityIngestTuning1763787600000 } from './1763787600000-ActivityIngestTuning';
+import { Adherence1763791200000 } from './1763791200000-Adherence';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   ProgramsAndRecords1763780400000,
   ActivityImports1763784000000,
   ActivityIngestTuning1763787600000,
+  Adherence1763791200000,
 ];

@@ -5,6 +5,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { ActivityModule } from './activity/activity.module';
+import { AdherenceModule } from './adherence/adherence.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -25,6 +26,7 @@ export class WorkerModule {
         SystemModule,
         HeartbeatModule,
         ActivityModule,
+        AdherenceModule,
         MaintenanceModule,
       ],
     };

@@ -1,5 +1,6 @@
 import { evaluatePainRules, Finding } from '@app/domain';
 import { Db, PainReport, Patient, Program, RuleFinding } from '@app/persistence';
+import { markAdherenceDirty } from './adherence/adherence-dirty';
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import { RuleSettingsService } from './rule-settings.service';
@@ -54,6 +55,7 @@ export class ClinicalRecordsService {
   ): Promise<PainReport[]> {
     const m = this.db.manager;
     const ids: string[] = [];
+    if (reports.length > 0) await markAdherenceDirty(m, patient.organizationId, patient.id);
     for (const r of reports) {
       const [{ id }] = await m.query<{ id: string }[]>(
         `INSERT INTO pain_reports (organization_id, patient_id, client_ref, request_hash, session_id, reported_at, local_date,

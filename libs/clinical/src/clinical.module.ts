@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { AdherenceComputeService } from './adherence/adherence-compute.service';
 import { ClinicalRecordsService } from './clinical-records.service';
 import { RuleSettingsService } from './rule-settings.service';
 
 @Module({
-  providers: [ClinicalRecordsService, RuleSettingsService],
-  exports: [ClinicalRecordsService, RuleSettingsService],
+  providers: [ClinicalRecordsService, RuleSettingsService, AdherenceComputeService],
+  exports: [ClinicalRecordsService, RuleSettingsService, AdherenceComputeService],
 })
 export class ClinicalModule {}

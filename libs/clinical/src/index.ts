@@ -1,3 +1,4 @@
 export * from './clinical-records.service';
 export * from './clinical.module';
 export * from './rule-settings.service';
+export * from './adherence';

@@ -2,7 +2,7 @@
  * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
  * carry ids and periods only, never patient data (Redis is not the place for health data).
  */
-export const QUEUES = ['system', 'activity'] as const;
+export const QUEUES = ['system', 'activity', 'adherence'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface JobPayloads {
@@ -10,12 +10,21 @@ export interface JobPayloads {
   'system.ping': { nonce: string };
   // Parse, store and roll up one stored activity import.
   'activity.import': { importId: string };
+  // Plan a scheduled period (the patients whose local day ended in it) into chunk jobs.
+  'adherence.period': { period: string };
+  // Compute one chunk of a period: the period's patients whose id hashes to `chunk`.
+  'adherence.chunk': { period: string; chunk: number; chunks: number };
+  // Recompute the patients whose records changed (sessions, pain reports, imports).
+  'adherence.dirty': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'system.ping': 'system',
   'activity.import': 'activity',
+  'adherence.period': 'adherence',
+  'adherence.chunk': 'adherence',
+  'adherence.dirty': 'adherence',
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];

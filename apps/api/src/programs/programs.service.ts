@@ -1,5 +1,5 @@
 import { resolveProgramItems } from '@app/domain';
-import { ClinicalRecordsService } from '@app/clinical';
+import { ClinicalRecordsService, markAdherenceDirty } from '@app/clinical';
 import { Db, Program, ProgramItem } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -84,6 +84,8 @@ export class ProgramsService {
         }),
       );
       await m.insert(ProgramItem, rows);
+      // A new prescription changes what is due from its start: flags follow within a minute.
+      await markAdherenceDirty(m, patient.organizationId, patient.id);
       return toProgramDto(await m.findOneByOrFail(Program, { id: program.id }), rows);
     });
   }

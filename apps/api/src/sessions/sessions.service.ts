@@ -1,4 +1,4 @@
-import { ClinicalRecordsService, NewPainReport } from '@app/clinical';
+import { ClinicalRecordsService, markAdherenceDirty, NewPainReport } from '@app/clinical';
 import { Db, PainReport, SessionLog } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -77,6 +77,7 @@ export class SessionsService {
           caller.keyId,
         ],
       );
+      await markAdherenceDirty(m, patient.organizationId, patient.id);
       const session = await m.findOneByOrFail(SessionLog, { id });
       const reports = await this.clinical.insertPainReports(
         patient,

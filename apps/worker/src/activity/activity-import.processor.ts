@@ -1,4 +1,4 @@
-import { ClinicalRecordsService } from '@app/clinical';
+import { ClinicalRecordsService, markAdherenceDirty } from '@app/clinical';
 import { AppConfig } from '@app/config';
 import type { ActivitySample, PainObservationItem, Rejection } from '@app/domain';
 import { ACTIVITY_ROLLUP_SQL, ActivityImport, Db, Patient } from '@app/persistence';
@@ -306,6 +306,7 @@ export class ActivityImportProcessor {
       [found.organizationId, found.patientId],
     );
     if (days.length > 0) {
+      await markAdherenceDirty(m, found.organizationId, found.patientId);
       await m.query(ACTIVITY_ROLLUP_SQL, [
         found.organizationId,
         found.patientId,

@@ -1,0 +1,158 @@
+import { AdherenceComputeService, type PatientRef } from '@app/clinical';
+import { addDays, evaluationDay } from '@app/domain';
+import { Db } from '@app/persistence';
+import { JobQueueService, type JobPayloads } from '@app/queue';
+import { Injectable } from '@nestjs/common';
+import { OnJob } from '../jobs/on-job.decorator';
+import { FULL_WEEKS_DAYS, parsePeriod, periodJobId, type Period } from './adherence-periods';
+
+/** Patients per chunk job: big enough for set-based statements, small enough to retry. */
+export const CHUNK_PATIENTS = 2000;
+/** Patients whose records changed, recomputed per transaction. */
+export const DIRTY_BATCH = 1000;
+
+// The patients of a period: with a current program and, for an hourly period, a local date at
+// the period's instant ($1) other than an hour before (their day ended within that hour).
+const PERIOD_PATIENTS = `
+  FROM patients pa
+  JOIN programs pr ON pr.organization_id = pa.organization_id AND pr.patient_id = pa.id AND pr.superseded_at IS NULL
+  WHERE ($2::boolean OR (($1::timestamptz AT TIME ZONE pa.timezone)::date
+                         <> (($1::timestamptz - interval '1 hour') AT TIME ZONE pa.timezone)::date))`;
+
+/**
+ * Scheduled adherence: a period is planned once (its row in adherence_periods), split into
+ * chunk jobs by a hash of the patient id (payloads hold no patient id), and each chunk is
+ * computed once (its row in adherence_period_chunks commits with its results). A chunk that
+ * fails rolls back with its row and is retried whole. Patients whose records changed are
+ * recomputed by the `adherence.dirty` job every few seconds.
+ */
+@Injectable()
+export class AdherenceProcessor {
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: JobQueueService,
+    private readonly adherence: AdherenceComputeService,
+  ) {}
+
+  @OnJob('adherence.period')
+  async planPeriod({ period: name }: JobPayloads['adherence.period']): Promise<{
+    chunks: number;
+  } | null> {
+    const period = parsePeriod(name);
+    const [{ patients }] = await this.db.manager.query<{ patients: number }[]>(
+      `SELECT count(*)::int AS patients ${PERIOD_PATIENTS}`,
+      [period.at, period.full],
+    );
+    await this.db.manager.query(
+      `INSERT INTO adherence_periods (period, chunks) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [period.name, Math.max(1, Math.ceil(patients / CHUNK_PATIENTS))],
+    );
+    // The first plan stands, whoever wrote it. Its chunks are queued again for as long as the
+    // period is open: a planner that stopped between the row and the jobs is made good, and a
+    // chunk queued twice (same job id) is added once and computed once (its claim row).
+    const [plan] = await this.db.manager.query<{ chunks: number; run: string; done: number[] }[]>(
+      `SELECT p.chunks, (extract(epoch FROM p.started_at) * 1000000)::bigint::text AS run,
+              ARRAY(SELECT c.chunk FROM adherence_period_chunks c WHERE c.period = p.period) AS done
+       FROM adherence_periods p WHERE p.period = $1 AND p.completed_at IS NULL`,
+      [period.name],
+    );
+    if (!plan) return null;
+    await this.queueChunks(period, plan);
+    return { chunks: plan.chunks };
+  }
+
+  /**
+   * Queues the chunks of a plan not yet computed. The job id names the plan (its start time),
+   * so a period planned again after its row was deleted (to recompute it) is not mistaken for
+   * the earlier plan's completed jobs that BullMQ still keeps.
+   */
+  private async queueChunks(
+    period: Period,
+    plan: { chunks: number; run: string; done: number[] },
+  ): Promise<void> {
+    const done = new Set(plan.done);
+    for (let chunk = 0; chunk < plan.chunks; chunk++) {
+      if (done.has(chunk)) continue;
+      await this.jobs.add(
+        'adherence.chunk',
+        { period: period.name, chunk, chunks: plan.chunks },
+        {
+          jobId: `${periodJobId(period.name)}-${plan.run}-${chunk}`,
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 5000 },
+        },
+      );
+    }
+  }
+
+  @OnJob('adherence.chunk')
+  async computeChunk({
+    period: name,
+    chunk,
+    chunks,
+  }: JobPayloads['adherence.chunk']): Promise<{ patients: number } | null> {
+    const period = parsePeriod(name);
+    return this.db.transaction(async (m) => {
+      const [claimed] = await m.query<unknown[]>(
+        `INSERT INTO adherence_period_chunks (period, chunk, patients) VALUES ($1, $2, 0)
+         ON CONFLICT DO NOTHING RETURNING 1`,
+        [period.name, chunk],
+      );
+      if (!claimed) return null; // computed already
+      const patients = await m.query<{ organization_id: string; id: string }[]>(
+        `SELECT pa.organization_id, pa.id ${PERIOD_PATIENTS}
+           AND abs(hashtext(pa.id::text)::bigint) % $3 = $4`,
+        [period.at, period.full, chunks, chunk],
+      );
+      const refs: PatientRef[] = patients.map((p) => ({
+        organizationId: p.organization_id,
+        patientId: p.id,
+      }));
+      await this.adherence.compute(refs, period.at, {
+        weeksFrom: period.full
+          ? addDays(evaluationDay(period.at, 'UTC'), -FULL_WEEKS_DAYS - 1)
+          : undefined,
+        manager: m,
+      });
+      await m.query(
+        `UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2`,
+        [period.name, chunk, refs.length],
+      );
+      await m.query(
+        `UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
+           completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
+         WHERE period = $1`,
+        [period.name, refs.length],
+      );
+      return { patients: refs.length };
+    });
+  }
+
+  /** Recomputes, as of now, the patients whose records changed; until none is left. */
+  @OnJob('adherence.dirty')
+  async computeDirty(): Promise<{ patients: number }> {
+    let total = 0;
+    for (;;) {
+      const done = await this.db.transaction(async (m) => {
+        const taken = await m.query<{ organization_id: string; patient_id: string }[]>(
+          `WITH taken AS (
+             DELETE FROM adherence_dirty WHERE ctid IN (
+               SELECT ctid FROM adherence_dirty ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+             RETURNING organization_id, patient_id
+           )
+           SELECT DISTINCT organization_id, patient_id FROM taken`,
+          [DIRTY_BATCH],
+        );
+        // Computed in the same transaction: a failure puts the marks back.
+        await this.adherence.compute(
+          taken.map((t) => ({ organizationId: t.organization_id, patientId: t.patient_id })),
+          new Date(),
+          { manager: m },
+        );
+        return taken.length;
+      });
+      total += done;
+      if (done === 0) return { patients: total };
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  addDays,
+  DEFAULT_ADHERENCE_SETTINGS,
+  evaluateProgressionFlags,
+  evaluationDay,
+  remoteMonitoringEligibility,
+  type AdherenceSettings,
+  type LocalDay,
+} from '@app/domain';
+import { Db } from '@app/persistence';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { loadAdherenceInputs, type PatientRef } from './adherence-inputs';
+import { ADHERENCE_WEEKS_SQL } from './adherence-weeks.sql';
+
+/**
+ * How far back the flags look. The longest window of clinical-rules §5 is PROGRAM_DOSE_MET's
+ * four weeks (plus the running one) and LOW_ACTIVITY's 28-day baseline; a rest or data gap
+ * longer than this is still flagged, its evidence starting at the window's first day.
+ */
+export const FLAG_WINDOW_DAYS = 42;
+/** What a scheduled run recomputes of the weekly figures: this week and the one before. */
+export const RECENT_WEEKS_DAYS = 14;
+const BILLING_PERIOD_DAYS = 30;
+
+export interface ComputeOptions {
+  /** The first local day whose week is recomputed; the default is RECENT_WEEKS_DAYS back. */
+  readonly weeksFrom?: LocalDay;
+  readonly settings?: AdherenceSettings;
+  /** The transaction to write in (the caller's claim commits with the results). */
+  readonly manager?: EntityManager;
+}
+
+/**
+ * Adherence of a batch of patients as of `now`, each in their own zone: the weekly figures in
+ * one set-based statement, and the current progression flags from the domain functions over
+ * records loaded in seven statements for the whole batch. Results equal to those stored are
+ * not rewritten: computing a batch twice changes no row.
+ */
+@Injectable()
+export class AdherenceComputeService {
+  constructor(private readonly db: Db) {}
+
+  async compute(
+    patients: readonly PatientRef[],
+    now: Date,
+    options: ComputeOptions = {},
+  ): Promise<number> {
+    if (patients.length === 0) return 0;
+    const settings = options.settings ?? DEFAULT_ADHERENCE_SETTINGS;
+    const m = options.manager ?? this.db.manager;
+    const zones = await m.query<{ organization_id: string; id: string; timezone: string }[]>(
+      `SELECT pa.organization_id, pa.id, pa.timezone
+       FROM unnest($1::uuid[], $2::uuid[]) AS b(organization_id, patient_id)
+       JOIN patients pa ON pa.organization_id = b.organization_id AND pa.id = b.patient_id`,
+      [patients.map((p) => p.organizationId), patients.map((p) => p.patientId)],
+    );
+    if (zones.length === 0) return 0;
+    const today = new Map(zones.map((z) => [z.id, evaluationDay(now, z.timezone)]));
+    const todays = [...today.values()].sort();
+    const earliest = todays[0];
+    const latest = todays[todays.length - 1];
+
+    await m.query(ADHERENCE_WEEKS_SQL, [
+      zones.map((z) => z.organization_id),
+      zones.map((z) => z.id),
+      options.weeksFrom ?? addDays(earliest, -RECENT_WEEKS_DAYS),
+      zones.map((z) => addDays(today.get(z.id) as LocalDay, -1)),
+      settings.activeDayStepPercent,
+    ]);
+
+    const inputs = await loadAdherenceInputs(
+      m,
+      zones.map((z) => ({ organizationId: z.organization_id, patientId: z.id })),
+      addDays(earliest, -FLAG_WINDOW_DAYS),
+      latest,
+    );
+    const rows = inputs.map((p) => {
+      const day = today.get(p.patientId) as LocalDay;
+      const eligibility = remoteMonitoringEligibility(p.input, addDays(day, -BILLING_PERIOD_DAYS));
+      return {
+        organizationId: p.organizationId,
+        patientId: p.patientId,
+        asOf: day,
+        flags: evaluateProgressionFlags(p.input, settings, day),
+        dataDays: eligibility.dataDays,
+        code: eligibility.code,
+      };
+    });
+    // Never back in time: a late period (as of its hour) leaves a newer computation standing.
+    await m.query(
+      `INSERT INTO patient_progress AS p (organization_id, patient_id, as_of, flags, data_days_30, remote_monitoring_code, computed_at)
+       SELECT o, pid, as_of, flags, data_days, code, now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::jsonb[], $5::int[], $6::text[])
+         AS t(o, pid, as_of, flags, data_days, code)
+       ON CONFLICT (organization_id, patient_id) DO UPDATE
+         SET as_of = EXCLUDED.as_of, flags = EXCLUDED.flags, data_days_30 = EXCLUDED.data_days_30,
+             remote_monitoring_code = EXCLUDED.remote_monitoring_code, computed_at = now()
+         WHERE p.as_of <= EXCLUDED.as_of
+           AND (p.as_of, p.flags, p.data_days_30, p.remote_monitoring_code)
+               IS DISTINCT FROM (EXCLUDED.as_of, EXCLUDED.flags, EXCLUDED.data_days_30, EXCLUDED.remote_monitoring_code)`,
+      [
+        rows.map((r) => r.organizationId),
+        rows.map((r) => r.patientId),
+        rows.map((r) => r.asOf),
+        rows.map((r) => JSON.stringify(r.flags)),
+        rows.map((r) => r.dataDays),
+        rows.map((r) => r.code),
+      ],
+    );
+    return zones.length;
+  }
+}

@@ -1,0 +1,188 @@
+import type {
+  AdherenceProgramItem,
+  DailySteps,
+  DatedFinding,
+  ExerciseFamily,
+  FlagInput,
+  LocalDay,
+  LoggedSession,
+  LoggedSessionItem,
+  PainSite,
+  ReportedPain,
+  Severity,
+} from '@app/domain';
+import type { EntityManager } from 'typeorm';
+
+/** A patient with a current program, and the records the adherence functions read. */
+export interface PatientAdherenceInput {
+  readonly organizationId: string;
+  readonly patientId: string;
+  readonly timezone: string;
+  readonly input: FlagInput;
+}
+
+export interface PatientRef {
+  readonly organizationId: string;
+  readonly patientId: string;
+}
+
+interface ProgramRow {
+  organization_id: string;
+  patient_id: string;
+  timezone: string;
+  program_id: string;
+  start_date: string;
+  walking_goal_daily_steps: number | null;
+  rest_gap_days: number;
+}
+
+interface ItemRow {
+  program_id: string;
+  position: number;
+  exercise_code: string;
+  sets: number | null;
+  reps: number | null;
+  reps_goal: number | null;
+  hold_seconds: number | null;
+  hold_goal_seconds: number | null;
+  times_per_day: number | null;
+  days_per_week: number | null;
+  family: ExerciseFamily;
+}
+
+// The patients of a batch as a relation: every query below joins it on the patient key, so
+// each one is an index range scan per patient inside one statement, not one query per patient.
+const BATCH = `(SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS b(organization_id, patient_id))`;
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = groups.get(k);
+    if (list) list.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
+/**
+ * Loads, for many patients at once (seven statements whatever their number), each patient's
+ * current program and the sessions, pain reports, daily steps and findings of the local days
+ * `from`..`to`. Patients without a current program are left out: nothing is prescribed to them.
+ */
+export async function loadAdherenceInputs(
+  m: EntityManager,
+  patients: readonly PatientRef[],
+  from: LocalDay,
+  to: LocalDay,
+): Promise<PatientAdherenceInput[]> {
+  if (patients.length === 0) return [];
+  const batch = [patients.map((p) => p.organizationId), patients.map((p) => p.patientId)];
+  const programs = await m.query<ProgramRow[]>(
+    `SELECT pr.organization_id, pr.patient_id, pa.timezone, pr.id AS program_id, pr.start_date::text AS start_date,
+            pr.walking_goal_daily_steps, pr.rest_gap_days
+     FROM ${BATCH} b
+     JOIN patients pa ON pa.organization_id = b.organization_id AND pa.id = b.patient_id
+     JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id AND pr.superseded_at IS NULL`,
+    batch,
+  );
+  if (programs.length === 0) return [];
+  const range = [...batch, from, to];
+  const [items, sessions, pains, steps, findings] = await Promise.all([
+    m.query<ItemRow[]>(
+      `SELECT pi.program_id, pi.position, pi.exercise_code, pi.sets, pi.reps, pi.reps_goal, pi.hold_seconds,
+              pi.hold_goal_seconds, pi.times_per_day, pi.days_per_week, e.family
+       FROM program_items pi JOIN exercises e ON e.code = pi.exercise_code
+       WHERE pi.program_id = ANY($1::uuid[])
+       ORDER BY pi.program_id, pi.position`,
+      [programs.map((p) => p.program_id)],
+    ),
+    m.query<
+      {
+        patient_id: string;
+        id: string;
+        performed_at: Date;
+        local_date: string;
+        items: LoggedSessionItem[];
+      }[]
+    >(
+      `SELECT s.patient_id, s.id, s.performed_at, s.local_date::text AS local_date, s.items
+       FROM ${BATCH} b
+       JOIN sessions s ON s.organization_id = b.organization_id AND s.patient_id = b.patient_id
+       WHERE s.local_date BETWEEN $3::date AND $4::date`,
+      range,
+    ),
+    m.query<{ patient_id: string; id: string; local_date: string; most_distal_site: PainSite }[]>(
+      `SELECT r.patient_id, r.id, r.local_date::text AS local_date, r.most_distal_site
+       FROM ${BATCH} b
+       JOIN pain_reports r ON r.organization_id = b.organization_id AND r.patient_id = b.patient_id
+       WHERE r.local_date BETWEEN $3::date AND $4::date`,
+      range,
+    ),
+    m.query<{ patient_id: string; local_date: string; steps: number }[]>(
+      `SELECT d.patient_id, d.local_date::text AS local_date, d.steps
+       FROM ${BATCH} b
+       JOIN activity_daily d ON d.organization_id = b.organization_id AND d.patient_id = b.patient_id
+       WHERE d.local_date BETWEEN $3::date AND $4::date`,
+      range,
+    ),
+    m.query<{ patient_id: string; local_date: string; severity: Severity }[]>(
+      `SELECT f.patient_id, r.local_date::text AS local_date, f.severity
+       FROM ${BATCH} b
+       JOIN findings f ON f.organization_id = b.organization_id AND f.patient_id = b.patient_id
+       JOIN pain_reports r ON r.organization_id = f.organization_id AND r.id = f.pain_report_id
+       WHERE r.local_date BETWEEN $3::date AND $4::date AND f.severity IN ('warning', 'urgent')`,
+      range,
+    ),
+  ]);
+  const itemsOf = groupBy(items, (i) => i.program_id);
+  const sessionsOf = groupBy(sessions, (s) => s.patient_id);
+  const painsOf = groupBy(pains, (p) => p.patient_id);
+  const stepsOf = groupBy(steps, (s) => s.patient_id);
+  const findingsOf = groupBy(findings, (f) => f.patient_id);
+  return programs.map((p) => ({
+    organizationId: p.organization_id,
+    patientId: p.patient_id,
+    timezone: p.timezone,
+    input: {
+      program: {
+        startDate: p.start_date,
+        walkingGoalDailySteps: p.walking_goal_daily_steps,
+        restGapDays: p.rest_gap_days,
+        items: (itemsOf.get(p.program_id) ?? []).map((i): AdherenceProgramItem => ({
+          position: i.position,
+          exerciseCode: i.exercise_code,
+          sets: i.sets,
+          reps: i.reps,
+          repsGoal: i.reps_goal,
+          holdSeconds: i.hold_seconds,
+          holdGoalSeconds: i.hold_goal_seconds,
+          timesPerDay: i.times_per_day,
+          daysPerWeek: i.days_per_week,
+          family: i.family,
+        })),
+      },
+      sessions: (sessionsOf.get(p.patient_id) ?? []).map((s): LoggedSession => ({
+        id: s.id,
+        performedAt: s.performed_at,
+        localDate: s.local_date,
+        items: s.items,
+      })),
+      painReports: (painsOf.get(p.patient_id) ?? []).map((r): ReportedPain => ({
+        id: r.id,
+        localDate: r.local_date,
+        mostDistalSite: r.most_distal_site,
+      })),
+      dailySteps: (stepsOf.get(p.patient_id) ?? []).map((d): DailySteps => ({
+        localDate: d.local_date,
+        steps: d.steps,
+      })),
+      findings: (findingsOf.get(p.patient_id) ?? []).map((f): DatedFinding => ({
+        localDate: f.local_date,
+        severity: f.severity,
+      })),
+      // Alerts arrive with the alerts feature; until then no flag is held back by one.
+      openAlerts: [],
+    },
+  }));
+}
