@@ -193,6 +193,23 @@ const ROUTES: PatientRoute[] = [
     success: 200,
   },
   {
+    method: 'get',
+    template: '/v1/patients/{id}/adherence',
+    path: (id) => `/v1/patients/${id}/adherence`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'adherence.read',
+    success: 200,
+    setup: createPrograms,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/flags',
+    path: (id) => `/v1/patients/${id}/flags`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'progression_flags.read',
+    success: 200,
+  },
+  {
     method: 'post',
     template: '/v1/patients/{id}/sessions',
     path: (id) => `/v1/patients/${id}/sessions`,

@@ -5,6 +5,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ActivityModule } from './activity/activity.module';
+import { AdherenceModule } from './adherence/adherence.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
@@ -48,6 +49,7 @@ export class AppModule {
         PainReportsModule,
         SessionsModule,
         ActivityModule,
+        AdherenceModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

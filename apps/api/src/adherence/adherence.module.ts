@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { PatientsModule } from '../patients/patients.module';
+import { AdherenceController } from './adherence.controller';
+import { AdherenceService } from './adherence.service';
+import { DashboardController } from './dashboard.controller';
+import { DashboardService } from './dashboard.service';
+
+@Module({
+  imports: [PatientsModule],
+  controllers: [AdherenceController, DashboardController],
+  providers: [AdherenceService, DashboardService, Clock],
+})
+export class AdherenceModule {}

@@ -1,0 +1,69 @@
+import { loadAdherenceInputs } from '@app/clinical';
+import { DEFAULT_ADHERENCE_SETTINGS, localDateOf, type ProgressionFlag } from '@app/domain';
+import { Db } from '@app/persistence';
+import { Injectable } from '@nestjs/common';
+import type { Caller } from '../auth/caller';
+import { Clock } from '../common/clock';
+import { PatientAccessService } from '../patients/patient-access.service';
+import type { AdherenceQueryDto, PatientAdherenceDto, PatientFlagsDto } from './adherence.dto';
+import { resolveRange } from './day-range';
+import { adherenceDays, adherenceWeeks, mondayOf } from './patient-adherence';
+
+@Injectable()
+export class AdherenceService {
+  constructor(
+    private readonly db: Db,
+    private readonly access: PatientAccessService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Computed on the fly from the records, with the patient's current program, so that it is
+   * never behind the last session; the worker's adherence_weeks serve the dashboards.
+   */
+  async adherence(
+    caller: Caller,
+    patientId: string,
+    query: AdherenceQueryDto,
+  ): Promise<PatientAdherenceDto> {
+    const patient = await this.access.findVisible(caller, patientId);
+    const today = localDateOf(this.clock.now(), patient.timezone);
+    const { from, to } = resolveRange(query, today, today);
+    // The weeks start on the Monday of `from`: load that week's earlier days too.
+    const weeksFrom = mondayOf(from);
+    const [loaded] = await loadAdherenceInputs(
+      this.db.manager,
+      [{ organizationId: patient.organizationId, patientId: patient.id }],
+      weeksFrom,
+      to,
+    );
+    // No current program: nothing is prescribed, so there is no adherence to speak of.
+    if (!loaded) return { from, to, programStartDate: null, days: [], weeks: [] };
+    const settings = DEFAULT_ADHERENCE_SETTINGS;
+    return {
+      from,
+      to,
+      programStartDate: loaded.input.program.startDate,
+      days: adherenceDays(loaded.input, settings, { from, to }),
+      weeks: adherenceWeeks(loaded.input, settings, { from: weeksFrom, to }),
+    };
+  }
+
+  /** The flags of the worker's last computation (clinical-rules §5); none before the first. */
+  async flags(caller: Caller, patientId: string): Promise<PatientFlagsDto> {
+    const patient = await this.access.findVisible(caller, patientId);
+    const [row] = await this.db.manager.query<
+      { as_of: string; flags: ProgressionFlag[]; computed_at: Date }[]
+    >(
+      `SELECT as_of::text AS as_of, flags, computed_at
+       FROM patient_progress WHERE organization_id = $1 AND patient_id = $2`,
+      [patient.organizationId, patient.id],
+    );
+    if (!row) return { data: [], asOf: null, computedAt: null };
+    return {
+      data: row.flags.map(({ flag, since, evidence }) => ({ flag, since, evidence })),
+      asOf: row.as_of,
+      computedAt: row.computed_at,
+    };
+  }
+}

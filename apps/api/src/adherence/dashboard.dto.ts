@@ -1,0 +1,134 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsCalendarDate } from '../common/validators';
+
+export const DASHBOARD_GROUPINGS = ['week', 'clinician'] as const;
+export type DashboardGrouping = (typeof DASHBOARD_GROUPINGS)[number];
+
+export class DashboardAdherenceQueryDto {
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'A day of the first week (default: 27 days before `to`)',
+  })
+  @IsOptional()
+  @IsCalendarDate()
+  from?: string;
+
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'A day of the last week (default: today, UTC)',
+  })
+  @IsOptional()
+  @IsCalendarDate()
+  to?: string;
+
+  @ApiPropertyOptional({ enum: DASHBOARD_GROUPINGS, default: 'week' })
+  @IsOptional()
+  @IsIn(DASHBOARD_GROUPINGS)
+  groupBy?: DashboardGrouping;
+}
+
+export class ExerciseAdherenceSummaryDto {
+  @ApiProperty({
+    description:
+      'Patients with at least one prescribed session in the group (the others are left out of the figures below)',
+  })
+  patients: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Mean of the patients’ ratios completed / prescribed over the group’s weeks (0–1)',
+  })
+  mean: number | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'Median of the same ratios' })
+  median: number | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Share of these patients at 80 % or more (0–1)',
+  })
+  shareAtLeast80Percent: number | null;
+}
+
+export class WalkingAdherenceSummaryDto {
+  @ApiProperty({ description: 'Patients with a walking goal in the group' }) patients: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Mean of the patients’ ratios days meeting the goal / days with a goal (0–1)',
+  })
+  mean: number | null;
+}
+
+export class RemoteMonitoringCountsDto {
+  @ApiProperty({
+    description: 'Patients whose data days of the last 30 days have been computed',
+  })
+  patients: number;
+
+  @ApiProperty({ description: '16 or more data days: CPT 98977' }) code98977: number;
+  @ApiProperty({ description: '2 to 15 data days: CPT 98985' }) code98985: number;
+  @ApiProperty({ description: 'Fewer than 2 data days: no code' }) none: number;
+}
+
+export class DashboardClinicianDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+}
+
+export class DashboardAdherenceGroupDto {
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'groupBy=week: the Monday of the patient-local week',
+  })
+  weekStart?: string;
+
+  @ApiPropertyOptional({
+    type: DashboardClinicianDto,
+    description: 'groupBy=clinician: the patients’ assigned clinician',
+  })
+  clinician?: DashboardClinicianDto;
+
+  @ApiProperty({ description: 'Patients with computed adherence in the group' }) patients: number;
+
+  @ApiProperty({ type: ExerciseAdherenceSummaryDto })
+  exerciseAdherence: ExerciseAdherenceSummaryDto;
+
+  @ApiProperty({ type: WalkingAdherenceSummaryDto })
+  walkingAdherence: WalkingAdherenceSummaryDto;
+
+  @ApiProperty({
+    description: 'Mean data days per patient over the group’s weeks (a week: 0–7)',
+  })
+  dataDaysMean: number;
+
+  @ApiPropertyOptional({
+    type: RemoteMonitoringCountsDto,
+    description: 'groupBy=clinician: the group’s patients by their current eligibility',
+  })
+  remoteMonitoring?: RemoteMonitoringCountsDto;
+}
+
+export class DashboardAdherenceDto {
+  @ApiProperty({ enum: DASHBOARD_GROUPINGS }) groupBy: DashboardGrouping;
+  @ApiProperty({ format: 'date' }) from: string;
+  @ApiProperty({ format: 'date' }) to: string;
+
+  @ApiProperty({
+    type: RemoteMonitoringCountsDto,
+    description:
+      'The organization’s patients by their current remote-monitoring eligibility (data days in the 30 days to their last computation)',
+  })
+  remoteMonitoring: RemoteMonitoringCountsDto;
+
+  @ApiProperty({
+    type: [DashboardAdherenceGroupDto],
+    description:
+      'Weeks (Mondays from the week of `from` to that of `to`) or clinicians, each with at least one patient; never a patient id',
+  })
+  data: DashboardAdherenceGroupDto[];
+}
