@@ -37,7 +37,7 @@ export class Adherence1763791200000 implements MigrationInterface {
     );
 
     // The flags that hold on the patient-local day \`as_of\`, with their evidence, and the data
-    // days of the 30 days ending that day (remote-monitoring eligibility).
+    // days of the 30 closed days before it (remote-monitoring eligibility).
     await q.query(`
       CREATE TABLE patient_progress (
         organization_id uuid NOT NULL,

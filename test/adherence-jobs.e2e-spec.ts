@@ -204,6 +204,20 @@ describe('scheduled adherence with two workers', () => {
       'period rerun',
     );
     expect(await versions()).toEqual(before);
+
+    // A period of an hour still to come is refused: it would count days not yet lived.
+    const future = new Date(Date.now() + 86_400_000).toISOString().slice(0, 13);
+    await jobs.add('adherence.period', { period: future }, { jobId: `adherence-${future}` });
+    const state = await eventually(
+      async () => {
+        const s = await jobs.queue('adherence').getJobState(`adherence-${future}`);
+        return s === 'failed' || s === 'completed' ? s : null;
+      },
+      30_000,
+      'future period settled',
+    );
+    expect(state).toBe('failed');
+    expect(await rows(`SELECT 1 FROM adherence_periods WHERE period = $1`, [future])).toEqual([]);
   }, 90_000);
 
   it('clears a rest-gap flag within a minute of a session being logged, without the nightly run', async () => {

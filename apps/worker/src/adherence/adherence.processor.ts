@@ -3,6 +3,7 @@ import { addDays, evaluationDay } from '@app/domain';
 import { Db } from '@app/persistence';
 import { JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
 import { OnJob } from '../jobs/on-job.decorator';
 import { FULL_WEEKS_DAYS, parsePeriod, periodJobId, type Period } from './adherence-periods';
 
@@ -10,6 +11,8 @@ import { FULL_WEEKS_DAYS, parsePeriod, periodJobId, type Period } from './adhere
 export const CHUNK_PATIENTS = 2000;
 /** Patients whose records changed, recomputed per transaction. */
 export const DIRTY_BATCH = 1000;
+/** A tick may fire a little before its hour on a clock a little ahead. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 // The patients of a period: with a current program and, for an hourly period, a local date at
 // the period's instant ($1) other than an hour before (their day ended within that hour).
@@ -39,6 +42,10 @@ export class AdherenceProcessor {
     chunks: number;
   } | null> {
     const period = parsePeriod(name);
+    // A period of an hour to come would count days not yet lived as missed, and its as_of
+    // would hold patient_progress back until then (it never goes back to an older day).
+    if (period.at.getTime() > Date.now() + FUTURE_TOLERANCE_MS)
+      throw new UnrecoverableError(`adherence period ${name} has not begun`);
     const [{ patients }] = await this.db.manager.query<{ patients: number }[]>(
       `SELECT count(*)::int AS patients ${PERIOD_PATIENTS}`,
       [period.at, period.full],

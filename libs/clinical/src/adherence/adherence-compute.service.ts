@@ -15,13 +15,16 @@ import { ADHERENCE_WEEKS_SQL } from './adherence-weeks.sql';
 
 /**
  * How far back the flags look. The longest window of clinical-rules §5 is PROGRAM_DOSE_MET's
- * four weeks (plus the running one) and LOW_ACTIVITY's 28-day baseline; a rest or data gap
- * longer than this is still flagged, its evidence starting at the window's first day.
+ * four weeks (plus the running one) and LOW_ACTIVITY's 28-day baseline. A rest or data gap
+ * longer than this is still flagged, but the days before the window hold no records as loaded,
+ * so such a gap's evidence reaches back to the program start (its length is then an upper bound).
  */
 export const FLAG_WINDOW_DAYS = 42;
-/** What a scheduled run recomputes of the weekly figures: this week and the one before. */
+/** What a scheduled run recomputes of the weekly figures: the running week and the two before. */
 export const RECENT_WEEKS_DAYS = 14;
 const BILLING_PERIOD_DAYS = 30;
+/** Patients whose flags are computed together: bounds the records held in memory at once. */
+export const FLAG_SLICE_PATIENTS = 250;
 
 export interface ComputeOptions {
   /** The first local day whose week is recomputed; the default is RECENT_WEEKS_DAYS back. */
@@ -34,7 +37,7 @@ export interface ComputeOptions {
 /**
  * Adherence of a batch of patients as of `now`, each in their own zone: the weekly figures in
  * one set-based statement, and the current progression flags from the domain functions over
- * records loaded in seven statements for the whole batch. Results equal to those stored are
+ * records loaded in six statements for the whole batch. Results equal to those stored are
  * not rewritten: computing a batch twice changes no row.
  */
 @Injectable()
@@ -57,9 +60,7 @@ export class AdherenceComputeService {
     );
     if (zones.length === 0) return 0;
     const today = new Map(zones.map((z) => [z.id, evaluationDay(now, z.timezone)]));
-    const todays = [...today.values()].sort();
-    const earliest = todays[0];
-    const latest = todays[todays.length - 1];
+    const earliest = [...today.values()].sort()[0];
 
     await m.query(ADHERENCE_WEEKS_SQL, [
       zones.map((z) => z.organization_id),
@@ -69,11 +70,26 @@ export class AdherenceComputeService {
       settings.activeDayStepPercent,
     ]);
 
+    // Flags in slices: a chunk's records, parsed, would otherwise grow with the chunk (and the
+    // worker's heap is bounded), while each slice is still a handful of statements.
+    for (let i = 0; i < zones.length; i += FLAG_SLICE_PATIENTS) {
+      await this.storeFlags(m, zones.slice(i, i + FLAG_SLICE_PATIENTS), today, settings);
+    }
+    return zones.length;
+  }
+
+  private async storeFlags(
+    m: EntityManager,
+    zones: readonly { organization_id: string; id: string }[],
+    today: ReadonlyMap<string, LocalDay>,
+    settings: AdherenceSettings,
+  ): Promise<void> {
+    const days = zones.map((z) => today.get(z.id) as LocalDay).sort();
     const inputs = await loadAdherenceInputs(
       m,
       zones.map((z) => ({ organizationId: z.organization_id, patientId: z.id })),
-      addDays(earliest, -FLAG_WINDOW_DAYS),
-      latest,
+      addDays(days[0], -FLAG_WINDOW_DAYS),
+      days[days.length - 1],
     );
     const rows = inputs.map((p) => {
       const day = today.get(p.patientId) as LocalDay;
@@ -108,6 +124,5 @@ export class AdherenceComputeService {
         rows.map((r) => r.code),
       ],
     );
-    return zones.length;
   }
 }

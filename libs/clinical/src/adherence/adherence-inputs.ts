@@ -66,7 +66,7 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
 }
 
 /**
- * Loads, for many patients at once (seven statements whatever their number), each patient's
+ * Loads, for many patients at once (six statements whatever their number), each patient's
  * current program and the sessions, pain reports, daily steps and findings of the local days
  * `from`..`to`. Patients without a current program are left out: nothing is prescribed to them.
  */

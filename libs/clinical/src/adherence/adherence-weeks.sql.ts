@@ -4,7 +4,7 @@
  * whose week is the first to cover (weeks are always recomputed whole, never from mid-week),
  * $5 the share of the walking goal that makes a day active (%). Weeks are patient-local, Monday
  * to Sunday; a day counts from the program's start. The same definitions as the domain
- * functions (libs/domain/src/adherence), checked against them by adherence-weeks.spec.ts:
+ * functions (libs/domain/src/adherence), checked against them by test/adherence-weeks.e2e-spec.ts:
  *   - a round is a session with one of the program's daily items; a day needs as many rounds as
  *     its most frequent daily item (timesPerDay) and counts min(rounds, needed);
  *   - a weekly item (daysPerWeek) counts min(days it was done, daysPerWeek) per week;
