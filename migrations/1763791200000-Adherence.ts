@@ -36,6 +36,30 @@ export class Adherence1763791200000 implements MigrationInterface {
        INCLUDE (patient_id, prescribed_sessions, completed_sessions, walking_goal_days, walking_days_met, data_days)`,
     );
 
+    // The read path of a full recompute. A patient's sessions and daily steps are written day
+    // by day among everyone else's, so reading them from the heap costs about one page per row;
+    // these covering indexes hold what the weekly figures need in key order, per patient, so
+    // the weekly statement reads a few index pages per patient instead (index-only scans).
+    // exercise_codes is filled by a trigger, so that every writer keeps it right.
+    await q.query(`ALTER TABLE sessions ADD COLUMN exercise_codes text[]`);
+    await q.query(`
+      CREATE FUNCTION sessions_exercise_codes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.exercise_codes := ARRAY(
+          SELECT DISTINCT e->>'exerciseCode' FROM jsonb_array_elements(NEW.items) e ORDER BY 1);
+        RETURN NEW;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER sessions_exercise_codes BEFORE INSERT OR UPDATE OF items ON sessions
+      FOR EACH ROW EXECUTE FUNCTION sessions_exercise_codes()`);
+    await q.query(`UPDATE sessions SET items = items`);
+    await q.query(
+      `CREATE INDEX sessions_patient_day_idx ON sessions (organization_id, patient_id, local_date) INCLUDE (exercise_codes)`,
+    );
+    await q.query(
+      `CREATE INDEX activity_daily_steps_idx ON activity_daily (organization_id, patient_id, local_date) INCLUDE (steps)`,
+    );
+
     // The flags that hold on the patient-local day \`as_of\`, with their evidence, and the data
     // days of the 30 closed days before it (remote-monitoring eligibility).
     await q.query(`
@@ -89,5 +113,10 @@ export class Adherence1763791200000 implements MigrationInterface {
     await q.query(`DROP TABLE adherence_dirty`);
     await q.query(`DROP TABLE patient_progress`);
     await q.query(`DROP TABLE adherence_weeks`);
+    await q.query(`DROP INDEX activity_daily_steps_idx`);
+    await q.query(`DROP INDEX sessions_patient_day_idx`);
+    await q.query(`DROP TRIGGER sessions_exercise_codes ON sessions`);
+    await q.query(`DROP FUNCTION sessions_exercise_codes()`);
+    await q.query(`ALTER TABLE sessions DROP COLUMN exercise_codes`);
   }
 }

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './harness';
+import { benchAdherence } from './adherence';
 import { benchIngest } from './ingest';
 
 interface Bench {
@@ -23,6 +24,17 @@ const BENCHES: Record<string, Bench> = {
         clients: 8,
         appleMegabytes: process.env.BENCH_SKIP_APPLE === 'true' ? 0 : quick ? 20 : 200,
         runs: quick ? 1 : Number(process.env.BENCH_RUNS ?? 5),
+      }),
+  },
+  adherence: {
+    title: 'Adherence',
+    run: () =>
+      benchAdherence({
+        patients: quick ? 10_000 : 100_000,
+        dashboardPatients: quick ? 2_000 : 10_000,
+        days: 90,
+        loopPatients: quick ? 500 : 5_000,
+        dashboardRequests: quick ? 50 : 200,
       }),
   },
 };

@@ -11,77 +11,82 @@
  *   - a day is active with a session, or with steps at or above $5 % of the walking goal;
  *   - a day has data with a session, a pain report or device data.
  * Rows equal to the stored ones are not rewritten, so a second run changes nothing.
+ *
+ * Shape: the program of each patient first (one row each, its items folded in), then one
+ * LATERAL subquery per patient that reads only that patient's rows, from the covering indexes
+ * sessions_patient_day_idx (local day, exercise codes) and activity_daily_steps_idx (index-only
+ * scans: a few pages per patient, where the heap would cost a page per row). A plain join over the whole batch let the planner hash-join every
+ * chunk against the whole activity_daily table, and correlated sums over CTEs grew with the
+ * square of the batch (10 s for 2,000 patients; see BENCHMARKS.md).
  */
+/** An item prescribed in days per week (not per day). */
+const WEEKLY = `COALESCE(pi.times_per_day, 0) = 0 AND pi.days_per_week > 0`;
+
 export const ADHERENCE_WEEKS_SQL = `
-WITH batch AS (
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $4::date[]) AS b(organization_id, patient_id, until)
-), program AS (
-  SELECT pr.organization_id, pr.patient_id, b.until, pr.id AS program_id, pr.start_date, pr.walking_goal_daily_steps AS goal,
-         COALESCE((SELECT max(pi.times_per_day) FROM program_items pi
-                   WHERE pi.program_id = pr.id AND pi.times_per_day > 0), 0) AS rounds_needed,
-         COALESCE((SELECT array_agg(pi.exercise_code) FROM program_items pi
-                   WHERE pi.program_id = pr.id AND pi.times_per_day > 0), '{}') AS daily_codes
-  FROM batch b
+WITH program AS MATERIALIZED (
+  SELECT pr.organization_id, pr.patient_id, b.until, pr.walking_goal_daily_steps AS goal,
+         GREATEST(pr.start_date, date_trunc('week', $3::date)::date) AS first_day,
+         COALESCE(max(pi.times_per_day) FILTER (WHERE pi.times_per_day > 0), 0) AS rounds_needed,
+         COALESCE(array_agg(pi.exercise_code) FILTER (WHERE pi.times_per_day > 0), '{}') AS daily_codes,
+         COALESCE(array_agg(pi.exercise_code) FILTER (WHERE ${WEEKLY}), '{}') AS weekly_codes,
+         COALESCE(array_agg(pi.days_per_week) FILTER (WHERE ${WEEKLY}), '{}') AS weekly_days,
+         COALESCE(sum(pi.days_per_week) FILTER (WHERE ${WEEKLY}), 0) AS weekly_prescribed
+  FROM unnest($1::uuid[], $2::uuid[], $4::date[]) AS b(organization_id, patient_id, until)
   JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id AND pr.superseded_at IS NULL
-), weekly_item AS (
-  SELECT p.organization_id, p.patient_id, pi.exercise_code, pi.days_per_week
-  FROM program p JOIN program_items pi ON pi.program_id = p.program_id
-  WHERE COALESCE(pi.times_per_day, 0) = 0 AND pi.days_per_week > 0
-), day AS (
-  SELECT p.organization_id, p.patient_id, p.goal, p.rounds_needed, p.daily_codes, d::date AS local_date
-  FROM program p, generate_series(GREATEST(p.start_date, date_trunc('week', $3::date)::date), p.until, interval '1 day') AS d
-), session_day AS (
-  -- One row per patient-day with sessions: all of them, and those that are rounds.
-  SELECT s.organization_id, s.patient_id, s.local_date, count(*) AS sessions,
-         count(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM jsonb_array_elements(s.items) e WHERE e->>'exerciseCode' = ANY(p.daily_codes)
-         )) AS rounds
-  FROM program p
-  JOIN sessions s ON s.organization_id = p.organization_id AND s.patient_id = p.patient_id
-  WHERE s.local_date BETWEEN GREATEST(p.start_date, date_trunc('week', $3::date)::date) AND p.until
-  GROUP BY s.organization_id, s.patient_id, s.local_date
-), pain_day AS (
-  SELECT DISTINCT r.organization_id, r.patient_id, r.local_date
-  FROM program p
-  JOIN pain_reports r ON r.organization_id = p.organization_id AND r.patient_id = p.patient_id
-  WHERE r.local_date BETWEEN GREATEST(p.start_date, date_trunc('week', $3::date)::date) AND p.until
-), figures AS (
-  SELECT d.organization_id, d.patient_id, date_trunc('week', d.local_date)::date AS week_start,
-         sum(d.rounds_needed) AS prescribed,
-         sum(LEAST(COALESCE(sd.rounds, 0), d.rounds_needed)) AS completed,
-         count(*) FILTER (WHERE d.goal > 0) AS walking_goal_days,
-         count(*) FILTER (WHERE d.goal > 0 AND a.steps >= d.goal) AS walking_days_met,
-         count(*) FILTER (WHERE sd.sessions > 0 OR (d.goal > 0 AND a.steps >= d.goal * $5::numeric / 100)) AS active_days,
-         count(*) FILTER (WHERE sd.sessions > 0 OR pd.local_date IS NOT NULL OR a.steps IS NOT NULL) AS data_days
-  FROM day d
-  LEFT JOIN session_day sd ON sd.organization_id = d.organization_id AND sd.patient_id = d.patient_id AND sd.local_date = d.local_date
-  LEFT JOIN pain_day pd ON pd.organization_id = d.organization_id AND pd.patient_id = d.patient_id AND pd.local_date = d.local_date
-  LEFT JOIN activity_daily a ON a.organization_id = d.organization_id AND a.patient_id = d.patient_id AND a.local_date = d.local_date
-  GROUP BY 1, 2, 3
-), weekly_done AS (
-  -- Weekly items: per week, min(days done, days prescribed).
-  SELECT w.organization_id, w.patient_id, date_trunc('week', s.local_date)::date AS week_start,
-         w.exercise_code, w.days_per_week, count(DISTINCT s.local_date) AS days_done
-  FROM weekly_item w
-  JOIN program p ON p.organization_id = w.organization_id AND p.patient_id = w.patient_id
-  JOIN sessions s ON s.organization_id = w.organization_id AND s.patient_id = w.patient_id
-  WHERE s.local_date BETWEEN GREATEST(p.start_date, date_trunc('week', $3::date)::date) AND p.until
-    AND s.items @> jsonb_build_array(jsonb_build_object('exerciseCode', w.exercise_code))
-  GROUP BY w.organization_id, w.patient_id, 3, w.exercise_code, w.days_per_week
-), weekly AS (
-  SELECT f.organization_id, f.patient_id, f.week_start,
-         COALESCE((SELECT sum(w.days_per_week) FROM weekly_item w
-                   WHERE w.organization_id = f.organization_id AND w.patient_id = f.patient_id), 0) AS prescribed,
-         COALESCE((SELECT sum(LEAST(wd.days_done, wd.days_per_week)) FROM weekly_done wd
-                   WHERE wd.organization_id = f.organization_id AND wd.patient_id = f.patient_id
-                     AND wd.week_start = f.week_start), 0) AS completed
-  FROM figures f
+  LEFT JOIN program_items pi ON pi.organization_id = pr.organization_id AND pi.program_id = pr.id
+  GROUP BY pr.organization_id, pr.patient_id, b.until, pr.id
 )
 INSERT INTO adherence_weeks AS w (organization_id, patient_id, week_start, prescribed_sessions, completed_sessions,
                                   walking_goal_days, walking_days_met, active_days, data_days, computed_at)
-SELECT f.organization_id, f.patient_id, f.week_start, f.prescribed + k.prescribed, f.completed + k.completed,
+SELECT p.organization_id, p.patient_id, f.week_start,
+       f.prescribed + p.weekly_prescribed, f.completed + COALESCE(k.completed, 0),
        f.walking_goal_days, f.walking_days_met, f.active_days, f.data_days, now()
-FROM figures f JOIN weekly k USING (organization_id, patient_id, week_start)
+FROM program p
+CROSS JOIN LATERAL (
+  -- The patient's days from the first covered day to the last closed one, by week.
+  SELECT date_trunc('week', d.day)::date AS week_start,
+         -- (An aggregate over the outer row's columns alone would belong to the outer query.)
+         p.rounds_needed * count(*) AS prescribed,
+         sum(LEAST(COALESCE(sd.rounds, 0), p.rounds_needed)) AS completed,
+         CASE WHEN p.goal > 0 THEN count(*) ELSE 0 END AS walking_goal_days,
+         count(*) FILTER (WHERE p.goal > 0 AND a.steps >= p.goal) AS walking_days_met,
+         count(*) FILTER (WHERE sd.sessions > 0 OR (p.goal > 0 AND a.steps >= p.goal * $5::numeric / 100)) AS active_days,
+         count(*) FILTER (WHERE sd.sessions > 0 OR pd.local_date IS NOT NULL OR a.steps IS NOT NULL) AS data_days
+  FROM generate_series(p.first_day, p.until, interval '1 day') AS g(at)
+  CROSS JOIN LATERAL (SELECT g.at::date AS day) d
+  LEFT JOIN (
+    -- All sessions of a day, and those that are rounds (hold one of the daily items).
+    SELECT s.local_date, count(*) AS sessions,
+           count(*) FILTER (WHERE s.exercise_codes && p.daily_codes) AS rounds
+    FROM sessions s
+    WHERE s.organization_id = p.organization_id AND s.patient_id = p.patient_id
+      AND s.local_date BETWEEN p.first_day AND p.until
+    GROUP BY s.local_date
+  ) sd ON sd.local_date = d.day
+  LEFT JOIN activity_daily a
+    ON a.organization_id = p.organization_id AND a.patient_id = p.patient_id AND a.local_date = d.day
+  LEFT JOIN (
+    SELECT DISTINCT r.local_date FROM pain_reports r
+    WHERE r.organization_id = p.organization_id AND r.patient_id = p.patient_id
+      AND r.local_date BETWEEN p.first_day AND p.until
+  ) pd ON pd.local_date = d.day
+  GROUP BY 1
+) f
+LEFT JOIN LATERAL (
+  -- Weekly items: per week, min(days done, days prescribed), summed over the items; computed
+  -- once per patient, its weeks matched below.
+  SELECT x.week_start, sum(LEAST(x.days, x.days_per_week)) AS completed
+  FROM (
+    SELECT date_trunc('week', s.local_date)::date AS week_start, c.code, c.days_per_week,
+           count(DISTINCT s.local_date) AS days
+    FROM unnest(p.weekly_codes, p.weekly_days) AS c(code, days_per_week)
+    JOIN sessions s ON s.organization_id = p.organization_id AND s.patient_id = p.patient_id
+      AND s.local_date BETWEEN p.first_day AND p.until
+      AND c.code = ANY(s.exercise_codes)
+    GROUP BY 1, c.code, c.days_per_week
+  ) x
+  GROUP BY x.week_start
+) k ON k.week_start = f.week_start
 ON CONFLICT (organization_id, patient_id, week_start) DO UPDATE
   SET prescribed_sessions = EXCLUDED.prescribed_sessions, completed_sessions = EXCLUDED.completed_sessions,
       walking_goal_days = EXCLUDED.walking_goal_days, walking_days_met = EXCLUDED.walking_days_met,

@@ -41,6 +41,17 @@ export class SessionLog {
   @Column('jsonb')
   items: SessionItem[];
 
+  /** The distinct exercise codes of `items`, kept by a trigger (docs/adherence.md). */
+  @Column({
+    type: 'text',
+    array: true,
+    nullable: true,
+    select: false,
+    insert: false,
+    update: false,
+  })
+  exerciseCodes: string[] | null;
+
   @Column('uuid', { nullable: true })
   createdByKeyId: string | null;
 

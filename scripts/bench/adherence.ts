@@ -1,0 +1,294 @@
+// Adherence benchmark (issue: adherence, flags and dashboards). Run with `npm run bench -- adherence`.
+//
+// A synthetic population generated set-based in SQL (patients, programs, sessions and daily
+// steps over `days` days), then: the full recompute through the real worker (a `full-` period,
+// chunk jobs, set-based SQL); the same computation as a per-patient loop (one transaction per
+// patient, as a naive job would) on a sample, extrapolated; and the dashboard endpoint's
+// latency for one organization, through the real API.
+import { AdherenceComputeService } from '@app/clinical';
+import { loadConfig } from '@app/config';
+import { addDays, evaluationDay } from '@app/domain';
+import { Db, dataSourceOptions } from '@app/persistence';
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import {
+  api,
+  BENCH_ADMIN_TOKEN,
+  benchDatabaseUrl,
+  cpuReading,
+  cpuSpent,
+  fmt,
+  percentile,
+  recreateDatabase,
+  Service,
+  startService,
+  waitFor,
+} from './harness';
+import { FULL_WEEKS_DAYS } from '../../apps/worker/src/adherence/adherence-periods';
+
+export interface AdherenceOptions {
+  /** Patients in all; `dashboardPatients` of them in the organization the dashboard reads. */
+  patients: number;
+  dashboardPatients: number;
+  days: number;
+  /** Patients computed one by one, extrapolated to `patients`. */
+  loopPatients: number;
+  dashboardRequests: number;
+}
+
+const PREFIX = '{sct-bench-adh}';
+const ZONES = [
+  'Pacific/Auckland',
+  'America/Los_Angeles',
+  'Europe/Paris',
+  'Asia/Kolkata',
+  'America/New_York',
+];
+
+async function flushQueue(): Promise<void> {
+  const redis = new IORedis(loadConfig().REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+interface Org {
+  id: string;
+  adminKey: string;
+  clinicianIds: string[];
+}
+
+async function seedOrg(base: string, name: string, clinicians: number): Promise<Org> {
+  const org = await api<{ id: string; adminKey: string }>(base, '/v1/admin/organizations', {
+    method: 'POST',
+    key: BENCH_ADMIN_TOKEN,
+    body: JSON.stringify({ name }),
+  });
+  const clinicianIds: string[] = [];
+  for (let i = 0; i < clinicians; i++) {
+    const c = await api<{ id: string }>(base, '/v1/clinicians', {
+      method: 'POST',
+      key: org.adminKey,
+      body: JSON.stringify({ name: `Clinician ${i}`, email: `c${i}-${Date.now()}@bench.example` }),
+    });
+    clinicianIds.push(c.id);
+  }
+  return { id: org.id, adminKey: org.adminKey, clinicianIds };
+}
+
+/**
+ * Patients spread over five zones (both sides of the date line and a half-hour one), each with
+ * a program that started `days` days ago: press-ups 3×/day, a stretch 2×/day, stabilization
+ * 2 days a week and a walking goal. Every patient has an adherence profile (how many rounds a
+ * day, how often the device is worn), so the figures spread like a real clinic's.
+ */
+async function generate(db: Client, org: Org, count: number, days: number, today: string) {
+  const start = addDays(today, -days);
+  await db.query(
+    `INSERT INTO patients (organization_id, external_ref, timezone, clinician_id)
+     SELECT $1, 'SYN-' || g, ($2::text[])[1 + g % cardinality($2::text[])],
+            ($3::uuid[])[1 + g % cardinality($3::uuid[])]
+     FROM generate_series(1, $4) g`,
+    [org.id, ZONES, org.clinicianIds, count],
+  );
+  await db.query(
+    `INSERT INTO programs (organization_id, patient_id, version, start_date, walking_goal_daily_steps)
+     SELECT organization_id, id, 1, $2::date, 3000 + (abs(hashtext(id::text)) % 6) * 1000
+     FROM patients WHERE organization_id = $1`,
+    [org.id, start],
+  );
+  await db.query(
+    `INSERT INTO program_items (organization_id, program_id, position, exercise_code, sets, reps, hold_seconds, hold_goal_seconds, times_per_day, days_per_week)
+     SELECT pr.organization_id, pr.id, i.position, i.code, i.sets, i.reps, i.hold, i.hold_goal, i.times_per_day, i.days_per_week
+     FROM programs pr,
+          (VALUES (0, 'prone_press_up', 1, 10, 5, 30, 3, NULL),
+                  (1, 'knee_to_chest', 1, 3, 20, NULL, 2, NULL),
+                  (2, 'bird_dog', 2, 10, NULL, NULL, NULL, 2))
+            AS i(position, code, sets, reps, hold, hold_goal, times_per_day, days_per_week)
+     WHERE pr.organization_id = $1`,
+    [org.id],
+  );
+  // Rounds per day: 0–3, more for a more adherent patient; a stabilization session on about
+  // two days in seven; sessions at 08:00, 12:00, 16:00 and 20:00 local time.
+  await db.query(
+    `INSERT INTO sessions (organization_id, patient_id, client_ref, request_hash, performed_at, local_date, items)
+     SELECT pa.organization_id, pa.id, 'syn-' || d::date || '-' || r, '\\x00',
+            (d::date + make_time(8 + 4 * r, 0, 0)) AT TIME ZONE pa.timezone, d::date,
+            CASE WHEN r = 3
+              THEN '[{"exerciseCode":"bird_dog","sets":2,"reps":10}]'::jsonb
+              ELSE '[{"exerciseCode":"prone_press_up","sets":1,"reps":10,"holdSeconds":10},{"exerciseCode":"knee_to_chest","sets":1,"reps":3}]'::jsonb
+            END
+     FROM patients pa
+     CROSS JOIN generate_series($2::date, $3::date, interval '1 day') d
+     CROSS JOIN generate_series(0, 3) r
+     WHERE pa.organization_id = $1
+       AND CASE WHEN r = 3 THEN random() < 0.3
+                ELSE random() < 0.35 + (abs(hashtext(pa.id::text)) % 60) / 100.0 - r * 0.1 END`,
+    [org.id, start, addDays(today, -1)],
+  );
+  await db.query(
+    `INSERT INTO activity_daily (organization_id, patient_id, local_date, steps, active_minutes, manual_steps, sample_count, sources)
+     SELECT pa.organization_id, pa.id, d::date, (1000 + random() * 8000)::int, (random() * 60)::int, 0, 96, '[]'
+     FROM patients pa
+     CROSS JOIN generate_series($2::date, $3::date, interval '1 day') d
+     WHERE pa.organization_id = $1 AND random() < 0.6 + (abs(hashtext(pa.id::text)) % 40) / 100.0`,
+    [org.id, start, addDays(today, -1)],
+  );
+}
+
+async function count(db: Client, table: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return rows[0].n;
+}
+
+export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
+  const databaseUrl = benchDatabaseUrl();
+  await recreateDatabase(databaseUrl);
+  await flushQueue();
+  const port = String(40000 + Math.floor(Math.random() * 10000));
+  const env = {
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: PREFIX,
+    PORT: port,
+    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const apiService = startService('api', env);
+  await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const redis = new IORedis(loadConfig().REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('adherence', { connection: redis, prefix: PREFIX });
+  let worker: Service | undefined;
+  const rows: string[][] = [];
+  try {
+    // The worker first, so that its boot-time hourly period runs before the data exists.
+    worker = startService('worker', env);
+    await waitFor(
+      async () =>
+        (await db.query(`SELECT 1 FROM adherence_periods WHERE completed_at IS NOT NULL`)).rowCount,
+      60_000,
+      'worker ready',
+    );
+
+    const dashboardOrg = await seedOrg(base, 'Dashboard clinic', 20);
+    const otherOrg = await seedOrg(base, 'Other clinics', 50);
+    const now = new Date();
+    const today = evaluationDay(now, 'UTC');
+    let started = Date.now();
+    await generate(db, dashboardOrg, opts.dashboardPatients, opts.days, today);
+    await generate(db, otherOrg, opts.patients - opts.dashboardPatients, opts.days, today);
+    await db.query('VACUUM ANALYZE');
+    const generated = (Date.now() - started) / 1000;
+    const sessions = await count(db, 'sessions');
+    const daily = await count(db, 'activity_daily');
+    rows.push([
+      `synthetic population, generated set-based in SQL`,
+      `${fmt(opts.patients)} patients × ${opts.days} days: ${fmt(sessions)} sessions, ${fmt(daily)} daily step rows (${fmt(generated, 0)} s)`,
+    ]);
+
+    // Full recompute: every patient, weeks over the last FULL_WEEKS_DAYS days and current flags.
+    const period = `full-${now.toISOString().slice(0, 13)}`;
+    const services = { api: apiService, worker };
+    const cpuBefore = cpuReading(services);
+    started = Date.now();
+    await queue.add('adherence.period', { period }, { jobId: `adherence-${period}` });
+    const done = await waitFor(
+      async () =>
+        (
+          await db.query<{ chunks: number; patients: number; seconds: number }>(
+            `SELECT chunks, patients, extract(epoch FROM completed_at - started_at)::float8 AS seconds
+             FROM adherence_periods WHERE period = $1 AND completed_at IS NOT NULL`,
+            [period],
+          )
+        ).rows[0],
+      30 * 60_000,
+      'full recompute',
+    );
+    const fullSeconds = (Date.now() - started) / 1000;
+    const cpu = cpuSpent(cpuBefore, cpuReading(services));
+    const weeks = await count(db, 'adherence_weeks');
+    rows.push([
+      `full recompute through the worker (one process, ${loadConfig().WORKER_CONCURRENCY} jobs at a time): a \`full-\` period, ${done.chunks} chunk jobs (target < 60 s)`,
+      `**${fmt(fullSeconds, 1)} s** for ${fmt(done.patients)} patients, ${fmt(weeks)} patient-weeks written (${fmt(done.patients / fullSeconds)} patients/s)`,
+    ]);
+    rows.push([
+      `CPU seconds during the full recompute (${fmt(fullSeconds * 2, 0)} available on 2 cores)`,
+      Object.entries(cpu)
+        .map(([name, s]) => `${name} ${fmt(s, 1)}`)
+        .join(', '),
+    ]);
+
+    // Dashboard: 13 weeks of the 10,000-patient organization, by week and by clinician.
+    const to = addDays(today, -1);
+    const from = addDays(to, -7 * 13 + 1);
+    for (const groupBy of ['week', 'clinician'] as const) {
+      const path = `/v1/dashboard/adherence?groupBy=${groupBy}&from=${from}&to=${to}`;
+      for (let i = 0; i < 10; i++) await api(base, path, { key: dashboardOrg.adminKey });
+      const latencies: number[] = [];
+      for (let i = 0; i < opts.dashboardRequests; i++) {
+        const t0 = process.hrtime.bigint();
+        await api(base, path, { key: dashboardOrg.adminKey });
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      rows.push([
+        `dashboard \`GET /v1/dashboard/adherence?groupBy=${groupBy}\`, 13 weeks of ${fmt(opts.dashboardPatients)} patients, ${opts.dashboardRequests} sequential requests: p50 / p95 (target p95 < 50 ms)`,
+        `${fmt(percentile(latencies, 50), 1)} ms / **${fmt(percentile(latencies, 95), 1)} ms**`,
+      ]);
+    }
+
+    // The per-patient loop: the same computation, one patient per transaction, on a sample of
+    // patients whose stored results were removed first (so it writes what the full run wrote).
+    await worker.stop();
+    worker = undefined;
+    await db.query('TRUNCATE adherence_weeks, patient_progress');
+    await db.query('VACUUM ANALYZE adherence_weeks, patient_progress');
+    const sample = (
+      await db.query<{ organization_id: string; id: string }>(
+        `SELECT organization_id, id FROM patients ORDER BY hashtext(id::text) LIMIT $1`,
+        [opts.loopPatients],
+      )
+    ).rows.map((p) => ({ organizationId: p.organization_id, patientId: p.id }));
+    const dataSource = await new DataSource({
+      ...dataSourceOptions({ ...loadConfig(), DATABASE_URL: databaseUrl }),
+      migrationsRun: false,
+    }).initialize();
+    try {
+      const tx = new Db(dataSource);
+      const compute = new AdherenceComputeService(tx);
+      const at = new Date(`${now.toISOString().slice(0, 13)}:00:00Z`);
+      const weeksFrom = addDays(evaluationDay(at, 'UTC'), -FULL_WEEKS_DAYS - 1);
+      started = Date.now();
+      for (const patient of sample) {
+        await tx.transaction(() => compute.compute([patient], at, { weeksFrom }));
+      }
+      const loopSeconds = (Date.now() - started) / 1000;
+      const extrapolated = (loopSeconds * opts.patients) / sample.length;
+      rows.push([
+        `per-patient loop (one transaction per patient, same code) on ${fmt(sample.length)} patients, extrapolated to ${fmt(opts.patients)}`,
+        `${fmt(loopSeconds, 1)} s → ${fmt(extrapolated, 0)} s (${fmt(sample.length / loopSeconds)} patients/s)`,
+      ]);
+      rows.push([
+        `per-patient loop ÷ full recompute (target ≥ 10×)`,
+        `**${fmt(extrapolated / fullSeconds, 1)}×**`,
+      ]);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await worker?.stop();
+    await apiService.stop();
+    await queue.close();
+    redis.disconnect();
+    await db.end();
+  }
+  return ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join(
+    '\n',
+  );
+}
