@@ -38,8 +38,9 @@ export class Adherence1763791200000 implements MigrationInterface {
 
     // The read path of a full recompute. A patient's sessions and daily steps are written day
     // by day among everyone else's, so reading them from the heap costs about one page per row;
-    // these covering indexes hold what the weekly figures need in key order, per patient, so
-    // the weekly statement reads a few index pages per patient instead (index-only scans).
+    // these covering indexes hold what the weekly figures and the flags' session list need in
+    // key order, per patient, so they read a few index pages per patient (index-only scans);
+    // only the few recent sessions whose doses the flags check are read from the heap.
     // exercise_codes is filled by a trigger, so that every writer keeps it right.
     await q.query(`ALTER TABLE sessions ADD COLUMN exercise_codes text[]`);
     await q.query(`
@@ -54,7 +55,7 @@ export class Adherence1763791200000 implements MigrationInterface {
       FOR EACH ROW EXECUTE FUNCTION sessions_exercise_codes()`);
     await q.query(`UPDATE sessions SET items = items`);
     await q.query(
-      `CREATE INDEX sessions_patient_day_idx ON sessions (organization_id, patient_id, local_date) INCLUDE (exercise_codes)`,
+      `CREATE INDEX sessions_patient_day_idx ON sessions (organization_id, patient_id, local_date) INCLUDE (exercise_codes, performed_at, id)`,
     );
     await q.query(
       `CREATE INDEX activity_daily_steps_idx ON activity_daily (organization_id, patient_id, local_date) INCLUDE (steps)`,

@@ -13,8 +13,10 @@ import {
   DEFAULT_ADHERENCE_SETTINGS,
   type DayRange,
   eachDay,
+  evaluateProgressionFlags,
   exerciseAdherence,
   type LocalDay,
+  remoteMonitoringEligibility,
   walkingAdherence,
   weeklyFigures,
   weeklyItemAdherence,
@@ -497,5 +499,52 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     }
     // 2000 steps on Wednesday 2026-03-11 no longer make the day active (3200 needed).
     expect((await storedWeeks(CASES[1]))[1].active_days).toBe(4);
+  });
+
+  it('gives the flags the same input when only recent sessions carry their doses', async () => {
+    // Press-ups held 10 s towards 30 s: a long history at 5 s, then the last sessions at 10 s
+    // on several days (HOLD_PROGRESSION_READY), among rounds that log no hold at all.
+    const f = factory(t.http);
+    const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id, timezone: 'UTC' });
+    await t.http
+      .post(`/v1/patients/${patient.id}/programs`)
+      .set(bearer(c.clinicianKey))
+      .send({
+        startDate: '2026-02-02',
+        items: [
+          { exerciseCode: 'prone_press_up', timesPerDay: 2, holdSeconds: 10, holdGoalSeconds: 30 },
+          { exerciseCode: 'lumbar_stabilization', daysPerWeek: 2 },
+        ],
+      })
+      .expect(201);
+    const held = (hold: number) =>
+      JSON.stringify([{ exerciseCode: 'prone_press_up', sets: 1, reps: 10, holdSeconds: hold }]);
+    const rows: [string, string][] = [];
+    for (const day of eachDay({ from: '2026-02-02', to: '2026-03-15' })) {
+      rows.push([`${day}T08:00:00Z`, held(day < '2026-03-12' ? 5 : 10)]);
+      rows.push([`${day}T18:00:00Z`, JSON.stringify([{ exerciseCode: 'lumbar_stabilization' }])]);
+    }
+    await t.db.query(
+      `INSERT INTO sessions (organization_id, patient_id, client_ref, request_hash, performed_at, local_date, items)
+       SELECT $1, $2, 'dose-' || s.n, '\\x00', s.at::timestamptz, (s.at::timestamptz)::date, s.items::jsonb
+       FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS s(at, items, n)`,
+      [c.org.id, patient.id, rows.map(([at]) => at), rows.map(([, items]) => items)],
+    );
+    const ref = [{ organizationId: c.org.id, patientId: patient.id }];
+    const today = '2026-03-16';
+    const [full] = await loadAdherenceInputs(t.db.manager, ref, '2026-02-02', today);
+    const [light] = await loadAdherenceInputs(t.db.manager, ref, '2026-02-02', today, {
+      recentItems: SETTINGS.progressionSessions,
+    });
+    // Only the newest sessions of each item carry doses; the others hold their codes.
+    expect(
+      light.input.sessions.filter((s) => s.items.some((i) => 'holdSeconds' in i)),
+    ).toHaveLength(SETTINGS.progressionSessions);
+    const flags = evaluateProgressionFlags(full.input, SETTINGS, today);
+    expect(flags.map((x) => x.flag)).toContain('HOLD_PROGRESSION_READY');
+    expect(evaluateProgressionFlags(light.input, SETTINGS, today)).toEqual(flags);
+    expect(remoteMonitoringEligibility(light.input, '2026-02-14')).toEqual(
+      remoteMonitoringEligibility(full.input, '2026-02-14'),
+    );
   });
 });

@@ -90,6 +90,9 @@ export class AdherenceComputeService {
       zones.map((z) => ({ organizationId: z.organization_id, patientId: z.id })),
       addDays(days[0], -FLAG_WINDOW_DAYS),
       days[days.length - 1],
+      // Doses of a few more sessions than the flags read: a session dated after a patient's
+      // own today (clock skew) is dropped by the flags and must not leave a gap.
+      { recentItems: settings.progressionSessions + 2 },
     );
     const rows = inputs.map((p) => {
       const day = today.get(p.patientId) as LocalDay;

@@ -65,6 +65,16 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   return groups;
 }
 
+export interface LoadOptions {
+  /**
+   * Load the logged doses (`items`) only of each program item's newest `recentItems` sessions;
+   * every other session comes with its exercise codes alone (from a covering index, no heap
+   * read). The flags read doses only in an item's last few sessions (settings.
+   * progressionSessions); everything else needs only which exercises a session held.
+   */
+  readonly recentItems?: number;
+}
+
 /**
  * Loads, for many patients at once (six statements whatever their number), each patient's
  * current program and the sessions, pain reports, daily steps and findings of the local days
@@ -75,6 +85,7 @@ export async function loadAdherenceInputs(
   patients: readonly PatientRef[],
   from: LocalDay,
   to: LocalDay,
+  options: LoadOptions = {},
 ): Promise<PatientAdherenceInput[]> {
   if (patients.length === 0) return [];
   const batch = [patients.map((p) => p.organizationId), patients.map((p) => p.patientId)];
@@ -103,10 +114,12 @@ export async function loadAdherenceInputs(
         id: string;
         performed_at: Date;
         local_date: string;
-        items: LoggedSessionItem[];
+        items?: LoggedSessionItem[];
+        exercise_codes?: string[];
       }[]
     >(
-      `SELECT s.patient_id, s.id, s.performed_at, s.local_date::text AS local_date, s.items
+      `SELECT s.patient_id, s.id, s.performed_at, s.local_date::text AS local_date,
+              ${options.recentItems === undefined ? 's.items' : 's.exercise_codes'}
        FROM ${BATCH} b
        JOIN sessions s ON s.organization_id = b.organization_id AND s.patient_id = b.patient_id
        WHERE s.local_date BETWEEN $3::date AND $4::date`,
@@ -137,6 +150,11 @@ export async function loadAdherenceInputs(
   ]);
   const itemsOf = groupBy(items, (i) => i.program_id);
   const sessionsOf = groupBy(sessions, (s) => s.patient_id);
+  if (options.recentItems !== undefined) {
+    const doses = await recentDoses(m, programs, itemsOf, sessionsOf, options.recentItems);
+    for (const s of sessions)
+      s.items = doses.get(s.id) ?? (s.exercise_codes ?? []).map((exerciseCode) => ({ exerciseCode }));
+  }
   const painsOf = groupBy(pains, (p) => p.patient_id);
   const stepsOf = groupBy(steps, (s) => s.patient_id);
   const findingsOf = groupBy(findings, (f) => f.patient_id);
@@ -166,7 +184,7 @@ export async function loadAdherenceInputs(
         id: s.id,
         performedAt: s.performed_at,
         localDate: s.local_date,
-        items: s.items,
+        items: s.items ?? [],
       })),
       painReports: (painsOf.get(p.patient_id) ?? []).map((r): ReportedPain => ({
         id: r.id,
@@ -185,4 +203,40 @@ export async function loadAdherenceInputs(
       openAlerts: [],
     },
   }));
+}
+
+/** The logged doses of each program item's newest `count` sessions, by session id. */
+async function recentDoses(
+  m: EntityManager,
+  programs: readonly ProgramRow[],
+  itemsOf: ReadonlyMap<string, ItemRow[]>,
+  sessionsOf: ReadonlyMap<string, { id: string; performed_at: Date; exercise_codes?: string[] }[]>,
+  count: number,
+): Promise<Map<string, LoggedSessionItem[]>> {
+  const wanted: { organizationId: string; id: string }[] = [];
+  for (const p of programs) {
+    // Newest first, as the flags order them: by time, then by id.
+    const sessions = [...(sessionsOf.get(p.patient_id) ?? [])].sort(
+      (a, b) => b.performed_at.getTime() - a.performed_at.getTime() || (a.id < b.id ? 1 : -1),
+    );
+    const ids = new Set<string>();
+    for (const item of itemsOf.get(p.program_id) ?? []) {
+      let taken = 0;
+      for (const s of sessions) {
+        if (taken === count) break;
+        if (!s.exercise_codes?.includes(item.exercise_code)) continue;
+        ids.add(s.id);
+        taken++;
+      }
+    }
+    for (const id of ids) wanted.push({ organizationId: p.organization_id, id });
+  }
+  if (wanted.length === 0) return new Map();
+  const rows = await m.query<{ id: string; items: LoggedSessionItem[] }[]>(
+    `SELECT s.id, s.items
+     FROM unnest($1::uuid[], $2::uuid[]) AS w(organization_id, id)
+     JOIN sessions s ON s.organization_id = w.organization_id AND s.id = w.id`,
+    [wanted.map((w) => w.organizationId), wanted.map((w) => w.id)],
+  );
+  return new Map(rows.map((r) => [r.id, r.items]));
 }
