@@ -153,7 +153,8 @@ export async function loadAdherenceInputs(
   if (options.recentItems !== undefined) {
     const doses = await recentDoses(m, programs, itemsOf, sessionsOf, options.recentItems);
     for (const s of sessions)
-      s.items = doses.get(s.id) ?? (s.exercise_codes ?? []).map((exerciseCode) => ({ exerciseCode }));
+      s.items =
+        doses.get(s.id) ?? (s.exercise_codes ?? []).map((exerciseCode) => ({ exerciseCode }));
   }
   const painsOf = groupBy(pains, (p) => p.patient_id);
   const stepsOf = groupBy(steps, (s) => s.patient_id);
