@@ -99,54 +99,62 @@ export async function loadAdherenceInputs(
   );
   if (programs.length === 0) return [];
   const range = [...batch, from, to];
-  const [items, sessions, pains, steps, findings] = await Promise.all([
-    m.query<ItemRow[]>(
-      `SELECT pi.program_id, pi.position, pi.exercise_code, pi.sets, pi.reps, pi.reps_goal, pi.hold_seconds,
+  // Outside a transaction each statement takes its own pooled connection and they run side by
+  // side; in one, they share its connection, which runs one at a time (and pg 9 will refuse
+  // overlapping queries on one client), so they are awaited in turn.
+  const [items, sessions, pains, steps, findings] = await inTurnOrTogether(m, [
+    () =>
+      m.query<ItemRow[]>(
+        `SELECT pi.program_id, pi.position, pi.exercise_code, pi.sets, pi.reps, pi.reps_goal, pi.hold_seconds,
               pi.hold_goal_seconds, pi.times_per_day, pi.days_per_week, e.family
        FROM program_items pi JOIN exercises e ON e.code = pi.exercise_code
        WHERE pi.program_id = ANY($1::uuid[])
        ORDER BY pi.program_id, pi.position`,
-      [programs.map((p) => p.program_id)],
-    ),
-    m.query<
-      {
-        patient_id: string;
-        id: string;
-        performed_at: Date;
-        local_date: string;
-        items?: LoggedSessionItem[];
-        exercise_codes?: string[];
-      }[]
-    >(
-      `SELECT s.patient_id, s.id, s.performed_at, s.local_date::text AS local_date,
+        [programs.map((p) => p.program_id)],
+      ),
+    () =>
+      m.query<
+        {
+          patient_id: string;
+          id: string;
+          performed_at: Date;
+          local_date: string;
+          items?: LoggedSessionItem[];
+          exercise_codes?: string[];
+        }[]
+      >(
+        `SELECT s.patient_id, s.id, s.performed_at, s.local_date::text AS local_date,
               ${options.recentItems === undefined ? 's.items' : 's.exercise_codes'}
        FROM ${BATCH} b
        JOIN sessions s ON s.organization_id = b.organization_id AND s.patient_id = b.patient_id
        WHERE s.local_date BETWEEN $3::date AND $4::date`,
-      range,
-    ),
-    m.query<{ patient_id: string; id: string; local_date: string; most_distal_site: PainSite }[]>(
-      `SELECT r.patient_id, r.id, r.local_date::text AS local_date, r.most_distal_site
+        range,
+      ),
+    () =>
+      m.query<{ patient_id: string; id: string; local_date: string; most_distal_site: PainSite }[]>(
+        `SELECT r.patient_id, r.id, r.local_date::text AS local_date, r.most_distal_site
        FROM ${BATCH} b
        JOIN pain_reports r ON r.organization_id = b.organization_id AND r.patient_id = b.patient_id
        WHERE r.local_date BETWEEN $3::date AND $4::date`,
-      range,
-    ),
-    m.query<{ patient_id: string; local_date: string; steps: number }[]>(
-      `SELECT d.patient_id, d.local_date::text AS local_date, d.steps
+        range,
+      ),
+    () =>
+      m.query<{ patient_id: string; local_date: string; steps: number }[]>(
+        `SELECT d.patient_id, d.local_date::text AS local_date, d.steps
        FROM ${BATCH} b
        JOIN activity_daily d ON d.organization_id = b.organization_id AND d.patient_id = b.patient_id
        WHERE d.local_date BETWEEN $3::date AND $4::date`,
-      range,
-    ),
-    m.query<{ patient_id: string; local_date: string; severity: Severity }[]>(
-      `SELECT f.patient_id, r.local_date::text AS local_date, f.severity
+        range,
+      ),
+    () =>
+      m.query<{ patient_id: string; local_date: string; severity: Severity }[]>(
+        `SELECT f.patient_id, r.local_date::text AS local_date, f.severity
        FROM ${BATCH} b
        JOIN findings f ON f.organization_id = b.organization_id AND f.patient_id = b.patient_id
        JOIN pain_reports r ON r.organization_id = f.organization_id AND r.id = f.pain_report_id
        WHERE r.local_date BETWEEN $3::date AND $4::date AND f.severity IN ('warning', 'urgent')`,
-      range,
-    ),
+        range,
+      ),
   ]);
   const itemsOf = groupBy(items, (i) => i.program_id);
   const sessionsOf = groupBy(sessions, (s) => s.patient_id);
@@ -240,4 +248,16 @@ async function recentDoses(
     [wanted.map((w) => w.organizationId), wanted.map((w) => w.id)],
   );
   return new Map(rows.map((r) => [r.id, r.items]));
+}
+
+/** Runs the thunks together, or one after the other inside a transaction (see above). */
+async function inTurnOrTogether<T extends unknown[]>(
+  m: EntityManager,
+  work: { [K in keyof T]: () => Promise<T[K]> },
+): Promise<T> {
+  if (!m.queryRunner?.isTransactionActive)
+    return (await Promise.all(work.map((run) => run()))) as T;
+  const results: unknown[] = [];
+  for (const run of work) results.push(await run());
+  return results as T;
 }
