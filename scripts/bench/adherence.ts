@@ -14,14 +14,13 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
+  startBenchApi,
   api,
   BENCH_ADMIN_TOKEN,
-  benchDatabaseUrl,
   cpuReading,
   cpuSpent,
   fmt,
   percentile,
-  recreateDatabase,
   Service,
   startService,
   waitFor,
@@ -46,17 +45,6 @@ const ZONES = [
   'Asia/Kolkata',
   'America/New_York',
 ];
-
-async function flushQueue(): Promise<void> {
-  const redis = new IORedis(loadConfig().REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-}
 
 interface Org {
   id: string;
@@ -148,19 +136,7 @@ async function count(db: Client, table: string): Promise<number> {
 }
 
 export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
-  const databaseUrl = benchDatabaseUrl();
-  await recreateDatabase(databaseUrl);
-  await flushQueue();
-  const port = String(40000 + Math.floor(Math.random() * 10000));
-  const env = {
-    DATABASE_URL: databaseUrl,
-    QUEUE_PREFIX: PREFIX,
-    PORT: port,
-    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-  };
-  const base = `http://127.0.0.1:${port}`;
-  const apiService = startService('api', env);
-  await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
+  const { databaseUrl, env, base, api: apiService } = await startBenchApi(PREFIX);
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const redis = new IORedis(loadConfig().REDIS_URL, { maxRetriesPerRequest: null });

@@ -4,6 +4,7 @@ import { loadConfig } from '@app/config';
 import { ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import IORedis from 'ioredis';
 import { Client } from 'pg';
 
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -25,6 +26,18 @@ export async function recreateDatabase(databaseUrl: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await client.query(`CREATE DATABASE "${name}"`);
   await client.end();
+}
+
+/** Deletes the Redis keys of a benchmark's queue prefix, left by an earlier run. */
+export async function flushQueue(prefix: string): Promise<void> {
+  const redis = new IORedis(loadConfig().REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
 }
 
 export interface Service {
@@ -223,4 +236,30 @@ export function cpuSpent(
   return Object.fromEntries(
     Object.keys(after).map((name) => [name, after[name] - (before[name] ?? 0)]),
   );
+}
+
+export interface BenchApi {
+  databaseUrl: string;
+  /** The environment the API was started with; the worker takes the same. */
+  env: Record<string, string>;
+  base: string;
+  api: Service;
+}
+
+/** A fresh benchmark database and queue prefix, and the real API on a random port, ready. */
+export async function startBenchApi(queuePrefix: string): Promise<BenchApi> {
+  const databaseUrl = benchDatabaseUrl();
+  await recreateDatabase(databaseUrl);
+  await flushQueue(queuePrefix);
+  const port = String(40000 + Math.floor(Math.random() * 10000));
+  const env = {
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: queuePrefix,
+    PORT: port,
+    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const api = startService('api', env);
+  await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
+  return { databaseUrl, env, base, api };
 }

@@ -6,16 +6,12 @@ import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import IORedis from 'ioredis';
-import { loadConfig } from '@app/config';
 import {
-  BENCH_ADMIN_TOKEN,
-  benchDatabaseUrl,
+  startBenchApi,
   cpuReading,
   cpuSpent,
   fmt,
   percentile,
-  recreateDatabase,
   seedClinic,
   Service,
   startService,
@@ -54,17 +50,6 @@ function makeSamples(count: number, offsetDays: number): NativeSample[] {
     end: new Date(start + (i + 1) * 60_000).toISOString(),
     steps: 20 + ((i * 37) % 80),
   }));
-}
-
-async function flushQueue(): Promise<void> {
-  const redis = new IORedis(loadConfig().REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 async function copyBaseline(
@@ -183,19 +168,7 @@ async function writeAppleExport(path: string, megabytes: number): Promise<number
 }
 
 export async function benchIngest(opts: IngestOptions): Promise<string> {
-  const databaseUrl = benchDatabaseUrl();
-  await recreateDatabase(databaseUrl);
-  await flushQueue();
-  const port = String(40000 + Math.floor(Math.random() * 10000));
-  const env = {
-    DATABASE_URL: databaseUrl,
-    QUEUE_PREFIX: PREFIX,
-    PORT: port,
-    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-  };
-  const base = `http://127.0.0.1:${port}`;
-  const apiService = startService('api', env);
-  await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
+  const { databaseUrl, env, base, api: apiService } = await startBenchApi(PREFIX);
   let worker: Service = startService('worker', env);
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
