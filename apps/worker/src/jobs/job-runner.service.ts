@@ -8,10 +8,6 @@ import { ON_JOB_KEY } from './on-job.decorator';
 
 type Handler = (payload: JobPayloads[JobName], job: Job) => Promise<unknown>;
 
-/** How long close() may still take once no job runs, before the connections are dropped. */
-const CLOSE_GRACE_MS = 2000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * One BullMQ worker per queue, dispatching on the job name to the method marked @OnJob. Boot
  * fails if a job of the registry has no handler, so a job can never sit unprocessed.
@@ -21,8 +17,6 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(JobRunnerService.name);
   private readonly workers: Worker[] = [];
   private connection?: IORedis;
-  /** Jobs running in this process, counted here: BullMQ's close() may not return (below). */
-  private running = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -60,12 +54,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         async (job: Job) => {
           const handler = handlers.get(job.name as JobName);
           if (!handler) throw new Error(`no handler for job ${job.name}`);
-          this.running++;
-          try {
-            return await handler(job.data as JobPayloads[JobName], job);
-          } finally {
-            this.running--;
-          }
+          return handler(job.data as JobPayloads[JobName], job);
         },
         {
           connection: this.connection,
@@ -90,25 +79,10 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     this.logger.log(`processing queues ${QUEUES.join(', ')}`);
   }
 
-  /**
-   * Lets running jobs finish, then closes: SIGTERM never cuts a job in half. With several
-   * workers on one Redis, BullMQ's close() can wait forever for a blocking connection's `end`
-   * event (taskforcesh/bullmq#4065, #4656); so once no job of ours runs and close() has had
-   * CLOSE_GRACE_MS more, the connections are dropped instead.
-   */
+  /** Lets running jobs finish, then closes: SIGTERM never cuts a job in half. */
   async onApplicationShutdown(): Promise<void> {
-    this.logger.log(`closing the queues' workers, ${this.running} job(s) running`);
-    const closed = Promise.all(this.workers.map((w) => w.close())).then(() => true);
-    const idle = (async () => {
-      while (this.running > 0) await sleep(50);
-      await sleep(CLOSE_GRACE_MS);
-      return false;
-    })();
-    if (!(await Promise.race([closed, idle]))) {
-      this.logger.warn('BullMQ workers did not close with no job running; disconnecting them');
-      const dropped = Promise.all(this.workers.map((w) => w.disconnect().catch(() => undefined)));
-      await Promise.race([dropped, sleep(CLOSE_GRACE_MS)]);
-    }
+    this.logger.log("closing the queues' workers");
+    await Promise.all(this.workers.map((w) => w.close()));
     this.connection?.disconnect();
     this.logger.log('queue workers closed');
   }
