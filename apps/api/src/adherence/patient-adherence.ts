@@ -5,6 +5,7 @@ import {
   type AdherenceSettings,
   dailyExerciseAdherence,
   dataDays,
+  dayCount,
   type DayRange,
   eachDay,
   exerciseAdherence,
@@ -140,7 +141,7 @@ export function adherenceWeeks(
     const prescribed = rounds.prescribed + weeklyItems.reduce((sum, i) => sum + i.prescribed, 0);
     weeks.push({
       weekStart: monday,
-      daysCounted: eachDay(counted).length,
+      daysCounted: dayCount(counted),
       prescribedSessions: prescribed,
       completedSessions: completed,
       exerciseAdherence: prescribed > 0 ? completed / prescribed : null,
