@@ -3,6 +3,7 @@ import { ProgramsAndRecords1763780400000 } from './1763780400000-ProgramsAndReco
 import { ActivityImports1763784000000 } from './1763784000000-ActivityImports';
 import { ActivityIngestTuning1763787600000 } from './1763787600000-ActivityIngestTuning';
 import { Adherence1763791200000 } from './1763791200000-Adherence';
+import { Alerts1763794800000 } from './1763794800000-Alerts';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ActivityImports1763784000000,
   ActivityIngestTuning1763787600000,
   Adherence1763791200000,
+  Alerts1763794800000,
 ];

@@ -98,6 +98,35 @@ export function factory(http: TestAgent) {
           .send({ clientAppId }),
         'enrollment',
       ),
+
+    webhookEndpoint: (
+      adminKey: string,
+      body: { url: string; events?: string[]; clinicianId?: string },
+    ) =>
+      created<{ id: string; secret: string; url: string; enabled: boolean }>(
+        http
+          .post('/v1/webhook-endpoints')
+          .set(bearer(adminKey))
+          .send({ events: ['alert.created', 'alert.escalated'], ...body }),
+        'webhook endpoint',
+      ),
+
+    /** A pain report; red flags make it raise an alert (fever: urgent, weight loss: warning). */
+    painReport: (key: string, patientId: string, overrides: Record<string, unknown> = {}) =>
+      created<{ id: string; findings: { rule: string; severity: string }[] }>(
+        http
+          .post(`/v1/patients/${patientId}/pain-reports`)
+          .set(bearer(key))
+          .send({
+            clientRef: randomUUID(),
+            reportedAt: new Date(Date.now() - 60_000).toISOString(),
+            intensity: 4,
+            mostDistalSite: 'low_back',
+            context: 'baseline',
+            ...overrides,
+          }),
+        'pain report',
+      ),
   };
 }
 

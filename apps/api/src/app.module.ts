@@ -6,6 +6,7 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ActivityModule } from './activity/activity.module';
 import { AdherenceModule } from './adherence/adherence.module';
+import { AlertsModule } from './alerts/alerts.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
@@ -24,6 +25,7 @@ import { ExercisesModule } from './exercises/exercises.module';
 import { PainReportsModule } from './pain-reports/pain-reports.module';
 import { ProgramsModule } from './programs/programs.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -50,6 +52,8 @@ export class AppModule {
         SessionsModule,
         ActivityModule,
         AdherenceModule,
+        AlertsModule,
+        WebhooksModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

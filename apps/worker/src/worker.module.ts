@@ -10,6 +10,7 @@ import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { JobsModule } from './jobs/jobs.module';
 import { SystemModule } from './system/system.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class WorkerModule {
@@ -28,6 +29,7 @@ export class WorkerModule {
         ActivityModule,
         AdherenceModule,
         MaintenanceModule,
+        WebhooksModule,
       ],
     };
   }

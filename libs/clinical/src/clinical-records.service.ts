@@ -1,6 +1,7 @@
 import { evaluatePainRules, Finding } from '@app/domain';
 import { Db, PainReport, Patient, Program, RuleFinding } from '@app/persistence';
 import { markAdherenceDirty } from './adherence/adherence-dirty';
+import { raiseAlerts } from './alerts/raise-alerts';
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import { RuleSettingsService } from './rule-settings.service';
@@ -90,9 +91,9 @@ export class ClinicalRecordsService {
   }
 
   /**
-   * Runs the pain rules on reports just written, stores the findings, and applies the only
-   * program changes the rules may make: pause on PERIPHERALIZATION / NEW_LEG_PAIN, suspend on
-   * PERSISTENT_FLARE.
+   * Runs the pain rules on reports just written, stores the findings, raises the clinician
+   * alerts they call for (with their outbox events), and applies the only program changes the
+   * rules may make: pause on PERIPHERALIZATION / NEW_LEG_PAIN, suspend on PERSISTENT_FLARE.
    */
   async evaluate(patient: Patient, newReports: PainReport[]): Promise<Evaluation> {
     const m = this.db.manager;
@@ -152,6 +153,7 @@ export class ClinicalRecordsService {
           ),
         )
       : [];
+    await raiseAlerts(m, findings, new Date());
     return { findings, program: await this.applyProgramEffects(patient, concluded) };
   }
 

@@ -15,6 +15,8 @@ export type NodeEnv = 'development' | 'test' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const DEV_ADMIN_TOKEN = 'dev-operator-token-change-me';
+// 32 bytes, base64. Development and tests only: production must set its own.
+const DEV_WEBHOOK_SECRETS_KEY = 'ZGV2LW9ubHktd2ViaG9vay1zZWNyZXRzLWtleS0zMmI=';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -114,8 +116,43 @@ export class AppConfig {
   @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE_URLS = false;
 
+  /** Encrypts webhook signing secrets at rest (AES-256-GCM): 32 bytes, base64. */
+  @IsString()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'WEBHOOK_SECRETS_KEY must be 32 bytes in base64' })
+  WEBHOOK_SECRETS_KEY = DEV_WEBHOOK_SECRETS_KEY;
+
+  /** How long a receiver has to answer one delivery attempt. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 15_000;
+
+  /** Seconds to wait after each failed attempt, comma separated; its length is the retry count. */
+  @IsString()
+  @Matches(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?){0,19}$/, {
+    message: 'WEBHOOK_RETRY_SCHEDULE must be seconds separated by commas (at most 20)',
+  })
+  WEBHOOK_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
+
+  /** How often the worker looks for outbox rows and deliveries that a lost notification or job left behind. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  OUTBOX_POLL_MS = 1000;
+
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';
+  }
+
+  get usesDevWebhookSecretsKey(): boolean {
+    return this.WEBHOOK_SECRETS_KEY === DEV_WEBHOOK_SECRETS_KEY;
+  }
+
+  /** WEBHOOK_RETRY_SCHEDULE as numbers (validated above). */
+  get webhookRetrySchedule(): number[] {
+    return this.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number(s.trim()));
   }
 
   get usesDevAdminToken(): boolean {
@@ -142,6 +179,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (config.isProduction && config.usesDevAdminToken) {
     throw new ConfigError('invalid configuration: ADMIN_TOKEN must be set in production');
+  }
+  if (config.isProduction && config.usesDevWebhookSecretsKey) {
+    throw new ConfigError('invalid configuration: WEBHOOK_SECRETS_KEY must be set in production');
   }
   return config;
 }

@@ -1,5 +1,6 @@
 export * from './access';
 export * from './adherence';
+export * from './alerts';
 export * from './activity';
 export * from './exercises';
 export * from './local-time';
@@ -8,3 +9,4 @@ export * from './program-items';
 export * from './red-flags';
 export * from './rules';
 export * from './time-zone';
+export * from './webhooks';

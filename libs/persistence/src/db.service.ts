@@ -29,3 +29,17 @@ export class Db {
     return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
   }
 }
+
+/**
+ * The rows an `UPDATE … RETURNING` or `DELETE … RETURNING` returns: for those, TypeORM's
+ * `query()` answers `[rows, rowCount]` instead of the rows.
+ */
+export async function queryRows<T>(
+  m: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const result: [T[], number] | T[] = await m.query(sql, params);
+  const isPair = result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number';
+  return isPair ? (result as [T[], number])[0] : (result as T[]);
+}

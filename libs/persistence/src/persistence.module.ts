@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ENTITIES } from './entities';
+import { WebhookSecrets } from './webhook-secrets.service';
 
 @Global()
 @Module({
@@ -15,7 +16,7 @@ import { ENTITIES } from './entities';
     }),
     TypeOrmModule.forFeature(ENTITIES),
   ],
-  providers: [Db],
-  exports: [TypeOrmModule, Db],
+  providers: [Db, WebhookSecrets],
+  exports: [TypeOrmModule, Db, WebhookSecrets],
 })
 export class PersistenceModule {}

@@ -6,6 +6,21 @@ import { createProducerConnection } from './redis';
 import { JOB_QUEUE, JobName, JobPayloads, QUEUES, QueueName } from './jobs';
 
 const ADD_TIMEOUT_MS = 2000;
+// Finished jobs are kept a while (a completed job id still de-duplicates an add), then dropped.
+const RETENTION: JobsOptions = {
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+// BullMQ waits for the connection to be ready; a producer must not hang a request on it.
+function inTime<T>(adding: Promise<T>): Promise<T> {
+  return Promise.race([
+    adding,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('Redis did not answer in time')), ADD_TIMEOUT_MS).unref(),
+    ),
+  ]);
+}
 
 /** Typed producer: one BullMQ Queue per registry queue, sharing one Redis connection. */
 @Injectable()
@@ -39,20 +54,35 @@ export class JobQueueService implements OnApplicationShutdown {
     options: JobsOptions = {},
   ): Promise<string> {
     if (options.jobId?.includes(':')) throw new Error(`job id ${options.jobId} contains ':'`);
-    // BullMQ waits for the connection to be ready; a producer must not hang a request on it.
     if (this.connection.status !== 'ready') throw new Error('Redis is not connected');
-    const adding = this.queue(JOB_QUEUE[name]).add(name, payload, {
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-      ...options,
-    });
-    const job = await Promise.race([
-      adding,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('Redis did not answer in time')), ADD_TIMEOUT_MS).unref(),
-      ),
-    ]);
+    const job = await inTime(
+      this.queue(JOB_QUEUE[name]).add(name, payload, { ...RETENTION, ...options }),
+    );
     return job.id ?? '';
+  }
+
+  /**
+   * Queues several jobs of one name in one round trip; every job needs its own `jobId`, so that
+   * queuing the same batch again adds nothing.
+   */
+  async addBulk<N extends JobName>(
+    name: N,
+    jobs: { payload: JobPayloads[N]; jobId: string; options?: JobsOptions }[],
+  ): Promise<void> {
+    if (jobs.length === 0) return;
+    for (const { jobId } of jobs) {
+      if (jobId.includes(':')) throw new Error(`job id ${jobId} contains ':'`);
+    }
+    if (this.connection.status !== 'ready') throw new Error('Redis is not connected');
+    await inTime(
+      this.queue(JOB_QUEUE[name]).addBulk(
+        jobs.map(({ payload, jobId, options }) => ({
+          name,
+          data: payload,
+          opts: { ...RETENTION, ...options, jobId },
+        })),
+      ),
+    );
   }
 
   async ping(): Promise<boolean> {

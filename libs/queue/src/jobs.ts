@@ -2,7 +2,7 @@
  * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
  * carry ids and periods only, never patient data (Redis is not the place for health data).
  */
-export const QUEUES = ['system', 'activity', 'adherence'] as const;
+export const QUEUES = ['system', 'activity', 'adherence', 'webhooks'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface JobPayloads {
@@ -16,6 +16,10 @@ export interface JobPayloads {
   'adherence.chunk': { period: string; chunk: number; chunks: number };
   // Recompute the patients whose records changed (sessions, pain reports, imports).
   'adherence.dirty': Record<string, never>;
+  // Fan one outbox event out to the endpoints subscribed to it (job id = the outbox row's id).
+  'webhook.event': { eventId: string };
+  // Make one attempt at one delivery (the state, the lease and the schedule live in PostgreSQL).
+  'webhook.deliver': { deliveryId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -25,6 +29,8 @@ export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'adherence.period': 'adherence',
   'adherence.chunk': 'adherence',
   'adherence.dirty': 'adherence',
+  'webhook.event': 'webhooks',
+  'webhook.deliver': 'webhooks',
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];

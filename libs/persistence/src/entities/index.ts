@@ -1,3 +1,4 @@
+import { Alert } from './alert.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditLogEntry } from './audit-log-entry.entity';
 import { ClientApp } from './client-app.entity';
@@ -13,11 +14,13 @@ import { PainReport } from './pain-report.entity';
 import { Program, ProgramItem } from './program.entity';
 import { RuleFinding } from './rule-finding.entity';
 import { SessionLog } from './session-log.entity';
+import { WebhookDelivery, WebhookEndpoint } from './webhook.entity';
 
 export {
   ActivityDaily,
   ActivityImport,
   ActivitySource,
+  Alert,
   ApiKey,
   AuditLogEntry,
   ClientApp,
@@ -32,10 +35,13 @@ export {
   ProgramItem,
   RuleFinding,
   SessionLog,
+  WebhookDelivery,
+  WebhookEndpoint,
 };
 export type { DailySourceFigure } from './activity-daily.entity';
 export type { ImportError, ImportStatus } from './activity-import.entity';
 export type { ProgramStatus } from './program.entity';
+export type { DeliveryStatus } from './webhook.entity';
 export type { SessionItem } from './session-log.entity';
 export type { AuditOutcome } from './audit-log-entry.entity';
 
@@ -57,4 +63,7 @@ export const ENTITIES = [
   ActivityImport,
   ActivityDaily,
   ActivitySource,
+  Alert,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

@@ -1,0 +1,141 @@
+import { AppConfig } from '@app/config';
+import { Db, OUTBOX_CHANNEL } from '@app/persistence';
+import { JobQueueService } from '@app/queue';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { deliveryJob, WebhooksProcessor } from './webhooks.processor';
+
+const RELAY_BATCH = 200;
+const SWEEP_BATCH = 500;
+// A due delivery whose job should have run by now: its job was lost (Redis away, a crash).
+const SWEEP_GRACE_SECONDS = 2;
+
+/**
+ * Moves outbox rows to the queue (job id = outbox id) and stamps them relayed, in one
+ * transaction per batch: a row is stamped only once its job is in Redis. Rows are taken with
+ * SKIP LOCKED, so any number of workers relay side by side without taking the same rows; a row
+ * queued twice anyway (a crash between queuing and stamping) is the same job id, and the
+ * fan-out is idempotent in PostgreSQL besides.
+ *
+ * It wakes on the NOTIFY sent at commit and polls every OUTBOX_POLL_MS, which also re-queues
+ * deliveries whose job was lost.
+ */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelayService.name);
+  private listener?: Client;
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: JobQueueService,
+    private readonly processor: WebhooksProcessor,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen();
+    this.timer = setInterval(() => this.wake(), this.config.OUTBOX_POLL_MS);
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Runs a pass now, or right after the one in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      while ((await this.relayBatch()) === RELAY_BATCH && !this.stopped);
+      await this.sweepDeliveries();
+    } catch (err) {
+      this.logger.warn(
+        { errorClass: err instanceof Error ? err.constructor.name : typeof err },
+        'outbox relay pass failed; will retry',
+      );
+    }
+  }
+
+  /** Relays one batch; returns how many rows it moved. */
+  async relayBatch(): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const rows = await m.query<{ id: string }[]>(
+        `SELECT id FROM outbox WHERE relayed_at IS NULL ORDER BY created_at, id
+         LIMIT ${RELAY_BATCH} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return 0;
+      await this.jobs.addBulk(
+        'webhook.event',
+        rows.map(({ id }) => ({
+          payload: { eventId: id },
+          jobId: id,
+          options: { attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
+        })),
+      );
+      await m.query(`UPDATE outbox SET relayed_at = now() WHERE id = ANY ($1)`, [
+        rows.map((r) => r.id),
+      ]);
+      return rows.length;
+    });
+  }
+
+  /** Queues again the due deliveries that no job is working on. */
+  async sweepDeliveries(): Promise<number> {
+    const due = await this.db.manager.query<{ id: string; attempts: number }[]>(
+      `SELECT id, attempts FROM webhook_deliveries
+       WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
+         AND (leased_until IS NULL OR leased_until < now())
+       ORDER BY next_attempt_at LIMIT ${SWEEP_BATCH}`,
+      [SWEEP_GRACE_SECONDS],
+    );
+    if (due.length === 0) return 0;
+    // A fresh job id per sweep: the lost attempt's id may still be held by a finished job.
+    const slot = `-swept-${Date.now()}`;
+    await this.processor.queueAttempts(due.map((d) => deliveryJob(d.id, d.attempts, 0, slot)));
+    return due.length;
+  }
+
+  /** LISTENs on its own connection; on any failure polling carries on and it tries again. */
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    let retrying = false;
+    const retry = () => {
+      if (retrying) return;
+      retrying = true;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      if (!this.stopped) setTimeout(() => void this.listen(), 5000).unref();
+    };
+    client.on('notification', () => this.wake());
+    client.on('error', retry);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+    } catch {
+      this.logger.warn('cannot LISTEN for outbox events; polling until it can');
+      retry();
+    }
+  }
+}

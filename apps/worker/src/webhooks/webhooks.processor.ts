@@ -1,0 +1,215 @@
+import { AppConfig } from '@app/config';
+import {
+  type AlertEventBody,
+  describe,
+  nextDeliveryStep,
+  signatureHeader,
+  type WebhookEventType,
+} from '@app/domain';
+import { Db, queryRows, WebhookSecrets } from '@app/persistence';
+import { JobQueueService, type JobPayloads } from '@app/queue';
+import { Injectable, Logger } from '@nestjs/common';
+import { OnJob } from '../jobs/on-job.decorator';
+import { sendWebhook } from './webhook-sender';
+
+/** Job options of one delivery attempt; the id names the attempt, so it is queued once. */
+export function deliveryJob(
+  deliveryId: string,
+  attempt: number,
+  delayMs = 0,
+  suffix = '',
+): { payload: { deliveryId: string }; jobId: string; options: { delay: number } } {
+  return {
+    payload: { deliveryId },
+    jobId: `delivery-${deliveryId}-${attempt}${suffix}`,
+    options: { delay: Math.max(0, Math.round(delayMs)) },
+  };
+}
+
+interface ClaimedDelivery {
+  id: string;
+  event_id: string;
+  body: string;
+  attempts: number;
+  endpoint_id: string;
+  url: string;
+  enabled: boolean;
+  secret_encrypted: Buffer;
+  previous_secret_encrypted: Buffer | null;
+}
+
+/**
+ * Fan-out and delivery. Exactly-once lives in PostgreSQL, not in the queue: a delivery row is
+ * unique per event and endpoint, and an attempt first takes a lease on its row, so a job that
+ * runs twice (two relays, a sweep, a retry) sends nothing twice. A worker killed between sending
+ * and recording leaves the lease to expire and the attempt is made again with the same
+ * `webhook-id`, which is what receivers de-duplicate on (Standard Webhooks).
+ */
+@Injectable()
+export class WebhooksProcessor {
+  private readonly logger = new Logger(WebhooksProcessor.name);
+  private readonly schedule: number[];
+  private readonly leaseSeconds: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: JobQueueService,
+    private readonly secrets: WebhookSecrets,
+    private readonly config: AppConfig,
+  ) {
+    this.schedule = config.webhookRetrySchedule;
+    this.leaseSeconds = Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 30;
+  }
+
+  @OnJob('webhook.event')
+  async fanOut({ eventId }: JobPayloads['webhook.event']): Promise<{ deliveries: number }> {
+    const m = this.db.manager;
+    const [event] = await m.query<
+      { organization_id: string; event_type: WebhookEventType; payload: AlertEventBody }[]
+    >(`SELECT organization_id, event_type, payload FROM outbox WHERE id = $1`, [eventId]);
+    if (!event) return { deliveries: 0 };
+    const { type, timestamp, data } = event.payload;
+    // Written in the contract's field order; the same bytes on every attempt.
+    const body = JSON.stringify({
+      type,
+      timestamp,
+      data: {
+        alertId: data.alertId,
+        patientId: data.patientId,
+        rule: data.rule,
+        severity: data.severity,
+      },
+    });
+    // A clinician's endpoint hears about that clinician's patients only.
+    const created = await m.query<{ id: string }[]>(
+      `INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, body)
+       SELECT e.organization_id, e.id, $1, $2, $3 FROM webhook_endpoints e
+       WHERE e.organization_id = $4 AND e.enabled AND $2 = ANY (e.events)
+         AND (e.clinician_id IS NULL OR e.clinician_id =
+              (SELECT p.clinician_id FROM patients p WHERE p.organization_id = $4 AND p.id = $5))
+       ON CONFLICT (endpoint_id, event_id) DO NOTHING
+       RETURNING id`,
+      [eventId, event.event_type, body, event.organization_id, data.patientId],
+    );
+    await this.queueAttempts(created.map(({ id }) => deliveryJob(id, 0)));
+    return { deliveries: created.length };
+  }
+
+  @OnJob('webhook.deliver')
+  async deliver({ deliveryId }: JobPayloads['webhook.deliver']): Promise<{ outcome: string }> {
+    const m = this.db.manager;
+    // A delayed job may fire a little before the row's time (two clocks): wait for it.
+    const [due] = await m.query<{ wait_ms: number }[]>(
+      `SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::float8 AS wait_ms
+       FROM webhook_deliveries WHERE id = $1 AND status = 'pending'`,
+      [deliveryId],
+    );
+    if (!due) return { outcome: 'not pending' };
+    if (due.wait_ms > 5000) return { outcome: 'not due' };
+    if (due.wait_ms > 0) await new Promise((r) => setTimeout(r, due.wait_ms));
+
+    const [claimed] = await queryRows<ClaimedDelivery>(
+      m,
+      `UPDATE webhook_deliveries d
+       SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp(),
+           leased_until = clock_timestamp() + make_interval(secs => $2)
+       FROM webhook_endpoints e
+       WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'
+         AND d.next_attempt_at <= clock_timestamp()
+         AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
+       RETURNING d.id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
+         e.secret_encrypted,
+         CASE WHEN e.previous_secret_expires_at > clock_timestamp() THEN e.previous_secret_encrypted END
+           AS previous_secret_encrypted`,
+      [deliveryId, this.leaseSeconds],
+    );
+    if (!claimed) return { outcome: 'taken' };
+    if (!claimed.enabled) {
+      await this.bury(claimed.id, 'the endpoint is disabled', null, null);
+      return { outcome: 'dead' };
+    }
+
+    const secrets = [claimed.secret_encrypted, claimed.previous_secret_encrypted]
+      .filter((s): s is Buffer => s !== null)
+      .map((s) => this.secrets.open(s));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const outcome = await sendWebhook({
+      url: claimed.url,
+      body: claimed.body,
+      headers: {
+        'webhook-id': claimed.event_id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(secrets, claimed.event_id, timestamp, claimed.body),
+      },
+      timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
+      allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
+    });
+    const statusCode = outcome.kind === 'response' ? outcome.status : null;
+    const error = outcome.kind === 'response' ? null : outcome.error;
+    const step = nextDeliveryStep(outcome, claimed.attempts, this.schedule, Math.random());
+    switch (step.kind) {
+      case 'delivered':
+        await m.query(
+          `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = clock_timestamp(),
+             leased_until = NULL, last_status_code = $2, last_error = NULL WHERE id = $1`,
+          [claimed.id, statusCode],
+        );
+        break;
+      case 'retry':
+        await m.query(
+          `UPDATE webhook_deliveries SET leased_until = NULL, last_status_code = $2, last_error = $3,
+             next_attempt_at = clock_timestamp() + make_interval(secs => $4) WHERE id = $1`,
+          [claimed.id, statusCode, error, step.delayMs / 1000],
+        );
+        await this.queueAttempts([deliveryJob(claimed.id, claimed.attempts, step.delayMs)]);
+        break;
+      case 'dead':
+        await this.bury(claimed.id, step.reason, statusCode, error);
+        break;
+      case 'disable_endpoint':
+        await this.db.transaction(async (tx) => {
+          await tx.query(
+            `UPDATE webhook_endpoints SET enabled = false, disabled_at = now(), updated_at = now(),
+               disabled_reason = 'the receiver answered 410 Gone' WHERE id = $1`,
+            [claimed.endpoint_id],
+          );
+          // Nothing more can reach it: what was waiting goes to the dead letter, replayable
+          // once the endpoint is enabled again.
+          await tx.query(
+            `UPDATE webhook_deliveries SET status = 'dead', dead_at = now(), leased_until = NULL,
+               dead_reason = CASE WHEN id = $2 THEN 'the receiver answered 410 Gone'
+                                  ELSE 'the endpoint was disabled' END,
+               last_status_code = CASE WHEN id = $2 THEN 410 ELSE last_status_code END
+             WHERE endpoint_id = $1 AND status = 'pending'`,
+            [claimed.endpoint_id, claimed.id],
+          );
+        });
+        this.logger.warn({ endpointId: claimed.endpoint_id }, 'webhook endpoint disabled (410)');
+        break;
+    }
+    return { outcome: step.kind === 'retry' ? `retry (${describe(outcome)})` : step.kind };
+  }
+
+  /** Queues attempts; if Redis refuses, the rows are due in PostgreSQL and the sweep queues them. */
+  async queueAttempts(jobs: ReturnType<typeof deliveryJob>[]): Promise<void> {
+    try {
+      await this.jobs.addBulk('webhook.deliver', jobs);
+    } catch {
+      this.logger.warn('cannot queue webhook attempts now; the sweep will');
+    }
+  }
+
+  private async bury(
+    id: string,
+    reason: string,
+    statusCode: number | null,
+    error: string | null,
+  ): Promise<void> {
+    await this.db.manager.query(
+      `UPDATE webhook_deliveries SET status = 'dead', dead_at = clock_timestamp(), dead_reason = $2,
+         leased_until = NULL, last_status_code = coalesce($3, last_status_code), last_error = $4
+       WHERE id = $1`,
+      [id, reason, statusCode, error],
+    );
+  }
+}

@@ -1,0 +1,4 @@
+export * from './addresses';
+export * from './events';
+export * from './retry-policy';
+export * from './signature';
