@@ -44,6 +44,20 @@ const createImports = async (t: TestApp, c: Clinic) => {
     records.set(patientId, res.body.id);
   }
 };
+const createAlerts = async (t: TestApp, c: Clinic) => {
+  for (const patientId of [c.patient.id, c.otherPatient.id]) {
+    await t.http
+      .post(`/v1/patients/${patientId}/pain-reports`)
+      .set(bearer(c.adminKey))
+      .send({ ...painBody(), redFlags: { fever: true } })
+      .expect(201);
+    const [alert] = await t.db.query('SELECT id FROM alerts WHERE patient_id = $1', [patientId]);
+    records.set(patientId, alert.id);
+  }
+};
+const reopenAlerts = async (t: TestApp, c: Clinic) => {
+  await t.db.query(`UPDATE alerts SET status = 'open' WHERE id = $1`, [records.get(c.patient.id)]);
+};
 const pausePrograms = async (t: TestApp, c: Clinic) => {
   await t.db.query(`UPDATE programs SET status = 'paused' WHERE id = $1`, [
     records.get(c.patient.id),
@@ -66,8 +80,8 @@ const sessionBody = () => ({
   items: [{ exerciseCode: 'prone_press_up', reps: 10, holdSeconds: 5 }],
 });
 
-// Every route under /v1/patients/{id} and /v1/programs/{id}. A route added without a row here
-// fails the first test.
+// Every route under /v1/patients/{id}, /v1/programs/{id}, /v1/activity-imports/{id} and
+// /v1/alerts/{id}. A route added without a row here fails the first test.
 const ROUTES: PatientRoute[] = [
   {
     method: 'get',
@@ -210,6 +224,38 @@ const ROUTES: PatientRoute[] = [
     success: 200,
   },
   {
+    method: 'get',
+    template: '/v1/alerts/{id}',
+    path: (id) => `/v1/alerts/${records.get(id) ?? randomUUID()}`,
+    roles: ['admin', 'clinician'],
+    action: 'alert.read',
+    success: 200,
+    setup: createAlerts,
+    viaRecord: true,
+  },
+  {
+    method: 'post',
+    template: '/v1/alerts/{id}/acknowledge',
+    path: (id) => `/v1/alerts/${records.get(id) ?? randomUUID()}/acknowledge`,
+    roles: ['admin', 'clinician'],
+    action: 'alert.acknowledge',
+    success: 200,
+    setup: createAlerts,
+    beforeSuccess: reopenAlerts,
+    viaRecord: true,
+  },
+  {
+    method: 'post',
+    template: '/v1/alerts/{id}/resolve',
+    path: (id) => `/v1/alerts/${records.get(id) ?? randomUUID()}/resolve`,
+    roles: ['admin', 'clinician'],
+    action: 'alert.resolve',
+    success: 200,
+    setup: createAlerts,
+    beforeSuccess: reopenAlerts,
+    viaRecord: true,
+  },
+  {
     method: 'post',
     template: '/v1/patients/{id}/sessions',
     path: (id) => `/v1/patients/${id}/sessions`,
@@ -290,7 +336,7 @@ describe('access matrix over every patient-scoped route', () => {
   it('covers every /v1/patients/{id} operation of the OpenAPI document', async () => {
     const doc = await t.http.get('/docs-json').expect(200);
     const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
-      .filter(([path]) => /^\/v1\/(patients|programs|activity-imports)\/\{id\}/.test(path))
+      .filter(([path]) => /^\/v1\/(patients|programs|activity-imports|alerts)\/\{id\}/.test(path))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
       .sort();
     expect(ROUTES.map((r) => `${r.method} ${r.template}`).sort()).toEqual(documented);

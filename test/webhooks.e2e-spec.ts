@@ -1,5 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { WebhooksProcessor } from '../apps/worker/src/webhooks/webhooks.processor';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
 import { isolated } from './support/isolated';
@@ -250,6 +252,42 @@ describe('alerts delivered as signed webhooks', () => {
     expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(() => new Webhook(again.body.secret).verify(after.body, headersOf(after))).not.toThrow();
     expect(() => new Webhook(rotated.body.secret).verify(after.body, headersOf(after))).toThrow();
+  });
+
+  it('sends once when the same event and the same attempt are processed twice at once', async () => {
+    const { c } = await clinicWithEndpoint('/twice');
+    // An event the relay has already stamped: only the calls below process it.
+    const [{ id: eventId }] = await t.db.query(
+      `INSERT INTO outbox (organization_id, event_type, payload, relayed_at)
+       VALUES ($1, 'alert.created', $2, now()) RETURNING id`,
+      [
+        c.org.id,
+        JSON.stringify({
+          type: 'alert.created',
+          timestamp: new Date().toISOString(),
+          data: {
+            alertId: randomUUID(),
+            patientId: c.patient.id,
+            rule: 'RED_FLAG_SYSTEMIC',
+            severity: 'urgent',
+          },
+        }),
+      ],
+    );
+    const processor = worker.get(WebhooksProcessor);
+    const fanned = await Promise.all([
+      processor.fanOut({ eventId }),
+      processor.fanOut({ eventId }),
+    ]);
+    expect(fanned.map((f) => f.deliveries).sort()).toEqual([0, 1]);
+    const [{ id: deliveryId }] = await t.db.query(
+      'SELECT id FROM webhook_deliveries WHERE event_id = $1',
+      [eventId],
+    );
+    await Promise.all([processor.deliver({ deliveryId }), processor.deliver({ deliveryId })]);
+    await arrivals('/twice', 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.at('/twice')).toHaveLength(1);
   });
 
   it("sends a clinician's endpoint that clinician's patients only", async () => {

@@ -36,7 +36,10 @@ export function isolated(label: string, extra: Record<string, string> = {}): Iso
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
-      const redis = new IORedis(env.REDIS_URL ?? testRedisUrl(), { lazyConnect: true });
+      const redis = new IORedis(env.REDIS_URL ?? testRedisUrl(), {
+        lazyConnect: true,
+        retryStrategy: () => null,
+      });
       redis.on('error', () => undefined);
       try {
         await redis.connect();

@@ -1,6 +1,7 @@
 import { canTransition } from '@app/domain';
 import { Alert, Db, Patient, RuleFinding } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
+import { PatientNotVisibleException } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { notFound, ProblemException } from '../common/problem';
 import { paginate, type Page } from '../common/pagination';
@@ -70,7 +71,11 @@ export class AlertsService {
       where: { id, organizationId: caller.organizationId },
       lock: lock ? { mode: 'pessimistic_write' } : undefined,
     });
-    if (!alert) throw notFound('alert');
+    if (!alert) {
+      // Same answer either way; only the audit row tells another clinic's alert from none.
+      if (await this.db.repo(Alert).existsBy({ id })) throw new PatientNotVisibleException();
+      throw notFound('alert');
+    }
     await this.access.findVisible(caller, alert.patientId);
     return alert;
   }
