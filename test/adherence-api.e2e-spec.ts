@@ -402,6 +402,16 @@ describe('adherence, progression flags and the adherence dashboard', () => {
         externalRefs,
       };
       const [p1, p2, p3, p4] = patients;
+      // Open alerts: Ana's patients one urgent and one warning (a third resolved), Ben's one warning.
+      const raise = (patient: string, redFlags: object) =>
+        f.painReport(d.adminKey, patient, { redFlags });
+      await raise(p1, { fever: true });
+      await raise(p2, { weightLoss: true });
+      await raise(p3, { fever: true });
+      await raise(p4, { nightPain: true });
+      await t.db.query(`UPDATE alerts SET status = 'resolved' WHERE patient_id = $1`, [p3]);
+      // The reports marked these patients for the worker; the weeks below are the test's own.
+      await t.db.query('DELETE FROM adherence_dirty WHERE organization_id = $1', [d.orgId]);
       // [prescribed, completed, walking goal days, days met, active days, data days]
       await week(p1, '2025-02-24', [20, 0, 7, 0, 0, 0]); // before the range asked below
       await week(p1, '2025-03-03', [20, 20, 7, 7, 7, 7]);
@@ -430,6 +440,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
         code98985: 1,
         none: 1,
       });
+      expect(res.body.openAlerts).toEqual({ warning: 2, urgent: 1 });
       const [first, second, ...rest] = res.body.data;
       expect(rest).toEqual([]);
       // Ratios 1, 0.8 and 0.5; the patient with nothing prescribed counts only in `patients`.
@@ -478,6 +489,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           walkingAdherence: { patients: 2, mean: expect.closeTo(10 / 14 / 2, 10) },
           dataDaysMean: expect.closeTo(26 / 3, 10),
           remoteMonitoring: { patients: 2, code98977: 1, code98985: 1, none: 0 },
+          openAlerts: { warning: 1, urgent: 1 },
         },
         {
           clinician: { id: d.ben, name: 'Dr. Ben Okafor' },
@@ -491,6 +503,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           walkingAdherence: { patients: 1, mean: 1 },
           dataDaysMean: 12,
           remoteMonitoring: { patients: 1, code98977: 0, code98985: 0, none: 1 },
+          openAlerts: { warning: 1, urgent: 0 },
         },
       ]);
     });

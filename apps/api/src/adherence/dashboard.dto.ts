@@ -75,6 +75,11 @@ export class RemoteMonitoringCountsDto {
   @ApiProperty({ description: 'Fewer than 2 data days: no code' }) none: number;
 }
 
+export class OpenAlertsDto {
+  @ApiProperty({ description: 'Open warning alerts' }) warning: number;
+  @ApiProperty({ description: 'Open urgent alerts' }) urgent: number;
+}
+
 export class DashboardClinicianDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
@@ -111,6 +116,12 @@ export class DashboardAdherenceGroupDto {
     description: 'groupBy=clinician: the group’s patients by their current eligibility',
   })
   remoteMonitoring?: RemoteMonitoringCountsDto;
+
+  @ApiPropertyOptional({
+    type: OpenAlertsDto,
+    description: 'groupBy=clinician: open alerts of the group’s patients, by severity',
+  })
+  openAlerts?: OpenAlertsDto;
 }
 
 export class DashboardAdherenceDto {
@@ -124,6 +135,13 @@ export class DashboardAdherenceDto {
       'The organization’s patients by their current remote-monitoring eligibility (data days in the 30 days to their last computation)',
   })
   remoteMonitoring: RemoteMonitoringCountsDto;
+
+  @ApiProperty({
+    type: OpenAlertsDto,
+    description:
+      'The organization’s alerts still open (not yet acknowledged or resolved), by severity, now',
+  })
+  openAlerts: OpenAlertsDto;
 
   @ApiProperty({
     type: [DashboardAdherenceGroupDto],

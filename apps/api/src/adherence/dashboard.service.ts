@@ -39,6 +39,10 @@ const ELIGIBILITY = `
            count(*) FILTER (WHERE remote_monitoring_code = '98985')::int AS rm_98985,
            count(*) FILTER (WHERE remote_monitoring_code IS NULL)::int AS rm_none
     FROM patient_progress WHERE organization_id = $1
+  ), open_alerts AS (
+    SELECT count(*) FILTER (WHERE severity = 'warning')::int AS open_warning,
+           count(*) FILTER (WHERE severity = 'urgent')::int AS open_urgent
+    FROM alerts WHERE organization_id = $1 AND status = 'open'
   )`;
 
 /** Per week, every patient-week row is one patient's ratio for that week. */
@@ -53,7 +57,7 @@ WITH patient_week AS (
   SELECT week_start::text AS week_start, ${FIGURES}
   FROM patient_week GROUP BY week_start
 ), ${ELIGIBILITY}
-SELECT e.*, g.* FROM eligibility e LEFT JOIN groups g ON true
+SELECT e.*, o.*, g.* FROM eligibility e CROSS JOIN open_alerts o LEFT JOIN groups g ON true
 ORDER BY g.week_start`;
 
 /** Per clinician, each patient's weeks are added up first, then grouped by assigned clinician. */
@@ -76,10 +80,18 @@ WITH patient_range AS (
   JOIN patients pa ON pa.organization_id = $1 AND pa.id = pr.patient_id
   LEFT JOIN patient_progress pg ON pg.organization_id = $1 AND pg.patient_id = pr.patient_id
   GROUP BY pa.clinician_id
+), clinician_alerts AS (
+  SELECT pa.clinician_id,
+         count(*) FILTER (WHERE a.severity = 'warning')::int AS group_open_warning,
+         count(*) FILTER (WHERE a.severity = 'urgent')::int AS group_open_urgent
+  FROM alerts a JOIN patients pa ON pa.organization_id = $1 AND pa.id = a.patient_id
+  WHERE a.organization_id = $1 AND a.status = 'open'
+  GROUP BY pa.clinician_id
 ), ${ELIGIBILITY}
-SELECT e.*, c.name AS clinician_name, g.*
-FROM eligibility e
-LEFT JOIN (groups g JOIN clinicians c ON c.organization_id = $1 AND c.id = g.clinician_id) ON true
+SELECT e.*, o.*, c.name AS clinician_name, g.*, ca.group_open_warning, ca.group_open_urgent
+FROM eligibility e CROSS JOIN open_alerts o
+LEFT JOIN (groups g JOIN clinicians c ON c.organization_id = $1 AND c.id = g.clinician_id
+           LEFT JOIN clinician_alerts ca ON ca.clinician_id = g.clinician_id) ON true
 ORDER BY c.name, c.id`;
 
 interface GroupRow {
@@ -87,6 +99,8 @@ interface GroupRow {
   rm_98977: number;
   rm_98985: number;
   rm_none: number;
+  open_warning: number;
+  open_urgent: number;
   week_start?: string;
   clinician_id?: string;
   clinician_name?: string;
@@ -103,6 +117,8 @@ interface GroupRow {
   group_rm_98977?: number;
   group_rm_98985?: number;
   group_rm_none?: number;
+  group_open_warning?: number | null;
+  group_open_urgent?: number | null;
 }
 
 function group(
@@ -132,6 +148,10 @@ function group(
           code98977: row.group_rm_98977 ?? 0,
           code98985: row.group_rm_98985 ?? 0,
           none: row.group_rm_none ?? 0,
+        },
+        openAlerts: {
+          warning: row.group_open_warning ?? 0,
+          urgent: row.group_open_urgent ?? 0,
         },
       };
   }
@@ -168,6 +188,7 @@ export class DashboardService {
       from,
       to,
       remoteMonitoring,
+      openAlerts: { warning: first.open_warning, urgent: first.open_urgent },
       data: rows
         .filter((r): r is GroupRow & { patients: number } => r.patients !== null)
         .map((r) => group(r, groupBy)),
