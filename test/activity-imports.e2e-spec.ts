@@ -1,5 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Job } from 'bullmq';
+import { ActivityImportProcessor } from '../apps/worker/src/activity/activity-import.processor';
 import { ActivityImportSweeper } from '../apps/worker/src/activity/activity-import.sweeper';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -154,6 +156,14 @@ describe('activity imports', () => {
       [[first.id, second.id]],
     );
     expect(chunks).toBe(0);
+
+    // The job of a completed import run again (a replayed or re-queued job) does nothing.
+    const job = { attemptsMade: 0, opts: { attempts: 8 } } as Job;
+    const again = await worker
+      .get(ActivityImportProcessor)
+      .importActivity({ importId: first.id }, job);
+    expect(again).toEqual({ status: 'skipped' });
+    expect((await finished(first.id)).status).toBe('completed');
   });
 
   it('does not count a walk twice when phone and watch both report it, and keeps what only one saw', async () => {

@@ -1,5 +1,7 @@
+import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
+import { createTestWorker } from './support/worker';
 
 interface AlertBody {
   id: string;
@@ -150,5 +152,28 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
     expect(rows).toEqual([
       { action: 'alert.read', outcome: 'success', patient_id: c.otherPatient.id },
     ]);
+  });
+
+  it('forgets outbox rows a week after they were relayed, never a row still waiting', async () => {
+    const insert = (relayedAt: string | null) =>
+      t.db.query(
+        `INSERT INTO outbox (organization_id, event_type, payload, created_at, relayed_at)
+         VALUES ($1, 'alert.created', '{}', now() - interval '30 days', $2::timestamptz) RETURNING id`,
+        [c.org.id, relayedAt],
+      );
+    const [[old], [recent]] = await Promise.all([
+      insert(new Date(Date.now() - 8 * 86_400_000).toISOString()),
+      insert(new Date(Date.now() - 6 * 86_400_000).toISOString()),
+    ]);
+    const worker = await createTestWorker();
+    try {
+      expect(await worker.get(MaintenanceService).purgeRelayedOutbox()).toBeGreaterThanOrEqual(1);
+    } finally {
+      await worker.close();
+    }
+    const left = await t.db.query('SELECT id FROM outbox WHERE id = ANY($1)', [
+      [old.id, recent.id],
+    ]);
+    expect(left).toEqual([{ id: recent.id }]);
   });
 });

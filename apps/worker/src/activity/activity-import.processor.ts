@@ -1,7 +1,7 @@
 import { ClinicalRecordsService, markAdherenceDirty } from '@app/clinical';
 import { AppConfig } from '@app/config';
 import type { ActivitySample, PainObservationItem, Rejection } from '@app/domain';
-import { ACTIVITY_ROLLUP_SQL, ActivityImport, Db, Patient } from '@app/persistence';
+import { ACTIVITY_ROLLUP_SQL, ActivityImport, Db, Patient, queryRows } from '@app/persistence';
 import type { JobPayloads } from '@app/queue';
 import { parseImport, type Payload } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
@@ -77,7 +77,8 @@ export class ActivityImportProcessor {
     job: Job,
   ): Promise<{ status: string }> {
     // Claim the import in one statement; a finished one (a replayed job) is left alone.
-    const [claimed] = await this.db.manager.query<{ id: string }[]>(
+    const [claimed] = await queryRows<{ id: string }>(
+      this.db.manager,
       `UPDATE activity_imports SET status = 'processing', started_at = COALESCE(started_at, now()), attempts = attempts + 1
        WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id`,
       [importId],
