@@ -1,3 +1,5 @@
+import { loadAdherenceInputs } from '@app/clinical';
+import { DEFAULT_ADHERENCE_SETTINGS, evaluateProgressionFlags, localDateOf } from '@app/domain';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -175,5 +177,46 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
       [old.id, recent.id],
     ]);
     expect(left).toEqual([{ id: recent.id }]);
+  });
+
+  it('holds READY_FOR_STRENGTHENING back while a warning alert is open', async () => {
+    const f = factory(t.http);
+    const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id, timezone: 'UTC' });
+    const days = [3, 2, 1].map((ago) => new Date(Date.now() - ago * 86_400_000));
+    await t.http
+      .post(`/v1/patients/${patient.id}/programs`)
+      .set(bearer(c.adminKey))
+      .send({
+        startDate: localDateOf(new Date(Date.now() - 10 * 86_400_000), 'UTC'),
+        items: [{ exerciseCode: 'prone_press_up' }],
+      })
+      .expect(201);
+    // Pain centralized on three report days: the flag's condition, but for alerts.
+    for (const day of days) {
+      await f.painReport(c.adminKey, patient.id, { reportedAt: day.toISOString() });
+    }
+    const flagsNow = async () => {
+      const today = localDateOf(new Date(), 'UTC');
+      const [loaded] = await loadAdherenceInputs(
+        t.db.manager,
+        [{ organizationId: c.org.id, patientId: patient.id }],
+        localDateOf(days[0], 'UTC'),
+        today,
+      );
+      return evaluateProgressionFlags(loaded.input, DEFAULT_ADHERENCE_SETTINGS, today).map(
+        (flag) => flag.flag,
+      );
+    };
+    expect(await flagsNow()).toContain('READY_FOR_STRENGTHENING');
+
+    // Weight loss is a warning: the alert opens and holds the suggestion back until resolved.
+    await f.painReport(c.adminKey, patient.id, {
+      reportedAt: days[2].toISOString(),
+      redFlags: { weightLoss: true },
+    });
+    expect(await flagsNow()).not.toContain('READY_FOR_STRENGTHENING');
+    const [alert] = (await list(c.adminKey, `?patientId=${patient.id}`)).data;
+    await t.http.post(`/v1/alerts/${alert.id}/resolve`).set(bearer(c.adminKey)).expect(200);
+    expect(await flagsNow()).toContain('READY_FOR_STRENGTHENING');
   });
 });

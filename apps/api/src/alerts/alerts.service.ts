@@ -1,3 +1,4 @@
+import { markAdherenceDirty } from '@app/clinical';
 import { canTransition } from '@app/domain';
 import { Alert, Db, Patient, RuleFinding } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
@@ -60,6 +61,8 @@ export class AlertsService {
          WHERE id = $1`,
         [alert.id, to, caller.keyId],
       );
+      // An open warning holds READY_FOR_STRENGTHENING back: the flags are due again.
+      await markAdherenceDirty(m, alert.organizationId, alert.patientId);
       const updated = await m.findOneByOrFail(Alert, { id: alert.id });
       return (await this.render([updated]))[0];
     });

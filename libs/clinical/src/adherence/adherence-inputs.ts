@@ -9,6 +9,7 @@ import type {
   LoggedSessionItem,
   PainSite,
   ReportedPain,
+  RuleId,
   Severity,
 } from '@app/domain';
 import type { EntityManager } from 'typeorm';
@@ -102,7 +103,7 @@ export async function loadAdherenceInputs(
   // Outside a transaction each statement takes its own pooled connection and they run side by
   // side; in one, they share its connection, which runs one at a time (and pg 9 will refuse
   // overlapping queries on one client), so they are awaited in turn.
-  const [items, sessions, pains, steps, findings] = await inTurnOrTogether(m, [
+  const [items, sessions, pains, steps, findings, alerts] = await inTurnOrTogether(m, [
     () =>
       m.query<ItemRow[]>(
         `SELECT pi.program_id, pi.position, pi.exercise_code, pi.sets, pi.reps, pi.reps_goal, pi.hold_seconds,
@@ -155,6 +156,14 @@ export async function loadAdherenceInputs(
        WHERE r.local_date BETWEEN $3::date AND $4::date AND f.severity IN ('warning', 'urgent')`,
         range,
       ),
+    () =>
+      m.query<{ patient_id: string; rule: RuleId; severity: Severity }[]>(
+        `SELECT a.patient_id, a.rule, a.severity
+       FROM ${BATCH} b
+       JOIN alerts a ON a.organization_id = b.organization_id AND a.patient_id = b.patient_id
+       WHERE a.status = 'open'`,
+        batch,
+      ),
   ]);
   const itemsOf = groupBy(items, (i) => i.program_id);
   const sessionsOf = groupBy(sessions, (s) => s.patient_id);
@@ -167,6 +176,7 @@ export async function loadAdherenceInputs(
   const painsOf = groupBy(pains, (p) => p.patient_id);
   const stepsOf = groupBy(steps, (s) => s.patient_id);
   const findingsOf = groupBy(findings, (f) => f.patient_id);
+  const alertsOf = groupBy(alerts, (a) => a.patient_id);
   return programs.map((p) => ({
     organizationId: p.organization_id,
     patientId: p.patient_id,
@@ -208,8 +218,10 @@ export async function loadAdherenceInputs(
         localDate: f.local_date,
         severity: f.severity,
       })),
-      // Alerts arrive with the alerts feature; until then no flag is held back by one.
-      openAlerts: [],
+      openAlerts: (alertsOf.get(p.patient_id) ?? []).map(({ rule, severity }) => ({
+        rule,
+        severity,
+      })),
     },
   }));
 }
