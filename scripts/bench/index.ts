@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './harness';
 import { benchAdherence } from './adherence';
+import { benchAlerts } from './alerts';
 import { benchIngest } from './ingest';
 
 interface Bench {
@@ -35,6 +36,19 @@ const BENCHES: Record<string, Bench> = {
         days: 90,
         loopPatients: quick ? 500 : 5_000,
         dashboardRequests: quick ? 50 : 200,
+      }),
+  },
+  alerts: {
+    title: 'Alert latency',
+    run: () =>
+      benchAlerts({
+        reports: quick ? 20 : 200,
+        warmup: quick ? 2 : 5,
+        pauseMs: 100,
+        importsPerRound: 200,
+        batch: 1000,
+        clients: 8,
+        targetP95Ms: 1000,
       }),
   },
 };

@@ -43,7 +43,7 @@ interface NativeSample {
 
 const PREFIX = '{sct-bench}';
 
-function makeSamples(count: number, offsetDays: number): NativeSample[] {
+export function makeSamples(count: number, offsetDays: number): NativeSample[] {
   const start = Date.parse('2026-01-01T00:00:00Z') + offsetDays * 86_400_000;
   return Array.from({ length: count }, (_, i) => ({
     start: new Date(start + i * 60_000).toISOString(),
@@ -74,7 +74,21 @@ async function copyBaseline(
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function postAll(
+/** Native import bodies of `batch` samples each, as an app would post them. */
+export function nativeBodies(samples: NativeSample[], batch: number): string[] {
+  const bodies: string[] = [];
+  for (let i = 0; i < samples.length; i += batch) {
+    bodies.push(
+      JSON.stringify({
+        source: { name: 'Bench phone', device: 'Pixel' },
+        samples: samples.slice(i, i + batch),
+      }),
+    );
+  }
+  return bodies;
+}
+
+export async function postAll(
   base: string,
   key: string,
   patient: string,
@@ -105,7 +119,7 @@ async function postAll(
   return { ids, latencies };
 }
 
-async function allCompleted(db: Client, ids: string[], timeoutMs: number): Promise<void> {
+export async function allCompleted(db: Client, ids: string[], timeoutMs: number): Promise<void> {
   await waitFor(
     async () => {
       const { rows } = await db.query<{ done: number; failed: number }>(
@@ -182,15 +196,7 @@ export async function benchIngest(opts: IngestOptions): Promise<string> {
     const org = rows[0].organization_id;
 
     const samples = makeSamples(opts.samples, 0);
-    const bodies: string[] = [];
-    for (let i = 0; i < samples.length; i += opts.batch) {
-      bodies.push(
-        JSON.stringify({
-          source: { name: 'Bench phone', device: 'Pixel' },
-          samples: samples.slice(i, i + opts.batch),
-        }),
-      );
-    }
+    const bodies = nativeBodies(samples, opts.batch);
 
     // The VM's speed drifts within a run, so the baseline and the end-to-end run are measured
     // in pairs, one right after the other, each pair into fresh patients; the median pair is

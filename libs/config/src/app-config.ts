@@ -128,6 +128,13 @@ export class AppConfig {
   @Max(120_000)
   WEBHOOK_TIMEOUT_MS = 15_000;
 
+  /** Webhook attempts a worker process makes at once (they mostly wait on the receivers). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(512)
+  WEBHOOK_CONCURRENCY = 32;
+
   /** Seconds to wait after each failed attempt, comma separated; its length is the retry count. */
   @IsString()
   @Matches(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?){0,19}$/, {

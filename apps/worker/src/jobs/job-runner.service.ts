@@ -59,7 +59,10 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         {
           connection: this.connection,
           prefix: this.config.QUEUE_PREFIX,
-          concurrency: this.config.WORKER_CONCURRENCY,
+          // Webhook attempts mostly wait on receivers (up to WEBHOOK_TIMEOUT_MS each): a few slow
+          // ones must not hold up every organization's alerts.
+          concurrency:
+            queue === 'webhooks' ? this.config.WEBHOOK_CONCURRENCY : this.config.WORKER_CONCURRENCY,
           lockDuration: this.config.JOB_LOCK_MS,
           stalledInterval: Math.max(1000, Math.floor(this.config.JOB_LOCK_MS / 2)),
         },

@@ -7,8 +7,10 @@ import { deliveryJob, WebhooksProcessor } from './webhooks.processor';
 
 const RELAY_BATCH = 200;
 const SWEEP_BATCH = 500;
-// A due delivery whose job should have run by now: its job was lost (Redis away, a crash).
-const SWEEP_GRACE_SECONDS = 2;
+// A delivery due this long ago and not leased: its job was lost (Redis away, a crash), or it
+// waits behind slow receivers. Either way one more job per sweep slot is harmless (the lease).
+const SWEEP_GRACE_SECONDS = 30;
+const SWEEP_EVERY_MS = 10_000;
 
 /**
  * Moves outbox rows to the queue (job id = outbox id) and stamps them relayed, in one
@@ -28,6 +30,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private lastSweep = 0;
 
   constructor(
     private readonly db: Db,
@@ -68,7 +71,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   private async pass(): Promise<void> {
     try {
       while ((await this.relayBatch()) === RELAY_BATCH && !this.stopped);
-      await this.sweepDeliveries();
+      if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+        this.lastSweep = Date.now();
+        await this.sweepDeliveries();
+      }
     } catch (err) {
       this.logger.warn(
         { errorClass: err instanceof Error ? err.constructor.name : typeof err },
@@ -93,7 +99,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
           options: { attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
         })),
       );
-      await m.query(`UPDATE outbox SET relayed_at = now() WHERE id = ANY ($1)`, [
+      await m.query(`UPDATE outbox SET relayed_at = clock_timestamp() WHERE id = ANY ($1)`, [
         rows.map((r) => r.id),
       ]);
       return rows.length;
@@ -110,8 +116,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       [SWEEP_GRACE_SECONDS],
     );
     if (due.length === 0) return 0;
-    // A fresh job id per sweep: the lost attempt's id may still be held by a finished job.
-    const slot = `-swept-${Date.now()}`;
+    // A fresh job id per minute: the lost attempt's id may still be held by a finished job, and
+    // a delivery waiting in the queue gets at most one more job a minute.
+    const slot = `-swept-${Math.floor(Date.now() / 60_000)}`;
     await this.processor.queueAttempts(due.map((d) => deliveryJob(d.id, d.attempts, 0, slot)));
     return due.length;
   }

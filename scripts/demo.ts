@@ -1,0 +1,1010 @@
+// `npm run demo`: a guided tour of a running Sciatrack (API and worker, started with `npm start`).
+//
+// It sets up a clinic through the public API, plays two weeks of three synthetic patients
+// (one improving, one getting worse, one who stops exercising), and shows what the service
+// concluded: the findings of each write, adherence, progression flags, alerts, and the signed
+// webhooks a local receiver got. Everything goes through HTTP, as a client app would do it.
+//
+//   SCIATRACK_URL  base URL of the API (default http://127.0.0.1:${PORT || 3000})
+//   ADMIN_TOKEN    the operator token (default: the development token of libs/config)
+//
+// The service must run with WEBHOOK_ALLOW_PRIVATE_URLS=true: the receiver listens on loopback.
+import {
+  addDays,
+  localDateOf,
+  offsetMinutes,
+  zonedWallTimeToInstant,
+  type Action,
+  type AlertEventBody,
+  type AlertSeverity,
+  type AlertStatus,
+  type PainContext,
+  type PainSide,
+  type PainSite,
+  type ProgressionFlagId,
+  type RedFlagAnswers,
+  type RuleId,
+  type Severity,
+} from '@app/domain';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+
+// The development default of libs/config: a demo against a production service passes its own.
+const DEV_ADMIN_TOKEN = 'dev-operator-token-change-me';
+const BASE_URL = (
+  process.env.SCIATRACK_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`
+).replace(/\/+$/, '');
+const OPERATOR_TOKEN = process.env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
+
+const STORY_DAYS = 14;
+const WALKING_GOAL_STEPS = 5000;
+const PRESS_UP_HOLD_SECONDS = 10;
+const WEBHOOK_WAIT_MS = 20_000;
+// The worker picks up changed records every 10 s; give it two rounds and some slack.
+const FLAGS_WAIT_MS = 30_000;
+const IMPORT_WAIT_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes of the answers the demo reads (the fields it uses, per the API contract)
+
+interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: { field: string; message: string }[];
+}
+
+interface Pain {
+  intensity: number;
+  mostDistalSite: PainSite;
+  side?: PainSide;
+}
+
+interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  action: Action;
+}
+
+interface ProgramStatus {
+  status: string;
+  statusReason: string | null;
+}
+
+interface WriteAnswer {
+  id: string;
+  findings: Finding[];
+  program: ProgramStatus | null;
+}
+
+interface ImportStatus {
+  id: string;
+  status: 'queued' | 'processing' | 'completed' | 'failed';
+  received: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  failureReason: string | null;
+}
+
+interface AdherenceWeek {
+  weekStart: string;
+  daysCounted: number;
+  prescribedSessions: number;
+  completedSessions: number;
+  exerciseAdherence: number | null;
+  walkingAdherence: number | null;
+  activeDays: number;
+  dataDays: number;
+}
+
+interface Adherence {
+  weeks: AdherenceWeek[];
+}
+
+interface ProgressionFlag {
+  flag: ProgressionFlagId;
+  since: string;
+  evidence: Record<string, unknown>;
+}
+
+interface Flags {
+  data: ProgressionFlag[];
+  asOf: string | null;
+  computedAt: string | null;
+}
+
+interface Alert {
+  id: string;
+  patientId: string;
+  rule: RuleId;
+  severity: AlertSeverity;
+  status: AlertStatus;
+  findingCount: number;
+  escalationCount: number;
+}
+
+interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+class ApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly problem: Problem | null,
+  ) {
+    const detail = problem
+      ? [
+          problem.title,
+          problem.detail,
+          ...(problem.errors ?? []).map((e) => `${e.field}: ${e.message}`),
+        ]
+          .filter((part, i, all) => part && all.indexOf(part) === i)
+          .join(' — ')
+      : 'no problem details in the answer';
+    super(`${method} ${path} answered ${status}: ${detail}`);
+  }
+}
+
+/** One call to the API; any status but the expected ones stops the demo with its problem details. */
+async function call<T>(
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  key: string,
+  body?: unknown,
+  expected: readonly number[] = [200, 201],
+): Promise<T> {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!expected.includes(res.status)) {
+    throw new ApiError(method, path, res.status, parseProblem(text));
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+function parseProblem(text: string): Problem | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? parsed : null;
+  } catch {
+    return text ? { detail: text.slice(0, 300) } : null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until `check` gives a value or the time is up (then null: the caller decides). */
+async function poll<T>(check: () => Promise<T | null>, timeoutMs: number, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null) return value;
+    if (Date.now() >= deadline) return null;
+    await sleep(everyMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook receiver
+
+interface ReceivedWebhook {
+  webhookId: string;
+  event: AlertEventBody | null;
+  verified: boolean;
+  problem: string | null;
+}
+
+interface Receiver {
+  url: string;
+  received: ReceivedWebhook[];
+  /** The endpoint's secret, known once the endpoint exists. */
+  secret: string | null;
+  close(): Promise<void>;
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers[name] = value;
+    else if (Array.isArray(value)) headers[name] = value.join(', ');
+  }
+  return headers;
+}
+
+function isAlertEvent(value: unknown): value is AlertEventBody {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = value as Partial<AlertEventBody>;
+  return typeof event.type === 'string' && typeof event.data?.alertId === 'string';
+}
+
+/** Checks the signature against the raw bytes, as a real receiver must, before trusting the body. */
+function verifyDelivery(receiver: Receiver, body: string, headers: Record<string, string>) {
+  const webhookId = headers['webhook-id'] ?? '(no webhook-id)';
+  if (!receiver.secret)
+    return { webhookId, event: null, verified: false, problem: 'no secret yet' };
+  try {
+    const payload = new Webhook(receiver.secret).verify(body, headers);
+    return isAlertEvent(payload)
+      ? { webhookId, event: payload, verified: true, problem: null }
+      : { webhookId, event: null, verified: true, problem: 'not an alert event' };
+  } catch (err) {
+    return {
+      webhookId,
+      event: null,
+      verified: false,
+      problem: err instanceof Error ? err.message : String(err),
+    };
+  }
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const received: ReceivedWebhook[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.method !== 'POST') {
+        res.writeHead(405).end();
+        return;
+      }
+      const delivery = verifyDelivery(
+        receiver,
+        Buffer.concat(chunks).toString('utf8'),
+        headersOf(req),
+      );
+      received.push(delivery);
+      // A refused signature makes the service retry, which is what a real receiver wants.
+      res.writeHead(delivery.verified ? 204 : 401).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const receiver: Receiver = {
+    url: `http://127.0.0.1:${port}/hooks/sciatrack`,
+    received,
+    secret: null,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return receiver;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time: every record carries the patient's local wall time with its offset
+
+function twoDigits(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** An instant written as the patient's wall time with its offset (2026-03-02T08:00:00-05:00). */
+function withOffset(instant: Date, timeZone: string): string {
+  const offset = offsetMinutes(instant, timeZone);
+  const wall = new Date(instant.getTime() + offset * 60_000).toISOString().slice(0, 19);
+  const abs = Math.abs(offset);
+  return `${wall}${offset < 0 ? '-' : '+'}${twoDigits(Math.floor(abs / 60))}:${twoDigits(abs % 60)}`;
+}
+
+function wallTime(date: string, time: string, timeZone: string): Date {
+  const instant = zonedWallTimeToInstant(`${date}T${time}`, timeZone);
+  if (!instant) throw new Error(`not a wall time: ${date} ${time}`);
+  return instant;
+}
+
+function shortDate(date: string): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  return d.toLocaleDateString('en-GB', {
+    weekday: 'short',
+    day: '2-digit',
+    month: 'short',
+    timeZone: 'UTC',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The story
+
+interface StoryDay {
+  /** Press-up rounds logged that day, two hours apart from 08:00 (6 are prescribed). */
+  rounds: number;
+  /** Pain given with one round of the day (the first unless `round` says otherwise). */
+  pain?: { before: Pain; after: Pain; round?: number };
+  /** Steps the watch counted that day. */
+  steps: number;
+}
+
+interface StoryReport {
+  /** A day of the story (0: the program's first day) at a wall time, or minutes before now. */
+  at: { day: number; time: string } | { minutesAgo: number };
+  context: PainContext;
+  pain: Pain;
+  redFlags?: RedFlagAnswers;
+}
+
+interface PatientStory {
+  label: string;
+  timezone: string;
+  headline: string;
+  baselinePain?: Pain;
+  days: StoryDay[];
+  reports: StoryReport[];
+}
+
+interface DemoPatient {
+  story: PatientStory;
+  ref: string;
+  id: string;
+  today: string;
+  startDate: string;
+}
+
+/** A small deterministic wobble, so the figures look lived-in and every run tells the same story. */
+function wobble(day: number, spread: number): number {
+  return Math.round(Math.sin(day * 2.3 + 1) * spread);
+}
+
+function improvingStory(): PatientStory {
+  // Leg pain works its way back to the low back: thigh, then buttock, then low back only.
+  const site = (day: number): PainSite => (day < 3 ? 'thigh' : day < 7 ? 'buttock' : 'low_back');
+  const side = (s: PainSite): PainSide | undefined => (s === 'low_back' ? undefined : 'left');
+  const days = Array.from({ length: STORY_DAYS }, (_, day): StoryDay => {
+    const before = Math.max(2, 7 - Math.floor(day / 2));
+    const from = site(day);
+    // On the days the pain moves, it moves during the session: that is centralization.
+    const to = site(day + 1 < STORY_DAYS ? day + 1 : day);
+    return {
+      rounds: day % 4 === 1 ? 5 : 6,
+      pain: {
+        before: { intensity: before, mostDistalSite: from, side: side(from) },
+        after: { intensity: before - 1, mostDistalSite: to, side: side(to) },
+      },
+      steps: 6200 + day * 80 + wobble(day, 700),
+    };
+  });
+  return {
+    label: 'A',
+    timezone: 'America/New_York',
+    headline: 'improves: leg pain centralizes, exercises done, walking goal met',
+    days,
+    reports: [
+      {
+        at: { day: 0, time: '07:30' },
+        context: 'baseline',
+        pain: { intensity: 7, mostDistalSite: 'thigh', side: 'left' },
+      },
+    ],
+  };
+}
+
+function worseningStory(): PatientStory {
+  const steady = (day: number): StoryDay => ({
+    rounds: day % 3 === 2 ? 4 : 5,
+    pain: {
+      before: { intensity: 4, mostDistalSite: 'low_back' },
+      after: { intensity: day % 2 ? 3 : 4, mostDistalSite: 'low_back' },
+    },
+    steps: 4900 + wobble(day, 600),
+  });
+  const days = Array.from({ length: STORY_DAYS - 2 }, (_, day) => steady(day));
+  // Two days before today the pain spreads into the thigh during the third round.
+  days.push({
+    rounds: 3,
+    pain: {
+      round: 2,
+      before: { intensity: 4, mostDistalSite: 'low_back' },
+      after: { intensity: 5, mostDistalSite: 'thigh', side: 'right' },
+    },
+    steps: 3100,
+  });
+  // The app said to pause: no exercise yesterday.
+  days.push({ rounds: 0, steps: 1600 });
+  return {
+    label: 'B',
+    timezone: 'Europe/London',
+    headline: 'gets worse: pain spreads down the leg, then systemic red flags',
+    baselinePain: { intensity: 4, mostDistalSite: 'low_back' },
+    days,
+    reports: [
+      {
+        at: { day: STORY_DAYS - 1, time: '09:00' },
+        context: 'next_day',
+        pain: { intensity: 6, mostDistalSite: 'calf', side: 'right' },
+      },
+      {
+        at: { minutesAgo: 60 },
+        context: 'baseline',
+        pain: { intensity: 6, mostDistalSite: 'calf', side: 'right' },
+        redFlags: { weightLoss: true },
+      },
+      {
+        at: { minutesAgo: 30 },
+        context: 'baseline',
+        pain: { intensity: 6, mostDistalSite: 'calf', side: 'right' },
+        redFlags: { fever: true },
+      },
+    ],
+  };
+}
+
+function restGapStory(): PatientStory {
+  const gapFrom = STORY_DAYS - 4;
+  const days = Array.from({ length: STORY_DAYS }, (_, day): StoryDay =>
+    day < gapFrom
+      ? {
+          rounds: [4, 5, 4, 3][day % 4],
+          pain: {
+            before: { intensity: 3, mostDistalSite: 'low_back' },
+            after: { intensity: 3, mostDistalSite: 'low_back' },
+          },
+          steps: 5300 + wobble(day, 800),
+        }
+      : // Stops exercising and barely walks, but still wears the watch: a rest, not missing data.
+        { rounds: 0, steps: 1100 + wobble(day, 250) },
+  );
+  return {
+    label: 'C',
+    timezone: 'Asia/Kolkata',
+    headline: 'stops exercising for the last four days (still wears the watch)',
+    days,
+    reports: [
+      {
+        at: { day: STORY_DAYS - 2, time: '20:00' },
+        context: 'baseline',
+        pain: { intensity: 3, mostDistalSite: 'low_back' },
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function heading(title: string): void {
+  process.stdout.write(`\n== ${title} ${'='.repeat(Math.max(3, 88 - title.length))}\n`);
+}
+
+function line(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function percent(value: number | null): string {
+  return value === null ? '   —' : `${String(Math.round(value * 100)).padStart(3)} %`;
+}
+
+function painText(p: Pain): string {
+  return `${p.intensity}/10 ${p.mostDistalSite}${p.side ? ` (${p.side})` : ''}`;
+}
+
+/** What one or more writes concluded: their findings, and the program's state when it changed. */
+interface Outcome {
+  findings: Finding[];
+  programChange: string | null;
+}
+
+function conclusion(outcomes: readonly Outcome[]): string {
+  const parts = [
+    ...new Set(
+      outcomes.flatMap((o) => [
+        ...o.findings.map((f) => `${f.rule} (${f.severity})`),
+        ...(o.programChange ? [o.programChange] : []),
+      ]),
+    ),
+  ];
+  return parts.length ? `→ ${parts.join(', ')}` : '→ no findings';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+interface Clinic {
+  adminKey: string;
+  appKey: string;
+  clinicianKey: string;
+  clinicianId: string;
+  clientAppId: string;
+  endpointId: string;
+}
+
+async function setUpClinic(runId: string, receiver: Receiver): Promise<Clinic> {
+  heading('Setting up a clinic through the API');
+  const org = await call<{ id: string; adminKey: string }>(
+    'POST',
+    '/v1/admin/organizations',
+    OPERATOR_TOKEN,
+    { name: `Demo clinic ${runId}` },
+  );
+  line(`  organization       Demo clinic ${runId}  (admin key issued once)`);
+  const clinician = await call<{ id: string }>('POST', '/v1/clinicians', org.adminKey, {
+    name: 'Demo Clinician',
+    email: `clinician-${runId}@demo.example`,
+  });
+  const app = await call<{ id: string }>('POST', '/v1/client-apps', org.adminKey, {
+    name: 'Demo patient app',
+  });
+  const appKey = await call<{ key: string; prefix: string }>('POST', '/v1/api-keys', org.adminKey, {
+    name: 'Demo app key',
+    role: 'app',
+    clientAppId: app.id,
+  });
+  const clinicianKey = await call<{ key: string; prefix: string }>(
+    'POST',
+    '/v1/api-keys',
+    org.adminKey,
+    { name: 'Demo clinician key', role: 'clinician', clinicianId: clinician.id },
+  );
+  line(`  clinician          ${clinician.id}  key ${clinicianKey.prefix}…`);
+  line(`  client app         ${app.id}  key ${appKey.prefix}…`);
+
+  const endpoint = await createEndpoint(org.adminKey, receiver.url, clinician.id);
+  receiver.secret = endpoint.secret;
+  line(`  webhook endpoint   ${receiver.url}  (alert.created, alert.escalated)`);
+  return {
+    adminKey: org.adminKey,
+    appKey: appKey.key,
+    clinicianKey: clinicianKey.key,
+    clinicianId: clinician.id,
+    clientAppId: app.id,
+    endpointId: endpoint.id,
+  };
+}
+
+class PrivateUrlRefused extends Error {}
+
+async function createEndpoint(adminKey: string, url: string, clinicianId: string) {
+  try {
+    return await call<{ id: string; secret: string }>('POST', '/v1/webhook-endpoints', adminKey, {
+      url,
+      events: ['alert.created', 'alert.escalated'],
+      clinicianId,
+    });
+  } catch (err) {
+    // The service refuses loopback receivers unless told otherwise: say how, not just "422".
+    if (err instanceof ApiError && err.status === 422 && /private|loopback/i.test(err.message)) {
+      throw new PrivateUrlRefused(
+        'The service refused the local webhook receiver (a loopback address).\n' +
+          'Start the service with WEBHOOK_ALLOW_PRIVATE_URLS=true, for example:\n' +
+          '  WEBHOOK_ALLOW_PRIVATE_URLS=true npm start',
+      );
+    }
+    throw err;
+  }
+}
+
+async function enrollPatient(clinic: Clinic, runId: string, story: PatientStory) {
+  const ref = `DEMO-${runId}-${story.label}`;
+  const patient = await call<{ id: string }>('POST', '/v1/patients', clinic.adminKey, {
+    externalRef: ref,
+    timezone: story.timezone,
+    clinicianId: clinic.clinicianId,
+    ...(story.baselinePain ? { baselinePain: story.baselinePain } : {}),
+  });
+  await call('POST', `/v1/patients/${patient.id}/enrollments`, clinic.adminKey, {
+    clientAppId: clinic.clientAppId,
+  });
+  const today = localDateOf(new Date(), story.timezone);
+  const startDate = addDays(today, -STORY_DAYS);
+  await call('POST', `/v1/patients/${patient.id}/programs`, clinic.adminKey, {
+    startDate,
+    items: [
+      {
+        exerciseCode: 'prone_press_up',
+        reps: 10,
+        holdSeconds: PRESS_UP_HOLD_SECONDS,
+        holdGoalSeconds: 30,
+        timesPerDay: 6,
+      },
+      { exerciseCode: 'standing_extension', reps: 6, holdSeconds: 3, timesPerDay: 3 },
+    ],
+    walkingGoal: { dailySteps: WALKING_GOAL_STEPS },
+  });
+  const demo: DemoPatient = { story, ref, id: patient.id, today, startDate };
+  line(
+    `  patient ${story.label}  ${ref.padEnd(24)} ${story.timezone.padEnd(17)} program from ${startDate}` +
+      (story.baselinePain ? `, baseline ${painText(story.baselinePain)}` : ''),
+  );
+  return demo;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Playing the story
+
+interface Write {
+  at: Date;
+  /** The story day, or null for the reports of today. */
+  day: number | null;
+  /** Null for a session; what the report says otherwise. */
+  report: string | null;
+  send: () => Promise<WriteAnswer>;
+}
+
+interface ReportLine {
+  time: string;
+  report: string;
+  outcome: Outcome;
+}
+
+function sessionWrites(clinic: Clinic, p: DemoPatient): Write[] {
+  const writes: Write[] = [];
+  p.story.days.forEach((plan, day) => {
+    const date = addDays(p.startDate, day);
+    for (let round = 0; round < plan.rounds; round++) {
+      const at = wallTime(date, `${twoDigits(8 + 2 * round)}:00`, p.story.timezone);
+      const withPain = plan.pain && (plan.pain.round ?? 0) === round ? plan.pain : null;
+      // The hold grows once the pain settles: the evidence HOLD_PROGRESSION_READY looks for.
+      const hold = PRESS_UP_HOLD_SECONDS + (day >= 7 ? 2 : 0);
+      const body = {
+        clientRef: `${p.ref}-session-${date}-${round + 1}`,
+        performedAt: withOffset(at, p.story.timezone),
+        durationMinutes: 10,
+        items: [
+          { exerciseCode: 'prone_press_up', reps: 10, holdSeconds: hold },
+          ...(round % 2 === 0
+            ? [{ exerciseCode: 'standing_extension', reps: 6, holdSeconds: 3 }]
+            : []),
+        ],
+        ...(withPain ? { painBefore: withPain.before, painAfter: withPain.after } : {}),
+      };
+      writes.push({
+        at,
+        day,
+        report: null,
+        send: () =>
+          call<WriteAnswer>('POST', `/v1/patients/${p.id}/sessions`, clinic.appKey, body, [201]),
+      });
+    }
+  });
+  return writes;
+}
+
+function reportWrites(clinic: Clinic, p: DemoPatient): Write[] {
+  return p.story.reports.map((report, i) => {
+    const at =
+      'minutesAgo' in report.at
+        ? new Date(Date.now() - report.at.minutesAgo * 60_000)
+        : wallTime(addDays(p.startDate, report.at.day), report.at.time, p.story.timezone);
+    const flags = Object.keys(report.redFlags ?? {}).join(', ');
+    const body = {
+      clientRef: `${p.ref}-report-${i + 1}`,
+      reportedAt: withOffset(at, p.story.timezone),
+      context: report.context,
+      ...report.pain,
+      ...(report.redFlags ? { redFlags: report.redFlags } : {}),
+    };
+    return {
+      at,
+      day: 'day' in report.at ? report.at.day : null,
+      report:
+        `${report.context} report ${painText(report.pain)}` + (flags ? `, red flag: ${flags}` : ''),
+      send: () =>
+        call<WriteAnswer>('POST', `/v1/patients/${p.id}/pain-reports`, clinic.appKey, body, [201]),
+    };
+  });
+}
+
+/** Posts the patient's records in time order (the rules compare each report with the one before). */
+async function playStory(clinic: Clinic, p: DemoPatient): Promise<void> {
+  const tz = p.story.timezone;
+  line(`\n  Patient ${p.story.label} (${tz}) ${p.story.headline}`);
+  const writes = [...sessionWrites(clinic, p), ...reportWrites(clinic, p)].sort(
+    (a, b) => a.at.getTime() - b.at.getTime(),
+  );
+  const sessions = new Map<number, Outcome[]>();
+  const reports = new Map<number | null, ReportLine[]>();
+  let programStatus = 'active';
+  for (const write of writes) {
+    const answer = await write.send();
+    // Say when the rules changed the program, not on every later write that finds it so.
+    const status = answer.program?.status ?? programStatus;
+    const outcome: Outcome = {
+      findings: answer.findings,
+      programChange:
+        status === programStatus
+          ? null
+          : `program ${status}${answer.program?.statusReason ? ` (${answer.program.statusReason})` : ''}`,
+    };
+    programStatus = status;
+    if (write.report === null && write.day !== null) {
+      sessions.set(write.day, [...(sessions.get(write.day) ?? []), outcome]);
+    } else {
+      const time = withOffset(write.at, tz).slice(11, 16);
+      const entry = { time, report: write.report ?? 'session', outcome };
+      reports.set(write.day, [...(reports.get(write.day) ?? []), entry]);
+    }
+  }
+  const reportLines = (label: string, entries: readonly ReportLine[]) => {
+    for (const [i, entry] of entries.entries()) {
+      line(
+        `    ${(i === 0 ? label : '').padEnd(10)}  ${`${entry.time} ${entry.report}`.padEnd(40)} ` +
+          conclusion([entry.outcome]),
+      );
+    }
+  };
+  p.story.days.forEach((plan, day) => {
+    const pain = plan.pain
+      ? `pain ${String(plan.pain.before.intensity).padStart(2)}→${String(plan.pain.after.intensity).padEnd(2)} ${siteMove(plan.pain.before, plan.pain.after)}`
+      : 'no session';
+    const date = shortDate(addDays(p.startDate, day));
+    const outcome = plan.rounds ? ` ${conclusion(sessions.get(day) ?? [])}` : '';
+    line(`    ${date}  rounds ${plan.rounds}/6  ${plan.rounds ? pain.padEnd(28) : pain}${outcome}`);
+    reportLines('', reports.get(day) ?? []);
+  });
+  reportLines('today', reports.get(null) ?? []);
+  await importSteps(clinic, p);
+}
+
+function siteMove(before: Pain, after: Pain): string {
+  return before.mostDistalSite === after.mostDistalSite
+    ? before.mostDistalSite
+    : `${before.mostDistalSite}→${after.mostDistalSite}`;
+}
+
+/** The watch's steps for the two weeks, three walks a day, as one native import. */
+async function importSteps(clinic: Clinic, p: DemoPatient): Promise<void> {
+  const walks = [
+    { start: '09:00', end: '09:30', share: 0.3 },
+    { start: '13:00', end: '13:40', share: 0.3 },
+    { start: '17:30', end: '18:30', share: 0.4 },
+  ];
+  const samples = p.story.days.flatMap((plan, day) => {
+    const date = addDays(p.startDate, day);
+    return walks.map((walk) => ({
+      start: withOffset(wallTime(date, walk.start, p.story.timezone), p.story.timezone),
+      end: withOffset(wallTime(date, walk.end, p.story.timezone), p.story.timezone),
+      steps: Math.round(plan.steps * walk.share),
+    }));
+  });
+  const started = Date.now();
+  const accepted = await call<{ id: string; status: string }>(
+    'POST',
+    `/v1/patients/${p.id}/activity-imports?format=native`,
+    clinic.appKey,
+    { source: { name: 'demo-watch', device: 'Synthetic Watch 2' }, samples },
+    [202],
+  );
+  const done = await poll(async () => {
+    const status = await call<ImportStatus>(
+      'GET',
+      `/v1/activity-imports/${accepted.id}`,
+      clinic.appKey,
+    );
+    return status.status === 'completed' || status.status === 'failed' ? status : null;
+  }, IMPORT_WAIT_MS);
+  if (!done)
+    throw new Error(
+      `activity import ${accepted.id} not finished within ${IMPORT_WAIT_MS / 1000} s: is the worker running?`,
+    );
+  if (done.status === 'failed') {
+    throw new Error(
+      `activity import ${accepted.id} failed: ${done.failureReason ?? 'no reason given'}`,
+    );
+  }
+  line(
+    `    wearable import (202 → ${done.status} in ${((Date.now() - started) / 1000).toFixed(1)} s): ` +
+      `${done.received} samples received, ${done.inserted} stored, ` +
+      `${done.duplicates} duplicates, ${done.rejected} rejected`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+async function showAdherence(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
+  // Closed days only: today has barely begun in some of the zones.
+  heading('Adherence per Monday week, up to yesterday (clinician key)');
+  line('  patient  week of          days  rounds    exercise  walking  active days');
+  for (const p of patients) {
+    const adherence = await call<Adherence>(
+      'GET',
+      `/v1/patients/${p.id}/adherence?from=${p.startDate}&to=${addDays(p.today, -1)}`,
+      clinic.clinicianKey,
+    );
+    for (const week of adherence.weeks) {
+      line(
+        `  ${p.story.label.padEnd(8)} ${shortDate(week.weekStart).padEnd(16)} ${String(week.daysCounted).padStart(4)}` +
+          `  ${`${week.completedSessions}/${week.prescribedSessions}`.padStart(7)}  ` +
+          `  ${percent(week.exerciseAdherence).padStart(7)}  ${percent(week.walkingAdherence).padStart(7)}` +
+          `  ${String(week.activeDays).padStart(6)}/${week.daysCounted}`,
+      );
+    }
+  }
+}
+
+/** What a flag suggests, in a few words, from its evidence. */
+function flagText(flag: ProgressionFlag): string {
+  const e = flag.evidence;
+  const n = (key: string) =>
+    typeof e[key] === 'number' || typeof e[key] === 'string' ? String(e[key]) : '?';
+  switch (flag.flag) {
+    case 'REST_GAP_EXCEEDED':
+      return `${n('inactiveDays')} days without exercise or enough walking (limit ${n('restGapDays')})`;
+    case 'HOLD_PROGRESSION_READY':
+      return `${n('exerciseCode')}: hold ${n('holdSeconds')} s done reliably, try ${n('suggestedHoldSeconds')} s`;
+    case 'REPS_PROGRESSION_READY':
+      return `${n('exerciseCode')}: try ${n('suggestedReps')} repetitions`;
+    case 'READY_FOR_STRENGTHENING':
+      return 'pain stays in the low back: add the strengthening set';
+    case 'WALKING_GOAL_PROGRESSION':
+      return `goal met ${n('daysMet')} of ${n('windowDays')} days: raise it to ${n('suggestedGoalSteps')} steps`;
+    case 'LOW_ACTIVITY':
+      return `${n('lowDays')} days under ${n('thresholdSteps')} steps (own baseline ${n('baselineSteps')})`;
+    case 'PROGRAM_DOSE_MET':
+      return `${n('exerciseCode')} done at the weekly dose long enough`;
+    case 'DATA_GAP':
+      return `${n('daysWithoutData')} days without any data`;
+  }
+}
+
+async function showFlags(
+  clinic: Clinic,
+  patients: readonly DemoPatient[],
+  storyEnd: Date,
+): Promise<void> {
+  heading('Progression flags (worker, incremental run)');
+  for (const p of patients) {
+    const path = `/v1/patients/${p.id}/flags`;
+    // The flags come from the worker's next pass over changed patients: wait for one after our writes.
+    const flags =
+      (await poll(
+        async () => {
+          const answer = await call<Flags>('GET', path, clinic.clinicianKey);
+          return answer.computedAt && new Date(answer.computedAt) >= storyEnd ? answer : null;
+        },
+        FLAGS_WAIT_MS,
+        1000,
+      )) ?? (await call<Flags>('GET', path, clinic.clinicianKey));
+    if (!flags.computedAt) {
+      line(
+        `  ${p.story.label}  not computed yet (the worker evaluates changed patients every 10 s)`,
+      );
+      continue;
+    }
+    if (flags.data.length === 0) line(`  ${p.story.label}  no flags (as of ${flags.asOf ?? '?'})`);
+    for (const flag of flags.data) {
+      line(`  ${p.story.label}  ${flag.flag.padEnd(25)} since ${flag.since}  ${flagText(flag)}`);
+    }
+  }
+}
+
+async function listAlerts(clinic: Clinic): Promise<Alert[]> {
+  const page = await call<Page<Alert>>('GET', '/v1/alerts?limit=100', clinic.clinicianKey);
+  return page.data;
+}
+
+async function showAlertsAndWebhooks(
+  clinic: Clinic,
+  patients: readonly DemoPatient[],
+  receiver: Receiver,
+): Promise<Alert[]> {
+  const labelOf = (patientId: string) =>
+    patients.find((p) => p.id === patientId)?.story.label ?? '?';
+  const alerts = await listAlerts(clinic);
+  // One webhook per alert opened, plus one per escalation.
+  const expected = alerts.reduce((sum, a) => sum + 1 + a.escalationCount, 0);
+  heading('Alerts (clinician key)');
+  for (const a of alerts) {
+    line(
+      `  ${labelOf(a.patientId)}  ${a.rule.padEnd(20)} ${a.severity.padEnd(8)} ${a.status.padEnd(13)}` +
+        `findings ${a.findingCount}  escalations ${a.escalationCount}`,
+    );
+  }
+  if (alerts.length === 0) line('  none');
+
+  heading('Webhooks received by the local receiver');
+  await poll(
+    () => Promise.resolve(receiver.received.length >= expected ? true : null),
+    WEBHOOK_WAIT_MS,
+  );
+  for (const w of receiver.received) {
+    const e = w.event;
+    const what = e
+      ? `${e.type.padEnd(16)} ${labelOf(e.data.patientId)}  ${e.data.rule.padEnd(20)} ${e.data.severity.padEnd(8)}`
+      : '(unreadable)'.padEnd(58);
+    line(
+      `  ${what} ${w.webhookId.padEnd(40)} ${w.verified ? 'signature verified ✓' : `NOT verified: ${w.problem ?? ''}`}`,
+    );
+  }
+  const bad = receiver.received.filter((w) => !w.verified || !w.event);
+  if (bad.length) throw new Error(`${bad.length} webhook(s) failed signature verification`);
+  if (receiver.received.length < expected) {
+    throw new Error(
+      `expected ${expected} webhook(s), received ${receiver.received.length} within ` +
+        `${WEBHOOK_WAIT_MS / 1000} s: is the worker running?`,
+    );
+  }
+  line(`  ${receiver.received.length} of ${expected} expected webhooks received`);
+  return alerts;
+}
+
+/** A clinician's review: seen, then closed; the next such finding would open a fresh alert. */
+async function showLifecycle(clinic: Clinic, alerts: readonly Alert[]): Promise<void> {
+  const alert = alerts.find((a) => a.rule === 'NEW_LEG_PAIN') ?? alerts[0];
+  if (!alert) return;
+  heading('Alert lifecycle');
+  const acknowledged = await call<Alert>(
+    'POST',
+    `/v1/alerts/${alert.id}/acknowledge`,
+    clinic.clinicianKey,
+  );
+  const resolved = await call<Alert>('POST', `/v1/alerts/${alert.id}/resolve`, clinic.clinicianKey);
+  line(`  ${alert.rule}: ${alert.status} → ${acknowledged.status} → ${resolved.status}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function assertReady(): Promise<void> {
+  let status: number;
+  try {
+    status = (await fetch(`${BASE_URL}/health/ready`)).status;
+  } catch (err) {
+    const cause =
+      err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    throw new Error(`cannot reach Sciatrack at ${BASE_URL} (${cause}): start it with npm start`);
+  }
+  if (status !== 200) throw new Error(`${BASE_URL}/health/ready answered ${status}: not ready`);
+}
+
+async function main(): Promise<void> {
+  line(`Sciatrack demo against ${BASE_URL}`);
+  await assertReady();
+  const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const receiver = await startReceiver();
+  try {
+    const clinic = await setUpClinic(runId, receiver);
+    const patients: DemoPatient[] = [];
+    for (const story of [improvingStory(), worseningStory(), restGapStory()]) {
+      patients.push(await enrollPatient(clinic, runId, story));
+    }
+
+    heading('Two weeks of records (app key); what the rules answered');
+    for (const p of patients) await playStory(clinic, p);
+    const storyEnd = new Date();
+
+    await showAdherence(clinic, patients);
+    await showFlags(clinic, patients, storyEnd);
+    const alerts = await showAlertsAndWebhooks(clinic, patients, receiver);
+    await showLifecycle(clinic, alerts);
+
+    // The receiver goes away with the demo: leave no endpoint pointing at a closed port.
+    await call(
+      'DELETE',
+      `/v1/webhook-endpoints/${clinic.endpointId}`,
+      clinic.adminKey,
+      undefined,
+      [204],
+    );
+    line('\nDone. The demo webhook endpoint was removed; the clinic and its records remain.');
+  } finally {
+    await receiver.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`\ndemo failed: ${message}\n`);
+    process.exit(1);
+  },
+);
