@@ -1,6 +1,6 @@
-// Container health check of the worker: exits 0 if this host's worker beat within the TTL.
+// Container health check of the worker: exits 0 if a worker of this host beat within the TTL.
 import { loadConfig } from '@app/config';
-import { heartbeatKey } from '@app/queue';
+import { heartbeatPattern } from '@app/queue';
 import IORedis from 'ioredis';
 
 async function main(): Promise<number> {
@@ -14,7 +14,14 @@ async function main(): Promise<number> {
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    return (await redis.exists(heartbeatKey(config.QUEUE_PREFIX))) === 1 ? 0 : 1;
+    const pattern = heartbeatPattern(config.QUEUE_PREFIX);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) return 0;
+      cursor = next;
+    } while (cursor !== '0');
+    return 1;
   } finally {
     redis.disconnect();
   }

@@ -2,7 +2,16 @@ import { hostname } from 'node:os';
 
 export const HEARTBEAT_TTL_SECONDS = 30;
 
-/** The Redis key a worker refreshes while it runs; the container health check reads it. */
-export function heartbeatKey(queuePrefix: string, host = hostname()): string {
-  return `${queuePrefix}:worker-heartbeat:${host}`;
+/**
+ * The Redis key a worker process refreshes while it runs. One key per process, so that a worker
+ * stopping on the same host (a second replica, a test's worker) does not delete another's beat.
+ */
+export function heartbeatKey(queuePrefix: string, host = hostname(), pid = process.pid): string {
+  return `${queuePrefix}:worker-heartbeat:${host}:${pid}`;
+}
+
+/** Matches the heartbeats of every worker process of this host: what the health check asks. */
+export function heartbeatPattern(queuePrefix: string, host = hostname()): string {
+  const glob = /[*?[\]\\]/g;
+  return `${queuePrefix.replace(glob, '\\$&')}:worker-heartbeat:${host.replace(glob, '\\$&')}:*`;
 }
