@@ -1,32 +1,19 @@
-import { loadConfig } from '@app/config';
-import { ensurePostgres, runPendingMigrations } from '@app/persistence';
 import { JobQueueService } from '@app/queue';
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
 import { finished, start } from './support/processes';
-import { adminUrl, databaseUrlFor } from './support/test-env';
+import { isolated } from './support/isolated';
 import { eventually } from './support/worker';
 
 // A database and a queue prefix of its own: other specs' workers must neither compute these
 // patients nor take these jobs, or "computed once" and "changes no row" would mean nothing.
-const NAME = `${process.env.SCIATRACK_TEST_DATABASE}_adherence`;
-const env = {
-  DATABASE_URL: databaseUrlFor(NAME),
-  QUEUE_PREFIX: `{sct-adh-${randomBytes(3).toString('hex')}}`,
-};
+const space = isolated('adherence');
+const env = space.env;
 
 // Period 2026-11-20T11: 11:00 UTC is midnight in Auckland (UTC+13 in November), 03:00 in
 // Los Angeles. Auckland's patients close 2026-11-20 in it; Los Angeles' do not.
 const PERIOD = '2026-11-20T11';
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl() });
-  await client.connect();
-  await client.query(sql);
-  await client.end();
-}
 
 describe('scheduled adherence with two workers', () => {
   let t: TestApp;
@@ -76,8 +63,7 @@ describe('scheduled adherence with two workers', () => {
     );
 
   beforeAll(async () => {
-    await ensurePostgres(env.DATABASE_URL);
-    await runPendingMigrations(loadConfig({ ...process.env, ...env }));
+    await space.setUp();
     t = await createTestApp(env);
     db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
@@ -107,7 +93,7 @@ describe('scheduled adherence with two workers', () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
     await db?.end();
     await t?.close();
-    await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+    await space.tearDown();
   });
 
   it('computes a period once although both workers queue it, and a rerun changes no row', async () => {

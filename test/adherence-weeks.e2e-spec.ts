@@ -3,7 +3,6 @@ import {
   loadAdherenceInputs,
   type PatientAdherenceInput,
 } from '@app/clinical';
-import { loadConfig } from '@app/config';
 import {
   activeDays,
   addDays,
@@ -21,20 +20,14 @@ import {
   weeklyFigures,
   weeklyItemAdherence,
 } from '@app/domain';
-import { ensurePostgres, runPendingMigrations } from '@app/persistence';
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
-import { adminUrl, databaseUrlFor } from './support/test-env';
+import { isolated } from './support/isolated';
 
 // A database of its own: a worker of another spec would otherwise compute these patients'
 // recent weeks between two runs here, and "a second run changes no row" would mean nothing.
-const NAME = `${process.env.SCIATRACK_TEST_DATABASE}_adherence_weeks`;
-const env = {
-  DATABASE_URL: databaseUrlFor(NAME),
-  QUEUE_PREFIX: `{sct-adw-${randomBytes(3).toString('hex')}}`,
-};
+const space = isolated('adherence_weeks');
+const env = space.env;
 
 const GOAL = 4000;
 // DEFAULT_ADHERENCE_SETTINGS.activeDayStepPercent is 50: 2000 steps make a day active.
@@ -368,8 +361,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     );
 
   beforeAll(async () => {
-    await ensurePostgres(env.DATABASE_URL);
-    await runPendingMigrations(loadConfig({ ...process.env, ...env }));
+    await space.setUp();
     t = await createTestApp(env);
     c = await seedClinic(t.http);
     const f = factory(t.http);
@@ -428,10 +420,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
 
   afterAll(async () => {
     await t?.close();
-    const admin = new Client({ connectionString: adminUrl() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
-    await admin.end();
+    await space.tearDown();
   });
 
   it('loads every patient of the batch with the seeded local days', () => {

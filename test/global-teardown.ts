@@ -1,4 +1,4 @@
-import IORedis from 'ioredis';
+import { deleteKeysOf } from './support/redis-keys';
 import { Client } from 'pg';
 import { adminUrl, testRedisUrl } from './support/test-env';
 
@@ -12,14 +12,5 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   const prefix = process.env.QUEUE_PREFIX;
-  if (prefix) {
-    const redis = new IORedis(testRedisUrl());
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    redis.disconnect();
-  }
+  if (prefix) await deleteKeysOf(testRedisUrl(), prefix);
 }

@@ -6,12 +6,16 @@ import { randomUUID } from 'node:crypto';
 import { JobRunnerService } from '../apps/worker/src/jobs/job-runner.service';
 import { createWorkerApp } from '../apps/worker/src/worker.factory';
 import { finished, start, waitForOutput } from './support/processes';
+import { deleteKeysOf } from './support/redis-keys';
 
 describe('worker', () => {
   const config = loadConfig();
 
+  // A prefix of its own: the heartbeats of other specs' workers (same host) must not answer for
+  // the worker under test.
+  const own = { QUEUE_PREFIX: `{sct-hc-${randomUUID().slice(0, 8)}}` };
   const healthcheck = async (): Promise<number | null> =>
-    (await finished(start('healthcheck'), 10_000)).code;
+    (await finished(start('healthcheck', own), 10_000)).code;
 
   async function ping(queue: Queue, events: QueueEvents): Promise<unknown> {
     const nonce = randomUUID();
@@ -58,15 +62,15 @@ describe('worker', () => {
   });
 
   it('runs as its own process, processes jobs and exits 0 on SIGTERM', async () => {
-    const child = start('worker');
+    const child = start('worker', own);
     await waitForOutput(child, /sciatrack worker started/);
     const queue = new Queue('system', {
       connection: { url: config.REDIS_URL },
-      prefix: config.QUEUE_PREFIX,
+      prefix: own.QUEUE_PREFIX,
     });
     const events = new QueueEvents('system', {
       connection: { url: config.REDIS_URL },
-      prefix: config.QUEUE_PREFIX,
+      prefix: own.QUEUE_PREFIX,
     });
     try {
       await events.waitUntilReady();
@@ -82,5 +86,6 @@ describe('worker', () => {
     expect(await healthcheck()).toBe(1);
     expect(result.stdout).toMatch(/SIGTERM, shutting down/);
     expect(result.stderr).toBe('');
+    await deleteKeysOf(config.REDIS_URL, own.QUEUE_PREFIX);
   });
 });

@@ -1,8 +1,8 @@
 import { loadConfig } from '@app/config';
 import { ensurePostgres, runPendingMigrations } from '@app/persistence';
-import IORedis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { deleteKeysOf } from './redis-keys';
 import { adminUrl, databaseUrlFor, testRedisUrl } from './test-env';
 
 export interface Isolated {
@@ -36,24 +36,7 @@ export function isolated(label: string, extra: Record<string, string> = {}): Iso
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
-      const redis = new IORedis(env.REDIS_URL ?? testRedisUrl(), {
-        lazyConnect: true,
-        retryStrategy: () => null,
-      });
-      redis.on('error', () => undefined);
-      try {
-        await redis.connect();
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } catch {
-        // A spec's own Redis may be gone already; nothing of it is kept on disk.
-      } finally {
-        redis.disconnect();
-      }
+      await deleteKeysOf(env.REDIS_URL ?? testRedisUrl(), prefix);
     },
   };
 }

@@ -9,6 +9,7 @@ import type IORedis from 'ioredis';
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly redis: IORedis;
   private readonly key: string;
+  private stopped = false;
 
   constructor(config: AppConfig) {
     this.redis = createProducerConnection(config.REDIS_URL);
@@ -21,6 +22,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
 
   @Interval((HEARTBEAT_TTL_SECONDS / 3) * 1000)
   async beat(): Promise<void> {
+    // A beat after the shutdown began would bring a stopping worker back to life for a TTL.
+    if (this.stopped) return;
     // A missed beat is harmless: the next one, or the TTL, tells the truth.
     await this.redis
       .set(this.key, new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS)
@@ -28,6 +31,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     await this.redis.del(this.key).catch(() => undefined);
     this.redis.disconnect();
   }
