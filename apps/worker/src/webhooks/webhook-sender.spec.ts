@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sendWebhook } from './webhook-sender';
+import { sendWebhook, webhookAgents } from './webhook-sender';
 
 describe('sendWebhook', () => {
   let server: Server;
   let port: number;
+  let connections = 0;
   const bodies: string[] = [];
 
   beforeAll(async () => {
@@ -19,6 +20,7 @@ describe('sendWebhook', () => {
         res.writeHead(200).end('ignored');
       });
     });
+    server.on('connection', () => connections++);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
@@ -54,6 +56,30 @@ describe('sendWebhook', () => {
       kind: 'error',
       error: 'no answer within 300 ms',
     });
+  });
+
+  it('reuses a connection through the agents, and still refuses private hosts through them', async () => {
+    const agents = webhookAgents(true);
+    const before = connections;
+    const request = { headers: {}, body: '{}', timeoutMs: 2000, allowPrivate: true, agents };
+    for (let i = 0; i < 3; i++) {
+      expect(await sendWebhook({ ...request, url: `http://localhost:${port}/ok` })).toMatchObject({
+        status: 200,
+      });
+    }
+    expect(connections - before).toBe(1);
+    agents.http.destroy();
+
+    const guarded = webhookAgents(false);
+    expect(
+      await sendWebhook({
+        ...request,
+        allowPrivate: false,
+        agents: guarded,
+        url: `http://localhost:${port}/ok`,
+      }),
+    ).toEqual({ kind: 'error', error: 'the endpoint resolves to a private or loopback address' });
+    guarded.http.destroy();
   });
 
   it.each(['127.0.0.1', 'localhost'])(

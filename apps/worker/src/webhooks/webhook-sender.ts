@@ -1,7 +1,7 @@
 import { AttemptOutcome, isPrivateAddress, parseRetryAfter } from '@app/domain';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 
 export interface WebhookRequest {
@@ -10,6 +10,13 @@ export interface WebhookRequest {
   body: string;
   timeoutMs: number;
   allowPrivate: boolean;
+  /** Connection pools from `webhookAgents`; without them every attempt opens its own connection. */
+  agents?: WebhookAgents;
+}
+
+export interface WebhookAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
 }
 
 export class PrivateAddressError extends Error {
@@ -37,6 +44,16 @@ function guardedLookup(allowPrivate: boolean): LookupFunction {
 }
 
 /**
+ * Keep-alive connection pools for a worker's attempts: a receiver gets many webhooks, and a TCP
+ * and TLS handshake each would cost more than the rest of the path. Every new connection still
+ * goes through the guarded lookup; a reused one was checked when it was opened.
+ */
+export function webhookAgents(allowPrivate: boolean): WebhookAgents {
+  const options = { keepAlive: true, maxSockets: 8, lookup: guardedLookup(allowPrivate) };
+  return { http: new HttpAgent(options), https: new HttpsAgent(options) };
+}
+
+/**
  * One POST. Redirects are not followed (only 2xx counts, and a redirect could lead anywhere);
  * the response body is discarded; the whole exchange is bounded by `timeoutMs`.
  */
@@ -61,7 +78,7 @@ export function sendWebhook(req: WebhookRequest): Promise<AttemptOutcome> {
         'user-agent': 'Sciatrack-Webhooks/1',
       },
       lookup: guardedLookup(req.allowPrivate),
-      agent: false,
+      agent: req.agents ? req.agents[url.protocol === 'https:' ? 'https' : 'http'] : false,
     };
     let settled = false;
     const settle = (outcome: AttemptOutcome) => {

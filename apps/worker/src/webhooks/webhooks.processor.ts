@@ -8,9 +8,9 @@ import {
 } from '@app/domain';
 import { Db, queryRows, WebhookSecrets } from '@app/persistence';
 import { JobQueueService, type JobPayloads } from '@app/queue';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnJob } from '../jobs/on-job.decorator';
-import { sendWebhook } from './webhook-sender';
+import { sendWebhook, webhookAgents, type WebhookAgents } from './webhook-sender';
 
 /** Job options of one delivery attempt; the id names the attempt, so it is queued once. */
 export function deliveryJob(
@@ -46,10 +46,11 @@ interface ClaimedDelivery {
  * `webhook-id`, which is what receivers de-duplicate on (Standard Webhooks).
  */
 @Injectable()
-export class WebhooksProcessor {
+export class WebhooksProcessor implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhooksProcessor.name);
   private readonly schedule: number[];
   private readonly leaseSeconds: number;
+  private readonly agents: WebhookAgents;
 
   constructor(
     private readonly db: Db,
@@ -59,6 +60,12 @@ export class WebhooksProcessor {
   ) {
     this.schedule = config.webhookRetrySchedule;
     this.leaseSeconds = Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 30;
+    this.agents = webhookAgents(config.WEBHOOK_ALLOW_PRIVATE_URLS);
+  }
+
+  onApplicationShutdown(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   @OnJob('webhook.event')
@@ -97,33 +104,20 @@ export class WebhooksProcessor {
 
   @OnJob('webhook.deliver')
   async deliver({ deliveryId }: JobPayloads['webhook.deliver']): Promise<{ outcome: string }> {
-    const m = this.db.manager;
-    // A delayed job may fire a little before the row's time (two clocks): wait for it.
-    const [due] = await m.query<{ wait_ms: number }[]>(
-      `SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::float8 AS wait_ms
-       FROM webhook_deliveries WHERE id = $1 AND status = 'pending'`,
-      [deliveryId],
-    );
-    if (!due) return { outcome: 'not pending' };
-    if (due.wait_ms > 5000) return { outcome: 'not due' };
-    if (due.wait_ms > 0) await new Promise((r) => setTimeout(r, due.wait_ms));
-
-    const [claimed] = await queryRows<ClaimedDelivery>(
-      m,
-      `UPDATE webhook_deliveries d
-       SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp(),
-           leased_until = clock_timestamp() + make_interval(secs => $2)
-       FROM webhook_endpoints e
-       WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'
-         AND d.next_attempt_at <= clock_timestamp()
-         AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
-       RETURNING d.id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
-         e.secret_encrypted,
-         CASE WHEN e.previous_secret_expires_at > clock_timestamp() THEN e.previous_secret_encrypted END
-           AS previous_secret_encrypted`,
-      [deliveryId, this.leaseSeconds],
-    );
+    // A delayed job may fire a little before the row's time (two clocks): then wait for it.
+    let claimed = await this.claim(deliveryId);
+    if (!claimed) {
+      const [due] = await this.db.manager.query<{ wait_ms: number }[]>(
+        `SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::float8 AS wait_ms
+         FROM webhook_deliveries WHERE id = $1 AND status = 'pending'`,
+        [deliveryId],
+      );
+      if (!due || due.wait_ms === 0 || due.wait_ms > 5000) return { outcome: 'not due or taken' };
+      await new Promise((r) => setTimeout(r, due.wait_ms));
+      claimed = await this.claim(deliveryId);
+    }
     if (!claimed) return { outcome: 'taken' };
+    const m = this.db.manager;
     if (!claimed.enabled) {
       await this.bury(claimed.id, 'the endpoint is disabled', null, null);
       return { outcome: 'dead' };
@@ -143,6 +137,7 @@ export class WebhooksProcessor {
       },
       timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
       allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
+      agents: this.agents,
     });
     const statusCode = outcome.kind === 'response' ? outcome.status : null;
     const error = outcome.kind === 'response' ? null : outcome.error;
@@ -188,6 +183,29 @@ export class WebhooksProcessor {
         break;
     }
     return { outcome: step.kind === 'retry' ? `retry (${describe(outcome)})` : step.kind };
+  }
+
+  /**
+   * Takes the attempt: only a pending, due row whose lease (if any) has run out, so that two
+   * jobs of one delivery never send at once.
+   */
+  private async claim(deliveryId: string): Promise<ClaimedDelivery | undefined> {
+    const [claimed] = await queryRows<ClaimedDelivery>(
+      this.db.manager,
+      `UPDATE webhook_deliveries d
+       SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp(),
+           leased_until = clock_timestamp() + make_interval(secs => $2)
+       FROM webhook_endpoints e
+       WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'
+         AND d.next_attempt_at <= clock_timestamp()
+         AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
+       RETURNING d.id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
+         e.secret_encrypted,
+         CASE WHEN e.previous_secret_expires_at > clock_timestamp() THEN e.previous_secret_encrypted END
+           AS previous_secret_encrypted`,
+      [deliveryId, this.leaseSeconds],
+    );
+    return claimed;
   }
 
   /** Queues attempts; if Redis refuses, the rows are due in PostgreSQL and the sweep queues them. */
