@@ -4,6 +4,7 @@ import { ActivityImports1763784000000 } from './1763784000000-ActivityImports';
 import { ActivityIngestTuning1763787600000 } from './1763787600000-ActivityIngestTuning';
 import { Adherence1763791200000 } from './1763791200000-Adherence';
 import { Alerts1763794800000 } from './1763794800000-Alerts';
+import { ActivityMarkedAt1763798400000 } from './1763798400000-ActivityMarkedAt';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   ActivityIngestTuning1763787600000,
   Adherence1763791200000,
   Alerts1763794800000,
+  ActivityMarkedAt1763798400000,
 ];

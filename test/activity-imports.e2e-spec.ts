@@ -325,4 +325,52 @@ describe('activity imports', () => {
       await offline.app.close();
     }
   });
+
+  it('leaves a day to an import of the patient still on its way, but not for long', async () => {
+    const p = await factory(t.http).patient(c.adminKey, { clinicianId: c.clinician.id });
+    await factory(t.http).enroll(c.adminKey, p.id, c.clientApp.id);
+    // An import stored while Redis was away: on its way, not yet imported.
+    const offline = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    let waiting: string;
+    try {
+      waiting = (
+        await offline.http
+          .post(`/v1/patients/${p.id}/activity-imports?format=native`)
+          .set(bearer(c.appKey))
+          .send({
+            source: { name: 'Late phone' },
+            samples: perMinute('2026-11-18T08:00:00Z', 2, 10),
+          })
+          .expect(202)
+      ).body.id;
+    } finally {
+      await offline.app.close();
+    }
+
+    const done = await importNative(
+      p.id,
+      { name: 'Watch' },
+      perMinute('2026-11-17T09:00:00Z', 30, 40),
+    );
+    expect(done).toMatchObject({ status: 'completed', inserted: 30 });
+    // Its day waits for the other import, which will roll up every day marked by then.
+    expect(await daily(p.id, '2026-11-17', '2026-11-17')).toEqual([]);
+
+    // Marked more than 30 seconds ago: the next import's end, or the sweep, rolls it up.
+    await t.db.query(
+      `UPDATE activity_dirty_days SET marked_at = now() - interval '1 minute' WHERE patient_id = $1`,
+      [p.id],
+    );
+    expect(await worker.get(ActivityImportSweeper).settleMarkedDays()).toBeGreaterThanOrEqual(1);
+    expect(await daily(p.id, '2026-11-17', '2026-11-17')).toMatchObject([{ steps: 1200 }]);
+
+    // The import on its way, once swept into the queue, rolls up its own day.
+    await t.db.query(
+      `UPDATE activity_imports SET created_at = now() - interval '1 minute' WHERE id = $1`,
+      [waiting],
+    );
+    await worker.get(ActivityImportSweeper).sweep();
+    expect(await finished(waiting)).toMatchObject({ status: 'completed', inserted: 2 });
+    expect(await daily(p.id, '2026-11-18', '2026-11-18')).toMatchObject([{ steps: 20 }]);
+  });
 });

@@ -6,6 +6,7 @@ import type { JobPayloads } from '@app/queue';
 import { parseImport, type Payload } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
+import type { EntityManager } from 'typeorm';
 import { OnJob } from '../jobs/on-job.decorator';
 
 // Only the first errors are kept on the import: enough to fix a client, bounded in size.
@@ -18,6 +19,13 @@ interface Pending {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** An import queued or processing for longer than this no longer holds back its patient's rollups. */
+const IN_FLIGHT_MINUTES = 5;
+/**
+ * How long a marked day may wait for a later import of the patient: past this, whichever import
+ * ends next (or the sweep) rolls up, so a patient whose imports never stop still gets totals.
+ */
+const DEFERRED_SECONDS_MAX = 30;
 
 /**
  * Writes a batch of samples ($4–$11 as arrays) and marks the patient-local days ($12 the zone)
@@ -39,10 +47,13 @@ function insertSamplesSql(skipStored: boolean): string {
     RETURNING start_at, end_at
   ), days AS (
     INSERT INTO activity_dirty_days (organization_id, patient_id, local_date)
+    -- The distinct (first day, last day) pairs first: a batch's thousand samples span a day
+    -- or two, so a handful of series instead of one per sample (about 10 % of the statement).
     SELECT DISTINCT $1::uuid, $2::uuid, d::date
-    FROM ins, generate_series((ins.start_at AT TIME ZONE $12)::date,
-                              ((ins.end_at - interval '1 microsecond') AT TIME ZONE $12)::date,
-                              interval '1 day') AS d
+    FROM (SELECT DISTINCT (start_at AT TIME ZONE $12)::date AS first_day,
+                          ((end_at - interval '1 microsecond') AT TIME ZONE $12)::date AS last_day
+          FROM ins) spans,
+         generate_series(spans.first_day, spans.last_day, interval '1 day') AS d
   )
   SELECT count(*)::int AS count FROM ins`;
 }
@@ -93,7 +104,7 @@ export class ActivityImportProcessor {
       const unrecoverable = !isTransient(err);
       if (unrecoverable || lastAttempt) {
         await this.fail(
-          importId,
+          found,
           unrecoverable ? describe(err) : `gave up after ${job.attemptsMade + 1} attempts`,
         );
         if (unrecoverable) throw new UnrecoverableError(describe(err));
@@ -290,45 +301,70 @@ export class ActivityImportProcessor {
   }
 
   /**
-   * Rolls up the patient's marked days, then marks the import completed. This import's samples
-   * and marked days are committed before the per-patient lock is asked for, so once it holds the
-   * lock its days have been rolled up either by an import of the same patient that held the lock
-   * before (and took every day marked by then) or now, by this one. Imports that arrive together
-   * thus share one rollup instead of queueing one each.
+   * Marks the import completed and rolls up the patient's marked days, under the patient's
+   * lock (see rollUpMarkedDays).
    */
   private async finish(found: ActivityImport): Promise<void> {
     const m = this.db.manager;
-    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [found.patientId]);
-    const days = await m.query<{ local_date: string }[]>(
-      `WITH taken AS (
-         DELETE FROM activity_dirty_days WHERE organization_id = $1 AND patient_id = $2 RETURNING local_date
-       )
-       SELECT DISTINCT local_date::text FROM taken`,
-      [found.organizationId, found.patientId],
-    );
-    if (days.length > 0) {
-      await markAdherenceDirty(m, found.organizationId, found.patientId);
-      await m.query(ACTIVITY_ROLLUP_SQL, [
-        found.organizationId,
-        found.patientId,
-        days.map((d) => d.local_date),
-      ]);
-    }
     await m.query(
       `UPDATE activity_imports SET status = 'completed', completed_at = now() WHERE id = $1`,
       [found.id],
     );
+    await rollUpMarkedDays(m, found.organizationId, found.patientId);
     // The samples are stored: the raw payload (health data, possibly gigabytes) is not kept.
     await m.query('DELETE FROM activity_import_chunks WHERE import_id = $1', [found.id]);
   }
 
-  private async fail(importId: string, reason: string): Promise<void> {
-    this.logger.warn({ importId }, 'activity import failed');
-    await this.db.manager.query(
-      `UPDATE activity_imports SET status = 'failed', failure_reason = $2, completed_at = now() WHERE id = $1`,
-      [importId, reason.slice(0, 500)],
-    );
+  private async fail(found: ActivityImport, reason: string): Promise<void> {
+    this.logger.warn({ importId: found.id }, 'activity import failed');
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE activity_imports SET status = 'failed', failure_reason = $2, completed_at = now() WHERE id = $1`,
+        [found.id, reason.slice(0, 500)],
+      );
+      // The batches it committed before failing are kept: their days are rolled up too.
+      await rollUpMarkedDays(m, found.organizationId, found.patientId);
+    });
   }
+}
+
+/**
+ * Rolls up a patient's marked days, unless another import of the patient is still on its way:
+ * that one will, when it ends, so imports arriving together share one rollup instead of each
+ * re-reading the same days (a day's samples are read once, not once per import). Runs under the
+ * patient's lock, after the caller's import is marked completed or failed in the same
+ * transaction: of imports ending together, the last to take the lock sees no other in flight
+ * and rolls up every day marked by then. An import stuck for more than a few minutes does not
+ * hold the others' days back, and the sweep settles any day left marked.
+ */
+export async function rollUpMarkedDays(
+  m: EntityManager,
+  organizationId: string,
+  patientId: string,
+): Promise<boolean> {
+  await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [patientId]);
+  const [{ busy }] = await m.query<{ busy: boolean }[]>(
+    `SELECT EXISTS (
+       SELECT 1 FROM activity_imports
+       WHERE organization_id = $1 AND patient_id = $2 AND status IN ('queued', 'processing')
+         AND created_at > now() - interval '${IN_FLIGHT_MINUTES} minutes')
+     AND NOT EXISTS (
+       SELECT 1 FROM activity_dirty_days WHERE organization_id = $1 AND patient_id = $2
+         AND marked_at < now() - interval '${DEFERRED_SECONDS_MAX} seconds') AS busy`,
+    [organizationId, patientId],
+  );
+  if (busy) return false;
+  const days = await m.query<{ local_date: string }[]>(
+    `WITH taken AS (
+       DELETE FROM activity_dirty_days WHERE organization_id = $1 AND patient_id = $2 RETURNING local_date
+     )
+     SELECT DISTINCT local_date::text FROM taken`,
+    [organizationId, patientId],
+  );
+  if (days.length === 0) return true;
+  await markAdherenceDirty(m, organizationId, patientId);
+  await m.query(ACTIVITY_ROLLUP_SQL, [organizationId, patientId, days.map((d) => d.local_date)]);
+  return true;
 }
 
 /** Connection and lock troubles are worth a retry; a payload that cannot be parsed is not. */

@@ -1,4 +1,5 @@
 import { Db } from '@app/persistence';
+import { rollUpMarkedDays } from './activity-import.processor';
 import { importJobOptions, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
@@ -35,5 +36,25 @@ export class ActivityImportSweeper {
       }
     }
     return queued;
+  }
+
+  /**
+   * Rolls up days left marked: their import left the rollup to another import of the patient
+   * that was on its way and has not ended since (stuck for minutes, or gone). A patient with an
+   * import still on its way is skipped, as its end will roll them up.
+   */
+  @Interval(SWEEP_EVERY_MS)
+  async settleMarkedDays(): Promise<number> {
+    const patients = await this.db.manager.query<{ organization_id: string; patient_id: string }[]>(
+      `SELECT DISTINCT organization_id, patient_id FROM activity_dirty_days LIMIT 100`,
+    );
+    let settled = 0;
+    for (const p of patients) {
+      const done = await this.db.transaction((m) =>
+        rollUpMarkedDays(m, p.organization_id, p.patient_id),
+      );
+      if (done) settled++;
+    }
+    return settled;
   }
 }
