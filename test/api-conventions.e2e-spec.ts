@@ -217,6 +217,10 @@ describe('API conventions', () => {
       .expect(200, { status: 'ready', checks: { postgres: 'up', redis: 'up' } });
     const metrics = await t.http.get('/metrics').expect(200);
     expect(metrics.text).toContain('sciatrack_http_requests_total');
+    expect(metrics.text).toMatch(/^sciatrack_outbox_waiting\{measure="count"\} \d+$/m);
+    expect(metrics.text).toMatch(
+      /^sciatrack_webhook_deliveries_due\{measure="oldest_seconds"\} [\d.e+-]+$/m,
+    );
     // Metrics name routes by template, never by a concrete id.
     expect(metrics.text).toContain('route="/v1/patients/:id"');
     expect(metrics.text).not.toContain(c.patient.id);

@@ -101,6 +101,11 @@ describe('alerts written while Redis is down', () => {
       `SELECT count(*)::int AS waiting FROM outbox WHERE relayed_at IS NULL`,
     );
     expect(waiting).toBe(PATIENTS);
+    // What an operator sees meanwhile.
+    const metrics = await t.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(
+      new RegExp(`^sciatrack_outbox_waiting\\{measure="count"\\} ${PATIENTS}$`, 'm'),
+    );
     expect(receiver.received).toHaveLength(0);
 
     redis = await startRedis();

@@ -1,6 +1,7 @@
+import { Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of one API process. Labels are route templates (`/v1/patients/:id`),
@@ -32,8 +33,36 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(private readonly db: Db) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sciatrack_' });
+    // What the alert path has not delivered yet, read from PostgreSQL at each scrape: an outbox
+    // that grows, or deliveries long overdue, mean Redis or the worker is away.
+    const backlog = (name: string, help: string, sql: string) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['measure'] as const,
+        registers: [this.registry],
+        collect: async function (this: Gauge<'measure'>) {
+          const [row] = await db.manager.query<{ count: number; oldest_seconds: number }[]>(sql);
+          this.set({ measure: 'count' }, row.count);
+          this.set({ measure: 'oldest_seconds' }, row.oldest_seconds);
+        },
+      });
+    backlog(
+      'sciatrack_outbox_waiting',
+      'Outbox events not yet relayed to the queue: how many, and the age of the oldest',
+      `SELECT count(*)::int AS count,
+              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_seconds
+       FROM outbox WHERE relayed_at IS NULL`,
+    );
+    backlog(
+      'sciatrack_webhook_deliveries_due',
+      'Webhook deliveries whose next attempt is due: how many, and how long the oldest has waited',
+      `SELECT count(*)::int AS count,
+              coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 AS oldest_seconds
+       FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()`,
+    );
   }
 
   /** Express middleware that times every request, routed or not. */
