@@ -187,6 +187,25 @@ describe('alerts delivered as signed webhooks', () => {
     await factory(t.http).painReport(c.adminKey, c.otherPatient.id, FEVER);
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.at('/gone')).toHaveLength(1);
+
+    // Back on: its dead letter can be replayed (not before).
+    const [dead] = await deliveries(c, 'dead');
+    await t.http
+      .post(`/v1/webhook-deliveries/${dead.id}/replay`)
+      .set(bearer(c.adminKey))
+      .expect(409);
+    receiver.script('/gone', [{ status: 200 }]);
+    const enabled = await t.http
+      .post(`/v1/webhook-endpoints/${endpoint.id}/enable`)
+      .set(bearer(c.adminKey))
+      .expect(200);
+    expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null });
+    await t.http
+      .post(`/v1/webhook-deliveries/${dead.id}/replay`)
+      .set(bearer(c.adminKey))
+      .expect(202);
+    const [, again] = await arrivals('/gone', 2);
+    expect(again.headers['webhook-id']).toBe(dead.eventId);
   });
 
   it('waits as long as a 429 Retry-After asks', async () => {
