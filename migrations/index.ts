@@ -5,6 +5,7 @@ import { ActivityIngestTuning1763787600000 } from './1763787600000-ActivityInges
 import { Adherence1763791200000 } from './1763791200000-Adherence';
 import { Alerts1763794800000 } from './1763794800000-Alerts';
 import { ActivityMarkedAt1763798400000 } from './1763798400000-ActivityMarkedAt';
+import { OutboxFannedOut1763802000000 } from './1763802000000-OutboxFannedOut';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Adherence1763791200000,
   Alerts1763794800000,
   ActivityMarkedAt1763798400000,
+  OutboxFannedOut1763802000000,
 ];

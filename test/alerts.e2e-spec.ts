@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { loadAdherenceInputs } from '@app/clinical';
 import { DEFAULT_ADHERENCE_SETTINGS, evaluateProgressionFlags, localDateOf } from '@app/domain';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
@@ -156,16 +157,29 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
     ]);
   });
 
-  it('forgets outbox rows a week after they were relayed, never a row still waiting', async () => {
-    const insert = (relayedAt: string | null) =>
+  it('forgets outbox rows a week after their fan-out, never a row not fanned out', async () => {
+    const payload = JSON.stringify({
+      type: 'alert.created',
+      timestamp: new Date().toISOString(),
+      data: {
+        alertId: randomUUID(),
+        patientId: c.patient.id,
+        rule: 'RED_FLAG_SYSTEMIC',
+        severity: 'urgent',
+      },
+    });
+    const insert = (relayedDaysAgo: number, fannedOut: boolean) =>
       t.db.query(
-        `INSERT INTO outbox (organization_id, event_type, payload, created_at, relayed_at)
-         VALUES ($1, 'alert.created', '{}', now() - interval '30 days', $2::timestamptz) RETURNING id`,
-        [c.org.id, relayedAt],
+        `INSERT INTO outbox (organization_id, event_type, payload, created_at, relayed_at, fanned_out_at)
+         VALUES ($1, 'alert.created', $2, now() - interval '30 days',
+                 now() - make_interval(days => $3), CASE WHEN $4 THEN now() - make_interval(days => $3) END)
+         RETURNING id`,
+        [c.org.id, payload, relayedDaysAgo, fannedOut],
       );
-    const [[old], [recent]] = await Promise.all([
-      insert(new Date(Date.now() - 8 * 86_400_000).toISOString()),
-      insert(new Date(Date.now() - 6 * 86_400_000).toISOString()),
+    const [[old], [recent], [waiting]] = await Promise.all([
+      insert(8, true),
+      insert(6, true),
+      insert(8, false),
     ]);
     const worker = await createTestWorker();
     try {
@@ -173,10 +187,12 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
     } finally {
       await worker.close();
     }
-    const left = await t.db.query('SELECT id FROM outbox WHERE id = ANY($1)', [
-      [old.id, recent.id],
+    const left = await t.db.query('SELECT id FROM outbox WHERE id = ANY($1) ORDER BY id', [
+      [old.id, recent.id, waiting.id],
     ]);
-    expect(left).toEqual([{ id: recent.id }]);
+    expect(left).toEqual(
+      [{ id: recent.id }, { id: waiting.id }].sort((a, b) => a.id.localeCompare(b.id)),
+    );
   });
 
   it('holds READY_FOR_STRENGTHENING back while a warning alert is open', async () => {

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { OutboxRelayService } from '../apps/worker/src/webhooks/outbox-relay.service';
 import { WebhooksProcessor } from '../apps/worker/src/webhooks/webhooks.processor';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -261,6 +262,13 @@ describe('alerts delivered as signed webhooks', () => {
       new Webhook(rotated.body.secret).verify(during.body, headersOf(during)),
     ).not.toThrow();
 
+    // While the first secret still signs, a second rotation may not silently drop it...
+    await t.http
+      .post(`/v1/webhook-endpoints/${endpoint.id}/rotate-secret`)
+      .set(bearer(c.adminKey))
+      .send({})
+      .expect(409);
+    // ...but dropping both old secrets at once (a leak) is always possible.
     const again = await t.http
       .post(`/v1/webhook-endpoints/${endpoint.id}/rotate-secret`)
       .set(bearer(c.adminKey))
@@ -309,6 +317,33 @@ describe('alerts delivered as signed webhooks', () => {
     expect(receiver.at('/twice')).toHaveLength(1);
   });
 
+  it('fans out an event whose job was lost after the relay stamped it', async () => {
+    const { c } = await clinicWithEndpoint('/lost');
+    // Relayed a minute ago, its job gone with a Redis restart (Redis keeps nothing on disk).
+    await t.db.query(
+      `INSERT INTO outbox (organization_id, event_type, payload, relayed_at)
+       VALUES ($1, 'alert.created', $2, now() - interval '1 minute')`,
+      [
+        c.org.id,
+        JSON.stringify({
+          type: 'alert.created',
+          timestamp: new Date().toISOString(),
+          data: {
+            alertId: randomUUID(),
+            patientId: c.patient.id,
+            rule: 'NEW_LEG_PAIN',
+            severity: 'warning',
+          },
+        }),
+      ],
+    );
+    expect((await worker.get(OutboxRelayService).sweep()).events).toBeGreaterThanOrEqual(1);
+    const [got] = await arrivals('/lost', 1);
+    expect(eventOf(got).data.rule).toBe('NEW_LEG_PAIN');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.at('/lost')).toHaveLength(1);
+  });
+
   it("sends a clinician's endpoint that clinician's patients only", async () => {
     const c = await seedClinic(t.http);
     await factory(t.http).webhookEndpoint(c.adminKey, {
@@ -351,6 +386,15 @@ describe('alerts delivered as signed webhooks', () => {
     expect(JSON.stringify(listed.body)).not.toContain(e.secret.slice(6));
     await t.http.get(`/v1/webhook-endpoints/${e.id}`).set(bearer(other.adminKey)).expect(404);
     await t.http.delete(`/v1/webhook-endpoints/${e.id}`).set(bearer(other.adminKey)).expect(404);
+    // A cap per organization: every alert is one POST per endpoint.
+    for (let i = 1; i < 20; i++) {
+      await factory(t.http).webhookEndpoint(c.adminKey, { url: receiver.url(`/x${i}`) });
+    }
+    await t.http
+      .post('/v1/webhook-endpoints')
+      .set(bearer(c.adminKey))
+      .send({ url: receiver.url('/x21'), events: ['alert.created'] })
+      .expect(409);
     await t.http.delete(`/v1/webhook-endpoints/${e.id}`).set(bearer(c.adminKey)).expect(204);
     await t.http.get(`/v1/webhook-endpoints/${e.id}`).set(bearer(c.adminKey)).expect(404);
     const [stored] = await t.db.query(

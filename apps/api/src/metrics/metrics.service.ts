@@ -51,10 +51,10 @@ export class MetricsService {
       });
     backlog(
       'sciatrack_outbox_waiting',
-      'Outbox events not yet relayed to the queue: how many, and the age of the oldest',
+      'Outbox events not yet turned into webhook deliveries: how many, and the age of the oldest',
       `SELECT count(*)::int AS count,
               coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_seconds
-       FROM outbox WHERE relayed_at IS NULL`,
+       FROM outbox WHERE fanned_out_at IS NULL`,
     );
     backlog(
       'sciatrack_webhook_deliveries_due',

@@ -2,6 +2,9 @@ import { isPrivateAddress } from '@app/domain';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
+const NOT_PUBLIC = 'must point to a public address (not a private or loopback one) that resolves';
+const LOOKUP_TIMEOUT_MS = 3000;
+
 /**
  * Why a webhook URL is refused, or null when it is acceptable. The worker checks the address
  * again when it connects, since a name may resolve elsewhere later.
@@ -22,14 +25,18 @@ export async function webhookUrlProblem(
   if (url.hash) return 'must not have a fragment';
   if (options.allowPrivate) return null;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return isPrivateAddress(host) ? 'points to a private or loopback address' : null;
-  let addresses: { address: string }[];
+  if (isIP(host)) return isPrivateAddress(host) ? NOT_PUBLIC : null;
+  // One answer whether the name is unknown or private: an admin must not be able to map the
+  // service's internal network through this check.
   try {
-    addresses = await lookup(host, { all: true });
+    const addresses = await Promise.race([
+      lookup(host, { all: true }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timeout')), LOOKUP_TIMEOUT_MS).unref(),
+      ),
+    ]);
+    return addresses.some((a) => isPrivateAddress(a.address)) ? NOT_PUBLIC : null;
   } catch {
-    return 'has a host name that does not resolve';
+    return NOT_PUBLIC;
   }
-  return addresses.some((a) => isPrivateAddress(a.address))
-    ? 'points to a private or loopback address'
-    : null;
 }

@@ -18,6 +18,7 @@ import {
 import { PageQueryDto } from '../common/pagination';
 
 export const MAX_URL_LENGTH = 2048;
+export const MAX_ENDPOINTS_PER_ORGANIZATION = 20;
 /** How long the old secret keeps signing after a rotation, unless the request says otherwise. */
 export const DEFAULT_PREVIOUS_SECRET_SECONDS = 24 * 3600;
 const MAX_PREVIOUS_SECRET_SECONDS = 7 * 24 * 3600;

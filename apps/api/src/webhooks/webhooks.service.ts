@@ -8,6 +8,7 @@ import { paginate, type Page, type PageQueryDto } from '../common/pagination';
 import { notFound, ProblemException, validationProblem } from '../common/problem';
 import {
   DEFAULT_PREVIOUS_SECRET_SECONDS,
+  MAX_ENDPOINTS_PER_ORGANIZATION,
   type CreateWebhookEndpointDto,
   type DeliveryQueryDto,
   type RotateSecretDto,
@@ -81,6 +82,17 @@ export class WebhooksService {
           { field: 'clinicianId', message: 'is not a clinician of this organization' },
         ]);
     }
+    const [{ endpoints }] = await this.db.manager.query<{ endpoints: number }[]>(
+      'SELECT count(*)::int AS endpoints FROM webhook_endpoints WHERE organization_id = $1',
+      [caller.organizationId],
+    );
+    // Every alert is one POST per endpoint, from worker slots all clinics share.
+    if (endpoints >= MAX_ENDPOINTS_PER_ORGANIZATION) {
+      throw new ProblemException(
+        409,
+        `An organization has at most ${MAX_ENDPOINTS_PER_ORGANIZATION} webhook endpoints; delete one first`,
+      );
+    }
     const secret = generateWebhookSecret();
     const [{ id }] = await this.db.manager.query<{ id: string }[]>(
       `INSERT INTO webhook_endpoints (organization_id, clinician_id, url, events, secret_encrypted)
@@ -128,8 +140,22 @@ export class WebhooksService {
     id: string,
     input: RotateSecretDto,
   ): Promise<WebhookEndpointWithSecretDto> {
-    const secret = generateWebhookSecret();
     const keepSeconds = input.previousSecretValidSeconds ?? DEFAULT_PREVIOUS_SECRET_SECONDS;
+    const current = await this.find(caller, id);
+    // One previous secret at a time: a second rotation within the grace period would silently
+    // stop signing with the secret receivers may still hold. Dropping it (0) is always allowed,
+    // for a secret that leaked.
+    if (
+      keepSeconds > 0 &&
+      current.previousSecretExpiresAt &&
+      current.previousSecretExpiresAt > new Date()
+    ) {
+      throw new ProblemException(
+        409,
+        `The previous secret still signs until ${current.previousSecretExpiresAt.toISOString()}; rotate again after that, or with previousSecretValidSeconds 0 to stop signing with both old secrets now`,
+      );
+    }
+    const secret = generateWebhookSecret();
     const rows = await queryRows(
       this.db.manager,
       `UPDATE webhook_endpoints SET previous_secret_encrypted = secret_encrypted, secret_encrypted = $3,

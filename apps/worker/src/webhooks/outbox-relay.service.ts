@@ -7,8 +7,9 @@ import { deliveryJob, WebhooksProcessor } from './webhooks.processor';
 
 const RELAY_BATCH = 200;
 const SWEEP_BATCH = 500;
-// A delivery due this long ago and not leased: its job was lost (Redis away, a crash), or it
-// waits behind slow receivers. Either way one more job per sweep slot is harmless (the lease).
+// An event relayed, or a delivery due, this long ago and still not done: its job was lost (Redis
+// away, a crash), or it waits behind others. Either way one more job per minute is harmless:
+// the fan-out and the attempt are idempotent in PostgreSQL.
 const SWEEP_GRACE_SECONDS = 30;
 const SWEEP_EVERY_MS = 10_000;
 
@@ -73,7 +74,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       while ((await this.relayBatch()) === RELAY_BATCH && !this.stopped);
       if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
         this.lastSweep = Date.now();
-        await this.sweepDeliveries();
+        await this.sweep();
       }
     } catch (err) {
       this.logger.warn(
@@ -106,8 +107,26 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     });
   }
 
-  /** Queues again the due deliveries that no job is working on. */
-  async sweepDeliveries(): Promise<number> {
+  /**
+   * Queues again what a lost job left behind (Redis keeps nothing on disk): events relayed a
+   * while ago and still not fanned out, and due deliveries that no attempt holds.
+   */
+  async sweep(): Promise<{ events: number; deliveries: number }> {
+    // A fresh job id per minute: the lost job's id may still be held by a finished or failed
+    // job, and an item still waiting in the queue gets at most one more job a minute.
+    const slot = `-swept-${Math.floor(Date.now() / 60_000)}`;
+    const events = await this.db.manager.query<{ id: string }[]>(
+      `SELECT id FROM outbox
+       WHERE fanned_out_at IS NULL AND relayed_at < now() - make_interval(secs => $1)
+       ORDER BY relayed_at LIMIT ${SWEEP_BATCH}`,
+      [SWEEP_GRACE_SECONDS],
+    );
+    if (events.length > 0) {
+      await this.jobs.addBulk(
+        'webhook.event',
+        events.map(({ id }) => ({ payload: { eventId: id }, jobId: `${id}${slot}` })),
+      );
+    }
     const due = await this.db.manager.query<{ id: string; attempts: number }[]>(
       `SELECT id, attempts FROM webhook_deliveries
        WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
@@ -115,12 +134,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
        ORDER BY next_attempt_at LIMIT ${SWEEP_BATCH}`,
       [SWEEP_GRACE_SECONDS],
     );
-    if (due.length === 0) return 0;
-    // A fresh job id per minute: the lost attempt's id may still be held by a finished job, and
-    // a delivery waiting in the queue gets at most one more job a minute.
-    const slot = `-swept-${Math.floor(Date.now() / 60_000)}`;
-    await this.processor.queueAttempts(due.map((d) => deliveryJob(d.id, d.attempts, 0, slot)));
-    return due.length;
+    if (due.length > 0) {
+      await this.processor.queueAttempts(due.map((d) => deliveryJob(d.id, d.attempts, 0, slot)));
+    }
+    return { events: events.length, deliveries: due.length };
   }
 
   /** LISTENs on its own connection; on any failure polling carries on and it tries again. */

@@ -1,6 +1,7 @@
 import { AppConfig } from '@app/config';
 import {
   type AlertEventBody,
+  type AttemptOutcome,
   describe,
   nextDeliveryStep,
   signatureHeader,
@@ -70,34 +71,47 @@ export class WebhooksProcessor implements OnApplicationShutdown {
 
   @OnJob('webhook.event')
   async fanOut({ eventId }: JobPayloads['webhook.event']): Promise<{ deliveries: number }> {
-    const m = this.db.manager;
-    const [event] = await m.query<
-      { organization_id: string; event_type: WebhookEventType; payload: AlertEventBody }[]
-    >(`SELECT organization_id, event_type, payload FROM outbox WHERE id = $1`, [eventId]);
-    if (!event) return { deliveries: 0 };
-    const { type, timestamp, data } = event.payload;
-    // Written in the contract's field order; the same bytes on every attempt.
-    const body = JSON.stringify({
-      type,
-      timestamp,
-      data: {
-        alertId: data.alertId,
-        patientId: data.patientId,
-        rule: data.rule,
-        severity: data.severity,
-      },
+    const created = await this.db.transaction(async (m) => {
+      // Locked, so that two fan-outs of one event (a relay and a sweep) take turns, and the
+      // second finds the first's stamp.
+      const [event] = await m.query<
+        {
+          organization_id: string;
+          event_type: WebhookEventType;
+          payload: AlertEventBody;
+          fanned_out_at: Date | null;
+        }[]
+      >(
+        `SELECT organization_id, event_type, payload, fanned_out_at FROM outbox WHERE id = $1 FOR UPDATE`,
+        [eventId],
+      );
+      if (!event || event.fanned_out_at) return [];
+      const { type, timestamp, data } = event.payload;
+      // Written in the contract's field order; the same bytes on every attempt.
+      const body = JSON.stringify({
+        type,
+        timestamp,
+        data: {
+          alertId: data.alertId,
+          patientId: data.patientId,
+          rule: data.rule,
+          severity: data.severity,
+        },
+      });
+      // A clinician's endpoint hears about that clinician's patients only.
+      const rows = await m.query<{ id: string }[]>(
+        `INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, body)
+         SELECT e.organization_id, e.id, $1, $2, $3 FROM webhook_endpoints e
+         WHERE e.organization_id = $4 AND e.enabled AND $2 = ANY (e.events)
+           AND (e.clinician_id IS NULL OR e.clinician_id =
+                (SELECT p.clinician_id FROM patients p WHERE p.organization_id = $4 AND p.id = $5))
+         ON CONFLICT (endpoint_id, event_id) DO NOTHING
+         RETURNING id`,
+        [eventId, event.event_type, body, event.organization_id, data.patientId],
+      );
+      await m.query(`UPDATE outbox SET fanned_out_at = clock_timestamp() WHERE id = $1`, [eventId]);
+      return rows;
     });
-    // A clinician's endpoint hears about that clinician's patients only.
-    const created = await m.query<{ id: string }[]>(
-      `INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, body)
-       SELECT e.organization_id, e.id, $1, $2, $3 FROM webhook_endpoints e
-       WHERE e.organization_id = $4 AND e.enabled AND $2 = ANY (e.events)
-         AND (e.clinician_id IS NULL OR e.clinician_id =
-              (SELECT p.clinician_id FROM patients p WHERE p.organization_id = $4 AND p.id = $5))
-       ON CONFLICT (endpoint_id, event_id) DO NOTHING
-       RETURNING id`,
-      [eventId, event.event_type, body, event.organization_id, data.patientId],
-    );
     await this.queueAttempts(created.map(({ id }) => deliveryJob(id, 0)));
     return { deliveries: created.length };
   }
@@ -118,27 +132,48 @@ export class WebhooksProcessor implements OnApplicationShutdown {
     }
     if (!claimed) return { outcome: 'taken' };
     const m = this.db.manager;
+    // The attempt number fences what follows: a worker that outlived its lease finds its row
+    // taken by a newer attempt and changes nothing.
+    const mine = { id: claimed.id, attempts: claimed.attempts };
     if (!claimed.enabled) {
-      await this.bury(claimed.id, 'the endpoint is disabled', null, null);
+      await this.bury(mine, 'the endpoint is disabled', null, null);
+      return { outcome: 'dead' };
+    }
+    // Attempts cut short before they could be recorded (a worker killed mid-attempt, again and
+    // again) still end in the dead letter.
+    if (claimed.attempts > this.schedule.length + 1) {
+      await this.bury(
+        mine,
+        `no answer recorded after ${claimed.attempts - 1} attempts`,
+        null,
+        null,
+      );
       return { outcome: 'dead' };
     }
 
-    const secrets = [claimed.secret_encrypted, claimed.previous_secret_encrypted]
-      .filter((s): s is Buffer => s !== null)
-      .map((s) => this.secrets.open(s));
-    const timestamp = Math.floor(Date.now() / 1000);
-    const outcome = await sendWebhook({
-      url: claimed.url,
-      body: claimed.body,
-      headers: {
-        'webhook-id': claimed.event_id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(secrets, claimed.event_id, timestamp, claimed.body),
-      },
-      timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
-      allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
-      agents: this.agents,
-    });
+    let outcome: AttemptOutcome;
+    try {
+      const secrets = [claimed.secret_encrypted, claimed.previous_secret_encrypted]
+        .filter((s): s is Buffer => s !== null)
+        .map((s) => this.secrets.open(s));
+      const timestamp = Math.floor(Date.now() / 1000);
+      outcome = await sendWebhook({
+        url: claimed.url,
+        body: claimed.body,
+        headers: {
+          'webhook-id': claimed.event_id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signatureHeader(secrets, claimed.event_id, timestamp, claimed.body),
+        },
+        timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
+        allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
+        agents: this.agents,
+      });
+    } catch (err) {
+      // A secret that cannot be opened (WEBHOOK_SECRETS_KEY changed), say: a failed attempt,
+      // retried on the schedule and dead-lettered in the end, never retried forever.
+      outcome = { kind: 'error', error: err instanceof Error ? err.constructor.name : 'error' };
+    }
     const statusCode = outcome.kind === 'response' ? outcome.status : null;
     const error = outcome.kind === 'response' ? null : outcome.error;
     const step = nextDeliveryStep(outcome, claimed.attempts, this.schedule, Math.random());
@@ -146,20 +181,22 @@ export class WebhooksProcessor implements OnApplicationShutdown {
       case 'delivered':
         await m.query(
           `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = clock_timestamp(),
-             leased_until = NULL, last_status_code = $2, last_error = NULL WHERE id = $1`,
-          [claimed.id, statusCode],
+             leased_until = NULL, last_status_code = $3, last_error = NULL
+           WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+          [mine.id, mine.attempts, statusCode],
         );
         break;
       case 'retry':
         await m.query(
-          `UPDATE webhook_deliveries SET leased_until = NULL, last_status_code = $2, last_error = $3,
-             next_attempt_at = clock_timestamp() + make_interval(secs => $4) WHERE id = $1`,
-          [claimed.id, statusCode, error, step.delayMs / 1000],
+          `UPDATE webhook_deliveries SET leased_until = NULL, last_status_code = $3, last_error = $4,
+             next_attempt_at = clock_timestamp() + make_interval(secs => $5)
+           WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+          [mine.id, mine.attempts, statusCode, error, step.delayMs / 1000],
         );
         await this.queueAttempts([deliveryJob(claimed.id, claimed.attempts, step.delayMs)]);
         break;
       case 'dead':
-        await this.bury(claimed.id, step.reason, statusCode, error);
+        await this.bury(mine, step.reason, statusCode, error);
         break;
       case 'disable_endpoint':
         await this.db.transaction(async (tx) => {
@@ -218,16 +255,16 @@ export class WebhooksProcessor implements OnApplicationShutdown {
   }
 
   private async bury(
-    id: string,
+    attempt: { id: string; attempts: number },
     reason: string,
     statusCode: number | null,
     error: string | null,
   ): Promise<void> {
     await this.db.manager.query(
-      `UPDATE webhook_deliveries SET status = 'dead', dead_at = clock_timestamp(), dead_reason = $2,
-         leased_until = NULL, last_status_code = coalesce($3, last_status_code), last_error = $4
-       WHERE id = $1`,
-      [id, reason, statusCode, error],
+      `UPDATE webhook_deliveries SET status = 'dead', dead_at = clock_timestamp(), dead_reason = $3,
+         leased_until = NULL, last_status_code = coalesce($4, last_status_code), last_error = $5
+       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+      [attempt.id, attempt.attempts, reason, statusCode, error],
     );
   }
 }
