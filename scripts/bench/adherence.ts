@@ -35,6 +35,8 @@ export interface AdherenceOptions {
   /** Patients computed one by one, extrapolated to `patients`. */
   loopPatients: number;
   dashboardRequests: number;
+  /** Worker processes (replicas) sharing the queue; on 2 cores, one per core. */
+  workers: number;
 }
 
 const PREFIX = '{sct-bench-adh}';
@@ -141,11 +143,11 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
   await db.connect();
   const redis = new IORedis(loadConfig().REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('adherence', { connection: redis, prefix: PREFIX });
-  let worker: Service | undefined;
+  let workers: Service[] = [];
   const rows: string[][] = [];
   try {
-    // The worker first, so that its boot-time hourly period runs before the data exists.
-    worker = startService('worker', env);
+    // The workers first, so that their boot-time hourly period runs before the data exists.
+    workers = Array.from({ length: opts.workers }, () => startService('worker', env));
     await waitFor(
       async () =>
         (await db.query(`SELECT 1 FROM adherence_periods WHERE completed_at IS NOT NULL`)).rowCount,
@@ -171,7 +173,8 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
 
     // Full recompute: every patient, weeks over the last FULL_WEEKS_DAYS days and current flags.
     const period = `full-${now.toISOString().slice(0, 13)}`;
-    const services = { api: apiService, worker };
+    const services: Record<string, Service> = { api: apiService };
+    workers.forEach((w, i) => (services[workers.length > 1 ? `worker ${i + 1}` : 'worker'] = w));
     const cpuBefore = cpuReading(services);
     started = Date.now();
     await queue.add('adherence.period', { period }, { jobId: `adherence-${period}` });
@@ -191,7 +194,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
     const cpu = cpuSpent(cpuBefore, cpuReading(services));
     const weeks = await count(db, 'adherence_weeks');
     rows.push([
-      `full recompute through the worker (one process, ${loadConfig().WORKER_CONCURRENCY} jobs at a time): a \`full-\` period, ${done.chunks} chunk jobs (target < 60 s)`,
+      `full recompute through the worker (${opts.workers} process${opts.workers > 1 ? 'es' : ''}, ${loadConfig().WORKER_CONCURRENCY} jobs at a time each): a \`full-\` period, ${done.chunks} chunk jobs (target < 60 s)`,
       `**${fmt(fullSeconds, 1)} s** for ${fmt(done.patients)} patients, ${fmt(weeks)} patient-weeks written (${fmt(done.patients / fullSeconds)} patients/s)`,
     ]);
     rows.push([
@@ -226,8 +229,8 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
 
     // The per-patient loop: the same computation, one patient per transaction, on a sample of
     // patients whose stored results were removed first (so it writes what the full run wrote).
-    await worker.stop();
-    worker = undefined;
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
     await db.query('TRUNCATE adherence_weeks, patient_progress');
     await db.query('VACUUM ANALYZE adherence_weeks, patient_progress');
     const sample = (
@@ -263,7 +266,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
       await dataSource.destroy();
     }
   } finally {
-    await worker?.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await apiService.stop();
     await queue.close();
     redis.disconnect();

@@ -36,6 +36,7 @@ const BENCHES: Record<string, Bench> = {
         days: 90,
         loopPatients: quick ? 500 : 5_000,
         dashboardRequests: quick ? 50 : 200,
+        workers: Number(process.env.BENCH_WORKERS ?? 2),
       }),
   },
   alerts: {
