@@ -6,6 +6,7 @@ import { Adherence1763791200000 } from './1763791200000-Adherence';
 import { Alerts1763794800000 } from './1763794800000-Alerts';
 import { ActivityMarkedAt1763798400000 } from './1763798400000-ActivityMarkedAt';
 import { OutboxFannedOut1763802000000 } from './1763802000000-OutboxFannedOut';
+import { WebhookEndpointLeases1763805600000 } from './1763805600000-WebhookEndpointLeases';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Alerts1763794800000,
   ActivityMarkedAt1763798400000,
   OutboxFannedOut1763802000000,
+  WebhookEndpointLeases1763805600000,
 ];

@@ -14,6 +14,7 @@ const space = isolated('webhooks', {
   WEBHOOK_RETRY_SCHEDULE: '0.3,0.3,0.3',
   OUTBOX_POLL_MS: '200',
   WEBHOOK_TIMEOUT_MS: '3000',
+  WEBHOOK_ENDPOINT_CONCURRENCY: '2',
 });
 
 const FEVER = { redFlags: { fever: true } };
@@ -342,6 +343,19 @@ describe('alerts delivered as signed webhooks', () => {
     expect(eventOf(got).data.rule).toBe('NEW_LEG_PAIN');
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.at('/lost')).toHaveLength(1);
+  });
+
+  it('keeps a slow receiver to its share of attempts in flight, and still delivers everything', async () => {
+    receiver.script('/slow', [{ status: 200, delayMs: 400 }]);
+    const { c } = await clinicWithEndpoint('/slow');
+    const f = factory(t.http);
+    const patients = await Promise.all(
+      Array.from({ length: 8 }, () => f.patient(c.adminKey, { clinicianId: c.clinician.id })),
+    );
+    await Promise.all(patients.map((p) => f.painReport(c.adminKey, p.id, FEVER)));
+    const got = await arrivals('/slow', 8);
+    expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(8);
+    expect(receiver.mostAtOnce.get('/slow')).toBeLessThanOrEqual(2);
   });
 
   it("sends a clinician's endpoint that clinician's patients only", async () => {

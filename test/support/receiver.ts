@@ -8,8 +8,8 @@ export interface Received {
   at: number;
 }
 
-/** What a path answers: a status, and headers (Retry-After). */
-export type Answer = { status: number; headers?: Record<string, string> };
+/** What a path answers: a status, headers (Retry-After), and how long it takes to answer. */
+export type Answer = { status: number; headers?: Record<string, string>; delayMs?: number };
 
 /**
  * A webhook receiver on a loopback port. Each path answers from its own script, one answer per
@@ -18,6 +18,9 @@ export type Answer = { status: number; headers?: Record<string, string> };
 export class Receiver {
   readonly received: Received[] = [];
   private readonly scripts = new Map<string, Answer[]>();
+  private readonly inFlight = new Map<string, number>();
+  /** The most requests a path was answering at once. */
+  readonly mostAtOnce = new Map<string, number>();
   private server?: Server;
 
   script(path: string, answers: Answer[]): void {
@@ -49,7 +52,13 @@ export class Receiver {
         const answer = (script && script.length > 1 ? script.shift() : script?.[0]) ?? {
           status: 200,
         };
-        res.writeHead(answer.status, answer.headers).end();
+        const now = (this.inFlight.get(path) ?? 0) + 1;
+        this.inFlight.set(path, now);
+        this.mostAtOnce.set(path, Math.max(now, this.mostAtOnce.get(path) ?? 0));
+        setTimeout(() => {
+          this.inFlight.set(path, (this.inFlight.get(path) ?? 1) - 1);
+          res.writeHead(answer.status, answer.headers).end();
+        }, answer.delayMs ?? 0);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

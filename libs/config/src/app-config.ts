@@ -135,6 +135,13 @@ export class AppConfig {
   @Max(512)
   WEBHOOK_CONCURRENCY = 32;
 
+  /** Attempts in flight per endpoint, across workers: a slow receiver holds this many slots. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WEBHOOK_ENDPOINT_CONCURRENCY = 4;
+
   /** Seconds to wait after each failed attempt, comma separated; its length is the retry count. */
   @IsString()
   @Matches(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?){0,19}$/, {

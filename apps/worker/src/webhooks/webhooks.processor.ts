@@ -13,6 +13,9 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnJob } from '../jobs/on-job.decorator';
 import { sendWebhook, webhookAgents, type WebhookAgents } from './webhook-sender';
 
+/** How long an attempt waits, at least, when its endpoint has all the attempts in flight it may. */
+const ENDPOINT_BUSY_RETRY_MS = 500;
+
 /** Job options of one delivery attempt; the id names the attempt, so it is queued once. */
 export function deliveryJob(
   deliveryId: string,
@@ -121,13 +124,25 @@ export class WebhooksProcessor implements OnApplicationShutdown {
     // A delayed job may fire a little before the row's time (two clocks): then wait for it.
     let claimed = await this.claim(deliveryId);
     if (!claimed) {
-      const [due] = await this.db.manager.query<{ wait_ms: number }[]>(
-        `SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::float8 AS wait_ms
+      const [row] = await this.db.manager.query<
+        { wait_ms: number; leased: boolean; attempts: number }[]
+      >(
+        `SELECT greatest(0, extract(epoch FROM next_attempt_at - clock_timestamp()) * 1000)::float8 AS wait_ms,
+                coalesce(leased_until > clock_timestamp(), false) AS leased, attempts
          FROM webhook_deliveries WHERE id = $1 AND status = 'pending'`,
         [deliveryId],
       );
-      if (!due || due.wait_ms === 0 || due.wait_ms > 5000) return { outcome: 'not due or taken' };
-      await new Promise((r) => setTimeout(r, due.wait_ms));
+      if (!row || row.leased || row.wait_ms > 5000) return { outcome: 'not due or taken' };
+      if (row.wait_ms === 0) {
+        // Due and free, yet not claimed: its endpoint has as many attempts in flight as it may.
+        // Try again shortly, rather than hold a slot the other receivers need.
+        const delay = ENDPOINT_BUSY_RETRY_MS * (1 + Math.random());
+        await this.queueAttempts([
+          deliveryJob(deliveryId, row.attempts, delay, `-busy-${Date.now()}`),
+        ]);
+        return { outcome: 'endpoint busy' };
+      }
+      await new Promise((r) => setTimeout(r, row.wait_ms));
       claimed = await this.claim(deliveryId);
     }
     if (!claimed) return { outcome: 'taken' };
@@ -227,22 +242,35 @@ export class WebhooksProcessor implements OnApplicationShutdown {
    * jobs of one delivery never send at once.
    */
   private async claim(deliveryId: string): Promise<ClaimedDelivery | undefined> {
-    const [claimed] = await queryRows<ClaimedDelivery>(
-      this.db.manager,
-      `UPDATE webhook_deliveries d
-       SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp(),
-           leased_until = clock_timestamp() + make_interval(secs => $2)
-       FROM webhook_endpoints e
-       WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'
-         AND d.next_attempt_at <= clock_timestamp()
-         AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
-       RETURNING d.id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
-         e.secret_encrypted,
-         CASE WHEN e.previous_secret_expires_at > clock_timestamp() THEN e.previous_secret_encrypted END
-           AS previous_secret_encrypted`,
-      [deliveryId, this.leaseSeconds],
-    );
-    return claimed;
+    return this.db.transaction(async (m) => {
+      // Claims of one endpoint take turns on its row, so the count of attempts in flight below
+      // is exact (FOR NO KEY UPDATE leaves the fan-out's foreign-key checks alone).
+      const [endpoint] = await m.query<unknown[]>(
+        `SELECT 1 FROM webhook_endpoints e JOIN webhook_deliveries d ON d.endpoint_id = e.id
+         WHERE d.id = $1 FOR NO KEY UPDATE OF e`,
+        [deliveryId],
+      );
+      if (!endpoint) return undefined;
+      const [claimed] = await queryRows<ClaimedDelivery>(
+        m,
+        `UPDATE webhook_deliveries d
+         SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp(),
+             leased_until = clock_timestamp() + make_interval(secs => $2)
+         FROM webhook_endpoints e
+         WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'
+           AND d.next_attempt_at <= clock_timestamp()
+           AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
+           -- At most WEBHOOK_ENDPOINT_CONCURRENCY attempts in flight per endpoint.
+           AND (SELECT count(*) FROM webhook_deliveries o
+                WHERE o.endpoint_id = d.endpoint_id AND o.leased_until > clock_timestamp()) < $3
+         RETURNING d.id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
+           e.secret_encrypted,
+           CASE WHEN e.previous_secret_expires_at > clock_timestamp() THEN e.previous_secret_encrypted END
+             AS previous_secret_encrypted`,
+        [deliveryId, this.leaseSeconds, this.config.WEBHOOK_ENDPOINT_CONCURRENCY],
+      );
+      return claimed;
+    });
   }
 
   /** Queues attempts; if Redis refuses, the rows are due in PostgreSQL and the sweep queues them. */
