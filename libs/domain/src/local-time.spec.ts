@@ -73,5 +73,15 @@ describe('local time', () => {
   it('adds days across months and years', () => {
     expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
     expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2024-02-28', 1)).toBe('2024-02-29');
+    expect(addDays('2026-11-30', 0)).toBe('2026-11-30');
+    expect(addDays('2026-11-30', -366)).toBe('2025-11-29');
+    // The same answers the second time (from the cache).
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+  });
+
+  it('refuses what is not a calendar date', () => {
+    expect(() => addDays('2026-02-30', 1)).toThrow(RangeError);
+    expect(() => addDays('soon', 1)).toThrow(RangeError);
   });
 });

@@ -113,24 +113,37 @@ export async function loadAdherenceInputs(
        ORDER BY pi.program_id, pi.position`,
         [programs.map((p) => p.program_id)],
       ),
-    () =>
-      m.query<
-        {
-          patient_id: string;
-          id: string;
-          performed_at: Date;
-          local_date: string;
-          items?: LoggedSessionItem[];
-          exercise_codes?: string[];
-        }[]
-      >(
-        `SELECT s.patient_id, s.id, s.performed_at, s.local_date::text AS local_date,
-              ${options.recentItems === undefined ? 's.items' : 's.exercise_codes'}
-       FROM ${BATCH} b
-       JOIN sessions s ON s.organization_id = b.organization_id AND s.patient_id = b.patient_id
-       WHERE s.local_date BETWEEN $3::date AND $4::date`,
-        range,
-      ),
+    // Millions of rows in a full recompute: the time travels as epoch milliseconds and the codes
+    // as one comma-separated string, which the driver hands over as they are; its timestamp and
+    // array parsers were a tenth of the worker's time.
+    async () =>
+      (
+        await m.query<
+          {
+            patient_id: string;
+            id: string;
+            performed_ms: number;
+            local_date: string;
+            items?: LoggedSessionItem[];
+            codes?: string;
+          }[]
+        >(
+          `SELECT s.patient_id, s.id, (extract(epoch FROM s.performed_at) * 1000)::float8 AS performed_ms,
+                s.local_date::text AS local_date,
+                ${options.recentItems === undefined ? 's.items' : `array_to_string(s.exercise_codes, ',') AS codes`}
+         FROM ${BATCH} b
+         JOIN sessions s ON s.organization_id = b.organization_id AND s.patient_id = b.patient_id
+         WHERE s.local_date BETWEEN $3::date AND $4::date`,
+          range,
+        )
+      ).map((s) => ({
+        patient_id: s.patient_id,
+        id: s.id,
+        performed_at: new Date(s.performed_ms),
+        local_date: s.local_date,
+        items: s.items,
+        exercise_codes: s.codes === undefined ? undefined : s.codes ? s.codes.split(',') : [],
+      })),
     () =>
       m.query<{ patient_id: string; id: string; local_date: string; most_distal_site: PainSite }[]>(
         `SELECT r.patient_id, r.id, r.local_date::text AS local_date, r.most_distal_site
