@@ -123,7 +123,9 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
     const rows = await t.db.query(
       `SELECT o.event_type, o.payload->'data'->>'alertId' = a.id::text AS same_alert,
               a.finding_id = f.id AS same_finding, f.pain_report_id = r.id AS same_report,
-              r.xmin = a.xmin AND a.xmin = o.xmin AS one_transaction
+              -- The outbox row is updated by a relay soon after, so its xmin moves; now() is the
+              -- transaction's start, the same for every row the transaction inserted.
+              r.xmin = a.xmin AND f.xmin = r.xmin AND o.created_at = r.created_at AS one_transaction
        FROM alerts a JOIN findings f ON f.id = a.finding_id JOIN pain_reports r ON r.id = f.pain_report_id
        JOIN outbox o ON o.payload->'data'->>'alertId' = a.id::text
        WHERE a.patient_id = $1`,
