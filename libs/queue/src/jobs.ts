@@ -1,3 +1,5 @@
+import type { JobsOptions } from 'bullmq';
+
 /**
  * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
  * carry ids and periods only, never patient data (Redis is not the place for health data).
@@ -37,6 +39,41 @@ export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];
 
 export function jobsOfQueue(queue: QueueName): JobName[] {
   return JOB_NAMES.filter((name) => JOB_QUEUE[name] === queue);
+}
+
+interface QueuedJob<P> {
+  payload: P;
+  jobId: string;
+  options: JobsOptions;
+}
+
+/**
+ * An outbox event's fan-out: the job id is the outbox row's (the relay), or that plus a suffix
+ * when a sweep queues it again (the first id may still be held by a finished or failed job).
+ */
+export function eventJob(eventId: string, suffix = ''): QueuedJob<JobPayloads['webhook.event']> {
+  return {
+    payload: { eventId },
+    jobId: `${eventId}${suffix}`,
+    options: { attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
+  };
+}
+
+/**
+ * One attempt at a delivery: the id names the attempt, so it is queued once; a suffix marks a
+ * sweep, a replay or a wait for a busy endpoint. The state lives in PostgreSQL, not in the job.
+ */
+export function deliveryJob(
+  deliveryId: string,
+  attempt: number,
+  delayMs = 0,
+  suffix = '',
+): QueuedJob<JobPayloads['webhook.deliver']> {
+  return {
+    payload: { deliveryId },
+    jobId: `delivery-${deliveryId}-${attempt}${suffix}`,
+    options: { delay: Math.max(0, Math.round(delayMs)) },
+  };
 }
 
 /**

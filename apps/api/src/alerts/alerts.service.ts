@@ -55,9 +55,8 @@ export class AlertsService {
       if (!canTransition(alert.status, to)) {
         throw new ProblemException(409, `This alert is ${alert.status}; it cannot become ${to}`);
       }
-      const at = to === 'acknowledged' ? 'acknowledged' : 'resolved';
       await m.query(
-        `UPDATE alerts SET status = $2, ${at}_at = now(), ${at}_by_key_id = $3, updated_at = now()
+        `UPDATE alerts SET status = $2, ${to}_at = now(), ${to}_by_key_id = $3, updated_at = now()
          WHERE id = $1`,
         [alert.id, to, caller.keyId],
       );

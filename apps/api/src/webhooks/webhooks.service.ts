@@ -1,7 +1,7 @@
 import { AppConfig } from '@app/config';
 import { generateWebhookSecret } from '@app/domain';
 import { Db, queryRows, WebhookDelivery, WebhookEndpoint, WebhookSecrets } from '@app/persistence';
-import { JobQueueService } from '@app/queue';
+import { deliveryJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { paginate, type Page, type PageQueryDto } from '../common/pagination';
@@ -219,11 +219,8 @@ export class WebhooksService {
       return m.findOneByOrFail(WebhookDelivery, { id });
     });
     try {
-      await this.jobs.add(
-        'webhook.deliver',
-        { deliveryId: id },
-        { jobId: `delivery-${id}-replay-${delivery.replayCount}` },
-      );
+      const job = deliveryJob(id, 0, 0, `-replay-${delivery.replayCount}`);
+      await this.jobs.add('webhook.deliver', job.payload, { ...job.options, jobId: job.jobId });
     } catch {
       this.logger.warn('cannot queue a replayed delivery now; the worker sweep will');
     }

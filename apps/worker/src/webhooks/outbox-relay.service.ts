@@ -1,9 +1,9 @@
 import { AppConfig } from '@app/config';
 import { Db, OUTBOX_CHANNEL } from '@app/persistence';
-import { JobQueueService } from '@app/queue';
+import { deliveryJob, eventJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
-import { deliveryJob, WebhooksProcessor } from './webhooks.processor';
+import { WebhooksProcessor } from './webhooks.processor';
 
 const RELAY_BATCH = 200;
 const SWEEP_BATCH = 500;
@@ -20,8 +20,8 @@ const SWEEP_EVERY_MS = 10_000;
  * queued twice anyway (a crash between queuing and stamping) is the same job id, and the
  * fan-out is idempotent in PostgreSQL besides.
  *
- * It wakes on the NOTIFY sent at commit and polls every OUTBOX_POLL_MS, which also re-queues
- * deliveries whose job was lost.
+ * It wakes on the NOTIFY sent at commit and polls every OUTBOX_POLL_MS; every 10 s a pass also
+ * sweeps what a lost job left behind (see sweep).
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -94,11 +94,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       if (rows.length === 0) return 0;
       await this.jobs.addBulk(
         'webhook.event',
-        rows.map(({ id }) => ({
-          payload: { eventId: id },
-          jobId: id,
-          options: { attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
-        })),
+        rows.map(({ id }) => eventJob(id)),
       );
       await m.query(`UPDATE outbox SET relayed_at = clock_timestamp() WHERE id = ANY ($1)`, [
         rows.map((r) => r.id),
@@ -124,7 +120,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     if (events.length > 0) {
       await this.jobs.addBulk(
         'webhook.event',
-        events.map(({ id }) => ({ payload: { eventId: id }, jobId: `${id}${slot}` })),
+        events.map(({ id }) => eventJob(id, slot)),
       );
     }
     const due = await this.db.manager.query<{ id: string; attempts: number }[]>(

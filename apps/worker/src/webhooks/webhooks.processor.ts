@@ -2,33 +2,19 @@ import { AppConfig } from '@app/config';
 import {
   type AlertEventBody,
   type AttemptOutcome,
-  describe,
+  describeOutcome,
   nextDeliveryStep,
   signatureHeader,
   type WebhookEventType,
 } from '@app/domain';
 import { Db, queryRows, WebhookSecrets } from '@app/persistence';
-import { JobQueueService, type JobPayloads } from '@app/queue';
+import { deliveryJob, JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnJob } from '../jobs/on-job.decorator';
 import { sendWebhook, webhookAgents, type WebhookAgents } from './webhook-sender';
 
 /** How long an attempt waits, at least, when its endpoint has all the attempts in flight it may. */
 const ENDPOINT_BUSY_RETRY_MS = 500;
-
-/** Job options of one delivery attempt; the id names the attempt, so it is queued once. */
-export function deliveryJob(
-  deliveryId: string,
-  attempt: number,
-  delayMs = 0,
-  suffix = '',
-): { payload: { deliveryId: string }; jobId: string; options: { delay: number } } {
-  return {
-    payload: { deliveryId },
-    jobId: `delivery-${deliveryId}-${attempt}${suffix}`,
-    options: { delay: Math.max(0, Math.round(delayMs)) },
-  };
-}
 
 interface ClaimedDelivery {
   id: string;
@@ -234,7 +220,7 @@ export class WebhooksProcessor implements OnApplicationShutdown {
         this.logger.warn({ endpointId: claimed.endpoint_id }, 'webhook endpoint disabled (410)');
         break;
     }
-    return { outcome: step.kind === 'retry' ? `retry (${describe(outcome)})` : step.kind };
+    return { outcome: step.kind === 'retry' ? `retry (${describeOutcome(outcome)})` : step.kind };
   }
 
   /**

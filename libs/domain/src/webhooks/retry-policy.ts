@@ -39,7 +39,10 @@ export function nextDeliveryStep(
   }
   const retriesDone = attempts - 1;
   if (retriesDone >= schedule.length) {
-    return { kind: 'dead', reason: `no 2xx after ${attempts} attempts (${describe(outcome)})` };
+    return {
+      kind: 'dead',
+      reason: `no 2xx after ${attempts} attempts (${describeOutcome(outcome)})`,
+    };
   }
   const scheduled = schedule[retriesDone] * 1000 * (1 + RETRY_JITTER * random);
   const retryAfter =
@@ -49,7 +52,7 @@ export function nextDeliveryStep(
   return { kind: 'retry', delayMs: Math.round(Math.max(scheduled, retryAfter)) };
 }
 
-export function describe(outcome: AttemptOutcome): string {
+export function describeOutcome(outcome: AttemptOutcome): string {
   return outcome.kind === 'response' ? `HTTP ${outcome.status}` : outcome.error;
 }
 
