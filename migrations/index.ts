@@ -7,6 +7,7 @@ import { Alerts1763794800000 } from './1763794800000-Alerts';
 import { ActivityMarkedAt1763798400000 } from './1763798400000-ActivityMarkedAt';
 import { OutboxFannedOut1763802000000 } from './1763802000000-OutboxFannedOut';
 import { WebhookEndpointLeases1763805600000 } from './1763805600000-WebhookEndpointLeases';
+import { ProgramHolds1763809200000 } from './1763809200000-ProgramHolds';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ActivityMarkedAt1763798400000,
   OutboxFannedOut1763802000000,
   WebhookEndpointLeases1763805600000,
+  ProgramHolds1763809200000,
 ];

@@ -100,6 +100,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: null,
           stepGoalMet: null,
           active: false,
+          onHold: false,
           dataDay: false,
         }),
         // Before the start nothing is due, but the session is still activity and data.
@@ -108,6 +109,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: null,
           stepGoalMet: null,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
         day('2025-03-05', {
@@ -117,6 +119,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: 6500,
           stepGoalMet: true,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
         // Four rounds logged, three due: capped at 100 %.
@@ -127,6 +130,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: 2000,
           stepGoalMet: false,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
         // Only a pain report: data, but not activity, and no steps known.
@@ -137,6 +141,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: null,
           stepGoalMet: false,
           active: false,
+          onHold: false,
           dataDay: true,
         }),
         // The weekly stabilization session is no daily round, but an active day.
@@ -147,6 +152,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: null,
           stepGoalMet: false,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
         day('2025-03-09', {
@@ -156,6 +162,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: null,
           stepGoalMet: false,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
         // 3,000 steps is half the goal: active without a session.
@@ -166,6 +173,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: 3000,
           stepGoalMet: false,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
         day('2025-03-11', {
@@ -175,6 +183,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           steps: null,
           stepGoalMet: false,
           active: true,
+          onHold: false,
           dataDay: true,
         }),
       ]);

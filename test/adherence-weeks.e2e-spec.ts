@@ -68,6 +68,8 @@ interface PatientCase {
   sessions: [at: string, kind: SessionKind][];
   pains: string[];
   steps: [day: LocalDay, steps: number][];
+  /** Times the program was on hold (paused or suspended): start and end instants, or open. */
+  holds?: [start: string, end: string | null][];
   /** Counted by hand from the records: what both the SQL and the domain must give. */
   weeks: Week[];
 }
@@ -255,6 +257,70 @@ const CASES: PatientCase[] = [
       },
     ],
   },
+  {
+    // Paused on Wednesday afternoon, lifted just after midnight into Saturday (Friday in UTC);
+    // paused again on Tuesday evening of the current week, still on hold.
+    name: 'Paris, a program on hold: nothing due on its days',
+    zone: 'Europe/Paris',
+    startDate: '2026-03-02',
+    walkingGoal: true,
+    until: '2026-03-18',
+    holds: [
+      ['2026-03-04T14:00:00Z', '2026-03-06T23:30:00Z'], // Wednesday 15:00 to Saturday 00:30
+      ['2026-03-17T19:00:00Z', null], // Tuesday 20:00, open
+    ],
+    sessions: [
+      ...times('2026-03-02', 3, '+01:00'),
+      ...times('2026-03-03', 2, '+01:00'),
+      ['2026-03-03T18:00:00+01:00', 'weekly'],
+      ...times('2026-03-04', 1, '+01:00'), // before the pause, the same day: not counted
+      ...times('2026-03-05', 3, '+01:00'), // on hold: not counted
+      ['2026-03-06T18:00:00+01:00', 'weekly'], // on hold: not counted
+      ...times('2026-03-08', 3, '+01:00'),
+      ['2026-03-08T19:00:00+01:00', 'weekly'],
+      ...times('2026-03-09', 3, '+01:00'),
+      ...times('2026-03-16', 3, '+01:00'),
+      ['2026-03-16T19:00:00+01:00', 'weekly'],
+      ...times('2026-03-17', 3, '+01:00'), // the day the second hold began: not counted
+    ],
+    pains: [],
+    steps: [
+      ['2026-03-05', 5000], // on hold: still walking, still active and at the goal
+      ['2026-03-08', 1000],
+    ],
+    weeks: [
+      {
+        // Off hold: Monday, Tuesday, Sunday. The weekly item fits in the 3 days left: 2.
+        week_start: '2026-03-02',
+        prescribed_sessions: 3 * 3 + 2,
+        completed_sessions: 3 + 2 + 3 + 2,
+        walking_goal_days: 7,
+        walking_days_met: 1,
+        active_days: 6,
+        data_days: 6,
+      },
+      {
+        week_start: '2026-03-09',
+        prescribed_sessions: 7 * 3 + 2,
+        completed_sessions: 3,
+        walking_goal_days: 7,
+        walking_days_met: 0,
+        active_days: 1,
+        data_days: 1,
+      },
+      {
+        // Counted Monday to Wednesday; on hold from Tuesday for the rest of the week, so the
+        // weekly item is due on the one day left.
+        week_start: '2026-03-16',
+        prescribed_sessions: 1 * 3 + 1,
+        completed_sessions: 3 + 1,
+        walking_goal_days: 3,
+        walking_days_met: 0,
+        active_days: 2,
+        data_days: 2,
+      },
+    ],
+  },
 ];
 
 function mondayOf(day: LocalDay): LocalDay {
@@ -383,6 +449,18 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
           ...(p.walkingGoal ? { walkingGoal: { dailySteps: GOAL } } : {}),
         })
         .expect(201);
+      await t.db.query(
+        `INSERT INTO program_holds (organization_id, program_id, status, reason, started_at, ended_at)
+         SELECT pr.organization_id, pr.id, 'paused', 'NEW_LEG_PAIN', h.started::timestamptz, h.ended::timestamptz
+         FROM programs pr, unnest($3::text[], $4::text[]) AS h(started, ended)
+         WHERE pr.organization_id = $1 AND pr.patient_id = $2 AND pr.superseded_at IS NULL`,
+        [
+          c.org.id,
+          patient.id,
+          (p.holds ?? []).map(([start]) => start),
+          (p.holds ?? []).map(([, end]) => end),
+        ],
+      );
       // The local day as the API derives it: the instant in the patient's zone.
       await t.db.query(
         `INSERT INTO sessions (organization_id, patient_id, client_ref, request_hash, performed_at, local_date, items)
@@ -436,6 +514,14 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     ).toHaveLength(1);
   });
 
+  it('loads the holds as patient-local days, the open one without an end', () => {
+    expect(inputOf(CASES[3]).program.holds).toEqual([
+      { from: '2026-03-04', to: '2026-03-07' },
+      { from: '2026-03-17', to: null },
+    ]);
+    expect(inputOf(CASES[0]).program.holds).toEqual([]);
+  });
+
   it.each(CASES)('$name: each week equals the hand count and the domain figures', async (p) => {
     expect(await storedWeeks(p)).toEqual(p.weeks);
     expect(domainWeeks(inputOf(p), SETTINGS, FROM, p.until)).toEqual(p.weeks);
@@ -460,7 +546,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
 
   it('changes no row when run again over the same records', async () => {
     const before = await versions();
-    expect(before).toHaveLength(7);
+    expect(before).toHaveLength(CASES.reduce((n, p) => n + p.weeks.length, 0));
     await runSql(SETTINGS.activeDayStepPercent);
     expect(await versions()).toEqual(before);
   });

@@ -1,3 +1,4 @@
+import { localDateOf } from '@app/domain';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, seedClinic } from './support/factories';
 
@@ -286,6 +287,30 @@ describe('a two-week patient story', () => {
       .set(bearer(c.adminKey))
       .expect(200);
     expect(resumed.body.status).toBe('active');
+
+    // Each hold is kept, from the status change to the resume: the pause of day 8, and this
+    // suspension (the peripheralization during it did not open another).
+    const holds = await t.db.query<{ status: string; reason: string; ended: boolean }[]>(
+      `SELECT status, reason, ended_at IS NOT NULL AS ended FROM program_holds
+       WHERE program_id = $1 ORDER BY started_at`,
+      [programId],
+    );
+    expect(holds).toEqual([
+      { status: 'paused', reason: 'PERIPHERALIZATION', ended: true },
+      { status: 'suspended', reason: 'PERSISTENT_FLARE', ended: true },
+    ]);
+    // Both were today (the records are back-dated; the holds are when the rules acted), so
+    // nothing is due today and today is no rest day.
+    const today = localDateOf(new Date(), c.patient.timezone);
+    const adherence = await t.http
+      .get(`/v1/patients/${c.patient.id}/adherence?from=${today}&to=${today}`)
+      .set(bearer(c.clinicianKey))
+      .expect(200);
+    expect(adherence.body.days[0]).toMatchObject({
+      date: today,
+      onHold: true,
+      prescribedSessions: 0,
+    });
   });
 
   it('day 11: a red-flag answer tells the app to send the patient to urgent care', async () => {

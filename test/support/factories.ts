@@ -142,7 +142,7 @@ export interface Clinic {
   otherAppKey: string;
   dashboardKey: string;
   /** Assigned to `clinician`, enrolled with `clientApp`. */
-  patient: { id: string };
+  patient: { id: string; timezone: string };
   /** Assigned to `otherClinician`, enrolled with no app. */
   otherPatient: { id: string };
 }

@@ -1,6 +1,7 @@
 import { evaluatePainRules, Finding } from '@app/domain';
 import { Db, PainReport, Patient, Program, RuleFinding } from '@app/persistence';
 import { markAdherenceDirty } from './adherence/adherence-dirty';
+import { holdProgram, type HoldStatus } from './adherence/program-holds';
 import { raiseAlerts } from './alerts/raise-alerts';
 import { Injectable } from '@nestjs/common';
 import { IsNull } from 'typeorm';
@@ -189,6 +190,8 @@ export class ClinicalRecordsService {
       { id: program.id },
       { status: next.status, statusReason: next.reason, statusChangedAt: () => 'now()' },
     );
+    // Adherence prescribes nothing while the program is on hold (see program-holds.ts).
+    await holdProgram(this.db.manager, program, next.status as HoldStatus, next.reason);
     return { ...program, status: next.status, statusReason: next.reason };
   }
 }

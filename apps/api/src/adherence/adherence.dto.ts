@@ -26,7 +26,8 @@ export class AdherenceDayDto {
 
   @ApiProperty({
     description:
-      'Rounds of the daily items due that day (the largest timesPerDay); 0 before the program’s start. ' +
+      'Rounds of the daily items due that day (the largest timesPerDay); 0 before the program’s start ' +
+      'and on a day the program was on hold (see `onHold`). ' +
       'Weekly items (daysPerWeek) are judged per week, in `weeks`.',
   })
   prescribedSessions: number;
@@ -60,6 +61,13 @@ export class AdherenceDayDto {
     description: 'A logged session, or steps at or above 50 % of the walking goal',
   })
   active: boolean;
+
+  @ApiProperty({
+    description:
+      'The program was paused or suspended by the rules for some or all of the day: nothing was due, ' +
+      'and the day does not count in a rest gap',
+  })
+  onHold: boolean;
 
   @ApiProperty({ description: 'Any session, pain report or device data that day' })
   dataDay: boolean;

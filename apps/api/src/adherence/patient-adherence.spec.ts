@@ -106,6 +106,7 @@ describe('adherenceDays', () => {
       steps: 8000,
       stepGoalMet: null,
       active: true,
+      onHold: false,
       dataDay: true,
     });
     expect(on('2026-11-04')).toMatchObject({ prescribedSessions: 0, active: true, steps: null });
@@ -144,6 +145,34 @@ describe('adherenceDays', () => {
       dataDay: true,
     });
     expect(on('2026-11-10')).toMatchObject({ steps: 0, stepGoalMet: false, dataDay: true });
+  });
+});
+
+describe('adherenceDays of a program on hold', () => {
+  const held = input({
+    program: { ...input().program, holds: [{ from: '2026-11-06', to: '2026-11-06' }] },
+  });
+  const days = adherenceDays(held, DEFAULT_ADHERENCE_SETTINGS, {
+    from: '2026-11-05',
+    to: '2026-11-07',
+  });
+
+  it('prescribes nothing on the day the rules paused the program, and says so', () => {
+    expect(days.map((d) => [d.date, d.onHold, d.prescribedSessions, d.completedSessions])).toEqual([
+      ['2026-11-05', false, 3, 2],
+      ['2026-11-06', true, 0, 0], // 5 rounds logged, none due
+      ['2026-11-07', false, 3, 0],
+    ]);
+    expect(days[1]).toMatchObject({ exerciseAdherence: null, active: true });
+  });
+
+  it('leaves the day out of its week', () => {
+    const [week] = adherenceWeeks(held, DEFAULT_ADHERENCE_SETTINGS, {
+      from: '2026-11-05',
+      to: '2026-11-08',
+    });
+    // Thursday, Saturday, Sunday: 9 rounds due, 2 done; stabilization 1 of 2.
+    expect(week).toMatchObject({ prescribedSessions: 9 + 2, completedSessions: 2 + 1 });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   exerciseAdherence,
   isActiveDay,
   isDataDay,
+  isHeldOn,
   type LocalDay,
   walkingAdherence,
   weeklyItemAdherence,
@@ -24,6 +25,7 @@ export interface AdherenceDay {
   steps: number | null;
   stepGoalMet: boolean | null;
   active: boolean;
+  onHold: boolean;
   dataDay: boolean;
 }
 
@@ -107,6 +109,7 @@ export function adherenceDays(
       steps: day.dailySteps.length ? Math.max(...day.dailySteps.map((s) => s.steps)) : null,
       stepGoalMet: walking ? walking.daysMet === 1 : null,
       active: isActiveDay(day, settings, date),
+      onHold: isHeldOn(input.program, date),
       dataDay: isDataDay(day, date),
     };
   });

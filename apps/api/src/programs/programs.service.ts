@@ -1,5 +1,5 @@
 import { resolveProgramItems } from '@app/domain';
-import { ClinicalRecordsService, markAdherenceDirty } from '@app/clinical';
+import { ClinicalRecordsService, endProgramHold, markAdherenceDirty } from '@app/clinical';
 import { Db, Program, ProgramItem } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -61,6 +61,7 @@ export class ProgramsService {
             statusChangedAt: () => 'now()',
           },
         );
+        await endProgramHold(m, current);
       }
       const program = await m.save(
         m.create(Program, {
@@ -143,6 +144,9 @@ export class ProgramsService {
         { id: locked.id },
         { status: 'active', statusReason: 'resumed', statusChangedAt: () => 'now()' },
       );
+      await endProgramHold(m, locked);
+      // The days from here on are prescribed again: flags and weeks follow within a minute.
+      await markAdherenceDirty(m, locked.organizationId, locked.patientId);
       const resumed = await m.findOneByOrFail(Program, { id: locked.id });
       return toProgramDto(resumed, await this.itemsOf(resumed));
     });

@@ -8,6 +8,7 @@ import type {
   LoggedSession,
   LoggedSessionItem,
   PainSite,
+  ProgramHold,
   ReportedPain,
   RuleId,
   Severity,
@@ -35,7 +36,18 @@ interface ProgramRow {
   start_date: string;
   walking_goal_daily_steps: number | null;
   rest_gap_days: number;
+  holds: ProgramHold[];
 }
+
+/**
+ * The program's holds as patient-local days (`pr` the program, `pa` the patient), oldest
+ * first: the day each began and the day it ended (null while it lasts).
+ */
+export const HOLDS = `(
+  SELECT COALESCE(json_agg(json_build_object(
+           'from', (h.started_at AT TIME ZONE pa.timezone)::date,
+           'to', (h.ended_at AT TIME ZONE pa.timezone)::date) ORDER BY h.started_at), '[]')
+  FROM program_holds h WHERE h.organization_id = pr.organization_id AND h.program_id = pr.id)`;
 
 interface ItemRow {
   program_id: string;
@@ -92,7 +104,7 @@ export async function loadAdherenceInputs(
   const batch = [patients.map((p) => p.organizationId), patients.map((p) => p.patientId)];
   const programs = await m.query<ProgramRow[]>(
     `SELECT pr.organization_id, pr.patient_id, pa.timezone, pr.id AS program_id, pr.start_date::text AS start_date,
-            pr.walking_goal_daily_steps, pr.rest_gap_days
+            pr.walking_goal_daily_steps, pr.rest_gap_days, ${HOLDS} AS holds
      FROM ${BATCH} b
      JOIN patients pa ON pa.organization_id = b.organization_id AND pa.id = b.patient_id
      JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id AND pr.superseded_at IS NULL`,
@@ -199,6 +211,7 @@ export async function loadAdherenceInputs(
         startDate: p.start_date,
         walkingGoalDailySteps: p.walking_goal_daily_steps,
         restGapDays: p.rest_gap_days,
+        holds: p.holds,
         items: (itemsOf.get(p.program_id) ?? []).map((i): AdherenceProgramItem => ({
           position: i.position,
           exerciseCode: i.exercise_code,

@@ -9,7 +9,9 @@
  *     its most frequent daily item (timesPerDay) and counts min(rounds, needed);
  *   - a weekly item (daysPerWeek) counts min(days it was done, daysPerWeek) per week;
  *   - a day is active with a session, or with steps at or above $5 % of the walking goal;
- *   - a day has data with a session, a pain report or device data.
+ *   - a day has data with a session, a pain report or device data;
+ *   - on a day the program was on hold (paused or suspended for some or all of it) nothing is
+ *     due and nothing done counts; a weekly item is due on at most the week's days off hold.
  * Rows equal to the stored ones are not rewritten, so a second run changes nothing.
  *
  * Shape: the program of each patient first (one row each, its items folded in), then one
@@ -30,30 +32,38 @@ WITH program AS MATERIALIZED (
          COALESCE(array_agg(pi.exercise_code) FILTER (WHERE pi.times_per_day > 0), '{}') AS daily_codes,
          COALESCE(array_agg(pi.exercise_code) FILTER (WHERE ${WEEKLY}), '{}') AS weekly_codes,
          COALESCE(array_agg(pi.days_per_week) FILTER (WHERE ${WEEKLY}), '{}') AS weekly_days,
-         COALESCE(sum(pi.days_per_week) FILTER (WHERE ${WEEKLY}), 0) AS weekly_prescribed
+         COALESCE(sum(pi.days_per_week) FILTER (WHERE ${WEEKLY}), 0) AS weekly_prescribed,
+         -- Days on hold (patient-local, both ends included; open while the hold lasts).
+         COALESCE((SELECT array_agg(daterange((h.started_at AT TIME ZONE pa.timezone)::date,
+                                              (h.ended_at AT TIME ZONE pa.timezone)::date, '[]'))
+                   FROM program_holds h
+                   WHERE h.organization_id = pr.organization_id AND h.program_id = pr.id), '{}') AS holds
   FROM unnest($1::uuid[], $2::uuid[], $4::date[]) AS b(organization_id, patient_id, until)
   JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id AND pr.superseded_at IS NULL
+  JOIN patients pa ON pa.organization_id = pr.organization_id AND pa.id = pr.patient_id
   LEFT JOIN program_items pi ON pi.organization_id = pr.organization_id AND pi.program_id = pr.id
-  GROUP BY pr.organization_id, pr.patient_id, b.until, pr.id
+  GROUP BY pr.organization_id, pr.patient_id, b.until, pr.id, pa.timezone
 )
 INSERT INTO adherence_weeks AS w (organization_id, patient_id, week_start, prescribed_sessions, completed_sessions,
                                   walking_goal_days, walking_days_met, active_days, data_days, computed_at)
 SELECT p.organization_id, p.patient_id, f.week_start,
-       f.prescribed + p.weekly_prescribed, f.completed + COALESCE(k.completed, 0),
+       f.prescribed + wp.weekly_prescribed, f.completed + COALESCE(k.completed, 0),
        f.walking_goal_days, f.walking_days_met, f.active_days, f.data_days, now()
 FROM program p
 CROSS JOIN LATERAL (
   -- The patient's days from the first covered day to the last closed one, by week.
   SELECT date_trunc('week', d.day)::date AS week_start,
          -- (An aggregate over the outer row's columns alone would belong to the outer query.)
-         p.rounds_needed * count(*) AS prescribed,
-         sum(LEAST(COALESCE(sd.rounds, 0), p.rounds_needed)) AS completed,
+         -- Nothing is due on a day on hold, and nothing done then is counted.
+         p.rounds_needed * count(*) FILTER (WHERE NOT d.held) AS prescribed,
+         COALESCE(sum(LEAST(COALESCE(sd.rounds, 0), p.rounds_needed)) FILTER (WHERE NOT d.held), 0) AS completed,
          CASE WHEN p.goal > 0 THEN count(*) ELSE 0 END AS walking_goal_days,
          count(*) FILTER (WHERE p.goal > 0 AND a.steps >= p.goal) AS walking_days_met,
          count(*) FILTER (WHERE sd.sessions > 0 OR (p.goal > 0 AND a.steps >= p.goal * $5::numeric / 100)) AS active_days,
          count(*) FILTER (WHERE sd.sessions > 0 OR pd.local_date IS NOT NULL OR a.steps IS NOT NULL) AS data_days
   FROM generate_series(p.first_day, p.until, interval '1 day') AS g(at)
-  CROSS JOIN LATERAL (SELECT g.at::date AS day) d
+  CROSS JOIN LATERAL (SELECT g.at::date AS day,
+                             cardinality(p.holds) > 0 AND g.at::date <@ ANY(p.holds) AS held) d
   LEFT JOIN (
     -- All sessions of a day, and those that are rounds (hold one of the daily items).
     SELECT s.local_date, count(*) AS sessions,
@@ -72,6 +82,16 @@ CROSS JOIN LATERAL (
   ) pd ON pd.local_date = d.day
   GROUP BY 1
 ) f
+CROSS JOIN LATERAL (
+  -- A weekly item is due on at most as many days as the week (all seven) has off hold.
+  SELECT CASE WHEN cardinality(p.holds) = 0 THEN p.weekly_prescribed
+              ELSE (SELECT COALESCE(sum(LEAST(x.days_per_week, 7 - held.days)), 0)
+                    FROM unnest(p.weekly_days) AS x(days_per_week),
+                         (SELECT count(*) AS days
+                          FROM generate_series(f.week_start, f.week_start + 6, interval '1 day') AS w(at)
+                          WHERE w.at::date <@ ANY(p.holds)) held)
+         END AS weekly_prescribed
+) wp
 LEFT JOIN LATERAL (
   -- Weekly items: per week, min(days done, days prescribed), summed over the items; computed
   -- once per patient, its weeks matched below.
@@ -83,6 +103,7 @@ LEFT JOIN LATERAL (
     JOIN sessions s ON s.organization_id = p.organization_id AND s.patient_id = p.patient_id
       AND s.local_date BETWEEN p.first_day AND p.until
       AND c.code = ANY(s.exercise_codes)
+      AND NOT (cardinality(p.holds) > 0 AND s.local_date <@ ANY(p.holds))
     GROUP BY 1, c.code, c.days_per_week
   ) x
   GROUP BY x.week_start

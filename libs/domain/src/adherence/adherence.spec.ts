@@ -623,3 +623,72 @@ describe('remote monitoring eligibility', () => {
     });
   });
 });
+
+describe('a program on hold (paused or suspended by the rules)', () => {
+  // Paused on Wednesday 11 March (a new leg pain), resumed on Friday 13 March.
+  const held = program({
+    items: [pressUps({ timesPerDay: 2 }), stabilization()],
+    holds: [{ from: '2026-03-11', to: '2026-03-13' }],
+  });
+  const week = input({
+    program: held,
+    sessions: [
+      ...rounds('2026-03-09', 2),
+      ...rounds('2026-03-11', 1), // done before the pause that day: not counted
+      ...rounds('2026-03-14', 2),
+      stabilizationSession('2026-03-10'),
+      stabilizationSession('2026-03-12'), // on hold: not counted
+    ],
+  });
+
+  it.each([
+    ['2026-03-10', { completed: 0, prescribed: 2, ratio: 0 }],
+    ['2026-03-11', { completed: 0, prescribed: 0, ratio: null }], // the day it began
+    ['2026-03-12', { completed: 0, prescribed: 0, ratio: null }],
+    ['2026-03-13', { completed: 0, prescribed: 0, ratio: null }], // the day it was lifted
+    ['2026-03-14', { completed: 2, prescribed: 2, ratio: 1 }],
+  ])('prescribes nothing on a day on hold: %s', (day, expected) => {
+    expect(dailyExerciseAdherence(week, day)).toEqual(expected);
+  });
+
+  it('leaves the days on hold out of a week, and a weekly item due on the days left', () => {
+    const figures = weeklyFigures(week, settings(), WEEK);
+    // Rounds on the 4 days off hold: 2 + 0 + 2 + 0 of 8.
+    expect(figures.dailySessions).toEqual({ completed: 4, prescribed: 8, ratio: 0.5 });
+    // 4 days off hold leave room for all 3 stabilization days; 1 done off hold.
+    expect(figures.weeklyItems[0]).toMatchObject({ completed: 1, prescribed: 3 });
+    expect(figures.exercise).toEqual({ completed: 5, prescribed: 11, ratio: 5 / 11 });
+  });
+
+  it('prescribes a weekly item on at most the days of the week off hold', () => {
+    const longHold = input({
+      program: program({
+        items: [stabilization()],
+        holds: [{ from: '2026-03-09', to: '2026-03-13' }],
+      }),
+      sessions: [stabilizationSession('2026-03-14')],
+    });
+    expect(weeklyItemAdherence(longHold, stabilization(), WEEK)).toMatchObject({
+      completed: 1,
+      prescribed: 2,
+    });
+  });
+
+  it('holds every day from its start while it lasts (no end yet)', () => {
+    const open = input({ program: program({ holds: [{ from: '2026-03-12', to: null }] }) });
+    expect(exerciseAdherence(open, { from: '2026-03-10', to: '2026-03-20' })).toMatchObject({
+      prescribed: 2 * 6,
+    });
+  });
+
+  it('ends a rest gap: days on hold are not rest days', () => {
+    const given = input({
+      program: program({ holds: [{ from: '2026-03-04', to: '2026-03-06' }] }),
+      sessions: [session('2026-03-01')],
+    });
+    expect(restGaps(given, settings(), { from: '2026-03-01', to: '2026-03-10' })).toEqual([
+      { from: '2026-03-02', to: '2026-03-03', days: 2, daysWithoutData: 2 },
+      { from: '2026-03-07', to: '2026-03-10', days: 4, daysWithoutData: 4 },
+    ]);
+  });
+});

@@ -1,8 +1,9 @@
 import { activeStepThreshold, type DayIndex, hasDataIn, indexByDay, isActiveIn } from './day-index';
-import { daysStarting, eachDay } from './days';
+import { daysStarting, eachDay, isHeldOn } from './days';
 import type {
   Adherence,
   AdherenceInput,
+  AdherenceProgram,
   AdherenceProgramItem,
   AdherenceSettings,
   DayRange,
@@ -46,16 +47,15 @@ export function prescribedSessionsPerDay(items: readonly AdherenceProgramItem[])
   return Math.max(0, ...items.filter(isDailyItem).map((i) => i.timesPerDay ?? 0));
 }
 
-function dailyRounds(
-  index: DayIndex,
-  items: readonly AdherenceProgramItem[],
-  range: DayRange,
-): Adherence {
+function dailyRounds(index: DayIndex, program: AdherenceProgram, range: DayRange): Adherence {
+  const { items } = program;
   const perDay = prescribedSessionsPerDay(items);
   const dailyCodes = items.filter(isDailyItem).map((i) => i.exerciseCode);
   let completed = 0;
   let prescribed = 0;
   for (const day of eachDay(range)) {
+    // On hold, nothing is due; what was done anyway is not counted either.
+    if (isHeldOn(program, day)) continue;
     // Only a session with a daily item is a round: a stabilization-only session is weekly work.
     const rounds = index
       .sessionsOn(day)
@@ -68,7 +68,7 @@ function dailyRounds(
 
 /** One day: logged sessions with a daily item, capped at the prescribed rounds. */
 export function dailyExerciseAdherence(input: AdherenceInput, day: LocalDay): Adherence {
-  return dailyRounds(indexByDay(input), input.program.items, { from: day, to: day });
+  return dailyRounds(indexByDay(input), input.program, { from: day, to: day });
 }
 
 /**
@@ -76,16 +76,22 @@ export function dailyExerciseAdherence(input: AdherenceInput, day: LocalDay): Ad
  * items are left to `weeklyFigures`, the only period their prescription is defined over.
  */
 export function exerciseAdherence(input: AdherenceInput, range: DayRange): Adherence {
-  return dailyRounds(indexByDay(input), input.program.items, range);
+  return dailyRounds(indexByDay(input), input.program, range);
 }
 
+/**
+ * A weekly item in a 7-day week: days done / daysPerWeek, both capped. Days on hold are neither
+ * available nor counted: a week with 5 of its days on hold prescribes at most 2.
+ */
 function weeklyItemIn(
   index: DayIndex,
+  program: AdherenceProgram,
   item: AdherenceProgramItem,
   week: DayRange,
 ): WeeklyItemAdherence {
-  const prescribed = isWeeklyItem(item) ? (item.daysPerWeek ?? 0) : 0;
-  const daysDone = eachDay(week).filter((day) =>
+  const open = eachDay(week).filter((day) => !isHeldOn(program, day));
+  const prescribed = isWeeklyItem(item) ? Math.min(item.daysPerWeek ?? 0, open.length) : 0;
+  const daysDone = open.filter((day) =>
     index.sessionsOn(day).some((s) => includesExercise(s, item.exerciseCode)),
   ).length;
   return {
@@ -101,7 +107,7 @@ export function weeklyItemAdherence(
   item: AdherenceProgramItem,
   weekStart: LocalDay,
 ): WeeklyItemAdherence {
-  return weeklyItemIn(indexByDay(input), item, daysStarting(weekStart, WEEK_DAYS));
+  return weeklyItemIn(indexByDay(input), input.program, item, daysStarting(weekStart, WEEK_DAYS));
 }
 
 function walkingIn(
@@ -165,9 +171,12 @@ export function weeklyFigures(
 ): WeeklyFigures {
   const index = indexByDay(input);
   const week = daysStarting(weekStart, WEEK_DAYS);
-  const { items, walkingGoalDailySteps } = input.program;
-  const dailySessions = dailyRounds(index, items, week);
-  const weeklyItems = items.filter(isWeeklyItem).map((item) => weeklyItemIn(index, item, week));
+  const { program } = input;
+  const { items, walkingGoalDailySteps } = program;
+  const dailySessions = dailyRounds(index, program, week);
+  const weeklyItems = items
+    .filter(isWeeklyItem)
+    .map((item) => weeklyItemIn(index, program, item, week));
   const threshold = activeStepThreshold(walkingGoalDailySteps, settings.activeDayStepPercent);
   const days = eachDay(week);
   return {
@@ -186,7 +195,7 @@ export function weeklyFigures(
   };
 }
 
-/** Every maximal run of consecutive days of the range none of which was active. */
+/** Every maximal run of consecutive days of the range none of which was active or on hold. */
 export function restGaps(
   input: AdherenceInput,
   settings: AdherenceSettings,
@@ -210,7 +219,8 @@ export function restGaps(
     run = [];
   };
   for (const day of eachDay(range)) {
-    if (isActiveIn(index, threshold, day)) close();
+    // A day on hold ends a run: resting is what the patient was told to do.
+    if (isActiveIn(index, threshold, day) || isHeldOn(input.program, day)) close();
     else run.push(day);
   }
   close();

@@ -1,5 +1,5 @@
 import { addDays, localDateOf } from '../local-time';
-import type { DayRange, LocalDay } from './types';
+import type { AdherenceProgram, DayRange, LocalDay } from './types';
 
 // Days are calendar dates, never 24-hour spans: a 23- or 25-hour DST day is still one day.
 
@@ -34,4 +34,9 @@ export function dayCount(range: DayRange): number {
   const days =
     (Date.parse(`${range.to}T00:00:00Z`) - Date.parse(`${range.from}T00:00:00Z`)) / 86_400_000;
   return Math.max(0, Math.round(days) + 1);
+}
+
+/** Whether the program was on hold (paused or suspended) for some or all of a local day. */
+export function isHeldOn(program: AdherenceProgram, day: LocalDay): boolean {
+  return (program.holds ?? []).some((h) => day >= h.from && (h.to === null || day <= h.to));
 }

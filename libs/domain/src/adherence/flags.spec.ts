@@ -243,6 +243,35 @@ describe('restGapExceeded', () => {
       expected: null,
     },
     {
+      name: 'does not flag the days of a hold: the patient was told to stop',
+      given: {
+        program: program({ holds: [{ from: '2026-03-16', to: '2026-03-18' }] }),
+        dailySteps: walked({ low: ['2026-03-16', '2026-03-17', '2026-03-18', '2026-03-19'] }),
+      },
+      expected: null,
+    },
+    {
+      name: 'counts a gap again from the day after the hold was lifted',
+      given: {
+        program: program({ holds: [{ from: '2026-03-14', to: '2026-03-16' }] }),
+        dailySteps: walked({
+          low: ['2026-03-15', '2026-03-16', '2026-03-17', '2026-03-18', '2026-03-19'],
+        }),
+      },
+      expected: {
+        since: '2026-03-17',
+        evidence: { inactiveDays: 3, lastActiveDay: null, holdEndedOn: '2026-03-16' },
+      },
+    },
+    {
+      name: 'does not flag while the program is still on hold',
+      given: {
+        program: program({ holds: [{ from: '2026-03-19', to: null }] }),
+        dailySteps: walked({ low: ['2026-03-16', '2026-03-17', '2026-03-18', '2026-03-19'] }),
+      },
+      expected: null,
+    },
+    {
       name: 'does not flag a past gap the patient came back from',
       given: { dailySteps: walked({ low: ['2026-03-14', '2026-03-15', '2026-03-16'] }) },
       expected: null,

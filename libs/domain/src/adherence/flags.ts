@@ -3,7 +3,7 @@ import { addDays } from '../local-time';
 import type { PainSite } from '../pain';
 import type { Severity } from '../rules/types';
 import { activeStepThreshold, type DayIndex, hasDataIn, indexByDay, isActiveIn } from './day-index';
-import { dayCount, daysEnding, daysStarting, eachDay, isWithin } from './days';
+import { dayCount, daysEnding, daysStarting, eachDay, isHeldOn, isWithin } from './days';
 import type {
   AdherenceProgramItem,
   AdherenceSettings,
@@ -46,7 +46,8 @@ function runEndingYesterday(
 
 /**
  * More than `restGapDays` (the program's, else the settings') consecutive closed days without
- * an active day, counted from the program start. An active today ends the gap. A run with no
+ * an active day, counted from the program start or the end of a hold (days on which the program
+ * was paused or suspended are not rest days). An active today, or a hold today, ends the gap. A run with no
  * data at all is a DATA_GAP, not a rest: "no data" is not "no activity".
  */
 export function restGapExceeded(
@@ -62,10 +63,12 @@ export function restGapExceeded(
     settings.activeDayStepPercent,
   );
   if (isActiveIn(index, threshold, today)) return null;
+  // A day on hold ends the run, as an active day does: the patient was told to stop.
+  if (isHeldOn(program, today)) return null;
   const run = runEndingYesterday(
     today,
     program.startDate,
-    (day) => !isActiveIn(index, threshold, day),
+    (day) => !isActiveIn(index, threshold, day) && !isHeldOn(program, day),
   );
   if (run.length <= limit) return null;
   const daysWithoutData = run.filter((day) => !hasDataIn(index, day)).length;
@@ -80,7 +83,10 @@ export function restGapExceeded(
       inactiveDays: run.length,
       restGapDays: limit,
       daysWithoutData,
-      lastActiveDay: dayBefore >= program.startDate ? dayBefore : null,
+      // The run began after an active day, or after the end of a hold (or at the start).
+      lastActiveDay:
+        dayBefore >= program.startDate && !isHeldOn(program, dayBefore) ? dayBefore : null,
+      holdEndedOn: isHeldOn(program, dayBefore) ? dayBefore : null,
     },
   };
 }

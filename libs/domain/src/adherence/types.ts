@@ -37,6 +37,19 @@ export interface AdherenceProgram {
   /** REST_GAP_EXCEEDED threshold for this program; the settings' default when absent. */
   readonly restGapDays?: number | null;
   readonly items: readonly AdherenceProgramItem[];
+  /** When the rules paused or suspended the program (none when absent); see ProgramHold. */
+  readonly holds?: readonly ProgramHold[];
+}
+
+/**
+ * Local days on which the program was on hold (paused or suspended by the rules) for some or
+ * all of the day: `from` the day the hold began, `to` the day it was lifted, or null while it
+ * lasts. Nothing is prescribed on such a day, and a rest gap does not run through it: the
+ * patient was told to stop.
+ */
+export interface ProgramHold {
+  readonly from: LocalDay;
+  readonly to: LocalDay | null;
 }
 
 /** What the patient logged for one exercise in a session (fields the app did not send are absent). */
