@@ -26,25 +26,32 @@ describe('worker', () => {
   }
 
   describe('in process', () => {
+    // A prefix of its own too: a worker process of another spec, on the run's shared prefix,
+    // could take the ping and be stopped with it (the job then stalls past the wait).
+    const inProcess = loadConfig({
+      ...process.env,
+      QUEUE_PREFIX: `{sct-ip-${randomUUID().slice(0, 8)}}`,
+    });
     let app: INestApplicationContext;
     let queue: Queue;
     let events: QueueEvents;
 
     beforeAll(async () => {
-      app = await createWorkerApp(config);
+      app = await createWorkerApp(inProcess);
       queue = new Queue('system', {
-        connection: { url: config.REDIS_URL },
-        prefix: config.QUEUE_PREFIX,
+        connection: { url: inProcess.REDIS_URL },
+        prefix: inProcess.QUEUE_PREFIX,
       });
       events = new QueueEvents('system', {
-        connection: { url: config.REDIS_URL },
-        prefix: config.QUEUE_PREFIX,
+        connection: { url: inProcess.REDIS_URL },
+        prefix: inProcess.QUEUE_PREFIX,
       });
       await events.waitUntilReady();
     });
     afterAll(async () => {
       await Promise.all([queue.close(), events.close()]);
       await app.close();
+      await deleteKeysOf(inProcess.REDIS_URL, inProcess.QUEUE_PREFIX);
     });
 
     it('is an application context with no HTTP server', () => {
