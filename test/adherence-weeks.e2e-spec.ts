@@ -611,10 +611,28 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     const [light] = await loadAdherenceInputs(t.db.manager, ref, '2026-02-02', today, {
       recentItems: SETTINGS.progressionSessions,
     });
-    // Only the newest sessions of each item carry doses; the others hold their codes.
+    // The sessions are each item's newest, with their doses; every session of the range is
+    // in sessionDays as its exercise codes.
+    const newest = (code: string) =>
+      full.input.sessions
+        .filter((x) => x.items.some((i) => i.exerciseCode === code))
+        .sort((a, b) => b.performedAt.getTime() - a.performedAt.getTime())
+        .slice(0, SETTINGS.progressionSessions)
+        .map((x) => x.id);
+    expect(light.input.sessions.map((x) => x.id).sort()).toEqual(
+      [...newest('prone_press_up'), ...newest('lumbar_stabilization')].sort(),
+    );
     expect(
-      light.input.sessions.filter((s) => s.items.some((i) => 'holdSeconds' in i)),
+      light.input.sessions.filter((x) => x.items.some((i) => 'holdSeconds' in i)),
     ).toHaveLength(SETTINGS.progressionSessions);
+    const days = light.input.sessionDays ?? [];
+    expect(days.flatMap((d) => d.sessions)).toHaveLength(full.input.sessions.length);
+    expect(days.find((d) => d.localDate === '2026-03-12')?.sessions).toEqual(
+      expect.arrayContaining([
+        { exerciseCodes: ['prone_press_up'] },
+        { exerciseCodes: ['lumbar_stabilization'] },
+      ]),
+    );
     const flags = evaluateProgressionFlags(full.input, SETTINGS, today);
     expect(flags.map((x) => x.flag)).toContain('HOLD_PROGRESSION_READY');
     expect(evaluateProgressionFlags(light.input, SETTINGS, today)).toEqual(flags);

@@ -8,10 +8,10 @@ import type {
   AdherenceSettings,
   DayRange,
   LocalDay,
-  LoggedSession,
   RemoteMonitoringCode,
   RemoteMonitoringEligibility,
   RestGap,
+  SessionExercises,
   WalkingAdherence,
   WeeklyFigures,
   WeeklyItemAdherence,
@@ -34,8 +34,8 @@ function isWeeklyItem(item: AdherenceProgramItem): boolean {
   return !isDailyItem(item) && (item.daysPerWeek ?? 0) > 0;
 }
 
-function includesExercise(session: LoggedSession, exerciseCode: string): boolean {
-  return session.items.some((i) => i.exerciseCode === exerciseCode);
+function includesExercise(session: SessionExercises, exerciseCode: string): boolean {
+  return session.exerciseCodes.includes(exerciseCode);
 }
 
 /**

@@ -1,21 +1,29 @@
-import type { AdherenceInput, LocalDay, LoggedSession } from './types';
+import type { AdherenceInput, LocalDay, SessionExercises } from './types';
 
 // One pass over the records, then constant-time questions per day: the period and flag
 // functions ask about every day of a month or more.
 
 export interface DayIndex {
-  sessionsOn(day: LocalDay): readonly LoggedSession[];
+  sessionsOn(day: LocalDay): readonly SessionExercises[];
   /** Null when no device reported that day ("no data" is not "no activity"). */
   stepsOn(day: LocalDay): number | null;
   hasPainReportOn(day: LocalDay): boolean;
 }
 
 export function indexByDay(input: AdherenceInput): DayIndex {
-  const sessions = new Map<LocalDay, LoggedSession[]>();
-  for (const session of input.sessions) {
-    const list = sessions.get(session.localDate);
-    if (list) list.push(session);
-    else sessions.set(session.localDate, [session]);
+  const sessions = new Map<LocalDay, readonly SessionExercises[]>();
+  if (input.sessionDays) {
+    for (const day of input.sessionDays) {
+      const seen = sessions.get(day.localDate);
+      sessions.set(day.localDate, seen ? [...seen, ...day.sessions] : day.sessions);
+    }
+  } else {
+    for (const session of input.sessions) {
+      const exercises = { exerciseCodes: session.items.map((i) => i.exerciseCode) };
+      const list = sessions.get(session.localDate) as SessionExercises[] | undefined;
+      if (list) list.push(exercises);
+      else sessions.set(session.localDate, [exercises]);
+    }
   }
   const steps = new Map<LocalDay, number>();
   for (const row of input.dailySteps) {

@@ -376,7 +376,7 @@ export function lowActivity(
 
 function daysDoneIn(index: DayIndex, exerciseCode: string, week: DayRange): number {
   return eachDay(week).filter((day) =>
-    index.sessionsOn(day).some((s) => s.items.some((i) => i.exerciseCode === exerciseCode)),
+    index.sessionsOn(day).some((s) => s.exerciseCodes.includes(exerciseCode)),
   ).length;
 }
 

@@ -93,9 +93,30 @@ export interface OpenAlert {
   readonly severity: Severity;
 }
 
+/** What the day questions (rounds, days an exercise was done, activity) need of a session. */
+export interface SessionExercises {
+  readonly exerciseCodes: readonly string[];
+}
+
+/** The sessions of one local day, as the exercises each logged. */
+export interface SessionDay {
+  readonly localDate: LocalDay;
+  readonly sessions: readonly SessionExercises[];
+}
+
 export interface AdherenceInput {
   readonly program: AdherenceProgram;
+  /**
+   * The logged sessions. With `sessionDays` given, these need only be, for each program item,
+   * its newest sessions (at least `progressionSessions` of those up to the evaluated day) with
+   * their doses: the day questions then read `sessionDays` instead.
+   */
   readonly sessions: readonly LoggedSession[];
+  /**
+   * Every session of the period reduced to its exercises, by day: a cheaper form of the same
+   * facts for a batch of thousands of patients (one row per patient from the database).
+   */
+  readonly sessionDays?: readonly SessionDay[];
   readonly painReports: readonly ReportedPain[];
   readonly dailySteps: readonly DailySteps[];
 }
