@@ -16,6 +16,8 @@ import { DataSource } from 'typeorm';
 import {
   startBenchApi,
   api,
+  benchDatabaseUrl,
+  withAdmin,
   BENCH_ADMIN_TOKEN,
   cpuReading,
   cpuSpent,
@@ -25,7 +27,10 @@ import {
   startService,
   waitFor,
 } from './harness';
-import { FULL_WEEKS_DAYS } from '../../apps/worker/src/adherence/adherence-periods';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FULL_WEEKS_DAYS, periodOfTick } from '../../apps/worker/src/adherence/adherence-periods';
 
 export interface AdherenceOptions {
   /** Patients in all; `dashboardPatients` of them in the organization the dashboard reads. */
@@ -137,38 +142,123 @@ async function count(db: Client, table: string): Promise<number> {
   return rows[0].n;
 }
 
+/** A generated population kept as a template database (`BENCH_REUSE_POPULATION=true`). */
+interface SavedPopulation {
+  template: string;
+  patients: number;
+  dashboardPatients: number;
+  days: number;
+  today: string;
+  dashboardOrg: Org;
+  sessions: number;
+  daily: number;
+  generatedSeconds: number;
+}
+
+function populationFile(size: { patients: number; days: number }): string {
+  return join(tmpdir(), `sciatrack-bench-population-${size.patients}-${size.days}.json`);
+}
+
+/** The population saved by an earlier run with the same sizes, if its template still exists. */
+async function savedPopulation(
+  databaseUrl: string,
+  opts: AdherenceOptions,
+): Promise<SavedPopulation | null> {
+  if (!existsSync(populationFile(opts))) return null;
+  const saved = JSON.parse(readFileSync(populationFile(opts), 'utf8')) as SavedPopulation;
+  if (saved.dashboardPatients !== opts.dashboardPatients) return null;
+  const exists = await withAdmin(databaseUrl, async (c) =>
+    Boolean(
+      (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [saved.template])).rowCount,
+    ),
+  );
+  return exists ? saved : null;
+}
+
+/** Keeps the benchmark database as a template (nothing may be connected to it meanwhile). */
+async function savePopulation(databaseUrl: string, saved: SavedPopulation): Promise<void> {
+  const source = new URL(databaseUrl).pathname.slice(1);
+  await withAdmin(databaseUrl, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${saved.template}"`);
+    await c.query(`CREATE DATABASE "${saved.template}" TEMPLATE "${source}"`);
+  });
+  writeFileSync(populationFile(saved), JSON.stringify(saved, null, 2));
+}
+
 export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
-  const { databaseUrl, env, base, api: apiService } = await startBenchApi(PREFIX);
+  // Generating 100,000 patients takes about half an hour: BENCH_REUSE_POPULATION=true keeps the
+  // generated database as a template and later runs with the same sizes start from a copy.
+  const reuse = process.env.BENCH_REUSE_POPULATION === 'true';
+  const saved = reuse ? await savedPopulation(benchDatabaseUrl(), opts) : null;
+  const bench = await startBenchApi(PREFIX, saved?.template);
+  const { databaseUrl, env, base } = bench;
+  let apiService = bench.api;
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const redis = new IORedis(loadConfig().REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('adherence', { connection: redis, prefix: PREFIX });
   let workers: Service[] = [];
   const rows: string[][] = [];
-  try {
-    // The workers first, so that their boot-time hourly period runs before the data exists.
+  /** Starts the workers and waits for the hourly period each queues at boot to be computed. */
+  const startWorkers = async () => {
+    const hour = () => periodOfTick(new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000));
+    const periods = [hour()];
     workers = Array.from({ length: opts.workers }, () => startService('worker', env));
     await waitFor(
-      async () =>
-        (await db.query(`SELECT 1 FROM adherence_periods WHERE completed_at IS NOT NULL`)).rowCount,
-      60_000,
+      async () => {
+        periods.push(hour());
+        return (
+          await db.query(
+            `SELECT 1 FROM adherence_periods WHERE period = ANY($1) AND completed_at IS NOT NULL`,
+            [periods],
+          )
+        ).rowCount;
+      },
+      120_000,
       'worker ready',
     );
+  };
+  try {
+    // The workers first, so that their boot-time hourly period runs before the data exists.
+    await startWorkers();
 
-    const dashboardOrg = await seedOrg(base, 'Dashboard clinic', 20);
-    const otherOrg = await seedOrg(base, 'Other clinics', 50);
+    let population: SavedPopulation;
     const now = new Date();
-    const today = evaluationDay(now, 'UTC');
-    let started = Date.now();
-    await generate(db, dashboardOrg, opts.dashboardPatients, opts.days, today);
-    await generate(db, otherOrg, opts.patients - opts.dashboardPatients, opts.days, today);
-    await db.query('VACUUM ANALYZE');
-    const generated = (Date.now() - started) / 1000;
-    const sessions = await count(db, 'sessions');
-    const daily = await count(db, 'activity_daily');
+    if (saved) {
+      population = saved;
+    } else {
+      const dashboardOrg = await seedOrg(base, 'Dashboard clinic', 20);
+      const otherOrg = await seedOrg(base, 'Other clinics', 50);
+      const today = evaluationDay(now, 'UTC');
+      const started = Date.now();
+      await generate(db, dashboardOrg, opts.dashboardPatients, opts.days, today);
+      await generate(db, otherOrg, opts.patients - opts.dashboardPatients, opts.days, today);
+      await db.query('VACUUM ANALYZE');
+      population = {
+        template: `sciatrack_bench_population_${opts.patients}`,
+        patients: opts.patients,
+        dashboardPatients: opts.dashboardPatients,
+        days: opts.days,
+        today,
+        dashboardOrg,
+        sessions: await count(db, 'sessions'),
+        daily: await count(db, 'activity_daily'),
+        generatedSeconds: (Date.now() - started) / 1000,
+      };
+      if (reuse) {
+        await Promise.all([...workers.map((w) => w.stop()), apiService.stop()]);
+        await db.end();
+        await savePopulation(databaseUrl, population);
+        await db.connect();
+        apiService = startService('api', env);
+        await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
+        await startWorkers();
+      }
+    }
+    const { dashboardOrg, today } = population;
     rows.push([
       `synthetic population, generated set-based in SQL`,
-      `${fmt(opts.patients)} patients × ${opts.days} days: ${fmt(sessions)} sessions, ${fmt(daily)} daily step rows (${fmt(generated, 0)} s)`,
+      `${fmt(opts.patients)} patients × ${opts.days} days: ${fmt(population.sessions)} sessions, ${fmt(population.daily)} daily step rows (${fmt(population.generatedSeconds, 0)} s${saved ? `; generated on ${saved.today} and reused` : ''})`,
     ]);
 
     // Full recompute: every patient, weeks over the last FULL_WEEKS_DAYS days and current flags.
@@ -176,7 +266,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
     const services: Record<string, Service> = { api: apiService };
     workers.forEach((w, i) => (services[workers.length > 1 ? `worker ${i + 1}` : 'worker'] = w));
     const cpuBefore = cpuReading(services);
-    started = Date.now();
+    let started = Date.now();
     await queue.add('adherence.period', { period }, { jobId: `adherence-${period}` });
     const done = await waitFor(
       async () =>

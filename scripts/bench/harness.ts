@@ -16,16 +16,29 @@ export function benchDatabaseUrl(): string {
   return url.toString();
 }
 
-export async function recreateDatabase(databaseUrl: string): Promise<void> {
-  const target = new URL(databaseUrl);
+/** Runs `work` with a client of the server's `postgres` database (to create or drop others). */
+export async function withAdmin<T>(
+  databaseUrl: string,
+  work: (c: Client) => Promise<T>,
+): Promise<T> {
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
-  const name = target.pathname.slice(1);
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.query(`CREATE DATABASE "${name}"`);
-  await client.end();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops and creates the database of `databaseUrl`, empty or as a copy of `template`. */
+export async function recreateDatabase(databaseUrl: string, template?: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await withAdmin(databaseUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+  });
 }
 
 /** Deletes the Redis keys of a benchmark's queue prefix, left by an earlier run. */
@@ -246,10 +259,13 @@ export interface BenchApi {
   api: Service;
 }
 
-/** A fresh benchmark database and queue prefix, and the real API on a random port, ready. */
-export async function startBenchApi(queuePrefix: string): Promise<BenchApi> {
+/**
+ * A fresh benchmark database (empty, or a copy of `template`) and queue prefix, and the real
+ * API on a random port, ready.
+ */
+export async function startBenchApi(queuePrefix: string, template?: string): Promise<BenchApi> {
   const databaseUrl = benchDatabaseUrl();
-  await recreateDatabase(databaseUrl);
+  await recreateDatabase(databaseUrl, template);
   await flushQueue(queuePrefix);
   const port = String(40000 + Math.floor(Math.random() * 10000));
   const env = {
