@@ -34,15 +34,16 @@ WITH program AS MATERIALIZED (
          COALESCE(array_agg(pi.days_per_week) FILTER (WHERE ${WEEKLY}), '{}') AS weekly_days,
          COALESCE(sum(pi.days_per_week) FILTER (WHERE ${WEEKLY}), 0) AS weekly_prescribed,
          -- Days on hold (patient-local, both ends included; open while the hold lasts).
+         -- (The patient's zone is read only for a program that has a hold: few have.)
          COALESCE((SELECT array_agg(daterange((h.started_at AT TIME ZONE pa.timezone)::date,
                                               (h.ended_at AT TIME ZONE pa.timezone)::date, '[]'))
                    FROM program_holds h
+                   JOIN patients pa ON pa.organization_id = h.organization_id AND pa.id = pr.patient_id
                    WHERE h.organization_id = pr.organization_id AND h.program_id = pr.id), '{}') AS holds
   FROM unnest($1::uuid[], $2::uuid[], $4::date[]) AS b(organization_id, patient_id, until)
   JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id AND pr.superseded_at IS NULL
-  JOIN patients pa ON pa.organization_id = pr.organization_id AND pa.id = pr.patient_id
   LEFT JOIN program_items pi ON pi.organization_id = pr.organization_id AND pi.program_id = pr.id
-  GROUP BY pr.organization_id, pr.patient_id, b.until, pr.id, pa.timezone
+  GROUP BY pr.organization_id, pr.patient_id, b.until, pr.id
 )
 INSERT INTO adherence_weeks AS w (organization_id, patient_id, week_start, prescribed_sessions, completed_sessions,
                                   walking_goal_days, walking_days_met, active_days, data_days, computed_at)
