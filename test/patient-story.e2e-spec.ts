@@ -1,4 +1,4 @@
-import { localDateOf } from '@app/domain';
+import { addDays, localDateOf } from '@app/domain';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, seedClinic } from './support/factories';
 
@@ -290,27 +290,37 @@ describe('a two-week patient story', () => {
 
     // Each hold is kept, from the status change to the resume: the pause of day 8, and this
     // suspension (the peripheralization during it did not open another).
-    const holds = await t.db.query<{ status: string; reason: string; ended: boolean }[]>(
-      `SELECT status, reason, ended_at IS NOT NULL AS ended FROM program_holds
-       WHERE program_id = $1 ORDER BY started_at`,
+    const holds = await t.db.query<
+      { status: string; reason: string; started: Date; ended: boolean }[]
+    >(
+      `SELECT status, reason, started_at AS started, ended_at IS NOT NULL AS ended
+       FROM program_holds WHERE program_id = $1 ORDER BY started_at`,
       [programId],
     );
+    // Each from the report that called for it (the story's reports arrive days late), to the
+    // resume.
     expect(holds).toEqual([
-      { status: 'paused', reason: 'PERIPHERALIZATION', ended: true },
-      { status: 'suspended', reason: 'PERSISTENT_FLARE', ended: true },
+      { status: 'paused', reason: 'PERIPHERALIZATION', started: new Date(at(8, 8)), ended: true },
+      {
+        status: 'suspended',
+        reason: 'PERSISTENT_FLARE',
+        started: new Date(at(10, 16)),
+        ended: true,
+      },
     ]);
-    // Both were today (the records are back-dated; the holds are when the rules acted), so
-    // nothing is due today and today is no rest day.
+    // Both were lifted today: from day 8 to today nothing was due and no day was a rest day.
     const today = localDateOf(new Date(), c.patient.timezone);
+    const day8 = localDateOf(new Date(at(8, 8)), c.patient.timezone);
     const adherence = await t.http
-      .get(`/v1/patients/${c.patient.id}/adherence?from=${today}&to=${today}`)
+      .get(`/v1/patients/${c.patient.id}/adherence?from=${addDays(day8, -1)}&to=${today}`)
       .set(bearer(c.clinicianKey))
       .expect(200);
-    expect(adherence.body.days[0]).toMatchObject({
-      date: today,
-      onHold: true,
-      prescribedSessions: 0,
-    });
+    const days = adherence.body.days as { onHold: boolean; prescribedSessions: number }[];
+    expect(days[0]).toMatchObject({ onHold: false });
+    expect(days[0].prescribedSessions).toBeGreaterThan(0);
+    for (const day of days.slice(1)) {
+      expect(day).toMatchObject({ onHold: true, prescribedSessions: 0 });
+    }
   });
 
   it('day 11: a red-flag answer tells the app to send the patient to urgent care', async () => {

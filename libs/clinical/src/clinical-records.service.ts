@@ -155,7 +155,11 @@ export class ClinicalRecordsService {
         )
       : [];
     await raiseAlerts(m, findings, new Date());
-    return { findings, program: await this.applyProgramEffects(patient, concluded) };
+    const reportedAt = new Map(newReports.map((r) => [r.id, r.reportedAt]));
+    return {
+      findings,
+      program: await this.applyProgramEffects(patient, concluded, reportedAt),
+    };
   }
 
   /** Findings already stored for these reports, to answer a replayed write. */
@@ -173,16 +177,17 @@ export class ClinicalRecordsService {
   private async applyProgramEffects(
     patient: Patient,
     findings: Finding[],
+    reportedAt: ReadonlyMap<string, Date>,
   ): Promise<Program | null> {
     const program = await this.currentProgram(patient.organizationId, patient.id);
     if (!program) return null;
     const suspend = findings.find((f) => f.programEffect === 'suspend');
     const pause = findings.find((f) => f.programEffect === 'pause');
-    let next: { status: Program['status']; reason: string } | null = null;
+    let next: { status: Program['status']; reason: string; reportId: string } | null = null;
     if (suspend && (program.status === 'active' || program.status === 'paused')) {
-      next = { status: 'suspended', reason: suspend.rule };
+      next = { status: 'suspended', reason: suspend.rule, reportId: suspend.reportId };
     } else if (pause && program.status === 'active') {
-      next = { status: 'paused', reason: pause.rule };
+      next = { status: 'paused', reason: pause.rule, reportId: pause.reportId };
     }
     if (!next) return program;
     await this.db.manager.update(
@@ -190,8 +195,15 @@ export class ClinicalRecordsService {
       { id: program.id },
       { status: next.status, statusReason: next.reason, statusChangedAt: () => 'now()' },
     );
-    // Adherence prescribes nothing while the program is on hold (see program-holds.ts).
-    await holdProgram(this.db.manager, program, next.status as HoldStatus, next.reason);
+    // Adherence prescribes nothing while the program is on hold (see program-holds.ts), from
+    // the report that called for it: the patient was to stop then, even if it arrives late.
+    await holdProgram(
+      this.db.manager,
+      program,
+      next.status as HoldStatus,
+      next.reason,
+      reportedAt.get(next.reportId) ?? new Date(),
+    );
     return { ...program, status: next.status, statusReason: next.reason };
   }
 }
