@@ -193,7 +193,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
   const bench = await startBenchApi(PREFIX, saved?.template);
   const { databaseUrl, env, base } = bench;
   let apiService = bench.api;
-  const db = new Client({ connectionString: databaseUrl });
+  let db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const redis = new IORedis(loadConfig().REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('adherence', { connection: redis, prefix: PREFIX });
@@ -249,6 +249,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
         await Promise.all([...workers.map((w) => w.stop()), apiService.stop()]);
         await db.end();
         await savePopulation(databaseUrl, population);
+        db = new Client({ connectionString: databaseUrl });
         await db.connect();
         apiService = startService('api', env);
         await waitFor(async () => (await fetch(`${base}/health/ready`)).ok, 60_000, 'api ready');
