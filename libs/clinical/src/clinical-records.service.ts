@@ -183,7 +183,7 @@ export class ClinicalRecordsService {
     if (!program) return null;
     const suspend = findings.find((f) => f.programEffect === 'suspend');
     const pause = findings.find((f) => f.programEffect === 'pause');
-    let next: { status: Program['status']; reason: string; reportId: string } | null = null;
+    let next: { status: HoldStatus; reason: string; reportId: string } | null = null;
     if (suspend && (program.status === 'active' || program.status === 'paused')) {
       next = { status: 'suspended', reason: suspend.rule, reportId: suspend.reportId };
     } else if (pause && program.status === 'active') {
@@ -200,7 +200,7 @@ export class ClinicalRecordsService {
     await holdProgram(
       this.db.manager,
       program,
-      next.status as HoldStatus,
+      next.status,
       next.reason,
       reportedAt.get(next.reportId) ?? new Date(),
     );

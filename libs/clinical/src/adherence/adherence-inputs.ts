@@ -45,7 +45,7 @@ interface ProgramRow {
  * The program's holds as patient-local days (`pr` the program, `pa` the patient), oldest
  * first: the day each began and the day it ended (null while it lasts).
  */
-export const HOLDS = `(
+const HOLDS = `(
   SELECT COALESCE(json_agg(json_build_object(
            'from', (h.started_at AT TIME ZONE pa.timezone)::date,
            'to', (h.ended_at AT TIME ZONE pa.timezone)::date) ORDER BY h.started_at), '[]')

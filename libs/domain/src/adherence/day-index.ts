@@ -11,18 +11,18 @@ export interface DayIndex {
 }
 
 export function indexByDay(input: AdherenceInput): DayIndex {
-  const sessions = new Map<LocalDay, readonly SessionExercises[]>();
+  // Every session as the exercises it logged, from sessionDays when given (see AdherenceInput).
+  const sessions = new Map<LocalDay, SessionExercises[]>();
+  const add = (day: LocalDay, exercises: readonly SessionExercises[]) => {
+    const list = sessions.get(day);
+    if (list) list.push(...exercises);
+    else sessions.set(day, [...exercises]);
+  };
   if (input.sessionDays) {
-    for (const day of input.sessionDays) {
-      const seen = sessions.get(day.localDate);
-      sessions.set(day.localDate, seen ? [...seen, ...day.sessions] : day.sessions);
-    }
+    for (const day of input.sessionDays) add(day.localDate, day.sessions);
   } else {
-    for (const session of input.sessions) {
-      const exercises = { exerciseCodes: session.items.map((i) => i.exerciseCode) };
-      const list = sessions.get(session.localDate) as SessionExercises[] | undefined;
-      if (list) list.push(exercises);
-      else sessions.set(session.localDate, [exercises]);
+    for (const s of input.sessions) {
+      add(s.localDate, [{ exerciseCodes: s.items.map((i) => i.exerciseCode) }]);
     }
   }
   const steps = new Map<LocalDay, number>();

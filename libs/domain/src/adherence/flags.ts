@@ -46,9 +46,9 @@ function runEndingYesterday(
 
 /**
  * More than `restGapDays` (the program's, else the settings') consecutive closed days without
- * an active day, counted from the program start or the end of a hold (days on which the program
- * was paused or suspended are not rest days). An active today, or a hold today, ends the gap. A run with no
- * data at all is a DATA_GAP, not a rest: "no data" is not "no activity".
+ * an active day, counted from the program start or the end of a hold (days on which the
+ * program was paused or suspended are not rest days). An active today, or a hold today, ends
+ * the gap. A run with no data at all is a DATA_GAP, not a rest: "no data" is not "no activity".
  */
 export function restGapExceeded(
   input: FlagInput,
