@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { loadAdherenceInputs } from '@app/clinical';
 import { DEFAULT_ADHERENCE_SETTINGS, evaluateProgressionFlags, localDateOf } from '@app/domain';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { createTestApp, TestApp } from './support/app';
-import { bearer, Clinic, factory, seedClinic } from './support/factories';
+import { alertCreatedPayload, bearer, Clinic, factory, seedClinic } from './support/factories';
 import { createTestWorker } from './support/worker';
 
 interface AlertBody {
@@ -160,16 +159,7 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
   });
 
   it('forgets outbox rows a week after their fan-out, never a row not fanned out', async () => {
-    const payload = JSON.stringify({
-      type: 'alert.created',
-      timestamp: new Date().toISOString(),
-      data: {
-        alertId: randomUUID(),
-        patientId: c.patient.id,
-        rule: 'RED_FLAG_SYSTEMIC',
-        severity: 'urgent',
-      },
-    });
+    const payload = alertCreatedPayload(c.patient.id);
     const insert = (relayedDaysAgo: number, fannedOut: boolean) =>
       t.db.query(
         `INSERT INTO outbox (organization_id, event_type, payload, created_at, relayed_at, fanned_out_at)

@@ -1,10 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { OutboxRelayService } from '../apps/worker/src/webhooks/outbox-relay.service';
 import { WebhooksProcessor } from '../apps/worker/src/webhooks/webhooks.processor';
 import { createTestApp, TestApp } from './support/app';
-import { bearer, Clinic, factory, seedClinic } from './support/factories';
+import { alertCreatedPayload, bearer, Clinic, factory, seedClinic } from './support/factories';
 import { isolated } from './support/isolated';
 import { Receiver, type Received } from './support/receiver';
 import { createTestWorker, eventually } from './support/worker';
@@ -288,19 +287,7 @@ describe('alerts delivered as signed webhooks', () => {
     const [{ id: eventId }] = await t.db.query(
       `INSERT INTO outbox (organization_id, event_type, payload, relayed_at)
        VALUES ($1, 'alert.created', $2, now()) RETURNING id`,
-      [
-        c.org.id,
-        JSON.stringify({
-          type: 'alert.created',
-          timestamp: new Date().toISOString(),
-          data: {
-            alertId: randomUUID(),
-            patientId: c.patient.id,
-            rule: 'RED_FLAG_SYSTEMIC',
-            severity: 'urgent',
-          },
-        }),
-      ],
+      [c.org.id, alertCreatedPayload(c.patient.id)],
     );
     const processor = worker.get(WebhooksProcessor);
     const fanned = await Promise.all([
@@ -324,19 +311,7 @@ describe('alerts delivered as signed webhooks', () => {
     await t.db.query(
       `INSERT INTO outbox (organization_id, event_type, payload, relayed_at)
        VALUES ($1, 'alert.created', $2, now() - interval '1 minute')`,
-      [
-        c.org.id,
-        JSON.stringify({
-          type: 'alert.created',
-          timestamp: new Date().toISOString(),
-          data: {
-            alertId: randomUUID(),
-            patientId: c.patient.id,
-            rule: 'NEW_LEG_PAIN',
-            severity: 'warning',
-          },
-        }),
-      ],
+      [c.org.id, alertCreatedPayload(c.patient.id, 'NEW_LEG_PAIN', 'warning')],
     );
     expect((await worker.get(OutboxRelayService).sweep()).events).toBeGreaterThanOrEqual(1);
     const [got] = await arrivals('/lost', 1);

@@ -15,6 +15,22 @@ async function created<T>(pending: Promise<{ status: number; body: T }>, what: s
   return res.body;
 }
 
+/**
+ * The JSON payload of an `alert.created` outbox row for a made-up alert, for tests that write
+ * outbox rows themselves (to drive the relay, the fan-out or the purge directly).
+ */
+export function alertCreatedPayload(
+  patientId: string,
+  rule = 'RED_FLAG_SYSTEMIC',
+  severity = 'urgent',
+): string {
+  return JSON.stringify({
+    type: 'alert.created',
+    timestamp: new Date().toISOString(),
+    data: { alertId: randomUUID(), patientId, rule, severity },
+  });
+}
+
 export interface Organization {
   id: string;
   name: string;
