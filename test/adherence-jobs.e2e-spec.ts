@@ -1,4 +1,5 @@
 import { JobQueueService } from '@app/queue';
+import { chunkIds } from '../apps/worker/src/adherence/adherence-periods';
 import { Client } from 'pg';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -254,6 +255,25 @@ describe('scheduled adherence with two workers', () => {
     );
     expect(Date.now() - logged).toBeLessThan(60_000);
   }, 150_000);
+
+  it("puts every patient id in one chunk's range, in PostgreSQL's uuid order", async () => {
+    const chunks = 7;
+    const ranges = Array.from({ length: chunks }, (_, k) => chunkIds(k, chunks));
+    const [counts] = await rows<{ ids: number; once: number }>(
+      `WITH id AS (
+         SELECT gen_random_uuid() AS id FROM generate_series(1, 5000)
+         UNION ALL SELECT unnest(ARRAY['00000000-0000-0000-0000-000000000000',
+                                       'ffffffff-ffff-ffff-ffff-ffffffffffff']::uuid[])
+         UNION ALL SELECT unnest($1::uuid[])
+       )
+       SELECT count(*)::int AS ids,
+              count(*) FILTER (WHERE (SELECT count(*) FROM unnest($1::uuid[], $2::uuid[]) AS r(lo, hi)
+                                      WHERE id.id >= r.lo AND (r.hi IS NULL OR id.id < r.hi)) = 1)::int AS once
+       FROM id`,
+      [ranges.map((r) => r.from), ranges.map((r) => r.to)],
+    );
+    expect(counts).toEqual({ ids: 5009, once: 5009 });
+  });
 
   it('lets both workers stop cleanly', async () => {
     for (const w of workers) w.kill('SIGTERM');

@@ -42,3 +42,29 @@ export function parsePeriod(name: string): Period {
 export function periodJobId(name: string): string {
   return `adherence-${name}`;
 }
+
+/** The ids of a chunk's patients: `from` included, `to` excluded (null: to the end). */
+export interface ChunkIds {
+  readonly from: string;
+  readonly to: string | null;
+}
+
+const ID_SPACE = 2 ** 32;
+
+/**
+ * Chunk `chunk` of `chunks` takes the patients whose id falls in its share of the uuid space,
+ * split on the first 32 bits: a range scan of the patients' primary key, where a hash of every
+ * id would read all patients for each chunk. Patient ids are random (gen_random_uuid), so the
+ * shares hold about as many patients each; whatever the ids, each patient is in one chunk.
+ */
+export function chunkIds(chunk: number, chunks: number): ChunkIds {
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > ID_SPACE)
+    throw new RangeError(`chunks must be an integer from 1 to 2^32: ${chunks}`);
+  if (!Number.isInteger(chunk) || chunk < 0 || chunk >= chunks)
+    throw new RangeError(`chunk ${chunk} is not one of ${chunks}`);
+  const bound = (k: number) =>
+    `${Math.floor((k * ID_SPACE) / chunks)
+      .toString(16)
+      .padStart(8, '0')}-0000-0000-0000-000000000000`;
+  return { from: bound(chunk), to: chunk === chunks - 1 ? null : bound(chunk + 1) };
+}

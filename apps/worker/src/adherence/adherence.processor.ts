@@ -5,7 +5,13 @@ import { JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { OnJob } from '../jobs/on-job.decorator';
-import { FULL_WEEKS_DAYS, parsePeriod, periodJobId, type Period } from './adherence-periods';
+import {
+  chunkIds,
+  FULL_WEEKS_DAYS,
+  parsePeriod,
+  periodJobId,
+  type Period,
+} from './adherence-periods';
 
 /** Patients per chunk job: big enough for set-based statements, small enough to retry. */
 export const CHUNK_PATIENTS = 2000;
@@ -24,7 +30,7 @@ const PERIOD_PATIENTS = `
 
 /**
  * Scheduled adherence: a period is planned once (its row in adherence_periods), split into
- * chunk jobs by a hash of the patient id (payloads hold no patient id), and each chunk is
+ * chunk jobs by ranges of patient ids (payloads hold only the chunk's number), and each chunk is
  * computed once (its row in adherence_period_chunks commits with its results). A chunk that
  * fails rolls back with its row and is retried whole. Patients whose records changed are
  * recomputed by the `adherence.dirty` job every few seconds.
@@ -106,10 +112,11 @@ export class AdherenceProcessor {
         [period.name, chunk],
       );
       if (!claimed) return null; // computed already
+      const ids = chunkIds(chunk, chunks);
       const patients = await m.query<{ organization_id: string; id: string }[]>(
         `SELECT pa.organization_id, pa.id ${PERIOD_PATIENTS}
-           AND abs(hashtext(pa.id::text)::bigint) % $3 = $4`,
-        [period.at, period.full, chunks, chunk],
+           AND pa.id >= $3::uuid AND ($4::uuid IS NULL OR pa.id < $4::uuid)`,
+        [period.at, period.full, ids.from, ids.to],
       );
       const refs: PatientRef[] = patients.map((p) => ({
         organizationId: p.organization_id,
