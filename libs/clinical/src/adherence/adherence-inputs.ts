@@ -309,13 +309,20 @@ async function loadSessionDays(
     range,
   );
   const byPatient = new Map<string, SessionDay[]>();
+  // Sessions hold a handful of different exercise lists between them: each list is made once
+  // and shared (read-only), which spares the garbage collector a pair of objects per session.
+  const lists = new Map<string, SessionExercises>();
   for (const row of rows) {
     if (row.sessions === null) continue;
     const days = new Map<string, SessionExercises[]>();
     for (const session of row.sessions.split(';')) {
       const day = session.slice(0, 10);
       const codes = session.slice(11);
-      const exercises = { exerciseCodes: codes === '' ? [] : codes.split(',') };
+      let exercises = lists.get(codes);
+      if (!exercises) {
+        exercises = { exerciseCodes: codes === '' ? [] : codes.split(',') };
+        lists.set(codes, exercises);
+      }
       const list = days.get(day);
       if (list) list.push(exercises);
       else days.set(day, [exercises]);
