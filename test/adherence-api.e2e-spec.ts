@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AdherenceComputeService } from '@app/clinical';
 import { Clock } from '../apps/api/src/common/clock';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -580,6 +581,103 @@ describe('adherence, progression flags and the adherence dashboard', () => {
       const res = await get(`/v1/dashboard/adherence?${query}`, d.dashboardKey).expect(422);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    });
+  });
+
+  describe("an organization's adherence thresholds", () => {
+    it('decide active days for the patient endpoint and the worker, and mark patients for recompute', async () => {
+      // Two clinics, one patient each, the same records: from Thursday 2025-03-06 to Monday
+      // 2025-03-10, 3,000 steps a day (half of the 6,000-step goal) and no session.
+      const f = factory(t.http);
+      const clinics = [await seedClinic(t.http), await seedClinic(t.http)];
+      const patients: string[] = [];
+      for (const clinic of clinics) {
+        const p = await f.patient(clinic.adminKey, {
+          clinicianId: clinic.clinician.id,
+          timezone: ZONE,
+        });
+        await t.http
+          .post(`/v1/patients/${p.id}/programs`)
+          .set(bearer(clinic.clinicianKey))
+          .send({
+            startDate: '2025-03-06',
+            items: [{ exerciseCode: 'prone_press_up', timesPerDay: 3 }],
+            walkingGoal: { dailySteps: 6000 },
+          })
+          .expect(201);
+        for (const day of ['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09', '2025-03-10'])
+          await stepsOn(clinic.org.id, p.id, day, 3000);
+        patients.push(p.id);
+      }
+      const [strict, lenient] = clinics;
+      const activeOn10th = async (clinic: Clinic, patient: string) =>
+        (
+          await get(
+            `/v1/patients/${patient}/adherence?from=2025-03-10&to=2025-03-10`,
+            clinic.clinicianKey,
+          ).expect(200)
+        ).body.days[0].active;
+
+      expect(await activeOn10th(strict, patients[0])).toBe(true);
+      await t.db.query(`DELETE FROM adherence_dirty WHERE organization_id = ANY($1::uuid[])`, [
+        clinics.map((cl) => cl.org.id),
+      ]);
+      const updated = await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(strict.adminKey))
+        .send({ rules: { activeDayStepPercent: 60, walkingIncreasePercent: 5 } })
+        .expect(200);
+      expect(updated.body).toMatchObject({
+        overrides: { activeDayStepPercent: 60, walkingIncreasePercent: 5 },
+        rules: { activeDayStepPercent: 60, walkingIncreasePercent: 5, legPainWorseDelta: 2 },
+      });
+      // Every patient of that organization, and only of that one, is due for recompute.
+      const dirty = await t.db.query<{ patient_id: string }[]>(
+        `SELECT DISTINCT patient_id FROM adherence_dirty WHERE organization_id = ANY($1::uuid[])`,
+        [clinics.map((cl) => cl.org.id)],
+      );
+      expect(dirty.map((r) => r.patient_id).sort()).toEqual(
+        [strict.patient.id, strict.otherPatient.id, patients[0]].sort(),
+      );
+      expect(await activeOn10th(strict, patients[0])).toBe(false);
+      expect(await activeOn10th(lenient, patients[1])).toBe(true);
+
+      // The worker computes both in one batch, each with its organization's threshold.
+      await t.app.get(AdherenceComputeService).compute(
+        clinics.map((clinic, i) => ({ organizationId: clinic.org.id, patientId: patients[i] })),
+        new Date('2025-03-11T12:00:00Z'),
+      );
+      const computed = await t.db.query<{ patient_id: string; active: number; flags: string[] }[]>(
+        `SELECT w.patient_id, sum(w.active_days)::int AS active,
+                (SELECT array_agg(f->>'flag') FROM patient_progress pp, jsonb_array_elements(pp.flags) f
+                 WHERE pp.patient_id = w.patient_id) AS flags
+         FROM adherence_weeks w WHERE w.patient_id = ANY($1::uuid[]) GROUP BY w.patient_id`,
+        [patients],
+      );
+      const byPatient = new Map(computed.map((r) => [r.patient_id, r]));
+      // Under 60 % none of the five days is active: a rest gap of five days.
+      expect(byPatient.get(patients[0])).toMatchObject({ active: 0 });
+      expect(byPatient.get(patients[0])?.flags).toContain('REST_GAP_EXCEEDED');
+      expect(byPatient.get(patients[1])).toMatchObject({ active: 5 });
+      expect(byPatient.get(patients[1])?.flags ?? []).not.toContain('REST_GAP_EXCEEDED');
+
+      // Setting the same thresholds again changes nothing to recompute.
+      await t.db.query(`DELETE FROM adherence_dirty WHERE organization_id = $1`, [strict.org.id]);
+      await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(strict.adminKey))
+        .send({ rules: { activeDayStepPercent: 60, walkingIncreasePercent: 5 } })
+        .expect(200);
+      expect(
+        await t.db.query(`SELECT 1 FROM adherence_dirty WHERE organization_id = $1`, [
+          strict.org.id,
+        ]),
+      ).toHaveLength(0);
+      await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(strict.adminKey))
+        .send({ rules: { activeDayStepPercent: 0 } })
+        .expect(422);
     });
   });
 });

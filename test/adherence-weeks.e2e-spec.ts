@@ -402,13 +402,14 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
   const inputOf = (p: PatientCase) =>
     (inputs.find((i) => i.patientId === idOf(p)) as PatientAdherenceInput).input;
 
-  async function runSql(percent: number): Promise<void> {
+  /** The weekly SQL over every case, with this active-day share (%) for each patient. */
+  async function runSql(percent: (p: PatientCase) => number): Promise<void> {
     await t.db.query(ADHERENCE_WEEKS_SQL, [
       CASES.map(() => c.org.id),
       CASES.map(idOf),
       FROM,
       CASES.map((p) => p.until),
-      percent,
+      CASES.map(percent),
     ]);
   }
 
@@ -487,7 +488,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
         [c.org.id, patient.id, p.steps.map(([day]) => day), p.steps.map(([, steps]) => steps)],
       );
     }
-    await runSql(SETTINGS.activeDayStepPercent);
+    await runSql(() => SETTINGS.activeDayStepPercent);
     inputs = await loadAdherenceInputs(
       t.db.manager,
       CASES.map((p) => ({ organizationId: c.org.id, patientId: idOf(p) })),
@@ -547,7 +548,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
   it('changes no row when run again over the same records', async () => {
     const before = await versions();
     expect(before).toHaveLength(CASES.reduce((n, p) => n + p.weeks.length, 0));
-    await runSql(SETTINGS.activeDayStepPercent);
+    await runSql(() => SETTINGS.activeDayStepPercent);
     expect(await versions()).toEqual(before);
   });
 
@@ -559,18 +560,20 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
       [idOf(akl)],
     );
     const before = await versions();
-    await runSql(SETTINGS.activeDayStepPercent);
+    await runSql(() => SETTINGS.activeDayStepPercent);
     const after = await versions();
     expect(await storedWeeks(akl)).toEqual(akl.weeks);
     const changed = after.filter((row, i) => row.v !== before[i].v);
     expect(changed.map((r) => [r.patient_id, r.week_start])).toEqual([[idOf(akl), '2026-03-09']]);
   });
 
-  it('takes the active-day share of the walking goal as a parameter', async () => {
+  it("takes each patient's active-day share of the walking goal (their organization's)", async () => {
     const strict = { ...SETTINGS, activeDayStepPercent: 80 };
-    await runSql(strict.activeDayStepPercent);
+    // Every other patient of the batch keeps the default.
+    const settingsOf = (p: PatientCase) => (CASES.indexOf(p) % 2 === 1 ? strict : SETTINGS);
+    await runSql((p) => settingsOf(p).activeDayStepPercent);
     for (const p of CASES) {
-      expect(await storedWeeks(p)).toEqual(domainWeeks(inputOf(p), strict, FROM, p.until));
+      expect(await storedWeeks(p)).toEqual(domainWeeks(inputOf(p), settingsOf(p), FROM, p.until));
     }
     // 2000 steps on Wednesday 2026-03-11 no longer make the day active (3200 needed).
     expect((await storedWeeks(CASES[1]))[1].active_days).toBe(4);

@@ -1,15 +1,49 @@
-import { DEFAULT_RULE_SETTINGS, RuleSettings } from '@app/domain';
+import {
+  DEFAULT_ADHERENCE_SETTINGS,
+  DEFAULT_RULE_SETTINGS,
+  type AdherenceSettings,
+  type RuleSettings,
+} from '@app/domain';
 import { Db, Organization } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 
-export const RULE_SETTING_KEYS = Object.keys(DEFAULT_RULE_SETTINGS) as (keyof RuleSettings)[];
+/**
+ * The adherence thresholds clinical-rules §4–§5 marks configurable and that are not a
+ * program's own (a program carries its `restGapDays`): the step share that makes a day active,
+ * and the increase WALKING_GOAL_PROGRESSION suggests.
+ */
+export const ADHERENCE_SETTING_KEYS = ['activeDayStepPercent', 'walkingIncreasePercent'] as const;
+type AdherenceSettingKey = (typeof ADHERENCE_SETTING_KEYS)[number];
 
-/** The numeric rule overrides stored in an organization's settings; anything else is ignored. */
-export function ruleOverridesOf(settings: Record<string, unknown>): Partial<RuleSettings> {
+/** Every threshold an organization may override, alert rules and adherence alike. */
+export type ConfigurableSettings = RuleSettings & Pick<AdherenceSettings, AdherenceSettingKey>;
+
+export const DEFAULT_CONFIGURABLE_SETTINGS: ConfigurableSettings = {
+  ...DEFAULT_RULE_SETTINGS,
+  activeDayStepPercent: DEFAULT_ADHERENCE_SETTINGS.activeDayStepPercent,
+  walkingIncreasePercent: DEFAULT_ADHERENCE_SETTINGS.walkingIncreasePercent,
+};
+
+export const RULE_SETTING_KEYS = Object.keys(
+  DEFAULT_CONFIGURABLE_SETTINGS,
+) as (keyof ConfigurableSettings)[];
+
+/** The numeric overrides stored in an organization's settings; anything else is ignored. */
+export function ruleOverridesOf(settings: Record<string, unknown>): Partial<ConfigurableSettings> {
   const stored = (settings.rules ?? {}) as Record<string, unknown>;
   return Object.fromEntries(
     RULE_SETTING_KEYS.filter((k) => typeof stored[k] === 'number').map((k) => [k, stored[k]]),
   );
+}
+
+/** The adherence thresholds in force for an organization of these stored settings. */
+export function adherenceSettingsOf(settings: Record<string, unknown>): AdherenceSettings {
+  const overrides = ruleOverridesOf(settings);
+  const result: { -readonly [K in keyof AdherenceSettings]: number } = {
+    ...DEFAULT_ADHERENCE_SETTINGS,
+  };
+  for (const key of ADHERENCE_SETTING_KEYS) result[key] = overrides[key] ?? result[key];
+  return result;
 }
 
 @Injectable()
@@ -20,5 +54,11 @@ export class RuleSettingsService {
   async forOrganization(organizationId: string): Promise<RuleSettings> {
     const org = await this.db.repo(Organization).findOneByOrFail({ id: organizationId });
     return { ...DEFAULT_RULE_SETTINGS, ...ruleOverridesOf(org.settings) };
+  }
+
+  /** The adherence thresholds in force for an organization. */
+  async adherenceFor(organizationId: string): Promise<AdherenceSettings> {
+    const org = await this.db.repo(Organization).findOneByOrFail({ id: organizationId });
+    return adherenceSettingsOf(org.settings);
   }
 }

@@ -1,3 +1,4 @@
+import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { PatientsModule } from '../patients/patients.module';
@@ -7,7 +8,7 @@ import { DashboardController } from './dashboard.controller';
 import { DashboardService } from './dashboard.service';
 
 @Module({
-  imports: [PatientsModule],
+  imports: [ClinicalModule, PatientsModule],
   controllers: [AdherenceController, DashboardController],
   providers: [AdherenceService, DashboardService, Clock],
 })

@@ -1,5 +1,5 @@
-import { loadAdherenceInputs } from '@app/clinical';
-import { DEFAULT_ADHERENCE_SETTINGS, localDateOf, type ProgressionFlag } from '@app/domain';
+import { loadAdherenceInputs, RuleSettingsService } from '@app/clinical';
+import { localDateOf, type ProgressionFlag } from '@app/domain';
 import { Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -15,6 +15,7 @@ export class AdherenceService {
     private readonly db: Db,
     private readonly access: PatientAccessService,
     private readonly clock: Clock,
+    private readonly settings: RuleSettingsService,
   ) {}
 
   /**
@@ -39,7 +40,7 @@ export class AdherenceService {
     );
     // No current program: nothing is prescribed, so there is no adherence to speak of.
     if (!loaded) return { from, to, programStartDate: null, days: [], weeks: [] };
-    const settings = DEFAULT_ADHERENCE_SETTINGS;
+    const settings = await this.settings.adherenceFor(patient.organizationId);
     return {
       from,
       to,

@@ -74,6 +74,31 @@ export class RuleSettingsOverridesDto {
   @Min(1)
   @Max(100)
   persistentImprovementPercent?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 100,
+    default: 50,
+    description:
+      'Active day (adherence, REST_GAP_EXCEEDED): steps at or above this % of the walking goal',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  activeDayStepPercent?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 50,
+    default: 10,
+    description: 'WALKING_GOAL_PROGRESSION: the goal increase suggested, in %',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  walkingIncreasePercent?: number;
 }
 
 export class UpdateOrganizationSettingsDto {

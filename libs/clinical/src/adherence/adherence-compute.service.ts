@@ -11,6 +11,7 @@ import { Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { loadAdherenceInputs, type PatientRef } from './adherence-inputs';
+import { adherenceSettingsOf } from '../rule-settings.service';
 import { ADHERENCE_WEEKS_SQL } from './adherence-weeks.sql';
 
 /**
@@ -29,6 +30,7 @@ export const FLAG_SLICE_PATIENTS = 250;
 export interface ComputeOptions {
   /** The first local day whose week is recomputed; the default is RECENT_WEEKS_DAYS back. */
   readonly weeksFrom?: LocalDay;
+  /** The thresholds for every patient; by default each organization's own. */
   readonly settings?: AdherenceSettings;
   /** The transaction to write in (the caller's claim commits with the results). */
   readonly manager?: EntityManager;
@@ -50,7 +52,6 @@ export class AdherenceComputeService {
     options: ComputeOptions = {},
   ): Promise<number> {
     if (patients.length === 0) return 0;
-    const settings = options.settings ?? DEFAULT_ADHERENCE_SETTINGS;
     const m = options.manager ?? this.db.manager;
     const zones = await m.query<{ organization_id: string; id: string; timezone: string }[]>(
       `SELECT pa.organization_id, pa.id, pa.timezone
@@ -61,28 +62,44 @@ export class AdherenceComputeService {
     if (zones.length === 0) return 0;
     const today = new Map(zones.map((z) => [z.id, evaluationDay(now, z.timezone)]));
     const earliest = [...today.values()].sort()[0];
+    const settingsOf = await this.settingsByOrganization(m, zones, options.settings);
 
     await m.query(ADHERENCE_WEEKS_SQL, [
       zones.map((z) => z.organization_id),
       zones.map((z) => z.id),
       options.weeksFrom ?? addDays(earliest, -RECENT_WEEKS_DAYS),
       zones.map((z) => addDays(today.get(z.id) as LocalDay, -1)),
-      settings.activeDayStepPercent,
+      zones.map((z) => settingsOf(z.organization_id).activeDayStepPercent),
     ]);
 
     // Flags in slices: a chunk's records, parsed, would otherwise grow with the chunk (and the
     // worker's heap is bounded), while each slice is still a handful of statements.
     for (let i = 0; i < zones.length; i += FLAG_SLICE_PATIENTS) {
-      await this.storeFlags(m, zones.slice(i, i + FLAG_SLICE_PATIENTS), today, settings);
+      await this.storeFlags(m, zones.slice(i, i + FLAG_SLICE_PATIENTS), today, settingsOf);
     }
     return zones.length;
+  }
+
+  /** The thresholds of each organization of the batch (its overrides of the defaults). */
+  private async settingsByOrganization(
+    m: EntityManager,
+    zones: readonly { organization_id: string }[],
+    given: AdherenceSettings | undefined,
+  ): Promise<(organizationId: string) => AdherenceSettings> {
+    if (given) return () => given;
+    const rows = await m.query<{ id: string; settings: Record<string, unknown> }[]>(
+      `SELECT id, settings FROM organizations WHERE id = ANY($1::uuid[])`,
+      [[...new Set(zones.map((z) => z.organization_id))]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, adherenceSettingsOf(r.settings)]));
+    return (organizationId) => byId.get(organizationId) ?? DEFAULT_ADHERENCE_SETTINGS;
   }
 
   private async storeFlags(
     m: EntityManager,
     zones: readonly { organization_id: string; id: string }[],
     today: ReadonlyMap<string, LocalDay>,
-    settings: AdherenceSettings,
+    settingsOf: (organizationId: string) => AdherenceSettings,
   ): Promise<void> {
     const days = zones.map((z) => today.get(z.id) as LocalDay).sort();
     const inputs = await loadAdherenceInputs(
@@ -92,10 +109,14 @@ export class AdherenceComputeService {
       days[days.length - 1],
       // Doses of a few more sessions than the flags read: a session dated after a patient's
       // own today (clock skew) is dropped by the flags and must not leave a gap.
-      { recentItems: settings.progressionSessions + 2 },
+      {
+        recentItems:
+          Math.max(...zones.map((z) => settingsOf(z.organization_id).progressionSessions)) + 2,
+      },
     );
     const rows = inputs.map((p) => {
       const day = today.get(p.patientId) as LocalDay;
+      const settings = settingsOf(p.organizationId);
       const eligibility = remoteMonitoringEligibility(p.input, addDays(day, -BILLING_PERIOD_DAYS));
       return {
         organizationId: p.organizationId,

@@ -1,9 +1,9 @@
 /**
- * Weekly adherence of a batch of patients, set-based: $1/$2/$4 the patients (organization ids,
- * patient ids, and the last local day to count for each: its last closed day), $3 a local day
- * whose week is the first to cover (weeks are always recomputed whole, never from mid-week),
- * $5 the share of the walking goal that makes a day active (%). Weeks are patient-local, Monday
- * to Sunday; a day counts from the program's start. The same definitions as the domain
+ * Weekly adherence of a batch of patients, set-based: $1/$2/$4/$5 the patients (organization
+ * ids, patient ids, the last local day to count for each: its last closed day, and the share of
+ * the walking goal that makes a day active, in %, their organization's), $3 a local day whose
+ * week is the first to cover (weeks are always recomputed whole, never from mid-week). Weeks are
+ * patient-local, Monday to Sunday; a day counts from the program's start. The same definitions as the domain
  * functions (libs/domain/src/adherence), checked against them by test/adherence-weeks.e2e-spec.ts:
  *   - a round is a session with one of the program's daily items; a day needs as many rounds as
  *     its most frequent daily item (timesPerDay) and counts min(rounds, needed);
@@ -32,6 +32,7 @@ const WEEKLY = `COALESCE(pi.times_per_day, 0) = 0 AND pi.days_per_week > 0`;
 export const ADHERENCE_WEEKS_SQL = `
 WITH program AS MATERIALIZED (
   SELECT pr.organization_id, pr.patient_id, b.until, pr.walking_goal_daily_steps AS goal,
+         pr.walking_goal_daily_steps * b.active_percent / 100 AS active_steps,
          GREATEST(pr.start_date, ${mondayOf('$3::date')}) AS first_day,
          COALESCE(max(pi.times_per_day) FILTER (WHERE pi.times_per_day > 0), 0) AS rounds_needed,
          COALESCE(array_agg(pi.exercise_code) FILTER (WHERE pi.times_per_day > 0), '{}') AS daily_codes,
@@ -45,10 +46,10 @@ WITH program AS MATERIALIZED (
                    FROM program_holds h
                    JOIN patients pa ON pa.organization_id = h.organization_id AND pa.id = pr.patient_id
                    WHERE h.organization_id = pr.organization_id AND h.program_id = pr.id), '{}') AS holds
-  FROM unnest($1::uuid[], $2::uuid[], $4::date[]) AS b(organization_id, patient_id, until)
+  FROM unnest($1::uuid[], $2::uuid[], $4::date[], $5::numeric[]) AS b(organization_id, patient_id, until, active_percent)
   JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id AND pr.superseded_at IS NULL
   LEFT JOIN program_items pi ON pi.organization_id = pr.organization_id AND pi.program_id = pr.id
-  GROUP BY pr.organization_id, pr.patient_id, b.until, pr.id
+  GROUP BY pr.organization_id, pr.patient_id, b.until, b.active_percent, pr.id
 )
 INSERT INTO adherence_weeks AS w (organization_id, patient_id, week_start, prescribed_sessions, completed_sessions,
                                   walking_goal_days, walking_days_met, active_days, data_days, computed_at)
@@ -65,7 +66,7 @@ CROSS JOIN LATERAL (
          COALESCE(sum(LEAST(COALESCE(sd.rounds, 0), p.rounds_needed)) FILTER (WHERE NOT d.held), 0) AS completed,
          CASE WHEN p.goal > 0 THEN count(*) ELSE 0 END AS walking_goal_days,
          count(*) FILTER (WHERE p.goal > 0 AND a.steps >= p.goal) AS walking_days_met,
-         count(*) FILTER (WHERE sd.sessions > 0 OR (p.goal > 0 AND a.steps >= p.goal * $5::numeric / 100)) AS active_days,
+         count(*) FILTER (WHERE sd.sessions > 0 OR (p.goal > 0 AND a.steps >= p.active_steps)) AS active_days,
          count(*) FILTER (WHERE sd.sessions > 0 OR pd.local_date IS NOT NULL OR a.steps IS NOT NULL) AS data_days
   FROM generate_series(0, p.until - p.first_day) AS g(i)
   CROSS JOIN LATERAL (SELECT p.first_day + g.i AS day,
