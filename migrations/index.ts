@@ -8,6 +8,7 @@ import { ActivityMarkedAt1763798400000 } from './1763798400000-ActivityMarkedAt'
 import { OutboxFannedOut1763802000000 } from './1763802000000-OutboxFannedOut';
 import { WebhookEndpointLeases1763805600000 } from './1763805600000-WebhookEndpointLeases';
 import { ProgramHolds1763809200000 } from './1763809200000-ProgramHolds';
+import { DashboardReads1763812800000 } from './1763812800000-DashboardReads';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   OutboxFannedOut1763802000000,
   WebhookEndpointLeases1763805600000,
   ProgramHolds1763809200000,
+  DashboardReads1763812800000,
 ];

@@ -14,8 +14,8 @@ import type {
 import { mondayOf } from './patient-adherence';
 
 // Each query is one statement over adherence_weeks ($1 organization, $2..$3 the Mondays), read
-// through the covering index on (organization_id, week_start): 10,000 patients × 13 weeks are
-// 130,000 index entries and no heap page. A patient's exercise ratio is completed / prescribed
+// through a covering index, (organization_id, week_start) by week and the primary key by
+// clinician: 10,000 patients × 13 weeks are 130,000 index entries and no heap page. A patient's exercise ratio is completed / prescribed
 // over the group's weeks; patients with nothing prescribed are left out of mean, median and
 // share, and counted in `patients` only. No patient id leaves the database.
 
@@ -32,13 +32,14 @@ const FIGURES = `
 
 // Eligibility is a patient's state over the 30 days to their last computation, not a weekly
 // figure: it is counted for the organization, and per clinician, never per week.
-const ELIGIBILITY = `
+// \`progress\`: the organization's patient_progress rows (a table expression or a CTE's name).
+const eligibility = (progress: string) => `
   eligibility AS (
     SELECT count(*)::int AS rm_patients,
            count(*) FILTER (WHERE remote_monitoring_code = '98977')::int AS rm_98977,
            count(*) FILTER (WHERE remote_monitoring_code = '98985')::int AS rm_98985,
            count(*) FILTER (WHERE remote_monitoring_code IS NULL)::int AS rm_none
-    FROM patient_progress WHERE organization_id = $1
+    FROM ${progress}
   ), open_alerts AS (
     SELECT count(*) FILTER (WHERE severity = 'warning')::int AS open_warning,
            count(*) FILTER (WHERE severity = 'urgent')::int AS open_urgent
@@ -56,13 +57,19 @@ WITH patient_week AS (
 ), groups AS (
   SELECT week_start::text AS week_start, ${FIGURES}
   FROM patient_week GROUP BY week_start
-), ${ELIGIBILITY}
+), ${eligibility('patient_progress WHERE organization_id = $1')}
 SELECT e.*, o.*, g.* FROM eligibility e CROSS JOIN open_alerts o LEFT JOIN groups g ON true
 ORDER BY g.week_start`;
 
-/** Per clinician, each patient's weeks are added up first, then grouped by assigned clinician. */
+/**
+ * Per clinician, each patient's weeks are added up first (an index-only scan of the primary key,
+ * which holds the counts in patient order), then grouped by assigned clinician. The
+ * organization's eligibility rows are read once, for its totals and for each group's.
+ */
 const BY_CLINICIAN_SQL = `
-WITH patient_range AS (
+WITH progress AS MATERIALIZED (
+  SELECT patient_id, remote_monitoring_code FROM patient_progress WHERE organization_id = $1
+), patient_range AS (
   SELECT w.patient_id,
          sum(w.completed_sessions)::float8 / NULLIF(sum(w.prescribed_sessions), 0) AS exercise,
          sum(w.walking_days_met)::float8 / NULLIF(sum(w.walking_goal_days), 0) AS walking,
@@ -78,7 +85,7 @@ WITH patient_range AS (
          count(pg.patient_id) FILTER (WHERE pg.remote_monitoring_code IS NULL)::int AS group_rm_none
   FROM patient_range pr
   JOIN patients pa ON pa.organization_id = $1 AND pa.id = pr.patient_id
-  LEFT JOIN patient_progress pg ON pg.organization_id = $1 AND pg.patient_id = pr.patient_id
+  LEFT JOIN progress pg ON pg.patient_id = pr.patient_id
   GROUP BY pa.clinician_id
 ), clinician_alerts AS (
   SELECT pa.clinician_id,
@@ -87,7 +94,7 @@ WITH patient_range AS (
   FROM alerts a JOIN patients pa ON pa.organization_id = $1 AND pa.id = a.patient_id
   WHERE a.organization_id = $1 AND a.status = 'open'
   GROUP BY pa.clinician_id
-), ${ELIGIBILITY}
+), ${eligibility('progress')}
 SELECT e.*, o.*, c.name AS clinician_name, g.*, ca.group_open_warning, ca.group_open_urgent
 FROM eligibility e CROSS JOIN open_alerts o
 LEFT JOIN (groups g JOIN clinicians c ON c.organization_id = $1 AND c.id = g.clinician_id
