@@ -122,6 +122,20 @@ describe('scheduled adherence with two workers', () => {
     expect(
       await rows(`SELECT chunk, patients FROM adherence_period_chunks WHERE period = $1`, [PERIOD]),
     ).toEqual([{ chunk: 0, patients: 2 }]);
+    // The worker that completed it vacuumed the results (the dashboards' index-only scans).
+    await eventually(
+      async () =>
+        (
+          await rows(
+            `SELECT 1 FROM pg_stat_user_tables t, adherence_periods p
+             WHERE p.period = $1 AND t.relname IN ('adherence_weeks', 'patient_progress')
+             HAVING count(*) FILTER (WHERE t.last_vacuum >= p.completed_at) = 2`,
+            [PERIOD],
+          )
+        ).length > 0,
+      30_000,
+      'results vacuumed',
+    );
 
     // Auckland's patients, as of their new day 2026-11-21; Los Angeles' were not due.
     const progress = await rows<{ patient_id: string; as_of: string; flags: { flag: string }[] }>(

@@ -2,7 +2,7 @@ import { AdherenceComputeService, type PatientRef } from '@app/clinical';
 import { addDays, evaluationDay } from '@app/domain';
 import { Db } from '@app/persistence';
 import { JobQueueService, type JobPayloads } from '@app/queue';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { OnJob } from '../jobs/on-job.decorator';
 import {
@@ -37,6 +37,8 @@ const PERIOD_PATIENTS = `
  */
 @Injectable()
 export class AdherenceProcessor {
+  private readonly logger = new Logger(AdherenceProcessor.name);
+
   constructor(
     private readonly db: Db,
     private readonly jobs: JobQueueService,
@@ -105,7 +107,7 @@ export class AdherenceProcessor {
     chunks,
   }: JobPayloads['adherence.chunk']): Promise<{ patients: number } | null> {
     const period = parsePeriod(name);
-    return this.db.transaction(async (m) => {
+    const result = await this.db.transaction(async (m) => {
       const [claimed] = await m.query<unknown[]>(
         `INSERT INTO adherence_period_chunks (period, chunk, patients) VALUES ($1, $2, 0)
          ON CONFLICT DO NOTHING RETURNING 1`,
@@ -132,14 +134,41 @@ export class AdherenceProcessor {
         `UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2`,
         [period.name, chunk, refs.length],
       );
-      await m.query(
-        `UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
-           completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
-         WHERE period = $1`,
+      // (As a SELECT: TypeORM answers an UPDATE with [rows, count], not its rows.)
+      const [done] = await m.query<{ completed: boolean }[]>(
+        `WITH counted AS (
+           UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
+             completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
+           WHERE period = $1
+           RETURNING completed_at
+         )
+         SELECT completed_at IS NOT NULL AS completed FROM counted`,
         [period.name, refs.length],
       );
-      return { patients: refs.length };
+      return { patients: refs.length, completed: done.completed };
     });
+    if (!result) return null;
+    if (result.completed) await this.vacuumResults(period.name);
+    return { patients: result.patients };
+  }
+
+  /**
+   * After the last chunk of a period: the dashboards read these tables by index-only scans,
+   * which skip the heap only on pages a VACUUM has marked all-visible, and a period has just
+   * rewritten many of them. Autovacuum would get there in its own time (or never, where it is
+   * turned off); the worker knows when. A failure is logged: the results stand either way.
+   */
+  private async vacuumResults(period: string): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.db.manager.query('VACUUM (ANALYZE) adherence_weeks, patient_progress');
+      this.logger.log({ period, ms: Date.now() - started }, 'adherence results vacuumed');
+    } catch (err) {
+      this.logger.warn(
+        { period, errorClass: (err as Error).constructor.name },
+        'adherence results not vacuumed',
+      );
+    }
   }
 
   /** Recomputes, as of now, the patients whose records changed; until none is left. */
