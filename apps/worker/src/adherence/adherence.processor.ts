@@ -1,6 +1,6 @@
 import { AdherenceComputeService, type PatientRef } from '@app/clinical';
 import { addDays, evaluationDay } from '@app/domain';
-import { Db } from '@app/persistence';
+import { Db, queryRows } from '@app/persistence';
 import { JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
@@ -134,15 +134,12 @@ export class AdherenceProcessor {
         `UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2`,
         [period.name, chunk, refs.length],
       );
-      // (As a SELECT: TypeORM answers an UPDATE with [rows, count], not its rows.)
-      const [done] = await m.query<{ completed: boolean }[]>(
-        `WITH counted AS (
-           UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
-             completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
-           WHERE period = $1
-           RETURNING completed_at
-         )
-         SELECT completed_at IS NOT NULL AS completed FROM counted`,
+      const [done] = await queryRows<{ completed: boolean }>(
+        m,
+        `UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
+           completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
+         WHERE period = $1
+         RETURNING completed_at IS NOT NULL AS completed`,
         [period.name, refs.length],
       );
       return { patients: refs.length, completed: done.completed };
