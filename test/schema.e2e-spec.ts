@@ -40,6 +40,10 @@ describe('schema', () => {
     expect(drift).toEqual([]);
   });
 
+  it('opens connections without JIT compilation (see dataSourceOptions)', async () => {
+    expect(await ds.query('SHOW jit')).toEqual([{ jit: 'off' }]);
+  });
+
   it('reverts every migration and applies them again', async () => {
     const count = ds.migrations.length;
     for (let i = 0; i < count; i++) await ds.undoLastMigration({ transaction: 'each' });
