@@ -82,10 +82,11 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
 
 export interface LoadOptions {
   /**
-   * Load as `sessions` only each program item's newest `recentItems` sessions, with their doses,
-   * and every session of the range as `sessionDays` (its exercise codes, from a covering index,
-   * no heap read). The flags read doses only in an item's last few sessions (settings.
-   * progressionSessions); everything else needs only which exercises a session held.
+   * Load as `sessions` only the newest `recentItems` sessions of each program item that can
+   * progress (a hold or reps goal above its dose), with their doses, and every session of the
+   * range as `sessionDays` (its exercise codes, from a covering index, no heap read). The flags
+   * read doses only in such an item's last few sessions (settings.progressionSessions, for
+   * HOLD/REPS_PROGRESSION_READY); everything else needs only which exercises a session held.
    */
   readonly recentItems?: number;
 }
@@ -259,9 +260,10 @@ function loadSessions(m: EntityManager, range: unknown[]): Promise<SessionRow[]>
 }
 
 /**
- * For each program item, its newest `count` sessions of the range, with their doses: all the
- * flags read doses from (by time, then id, as they order them). The index holds the codes,
- * times and ids, so only the sessions chosen are read from the table.
+ * For each program item that can progress (a hold or a reps goal above its prescribed dose),
+ * its newest `count` sessions of the range, with their doses: all the flags read doses from
+ * (HOLD/REPS_PROGRESSION_READY, by time, then id, as they order them). The index holds the
+ * codes, times and ids, so only the sessions chosen are read from the table.
  */
 function loadRecentSessions(
   m: EntityManager,
@@ -277,6 +279,7 @@ function loadRecentSessions(
        JOIN programs pr ON pr.organization_id = b.organization_id AND pr.patient_id = b.patient_id
                        AND pr.superseded_at IS NULL
        JOIN program_items pi ON pi.organization_id = pr.organization_id AND pi.program_id = pr.id
+                            AND (pi.hold_goal_seconds > pi.hold_seconds OR pi.reps_goal > pi.reps)
        CROSS JOIN LATERAL (
          SELECT s.id FROM sessions s
          WHERE s.organization_id = b.organization_id AND s.patient_id = b.patient_id
