@@ -10,8 +10,8 @@ import {
 import { Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { loadAdherenceInputs, type PatientRef } from './adherence-inputs';
 import { adherenceSettingsOf } from '../rule-settings.service';
+import { loadAdherenceInputs, type PatientRef } from './adherence-inputs';
 import { ADHERENCE_WEEKS_SQL } from './adherence-weeks.sql';
 
 /**
