@@ -216,7 +216,7 @@ async function savePopulation(databaseUrl: string, saved: SavedPopulation): Prom
 }
 
 export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
-  // Generating 100,000 patients takes about half an hour: BENCH_REUSE_POPULATION=true keeps the
+  // Generating 100,000 patients takes 13 minutes or more: BENCH_REUSE_POPULATION=true keeps the
   // generated database as a template and later runs with the same sizes start from a copy.
   const reuse = process.env.BENCH_REUSE_POPULATION === 'true';
   const saved = reuse ? await savedPopulation(benchDatabaseUrl(), opts) : null;
