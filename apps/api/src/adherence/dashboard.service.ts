@@ -15,9 +15,10 @@ import { mondayOf } from './patient-adherence';
 
 // Each query is one statement over adherence_weeks ($1 organization, $2..$3 the Mondays), read
 // through a covering index, (organization_id, week_start) by week and the primary key by
-// clinician: 10,000 patients × 13 weeks are 130,000 index entries and no heap page. A patient's exercise ratio is completed / prescribed
-// over the group's weeks; patients with nothing prescribed are left out of mean, median and
-// share, and counted in `patients` only. No patient id leaves the database.
+// clinician: 10,000 patients × 13 weeks are 130,000 index entries and no heap page. A
+// patient's exercise ratio is completed / prescribed over the group's weeks; patients with
+// nothing prescribed are left out of mean, median and share, and counted in `patients` only.
+// No patient id leaves the database.
 
 // Means as sum / count: avg() keeps an array as its running state, measurably slower per row.
 const FIGURES = `

@@ -2,9 +2,10 @@
  * Weekly adherence of a batch of patients, set-based: $1/$2/$4/$5 the patients (organization
  * ids, patient ids, the last local day to count for each: its last closed day, and the share of
  * the walking goal that makes a day active, in %, their organization's), $3 a local day whose
- * week is the first to cover (weeks are always recomputed whole, never from mid-week). Weeks are
- * patient-local, Monday to Sunday; a day counts from the program's start. The same definitions as the domain
- * functions (libs/domain/src/adherence), checked against them by test/adherence-weeks.e2e-spec.ts:
+ * week is the first to cover (weeks are always recomputed whole, never from mid-week). Weeks
+ * are patient-local, Monday to Sunday; a day counts from the program's start. The same
+ * definitions as the domain functions (libs/domain/src/adherence), checked against them by
+ * test/adherence-weeks.e2e-spec.ts:
  *   - a round is a session with one of the program's daily items; a day needs as many rounds as
  *     its most frequent daily item (timesPerDay) and counts min(rounds, needed);
  *   - a weekly item (daysPerWeek) counts min(days it was done, daysPerWeek) per week;
@@ -17,9 +18,10 @@
  * Shape: the program of each patient first (one row each, its items folded in), then one
  * LATERAL subquery per patient that reads only that patient's rows, from the covering indexes
  * sessions_patient_day_idx (local day, exercise codes) and activity_daily_steps_idx (index-only
- * scans: a few pages per patient, where the heap would cost a page per row). A plain join over the whole batch let the planner hash-join every
- * chunk against the whole activity_daily table, and correlated sums over CTEs grew with the
- * square of the batch (10 s for 2,000 patients; see BENCHMARKS.md).
+ * scans: a few pages per patient, where the heap would cost a page per row). A plain join
+ * over the whole batch let the planner hash-join every chunk against the whole activity_daily
+ * table, and correlated sums over CTEs grew with the square of the batch (10 s for 2,000
+ * patients; see BENCHMARKS.md).
  */
 /**
  * The Monday of a date's week (0001-01-01 was a Monday), in date arithmetic: date_trunc would
