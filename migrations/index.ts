@@ -9,6 +9,7 @@ import { OutboxFannedOut1763802000000 } from './1763802000000-OutboxFannedOut';
 import { WebhookEndpointLeases1763805600000 } from './1763805600000-WebhookEndpointLeases';
 import { ProgramHolds1763809200000 } from './1763809200000-ProgramHolds';
 import { DashboardReads1763812800000 } from './1763812800000-DashboardReads';
+import { SampleRecords1763816400000 } from './1763816400000-SampleRecords';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   WebhookEndpointLeases1763805600000,
   ProgramHolds1763809200000,
   DashboardReads1763812800000,
+  SampleRecords1763816400000,
 ];

@@ -1,10 +1,22 @@
 /**
  * Re-rolls the given patient-local days of one patient from its samples ($1 organization,
- * $2 patient, $3 the days). Merge: on a day with two or more sources, each interval sample is
- * spread evenly over the minutes it covers and each minute counts the most any source saw in
- * it (phone and watch on the same walk are not added up; what only one of them saw is kept); a
- * day with one source is simply its sum. Daily totals a source did not break down count as a
- * floor for the day. Days are bounded in the patient's zone, so 23- and 25-hour days are right.
+ * $2 patient, $3 the days). Days are bounded in the patient's zone, so 23- and 25-hour days are
+ * right.
+ *
+ * Whole steps are dealt out by time: a sample's steps up to an instant t are its running total
+ * rounded half up, round(steps × elapsed / duration), so the part of a sample that falls in a
+ * day or a minute is the difference of two running totals. The parts of a sample add up to the
+ * sample exactly, and cutting a sample into pieces whose counts are in proportion to their
+ * durations changes no part. Times are whole milliseconds (as every source sends them), so the
+ * arithmetic is exact in bigint.
+ *
+ * Merge: on a day with two or more sources of interval samples, each source's samples are
+ * spread over the minutes they cover and summed per source and minute; each minute counts the
+ * largest source (phone and watch on the same walk are not added up; what only one of them saw
+ * is kept; back-to-back records of one source sharing a minute are summed first). A day with
+ * one source is simply its sum. Daily totals a source did not break down count as a floor for
+ * the day. A manual entry at one instant (granularity `point`) belongs to the minute and day it
+ * names.
  *
  * Sent from the application rather than kept as a SQL function: as a statement with bound
  * values PostgreSQL plans it for this patient and these days (a function body gets a generic
@@ -14,68 +26,86 @@ export const ACTIVITY_ROLLUP_SQL = `
 WITH zone AS (
   SELECT timezone FROM patients WHERE organization_id = $1 AND id = $2
 ), days AS (
-  SELECT d AS local_date,
-         (d::timestamp AT TIME ZONE zone.timezone) AS day_start,
-         ((d + 1)::timestamp AT TIME ZONE zone.timezone) AS day_end
-  FROM (SELECT DISTINCT unnest($3::date[]) AS d) u, zone
-), samples AS (
-  -- A per-day index range scan however many days are asked for: OFFSET 0 keeps the planner
-  -- from flattening the LATERAL into one scan of every sample compared with every day
-  -- (measured: 106 s for 486 days over 500,000 samples).
-  SELECT days.local_date, days.day_start, days.day_end, s.source_key, s.start_at, s.end_at,
-         s.steps, s.active_minutes, s.manual, s.granularity,
-         -- date_part gives float8; EXTRACT's numeric made this sum the rollup's largest cost.
-         date_part('epoch', LEAST(s.end_at, days.day_end) - GREATEST(s.start_at, days.day_start))
-           / date_part('epoch', s.end_at - s.start_at) AS share
+  SELECT local_date, day_start, day_end,
+         round(date_part('epoch', day_start) * 1000)::bigint AS day_start_ms,
+         round(date_part('epoch', day_end) * 1000)::bigint AS day_end_ms
+  FROM (
+    SELECT d AS local_date,
+           (d::timestamp AT TIME ZONE zone.timezone) AS day_start,
+           ((d + 1)::timestamp AT TIME ZONE zone.timezone) AS day_end
+    FROM (SELECT DISTINCT unnest($3::date[]) AS d) u, zone
+  ) bounds
+), pieces AS (
+  -- Each sample's part of each day: the milliseconds it covers there (from_ms, to_ms).
+  SELECT days.local_date, s.source_key, s.granularity, s.manual, s.steps, s.active_minutes,
+         s.start_ms, s.end_ms - s.start_ms AS duration_ms,
+         GREATEST(s.start_ms, days.day_start_ms) AS from_ms, LEAST(s.end_ms, days.day_end_ms) AS to_ms
   FROM days
   CROSS JOIN LATERAL (
-    SELECT * FROM activity_samples s
+    -- A per-day index range scan however many days are asked for: OFFSET 0 keeps the planner
+    -- from flattening the LATERAL into one scan of every sample compared with every day
+    -- (measured: 106 s for 486 days over 500,000 samples).
+    SELECT s.source_key, s.granularity, s.manual, s.steps, s.active_minutes,
+           round(date_part('epoch', s.start_at) * 1000)::bigint AS start_ms,
+           -- A point (a manual entry at one instant) lasts one millisecond here.
+           GREATEST(round(date_part('epoch', s.end_at) * 1000)::bigint,
+                    round(date_part('epoch', s.start_at) * 1000)::bigint + 1) AS end_ms
+    FROM activity_samples s
     WHERE s.organization_id = $1 AND s.patient_id = $2
       -- No sample is longer than 48 hours: this bound keeps the scan to the day's index range.
       AND s.start_at < days.day_end AND s.start_at > days.day_start - interval '48 hours'
-      AND s.end_at > days.day_start
+      AND (s.end_at > days.day_start OR s.start_at >= days.day_start)
     OFFSET 0
   ) s
+), parts AS (
+  -- Whole steps of each part: the difference of the sample's running totals at its two ends.
+  SELECT local_date, source_key, granularity, manual, from_ms, to_ms, start_ms, duration_ms, steps,
+         (2 * steps * (to_ms - start_ms) + duration_ms) / (2 * duration_ms)
+           - (2 * steps * (from_ms - start_ms) + duration_ms) / (2 * duration_ms) AS part_steps,
+         active_minutes * (to_ms - from_ms)::float8 / duration_ms AS part_active_minutes
+  FROM pieces
 ), shared_days AS (
   -- Only a day with two or more sources needs the minute-by-minute merge.
-  SELECT local_date FROM samples WHERE granularity = 'interval' AND steps > 0
+  SELECT local_date FROM parts WHERE granularity <> 'day' AND part_steps > 0
   GROUP BY local_date HAVING count(DISTINCT source_key) > 1
-), minutes AS (
-  SELECT s.local_date, m AS minute,
-         s.steps * date_part('epoch', LEAST(s.end_at, m + interval '1 minute') - GREATEST(s.start_at, m))
-           / date_part('epoch', s.end_at - s.start_at) AS steps
-  FROM samples s,
-       generate_series(date_trunc('minute', GREATEST(s.start_at, s.day_start)),
-                       LEAST(s.end_at, s.day_end) - interval '1 microsecond',
-                       interval '1 minute') AS m
-  WHERE s.granularity = 'interval' AND s.steps > 0 AND s.local_date IN (SELECT local_date FROM shared_days)
+), source_minutes AS (
+  -- Each source's steps per minute: the sum of its samples' parts in that minute.
+  SELECT p.local_date, p.source_key, m,
+         sum((2 * p.steps * (LEAST(p.to_ms, m + 60000) - p.start_ms) + p.duration_ms) / (2 * p.duration_ms)
+           - (2 * p.steps * (GREATEST(p.from_ms, m) - p.start_ms) + p.duration_ms) / (2 * p.duration_ms)) AS steps
+  FROM parts p,
+       generate_series(p.from_ms / 60000 * 60000, p.to_ms - 1, 60000) AS m
+  WHERE p.granularity <> 'day' AND p.part_steps > 0
+    AND p.local_date IN (SELECT local_date FROM shared_days)
+  GROUP BY p.local_date, p.source_key, m
 ), merged AS MATERIALIZED (
   SELECT local_date, sum(steps) AS steps
-  FROM (SELECT local_date, minute, max(steps) AS steps FROM minutes GROUP BY local_date, minute) per_minute
+  FROM (SELECT local_date, m, max(steps) AS steps FROM source_minutes GROUP BY local_date, m) per_minute
   GROUP BY local_date
   UNION ALL
-  SELECT local_date, sum(steps * share) FROM samples
-  WHERE granularity = 'interval' AND local_date NOT IN (SELECT local_date FROM shared_days)
+  SELECT local_date, sum(part_steps) FROM parts
+  WHERE granularity <> 'day' AND local_date NOT IN (SELECT local_date FROM shared_days)
   GROUP BY local_date
 ), per_source AS (
   SELECT local_date, source_key,
-         COALESCE(sum(steps * share) FILTER (WHERE granularity = 'interval'), 0) AS interval_steps,
-         COALESCE(max(steps * share) FILTER (WHERE granularity = 'day'), 0) AS day_steps,
-         COALESCE(sum(active_minutes * share), 0) AS active_minutes,
-         COALESCE(sum(steps * share) FILTER (WHERE manual), 0) AS manual_steps,
+         COALESCE(sum(part_steps) FILTER (WHERE granularity <> 'day'), 0) AS interval_steps,
+         COALESCE(max(part_steps) FILTER (WHERE granularity = 'day'), 0) AS day_steps,
+         COALESCE(sum(part_active_minutes), 0) AS active_minutes,
+         COALESCE(sum(part_steps) FILTER (WHERE manual), 0) AS manual_steps,
          count(*) AS samples
-  FROM samples GROUP BY local_date, source_key
+  FROM parts GROUP BY local_date, source_key
 ), totals AS (
   SELECT ps.local_date,
-         round(GREATEST(COALESCE(max(m.steps), 0), max(ps.day_steps)))::int AS steps,
+         GREATEST(COALESCE(max(m.steps), 0), max(ps.day_steps))::int AS steps,
          round(max(ps.active_minutes))::int AS active_minutes,
-         round(sum(ps.manual_steps))::int AS manual_steps,
+         sum(ps.manual_steps)::int AS manual_steps,
          sum(ps.samples)::int AS sample_count,
          jsonb_agg(jsonb_build_object(
            'name', src.name, 'device', src.device,
-           'steps', round(GREATEST(ps.interval_steps, ps.day_steps)),
-           'manualSteps', round(ps.manual_steps)
-         ) ORDER BY src.name, src.device) AS sources
+           'steps', GREATEST(ps.interval_steps, ps.day_steps),
+           'manualSteps', ps.manual_steps
+         ) || CASE WHEN src.account IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('account', src.account) END
+           ORDER BY src.name, src.device, src.account) AS sources
   FROM per_source ps
   LEFT JOIN merged m ON m.local_date = ps.local_date
   JOIN activity_sources src

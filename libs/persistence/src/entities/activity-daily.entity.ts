@@ -56,6 +56,10 @@ export class ActivitySource {
   @Column('text', { nullable: true })
   device: string | null;
 
+  /** The account the data came from, when the source says (a Garmin userId). */
+  @Column('text', { nullable: true })
+  account: string | null;
+
   @Column('timestamptz', { nullable: true })
   lastSampleEnd: Date | null;
 

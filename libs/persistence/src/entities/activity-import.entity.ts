@@ -45,6 +45,10 @@ export class ActivityImport {
   @Column('integer', { default: 0 })
   duplicates: number;
 
+  /** Records that replaced an earlier version of themselves (a re-sent Garmin epoch). */
+  @Column('integer', { default: 0 })
+  updated: number;
+
   @Column('integer', { default: 0 })
   rejected: number;
 
