@@ -5,7 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * - `record_id`: the source's own identity of a record that it may send again changed (a Garmin
  *   epoch of one window and activity type, a FHIR Observation, a Health Connect record). A
- *   newer `revision` of the same record replaces the stored one instead of being added to it.
+ *   newer `revision` of the same record (or, at the same revision, one received later:
+ *   `received_at`) replaces the stored one instead of being added to it.
  *   Records without one keep the natural key (start, source, end). The key gains `record_id`
  *   so that records of one source and window that differ only in it (Garmin's SEDENTARY and
  *   WALKING epochs of the same 15 minutes) are all kept: they add up.
@@ -23,6 +24,7 @@ export class SampleRecords1763816400000 implements MigrationInterface {
       ALTER TABLE activity_samples
         ADD COLUMN record_id text NOT NULL DEFAULT '',
         ADD COLUMN revision bigint NOT NULL DEFAULT 0,
+        ADD COLUMN received_at timestamptz,
         DROP CONSTRAINT activity_samples_pkey,
         ADD CONSTRAINT activity_samples_pkey
           PRIMARY KEY (organization_id, patient_id, start_at, source_key, end_at, record_id),
@@ -60,6 +62,7 @@ export class SampleRecords1763816400000 implements MigrationInterface {
         DROP CONSTRAINT activity_samples_pkey,
         ADD CONSTRAINT activity_samples_pkey
           PRIMARY KEY (organization_id, patient_id, start_at, source_key, end_at),
+        DROP COLUMN received_at,
         DROP COLUMN revision,
         DROP COLUMN record_id`);
   }

@@ -27,6 +27,19 @@ export interface SampleSource {
   name: string;
   /** The device, when the payload says: `Apple Watch`, `Pixel 8`, `Forerunner 265`. */
   device: string | null;
+  /** The account at the source, when the payload names one (a Garmin `userId`): two accounts are two sources. */
+  account?: string | null;
+}
+
+/**
+ * The source's own identity of a record it may send again changed (a Garmin epoch, a FHIR
+ * Observation, a Health Connect record). A version with a higher revision replaces what an
+ * earlier one stored; of two with the same revision, the one received later does.
+ */
+export interface SampleRecord {
+  id: string;
+  /** The source's own version: Garmin's duration so far, a last-modified time in ms, or 0. */
+  revision: number;
 }
 
 /** One interval of activity from one source, normalized to UTC instants. */
@@ -40,8 +53,19 @@ export interface ActivitySample {
   activityType: string | null;
   /** Typed in by hand (user_input origins, HKWasUserEntered, self-reported…): kept but marked. */
   manual: boolean;
-  /** `day`: a daily total the source did not break down; `interval`: anything finer. */
-  granularity: 'interval' | 'day';
+  /**
+   * `day`: a daily total the source did not break down; `interval`: anything finer; `point`: a
+   * count at one instant (start = end), such as steps typed into Apple Health.
+   */
+  granularity: 'interval' | 'day' | 'point';
+  /** Set when the source identifies the record; null when the natural key (start, source, end) does. */
+  record: SampleRecord | null;
+  ref: RecordRef;
+}
+
+/** A record the source withdrew (FHIR `entered-in-error`): what it stored is removed. */
+export interface SampleRetraction {
+  recordId: string;
   ref: RecordRef;
 }
 

@@ -1,4 +1,5 @@
 import type { ImportFormat } from '@app/domain';
+import { garminUserIds } from './parsers/garmin';
 
 /** The most samples one native import may carry. */
 export const NATIVE_MAX_SAMPLES = 10_000;
@@ -57,10 +58,16 @@ export function envelopeProblem(
       return isObject(body) && Array.isArray(body.records)
         ? null
         : 'the body must be { "records": [...] }';
-    case 'garmin':
-      return isObject(body) && (Array.isArray(body.dailies) || Array.isArray(body.epochs))
-        ? null
-        : 'the body must hold a dailies or an epochs array';
+    case 'garmin': {
+      if (!isObject(body) || !(Array.isArray(body.dailies) || Array.isArray(body.epochs))) {
+        return 'the body must hold a dailies or an epochs array';
+      }
+      // Summaries name their Garmin account: one import is one patient's, so one account's.
+      const users = garminUserIds(body);
+      return users.length > 1
+        ? `the summaries name ${users.length} Garmin users (${users.join(', ')}): send each user's summaries to their own patient`
+        : null;
+    }
     case 'fitbit':
       return isObject(body) &&
         (Array.isArray(body['activities-steps']) || isObject(body['activities-steps-intraday']))

@@ -18,6 +18,7 @@ export async function* parseImport(
     const checked: ParsedBatch = {
       samples: [],
       pains: batch.pains,
+      retractions: batch.retractions,
       rejections: [...batch.rejections],
     };
     for (const sample of batch.samples) {

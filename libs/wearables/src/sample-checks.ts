@@ -6,13 +6,18 @@ export const FUTURE_ALLOWANCE_MS = 5 * 60_000;
 export const MAX_STEPS_PER_SECOND = 100;
 /** Longer than any sample a source sends (Garmin dailies and FHIR 24 h counts are one day). */
 export const MAX_SAMPLE_HOURS = 48;
+/** More than anyone walks in a day: a count at one instant (a typed-in entry) above it is a typo. */
+export const MAX_POINT_STEPS = 100_000;
 
 /** Why a normalized sample cannot be stored, or null when it can. */
 export function sampleProblem(sample: ActivitySample, now: Date): string | null {
   const start = sample.start.getTime();
   const end = sample.end.getTime();
   if (Number.isNaN(start) || Number.isNaN(end)) return 'start or end is not a valid time';
-  if (end <= start) return 'end is not after start';
+  const point = sample.granularity === 'point';
+  if (point ? end !== start : end <= start) {
+    return point ? 'a count at one instant must end where it starts' : 'end is not after start';
+  }
   if (end - start > MAX_SAMPLE_HOURS * 3_600_000)
     return `interval is longer than ${MAX_SAMPLE_HOURS} hours`;
   if (start > now.getTime() + FUTURE_ALLOWANCE_MS) return 'starts in the future';
@@ -20,7 +25,9 @@ export function sampleProblem(sample: ActivitySample, now: Date): string | null 
     return 'ends in the future';
   if (!Number.isInteger(sample.steps) || sample.steps < 0)
     return 'steps must be a whole number of 0 or more';
-  if (sample.steps / ((end - start) / 1000) > MAX_STEPS_PER_SECOND) {
+  if (point) {
+    if (sample.steps > MAX_POINT_STEPS) return `more than ${MAX_POINT_STEPS} steps at one instant`;
+  } else if (sample.steps / ((end - start) / 1000) > MAX_STEPS_PER_SECOND) {
     return `more than ${MAX_STEPS_PER_SECOND} steps a second`;
   }
   if (sample.activeMinutes !== null) {

@@ -1,4 +1,4 @@
-import type { ActivitySample, PainObservationItem, Rejection } from '@app/domain';
+import type { ActivitySample, PainObservationItem, Rejection, SampleRetraction } from '@app/domain';
 
 export type {
   ActivitySample,
@@ -6,6 +6,8 @@ export type {
   PainObservationItem,
   RecordRef,
   Rejection,
+  SampleRecord,
+  SampleRetraction,
   SampleSource,
 } from '@app/domain';
 export { IMPORT_FORMATS } from '@app/domain';
@@ -13,6 +15,7 @@ export { IMPORT_FORMATS } from '@app/domain';
 export interface ParsedBatch {
   samples: ActivitySample[];
   pains: PainObservationItem[];
+  retractions: SampleRetraction[];
   rejections: Rejection[];
 }
 
@@ -21,6 +24,8 @@ export interface ParseContext {
   timezone: string;
   /** The clock, given: parsers never read it. */
   now: Date;
+  /** The largest JSON payload read (IMPORT_JSON_MAX_BYTES, the limit the API accepted it under). */
+  jsonMaxBytes: number;
 }
 
 /** A payload arrives as a stream of chunks: an Apple Health export can be gigabytes. */
@@ -29,5 +34,5 @@ export type Payload = AsyncIterable<Buffer>;
 export type Parser = (payload: Payload, ctx: ParseContext) => AsyncIterable<ParsedBatch>;
 
 export function emptyBatch(): ParsedBatch {
-  return { samples: [], pains: [], rejections: [] };
+  return { samples: [], pains: [], retractions: [], rejections: [] };
 }

@@ -3,7 +3,7 @@ import {
   collect,
   fixtureText,
   importFixture,
-  NOW,
+  contextIn,
   row,
   rowsOf,
   sortedRejections,
@@ -117,9 +117,7 @@ describe('Apple Health export.xml parser', () => {
   it('gives the same result when chunks split tags and multi-byte characters', async () => {
     const whole = await importFixture('apple-health-xml', 'apple-health/export.xml', PARIS);
     const { payload } = chunked(Buffer.from(fixtureText('apple-health/export.xml')), 7);
-    const pieces = await collect(
-      parseImport('apple-health-xml', payload, { timezone: PARIS, now: NOW }),
-    );
+    const pieces = await collect(parseImport('apple-health-xml', payload, contextIn(PARIS)));
 
     expect(rowsOf(pieces.samples)).toEqual(rowsOf(whole.samples));
     expect(pieces.rejections).toEqual(whole.rejections);
@@ -135,10 +133,7 @@ describe('Apple Health export.xml parser', () => {
     let steps = 0;
     let largest = 0;
     let chunksAtFirstBatch = 0;
-    for await (const batch of parseImport('apple-health-xml', payload, {
-      timezone: PARIS,
-      now: NOW,
-    })) {
+    for await (const batch of parseImport('apple-health-xml', payload, contextIn(PARIS))) {
       if (samples === 0) chunksAtFirstBatch = chunksRead();
       expect(batch.rejections).toEqual([]);
       largest = Math.max(largest, batch.samples.length);
@@ -163,9 +158,7 @@ describe('Apple Health export.xml parser', () => {
       '</HealthData>',
     ].join('\n');
     const { payload } = chunked(Buffer.from(xml), 1024);
-    const result = await collect(
-      parseImport('apple-health-xml', payload, { timezone: PARIS, now: NOW }),
-    );
+    const result = await collect(parseImport('apple-health-xml', payload, contextIn(PARIS)));
 
     expect(rowsOf(result.samples)).toEqual([
       row(3, '2026-11-02T16:00:00Z', '2026-11-02T16:30:00Z', 2480, 'iPhone'),

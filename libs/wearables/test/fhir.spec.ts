@@ -1,7 +1,7 @@
 import {
   collect,
   importFixture,
-  NOW,
+  contextIn,
   row,
   rowsOf,
   sortedRejections,
@@ -58,10 +58,11 @@ describe('FHIR parser', () => {
       { index: 16, reason: 'pain intensity must be a whole number from 0 to 10' },
       { index: 17, reason: 'unsupported observation code 8867-4' },
       { index: 18, reason: 'entry is a Patient, not an Observation' },
-      { index: 19, reason: 'observation status is entered-in-error' },
-      { index: 20, reason: expect.stringContaining('numeric valueQuantity.value or valueInteger') },
+      { index: 20, reason: 'valueQuantity.value must be a number' },
       { index: 21, reason: 'pain is reported in the future' },
     ]);
+    // An entered-in-error Observation withdraws what its id stored.
+    expect(result.retractions).toEqual([{ recordId: 'fhir:steps-error', ref: { index: 19 } }]);
   });
 
   it('reads pain ratings with their most distal site and side', async () => {
@@ -118,9 +119,7 @@ describe('FHIR parser', () => {
 
   it('rejects a body that is neither a Bundle nor an Observation', async () => {
     const body = JSON.stringify({ resourceType: 'Patient', id: 'p-1' });
-    const result = await collect(
-      parseImport('fhir', payloadOf(body), { timezone: PARIS, now: NOW }),
-    );
+    const result = await collect(parseImport('fhir', payloadOf(body), contextIn(PARIS)));
 
     expect(result.samples).toEqual([]);
     expect(result.rejections).toEqual([{ reason: 'body must be a FHIR Bundle or Observation' }]);

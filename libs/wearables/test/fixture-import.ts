@@ -4,6 +4,7 @@ import { localDateOf } from '@app/domain';
 import {
   type ActivitySample,
   type ImportFormat,
+  type ParseContext,
   type ParsedBatch,
   parseImport,
   payloadOf,
@@ -13,6 +14,11 @@ import {
 // A fixed clock: fixtures are dated around November 2026, and 'the future' is relative to it.
 export const NOW = new Date('2026-11-20T12:00:00Z');
 
+/** The parse context of the tests: the fixed clock and the default JSON limit (32 MiB). */
+export function contextIn(timezone: string): ParseContext {
+  return { timezone, now: NOW, jsonMaxBytes: 32 * 1024 * 1024 };
+}
+
 export function fixtureText(path: string): string {
   return readFileSync(join(__dirname, 'fixtures', path), 'utf8');
 }
@@ -21,12 +27,17 @@ export function fixtureText(path: string): string {
 export async function collect(
   batches: AsyncIterable<ParsedBatch>,
 ): Promise<ParsedBatch & { batchCount: number }> {
-  const all = { samples: [], pains: [], rejections: [], batchCount: 0 } as ParsedBatch & {
-    batchCount: number;
+  const all: ParsedBatch & { batchCount: number } = {
+    samples: [],
+    pains: [],
+    retractions: [],
+    rejections: [],
+    batchCount: 0,
   };
   for await (const batch of batches) {
     all.samples.push(...batch.samples);
     all.pains.push(...batch.pains);
+    all.retractions.push(...batch.retractions);
     all.rejections.push(...batch.rejections);
     all.batchCount += 1;
   }
@@ -39,7 +50,7 @@ export function importFixture(
   path: string,
   timezone: string,
 ): Promise<ParsedBatch & { batchCount: number }> {
-  return collect(parseImport(format, payloadOf(fixtureText(path)), { timezone, now: NOW }));
+  return collect(parseImport(format, payloadOf(fixtureText(path)), contextIn(timezone)));
 }
 
 export interface SampleRow {

@@ -2,7 +2,7 @@ import { parseImport, payloadOf } from '../src';
 import {
   collect,
   importFixture,
-  NOW,
+  contextIn,
   row,
   rowsOf,
   sortedRejections,
@@ -19,16 +19,14 @@ describe('Garmin parser', () => {
     const forerunner = { device: 'Forerunner 265', ...walking };
 
     expect(rowsOf(result.samples)).toEqual([
-      // The 23-hour day Paris springs forward, as Garmin states it (UTC start + duration).
+      // The 23-hour day Paris springs forward: its calendar date, in the patient's zone.
       row(0, '2026-03-28T23:00:00Z', '2026-03-29T22:00:00Z', 11480, 'garmin', {
         ...day,
-        ...walking,
         activeMinutes: 89,
       }),
       // Every number sent as a string; delivered twice (4).
       row(1, '2026-11-01T23:00:00Z', '2026-11-02T23:00:00Z', 9021, 'garmin', {
         ...day,
-        ...walking,
         activeMinutes: 70,
       }),
       // No start and no offset: the calendar date in the patient's zone.
@@ -36,11 +34,10 @@ describe('Garmin parser', () => {
         ...day,
         activeMinutes: 50,
       }),
-      // No start: the calendar date at the stated offset.
+      // No start: the calendar date, in the patient's zone.
       row(3, '2026-11-03T23:00:00Z', '2026-11-04T23:00:00Z', 6815, 'garmin', day),
       row(4, '2026-11-01T23:00:00Z', '2026-11-02T23:00:00Z', 9021, 'garmin', {
         ...day,
-        ...walking,
         activeMinutes: 70,
       }),
       // Epochs either side of the spring-forward jump (offset 3600 then 7200): contiguous.
@@ -101,9 +98,7 @@ describe('Garmin parser', () => {
 
   it('rejects a body with neither dailies nor epochs', async () => {
     const body = JSON.stringify({ sleeps: [{ summaryId: 's-1' }] });
-    const result = await collect(
-      parseImport('garmin', payloadOf(body), { timezone: PARIS, now: NOW }),
-    );
+    const result = await collect(parseImport('garmin', payloadOf(body), contextIn(PARIS)));
 
     expect(result.samples).toEqual([]);
     expect(result.rejections).toEqual([{ reason: 'body needs a dailies or epochs array' }]);

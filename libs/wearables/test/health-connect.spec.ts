@@ -2,7 +2,7 @@ import { parseImport, payloadOf } from '../src';
 import {
   collect,
   importFixture,
-  NOW,
+  contextIn,
   row,
   rowsOf,
   sortedRejections,
@@ -93,7 +93,7 @@ describe('Health Connect parser', () => {
       ],
     });
     const result = await collect(
-      parseImport('health-connect', payloadOf(body), { timezone: NEW_YORK, now: NOW }),
+      parseImport('health-connect', payloadOf(body), contextIn(NEW_YORK)),
     );
 
     expect(result.samples.map((s) => [s.start.toISOString(), s.manual])).toEqual([[start, true]]);
@@ -101,7 +101,7 @@ describe('Health Connect parser', () => {
 
   it('rejects a body without a records array', async () => {
     const result = await collect(
-      parseImport('health-connect', payloadOf('{"data":[]}'), { timezone: NEW_YORK, now: NOW }),
+      parseImport('health-connect', payloadOf('{"data":[]}'), contextIn(NEW_YORK)),
     );
 
     expect(result.rejections).toEqual([{ reason: 'body needs a records array' }]);

@@ -273,6 +273,7 @@ export class ActivityImportsService {
       received: found.received,
       inserted: found.inserted,
       duplicates: found.duplicates,
+      updated: found.updated,
       rejected: found.rejected,
       painReports: found.painReports,
       errors: found.errors,
@@ -323,9 +324,10 @@ export class ActivityImportsService {
       order: { name: 'ASC' },
     });
     return {
-      data: rows.map(({ name, device, lastSampleEnd, lastImportAt }) => ({
+      data: rows.map(({ name, device, account, lastSampleEnd, lastImportAt }) => ({
         name,
         device,
+        ...(account !== null ? { account } : {}),
         lastSampleEnd,
         lastImportAt,
       })),

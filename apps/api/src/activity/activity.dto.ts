@@ -31,8 +31,15 @@ export class ImportStatusDto {
   @ApiProperty({ enum: ['queued', 'processing', 'completed', 'failed'] }) status: string;
   @ApiProperty({ description: 'Records read from the payload' }) received: number;
   @ApiProperty({ description: 'Samples stored by this import' }) inserted: number;
-  @ApiProperty({ description: 'Samples already stored (a replay, or another source of truth)' })
+  @ApiProperty({
+    description: 'Records that changed nothing: already stored (a replay), or an older version',
+  })
   duplicates: number;
+  @ApiProperty({
+    description:
+      'Records that replaced an earlier version of themselves (a re-sent Garmin epoch, an amended FHIR Observation) or withdrew one (entered-in-error)',
+  })
+  updated: number;
   @ApiProperty({ description: 'Records refused; `errors` says why (the first 1,000)' })
   rejected: number;
   @ApiProperty({ description: 'Pain scores recorded as pain reports (FHIR)' }) painReports: number;
@@ -64,6 +71,10 @@ export class DailyQueryDto {
 export class DailySourceDto {
   @ApiProperty() name: string;
   @ApiProperty({ nullable: true, type: String }) device: string | null;
+  @ApiPropertyOptional({
+    description: 'The account at the source, when it names one (a Garmin userId)',
+  })
+  account?: string;
   @ApiProperty() steps: number;
   @ApiProperty({ description: 'Steps entered by hand' }) manualSteps: number;
 }
@@ -80,6 +91,10 @@ export class DailyActivityDto {
 export class SourceFreshnessDto {
   @ApiProperty() name: string;
   @ApiProperty({ nullable: true, type: String }) device: string | null;
+  @ApiPropertyOptional({
+    description: 'The account at the source, when it names one (a Garmin userId)',
+  })
+  account?: string;
   @ApiProperty({ nullable: true, type: Date, description: 'End of the latest sample received' })
   lastSampleEnd: Date | null;
   @ApiProperty({ nullable: true, type: Date, description: 'When the source last sent data' })

@@ -1,6 +1,6 @@
 import { ClinicalRecordsService, markAdherenceDirty } from '@app/clinical';
 import { AppConfig } from '@app/config';
-import type { ActivitySample, PainObservationItem, Rejection } from '@app/domain';
+import type { ActivitySample, PainObservationItem, Rejection, SampleRetraction } from '@app/domain';
 import { ACTIVITY_ROLLUP_SQL, ActivityImport, Db, Patient, queryRows } from '@app/persistence';
 import type { JobPayloads } from '@app/queue';
 import { parseImport, type Payload } from '@app/wearables';
@@ -15,6 +15,7 @@ const MAX_STORED_ERRORS = 1000;
 interface Pending {
   samples: ActivitySample[];
   pains: PainObservationItem[];
+  retractions: SampleRetraction[];
   rejections: Rejection[];
 }
 
@@ -28,42 +29,99 @@ const IN_FLIGHT_MINUTES = 5;
 const DEFERRED_SECONDS_MAX = 30;
 
 /**
- * Writes a batch of samples ($4–$11 as arrays) and marks the patient-local days ($12 the zone)
- * of the rows actually inserted for rollup; answers how many were inserted.
+ * Marks for rollup the patient-local days (in zone `zone`) that the rows of `spans` (start_at,
+ * end_at) touch. The distinct (first day, last day) pairs first: a batch's thousand samples
+ * span a day or two, so a handful of series instead of one per sample (about 10 % of the
+ * statement). A count at one instant (start = end) marks its own day.
+ */
+function markDaysSql(spans: string, zone = '$12'): string {
+  return `INSERT INTO activity_dirty_days (organization_id, patient_id, local_date)
+    SELECT DISTINCT $1::uuid, $2::uuid, d::date
+    FROM (SELECT DISTINCT (start_at AT TIME ZONE ${zone})::date AS first_day,
+                          (GREATEST(end_at - interval '1 microsecond', start_at) AT TIME ZONE ${zone})::date AS last_day
+          FROM ${spans}) spans,
+         generate_series(spans.first_day, spans.last_day, interval '1 day') AS d`;
+}
+
+// Samples travel as arrays ($4–$11; $13–$14 for records), times as epoch milliseconds: encoding
+// thousands of Dates as text was the largest cost of the pg driver in the worker's profile.
+const INPUT_COLUMNS = `source_key, to_timestamp(start_ms / 1000.0) AS start_at, to_timestamp(end_ms / 1000.0) AS end_at,
+           steps, active_minutes, activity_type, manual, granularity`;
+const INPUT_ARRAYS = `$4::text[], $5::float8[], $6::float8[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[]`;
+const INPUT_NAMES = `source_key, start_ms, end_ms, steps, active_minutes, activity_type, manual, granularity`;
+const SAMPLE_COLUMNS = `source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity`;
+
+/**
+ * Writes a batch of samples the natural key identifies and marks the days of the rows actually
+ * inserted for rollup ($12 the patient's zone); answers how many were inserted.
  */
 function insertSamplesSql(skipStored: boolean): string {
   return `WITH input AS (
-    -- Times travel as epoch milliseconds: encoding thousands of Dates as text was the
-    -- largest cost of the pg driver in the worker's profile.
-    SELECT source_key, to_timestamp(start_ms / 1000.0) AS start_at, to_timestamp(end_ms / 1000.0) AS end_at,
-           steps, active_minutes, activity_type, manual, granularity
-    FROM unnest($4::text[], $5::float8[], $6::float8[], $7::int[], $8::real[], $9::text[], $10::bool[], $11::text[])
-      AS t(source_key, start_ms, end_ms, steps, active_minutes, activity_type, manual, granularity)
+    SELECT ${INPUT_COLUMNS} FROM unnest(${INPUT_ARRAYS}) AS t(${INPUT_NAMES})
   ), ins AS (
-    INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes,
-                                  activity_type, manual, granularity, import_id)
-    SELECT $1, $2, source_key, start_at, end_at, steps, active_minutes, activity_type, manual, granularity, $3 FROM input
+    INSERT INTO activity_samples (organization_id, patient_id, ${SAMPLE_COLUMNS}, import_id)
+    SELECT $1, $2, ${SAMPLE_COLUMNS}, $3 FROM input
     ${skipStored ? 'ON CONFLICT DO NOTHING' : ''}
     RETURNING start_at, end_at
-  ), days AS (
-    INSERT INTO activity_dirty_days (organization_id, patient_id, local_date)
-    -- The distinct (first day, last day) pairs first: a batch's thousand samples span a day
-    -- or two, so a handful of series instead of one per sample (about 10 % of the statement).
-    SELECT DISTINCT $1::uuid, $2::uuid, d::date
-    FROM (SELECT DISTINCT (start_at AT TIME ZONE $12)::date AS first_day,
-                          ((end_at - interval '1 microsecond') AT TIME ZONE $12)::date AS last_day
-          FROM ins) spans,
-         generate_series(spans.first_day, spans.last_day, interval '1 day') AS d
-  )
+  ), days AS (${markDaysSql('ins')})
   SELECT count(*)::int AS count FROM ins`;
 }
 const INSERT_SAMPLES_SQL = insertSamplesSql(false);
 const INSERT_NEW_SAMPLES_SQL = insertSamplesSql(true);
 
-const records = (p: Pending) => p.samples.length + p.pains.length + p.rejections.length;
+/**
+ * Writes samples the source identifies ($13 record ids, $14 revisions, $15 when received): a
+ * record not stored yet is inserted; a newer version of a stored one (a higher revision, or the
+ * same revision received later) that says something else replaces it; anything else changes
+ * nothing. The days of both the old and the new version are marked for rollup.
+ */
+const UPSERT_RECORDS_SQL = `WITH input AS (
+    SELECT ${INPUT_COLUMNS}, record_id, revision
+    FROM unnest(${INPUT_ARRAYS}, $13::text[], $14::int8[]) AS t(${INPUT_NAMES}, record_id, revision)
+  ), newest AS (
+    -- A record twice in one batch: its newest version (a statement writes a row only once).
+    SELECT DISTINCT ON (record_id) * FROM input ORDER BY record_id, revision DESC, steps DESC
+  ), previous AS (
+    SELECT s.record_id, s.start_at, s.end_at FROM activity_samples s
+    WHERE s.organization_id = $1 AND s.patient_id = $2 AND s.record_id IN (SELECT record_id FROM newest)
+  ), written AS (
+    INSERT INTO activity_samples AS s (organization_id, patient_id, ${SAMPLE_COLUMNS}, import_id, record_id, revision, received_at)
+    SELECT $1, $2, ${SAMPLE_COLUMNS}, $3, record_id, revision, $15 FROM newest
+    ON CONFLICT (organization_id, patient_id, record_id) WHERE record_id <> '' DO UPDATE
+      SET source_key = EXCLUDED.source_key, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at,
+          steps = EXCLUDED.steps, active_minutes = EXCLUDED.active_minutes, activity_type = EXCLUDED.activity_type,
+          manual = EXCLUDED.manual, granularity = EXCLUDED.granularity, import_id = EXCLUDED.import_id,
+          revision = EXCLUDED.revision, received_at = EXCLUDED.received_at
+      WHERE (EXCLUDED.revision, EXCLUDED.received_at) > (s.revision, s.received_at)
+        AND (EXCLUDED.source_key, EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.steps, EXCLUDED.active_minutes,
+             EXCLUDED.activity_type, EXCLUDED.manual, EXCLUDED.granularity)
+            IS DISTINCT FROM (s.source_key, s.start_at, s.end_at, s.steps, s.active_minutes,
+                              s.activity_type, s.manual, s.granularity)
+    RETURNING s.record_id, s.start_at, s.end_at, (s.xmax = 0) AS created
+  ), spans AS (
+    SELECT start_at, end_at FROM written
+    UNION ALL
+    SELECT p.start_at, p.end_at FROM previous p JOIN written w ON w.record_id = p.record_id AND NOT w.created
+  ), days AS (${markDaysSql('spans')})
+  SELECT count(*) FILTER (WHERE created)::int AS inserted, count(*) FILTER (WHERE NOT created)::int AS updated
+  FROM written`;
 
+/** Removes what withdrawn records ($3) stored and marks their days ($4 the zone); answers how many. */
+const RETRACT_RECORDS_SQL = `WITH gone AS (
+    DELETE FROM activity_samples
+    WHERE organization_id = $1 AND patient_id = $2 AND record_id = ANY($3::text[]) AND record_id <> ''
+    RETURNING start_at, end_at
+  ), days AS (${markDaysSql('gone', '$4')})
+  SELECT count(*)::int AS count FROM gone`;
+
+const records = (p: Pending) =>
+  p.samples.length + p.pains.length + p.retractions.length + p.rejections.length;
+const nothingPending = (): Pending => ({ samples: [], pains: [], retractions: [], rejections: [] });
+
+/** A source is its name, its device and, when the payload names one, its account. */
 export function sourceKey(sample: Pick<ActivitySample, 'source'>): string {
-  return `${sample.source.name}|${sample.source.device ?? ''}`;
+  const { name, device, account } = sample.source;
+  return account ? `${name}|${device ?? ''}|${account}` : `${name}|${device ?? ''}`;
 }
 
 /**
@@ -117,20 +175,22 @@ export class ActivityImportProcessor {
   private async ingest(found: ActivityImport, patient: Patient): Promise<void> {
     const skip = found.processed;
     let position = 0;
-    let pending: Pending = { samples: [], pains: [], rejections: [] };
+    let pending = nothingPending();
     const take = <T>(items: T[], into: T[]) => {
       for (const item of items) if (position++ >= skip) into.push(item);
     };
     for await (const batch of parseImport(found.format, this.payload(found), {
       timezone: patient.timezone,
       now: new Date(),
+      jsonMaxBytes: this.config.IMPORT_JSON_MAX_BYTES,
     })) {
       take(batch.samples, pending.samples);
       take(batch.pains, pending.pains);
+      take(batch.retractions, pending.retractions);
       take(batch.rejections, pending.rejections);
       if (records(pending) >= this.config.IMPORT_BATCH_SIZE) {
         await this.commitBatch(found, patient, pending, false);
-        pending = { samples: [], pains: [], rejections: [] };
+        pending = nothingPending();
       }
     }
     // The last batch commits, then the rollup and the completion (see finish).
@@ -161,38 +221,23 @@ export class ActivityImportProcessor {
     last: boolean,
   ): Promise<void> {
     await this.db.transaction(async (m) => {
-      let inserted = 0;
-      if (batch.samples.length > 0) {
-        const s = batch.samples;
-        const params = [
+      const plain = batch.samples.filter((x) => x.record === null);
+      const keyed = batch.samples.filter((x) => x.record !== null);
+      let inserted = plain.length > 0 ? await this.insertSamples(m, found, patient, plain) : 0;
+      let updated = 0;
+      if (keyed.length > 0) {
+        const written = await this.upsertRecords(m, found, patient, keyed);
+        inserted += written.inserted;
+        updated += written.updated;
+      }
+      if (batch.retractions.length > 0) {
+        const [{ count }] = await m.query<{ count: number }[]>(RETRACT_RECORDS_SQL, [
           patient.organizationId,
           patient.id,
-          found.id,
-          s.map(sourceKey),
-          s.map((x) => x.start.getTime()),
-          s.map((x) => x.end.getTime()),
-          s.map((x) => x.steps),
-          s.map((x) => x.activeMinutes),
-          s.map((x) => x.activityType),
-          s.map((x) => x.manual),
-          s.map((x) => x.granularity),
+          batch.retractions.map((r) => r.recordId),
           patient.timezone,
-        ];
-        // Most batches are new data: a plain insert writes them at COPY-like cost. A batch
-        // holding a stored sample (a replay, an overlap) fails on the key at its first such
-        // row; it is then written again with ON CONFLICT DO NOTHING, which skips stored
-        // samples but costs a speculative insertion per row (measured about 2x the WAL).
-        await m.query('SAVEPOINT samples');
-        let count: number;
-        try {
-          [{ count }] = await m.query<{ count: number }[]>(INSERT_SAMPLES_SQL, params);
-        } catch (err) {
-          if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
-          await m.query('ROLLBACK TO SAVEPOINT samples');
-          [{ count }] = await m.query<{ count: number }[]>(INSERT_NEW_SAMPLES_SQL, params);
-        }
-        await m.query('RELEASE SAVEPOINT samples');
-        inserted = count;
+        ]);
+        updated += count;
       }
       const painsRecorded = batch.pains.length
         ? await this.recordPains(patient, batch.pains, found.createdByKeyId)
@@ -207,6 +252,7 @@ export class ActivityImportProcessor {
         `UPDATE activity_imports SET
            processed = processed + $2, received = received + $2, inserted = inserted + $3,
            duplicates = duplicates + $4, rejected = rejected + $5, pain_reports = pain_reports + $6,
+           updated = updated + $8,
            errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors
                          ELSE (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
                                FROM (SELECT e FROM jsonb_array_elements(errors || $7::jsonb) AS e LIMIT ${MAX_STORED_ERRORS}) kept)
@@ -216,10 +262,16 @@ export class ActivityImportProcessor {
           found.id,
           received,
           inserted,
-          batch.samples.length - inserted + (batch.pains.length - painsRecorded),
+          // Unchanged: samples already stored, withdrawals of nothing stored, pains recorded before.
+          batch.samples.length +
+            batch.retractions.length -
+            inserted -
+            updated +
+            (batch.pains.length - painsRecorded),
           batch.rejections.length,
           painsRecorded,
           JSON.stringify(errors),
+          updated,
         ],
       );
       // Source freshness is one row per source that every import of the patient updates: it is
@@ -227,6 +279,49 @@ export class ActivityImportProcessor {
       await this.touchSources(patient, batch.samples);
     });
     if (last) await this.db.transaction(() => this.finish(found));
+  }
+
+  /**
+   * Samples the natural key identifies. Most batches are new data: a plain insert writes them at
+   * COPY-like cost. A batch holding a stored sample (a replay, an overlap) fails on the key at its
+   * first such row; it is then written again with ON CONFLICT DO NOTHING, which skips stored
+   * samples but costs a speculative insertion per row (measured about 2x the WAL).
+   */
+  private async insertSamples(
+    m: EntityManager,
+    found: ActivityImport,
+    patient: Patient,
+    samples: ActivitySample[],
+  ): Promise<number> {
+    const params = [...sampleParams(found, patient, samples), patient.timezone];
+    await m.query('SAVEPOINT samples');
+    let count: number;
+    try {
+      [{ count }] = await m.query<{ count: number }[]>(INSERT_SAMPLES_SQL, params);
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await m.query('ROLLBACK TO SAVEPOINT samples');
+      [{ count }] = await m.query<{ count: number }[]>(INSERT_NEW_SAMPLES_SQL, params);
+    }
+    await m.query('RELEASE SAVEPOINT samples');
+    return count;
+  }
+
+  /** Samples the source identifies: new ones inserted, newer versions replacing older ones. */
+  private async upsertRecords(
+    m: EntityManager,
+    found: ActivityImport,
+    patient: Patient,
+    samples: ActivitySample[],
+  ): Promise<{ inserted: number; updated: number }> {
+    const [counts] = await m.query<{ inserted: number; updated: number }[]>(UPSERT_RECORDS_SQL, [
+      ...sampleParams(found, patient, samples),
+      patient.timezone,
+      samples.map((x) => x.record?.id),
+      samples.map((x) => x.record?.revision),
+      found.createdAt,
+    ]);
+    return counts;
   }
 
   private async touchSources(patient: Patient, samples: ActivitySample[]): Promise<void> {
@@ -239,9 +334,9 @@ export class ActivityImportProcessor {
     }
     const sources = [...latest.entries()];
     await this.db.manager.query(
-      `INSERT INTO activity_sources (organization_id, patient_id, source_key, name, device, last_sample_end, last_import_at)
-       SELECT $1, $2, key, name, device, last_end, now()
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS t(key, name, device, last_end)
+      `INSERT INTO activity_sources (organization_id, patient_id, source_key, name, device, account, last_sample_end, last_import_at)
+       SELECT $1, $2, key, name, device, account, last_end, now()
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) AS t(key, name, device, account, last_end)
        ON CONFLICT (organization_id, patient_id, source_key) DO UPDATE
          SET last_sample_end = GREATEST(activity_sources.last_sample_end, EXCLUDED.last_sample_end),
              last_import_at = now()`,
@@ -251,6 +346,7 @@ export class ActivityImportProcessor {
         sources.map(([key]) => key),
         sources.map(([, s]) => s.source.name),
         sources.map(([, s]) => s.source.device),
+        sources.map(([, s]) => s.source.account ?? null),
         sources.map(([, s]) => s.end),
       ],
     );
@@ -324,6 +420,8 @@ export class ActivityImportProcessor {
       );
       // The batches it committed before failing are kept: their days are rolled up too.
       await rollUpMarkedDays(m, found.organizationId, found.patientId);
+      // Nothing will read the raw payload again (health data, possibly gigabytes).
+      await m.query('DELETE FROM activity_import_chunks WHERE import_id = $1', [found.id]);
     });
   }
 }
@@ -365,6 +463,23 @@ export async function rollUpMarkedDays(
   await markAdherenceDirty(m, organizationId, patientId);
   await m.query(ACTIVITY_ROLLUP_SQL, [organizationId, patientId, days.map((d) => d.local_date)]);
   return true;
+}
+
+/** The batch's samples as the arrays of $1–$11 (organization, patient, import, then columns). */
+function sampleParams(found: ActivityImport, patient: Patient, s: ActivitySample[]): unknown[] {
+  return [
+    patient.organizationId,
+    patient.id,
+    found.id,
+    s.map(sourceKey),
+    s.map((x) => x.start.getTime()),
+    s.map((x) => x.end.getTime()),
+    s.map((x) => x.steps),
+    s.map((x) => x.activeMinutes),
+    s.map((x) => x.activityType),
+    s.map((x) => x.manual),
+    s.map((x) => x.granularity),
+  ];
 }
 
 /** Connection and lock troubles are worth a retry; a payload that cannot be parsed is not. */

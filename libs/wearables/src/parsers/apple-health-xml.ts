@@ -48,9 +48,13 @@ function sampleOf(item: OpenItem): ActivitySample | string {
     end,
     manual: item.manual,
     granularity: granularityOf(start, end),
+    record: null,
     ref: { line: item.line },
   };
   if (item.element === 'Record') {
+    // Steps typed into the Health app are dated to the minute with no duration, and iPhones
+    // write some zero-length records too: a count at one instant, on the day it names.
+    if (start.getTime() === end.getTime()) common.granularity = 'point';
     const steps = numberOf(attributes.value);
     if (steps === null) return 'value must be a number';
     return { ...common, steps, activeMinutes: null, activityType: null };

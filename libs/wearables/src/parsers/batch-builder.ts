@@ -4,9 +4,10 @@ import {
   type PainObservationItem,
   type ParsedBatch,
   type Rejection,
+  type SampleRetraction,
 } from '../types';
 
-/** Items (samples, pains, rejections) per batch: keeps memory bounded for huge exports. */
+/** Items (samples, pains, retractions, rejections) per batch: keeps memory bounded for huge exports. */
 export const MAX_BATCH_ITEMS = 5_000;
 
 /** Collects a parser's output into batches of at most MAX_BATCH_ITEMS items. */
@@ -23,6 +24,11 @@ export class BatchBuilder {
 
   pain(pain: PainObservationItem): void {
     this.current.pains.push(pain);
+    this.added();
+  }
+
+  retract(retraction: SampleRetraction): void {
+    this.current.retractions.push(retraction);
     this.added();
   }
 

@@ -1,6 +1,6 @@
 import { localDateOf, localDayBounds, type PainSide, type PainSite } from '@app/domain';
 import { FUTURE_ALLOWANCE_MS } from '../sample-checks';
-import type { ParseContext, ParsedBatch, Payload, SampleSource } from '../types';
+import type { ParseContext, ParsedBatch, Payload, SampleRecord, SampleSource } from '../types';
 import { BatchBuilder } from './batch-builder';
 import { arrayOf, type JsonObject, numberOf, objectOf, readJson, textOf } from './json-fields';
 import { bareDateOf, granularityOf, instantOf, readDateTime } from './time-fields';
@@ -103,10 +103,74 @@ function isManual(observation: JsonObject): boolean {
   return [wordsOf(observation.method), ...tags].some((text) => MANUAL_WORDS.test(text));
 }
 
-function stepsOf(observation: JsonObject): number | null {
-  const quantity = objectOf(observation.valueQuantity);
-  if (quantity) return numberOf(quantity.value);
-  return numberOf(observation.valueInteger);
+// Units a count of steps is given in: UCUM annotations (`{steps}`), per day as the Physical
+// Activity IG gives daily steps (`/d`, shown as "steps per day"), and their spellings.
+const UCUM = 'http://unitsofmeasure.org';
+const STEP_UNIT_CODES = new Set([
+  '{steps}',
+  '{step}',
+  '{steps}/d',
+  '{steps}/(24.h)',
+  '/d',
+  '1/d',
+  '/(24.h)',
+  '1/(24.h)',
+]);
+const STEP_UNIT_WORDS = /^(steps?|steps? ?(\/|per) ?(d|day|24 ?h))$/i;
+
+// Observation.status: only a result that stands is imported; entered-in-error withdraws one.
+const STANDING_STATUSES = new Set(['final', 'amended', 'corrected']);
+
+/**
+ * The steps an Observation gives: its own value, or, when its code is not a steps code (a
+ * panel), the value of a component coded as steps. Null code: no steps in it.
+ */
+function stepValueOf(observation: JsonObject): { code: string; value: JsonObject } | null {
+  const own = loincCodes(observation).find((c) => c === STEPS_IN_PERIOD || c === STEPS_IN_DAY);
+  if (own) return { code: own, value: observation };
+  for (const raw of arrayOf(observation.component)) {
+    const component = objectOf(raw);
+    if (!component) continue;
+    const code = loincCodes(component).find((c) => c === STEPS_IN_PERIOD || c === STEPS_IN_DAY);
+    if (code) return { code, value: component };
+  }
+  return null;
+}
+
+/** A count of steps from valueQuantity (in a steps unit) or valueInteger, or why not. */
+function stepsOf(value: JsonObject): number | string {
+  const quantity = objectOf(value.valueQuantity);
+  if (!quantity) {
+    return (
+      numberOf(value.valueInteger) ?? 'steps need a numeric valueQuantity.value or valueInteger'
+    );
+  }
+  const steps = numberOf(quantity.value);
+  if (steps === null) return 'valueQuantity.value must be a number';
+  const system = textOf(quantity.system);
+  const code = textOf(quantity.code);
+  const unit = textOf(quantity.unit);
+  if (code !== null && (system === null || system === UCUM)) {
+    if (!STEP_UNIT_CODES.has(code)) {
+      return `valueQuantity code ${code} is not a unit of steps ({steps}, /d, {steps}/d, /(24.h))`;
+    }
+  } else if (unit !== null && !STEP_UNIT_WORDS.test(unit) && !STEP_UNIT_CODES.has(unit)) {
+    return `valueQuantity unit ${unit} is not a unit of steps`;
+  } else if (code !== null && unit === null) {
+    return `valueQuantity code ${code} of ${system} is not a unit of steps`;
+  }
+  return steps;
+}
+
+/**
+ * The Observation as a record: its id, and `meta.lastUpdated` as its revision, so that an
+ * amended or corrected version replaces the one stored and an entered-in-error one withdraws it.
+ */
+function recordOf(observation: JsonObject): SampleRecord | null {
+  const id = textOf(observation.id);
+  if (!id) return null;
+  const updated = instantOf(objectOf(observation.meta)?.lastUpdated);
+  return { id: `fhir:${id}`, revision: updated ? updated.getTime() : 0 };
 }
 
 function effectiveTimeOf(observation: JsonObject): unknown {
@@ -174,7 +238,7 @@ function observationsOf(body: unknown): { entries: unknown[]; problem: string | 
 
 export async function* parseFhir(payload: Payload, ctx: ParseContext): AsyncIterable<ParsedBatch> {
   const out = new BatchBuilder();
-  const { entries, problem } = observationsOf(await readJson(payload));
+  const { entries, problem } = observationsOf(await readJson(payload, ctx));
   if (problem) out.reject({ reason: problem });
   entries.forEach((resource, index) => {
     const reject = (reason: string) => out.reject({ index, reason });
@@ -185,18 +249,32 @@ export async function* parseFhir(payload: Payload, ctx: ParseContext): AsyncIter
         `entry is a ${textOf(observation.resourceType) ?? 'resource'}, not an Observation`,
       );
     }
-    const status = textOf(observation.status);
-    if (status === 'entered-in-error' || status === 'cancelled') {
-      return reject(`observation status is ${status}`);
-    }
     const codes = loincCodes(observation);
-    const code = [STEPS_IN_PERIOD, STEPS_IN_DAY, PAIN_SEVERITY].find((c) => codes.includes(c));
-    if (!code) {
+    const pain = codes.includes(PAIN_SEVERITY);
+    const stepValue = pain ? null : stepValueOf(observation);
+    if (!pain && !stepValue) {
       const shown = codes[0] ?? codingsOf(observation.code)[0]?.code ?? 'none';
       return reject(`unsupported observation code ${shown}`);
     }
+    const status = textOf(observation.status);
+    if (status === 'entered-in-error') {
+      // The source withdraws a result: what this Observation stored before is removed.
+      if (pain) {
+        return reject(
+          'a pain score entered in error is not withdrawn by an import: the clinician corrects the record',
+        );
+      }
+      const record = recordOf(observation);
+      if (!record) return reject('an entered-in-error observation needs the id it withdraws');
+      return out.retract({ recordId: record.id, ref: { index } });
+    }
+    if (!status || !STANDING_STATUSES.has(status)) {
+      return reject(
+        `observation status is ${status ?? 'missing'}: only final, amended or corrected results are imported`,
+      );
+    }
 
-    if (code === PAIN_SEVERITY) {
+    if (pain) {
       const externalId = textOf(observation.id);
       if (!externalId) return reject('pain observation needs an id');
       const effective = effectiveTimeOf(observation);
@@ -227,14 +305,17 @@ export async function* parseFhir(payload: Payload, ctx: ParseContext): AsyncIter
       });
     }
 
-    const steps = stepsOf(observation);
-    if (steps === null) return reject('steps need a numeric valueQuantity.value or valueInteger');
+    if (!stepValue) return;
+    const { code } = stepValue;
+    const steps = stepsOf(stepValue.value);
+    if (typeof steps === 'string') return reject(steps);
     const common = {
       source: sourceOf(observation),
       steps,
       activeMinutes: null,
       activityType: null,
       manual: isManual(observation),
+      record: recordOf(observation),
       ref: { index },
     };
     const period = periodOf(observation);

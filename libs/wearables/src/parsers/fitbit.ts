@@ -24,7 +24,7 @@ export async function* parseFitbit(
   ctx: ParseContext,
 ): AsyncIterable<ParsedBatch> {
   const out = new BatchBuilder();
-  const body = objectOf(await readJson(payload));
+  const body = objectOf(await readJson(payload, ctx));
   const intraday = objectOf(body?.['activities-steps-intraday']);
   if (!Array.isArray(body?.['activities-steps']) && !intraday) {
     out.reject({ reason: 'body needs activities-steps or activities-steps-intraday' });
@@ -49,6 +49,7 @@ export async function* parseFitbit(
       activityType: null,
       manual: false,
       granularity: 'day',
+      record: null,
       ref: { index },
     });
   });
@@ -97,6 +98,7 @@ export async function* parseFitbit(
         activityType: null,
         manual: false,
         granularity: 'interval',
+        record: null,
         ref: { index },
       });
     });

@@ -1,7 +1,7 @@
 import type { ParseContext, ParsedBatch, Payload } from '../types';
 import { BatchBuilder } from './batch-builder';
-import { arrayOf, numberOf, objectOf, readJson, textOf } from './json-fields';
-import { granularityOf, instantIn, offsetTextMinutes } from './time-fields';
+import { arrayOf, type JsonObject, numberOf, objectOf, readJson, textOf } from './json-fields';
+import { granularityOf, instantIn, instantOf, offsetTextMinutes } from './time-fields';
 
 // Android Health Connect StepsRecord, as apps serialize it: { records: [...] }.
 const MANUAL_ENTRY = new Set<unknown>([3, '3', 'RECORDING_METHOD_MANUAL_ENTRY', 'MANUAL_ENTRY']);
@@ -22,12 +22,28 @@ function zoneOffsetMinutes(value: unknown): number | null | undefined {
   return seconds !== null && Math.abs(seconds) <= 18 * 3600 ? seconds / 60 : null;
 }
 
+/**
+ * The app that wrote the record: `DataOrigin(packageName)` as the Jetpack API serializes it, or
+ * the package name itself (react-native-health-connect's `dataOrigin: string`).
+ */
+function dataOriginOf(value: unknown): string {
+  return textOf(value) ?? textOf(objectOf(value)?.packageName) ?? 'health-connect';
+}
+
+/** `lastModifiedTime` in ms, else `clientRecordVersion`, else 0. */
+function versionOf(metadata: JsonObject | null): number {
+  const modified = instantOf(metadata?.lastModifiedTime);
+  if (modified) return modified.getTime();
+  const version = numberOf(metadata?.clientRecordVersion);
+  return version !== null && Number.isSafeInteger(version) && version >= 0 ? version : 0;
+}
+
 export async function* parseHealthConnect(
   payload: Payload,
   ctx: ParseContext,
 ): AsyncIterable<ParsedBatch> {
   const out = new BatchBuilder();
-  const body = objectOf(await readJson(payload));
+  const body = objectOf(await readJson(payload, ctx));
   if (!Array.isArray(body?.records)) out.reject({ reason: 'body needs a records array' });
   arrayOf(body?.records).forEach((raw, index) => {
     const reject = (reason: string) => out.reject({ index, reason });
@@ -50,11 +66,9 @@ export async function* parseHealthConnect(
     const deviceName = [textOf(device?.manufacturer), textOf(device?.model)]
       .filter((part) => part !== null)
       .join(' ');
+    const id = textOf(metadata?.id);
     out.sample({
-      source: {
-        name: textOf(objectOf(metadata?.dataOrigin)?.packageName) ?? 'health-connect',
-        device: deviceName || null,
-      },
+      source: { name: dataOriginOf(metadata?.dataOrigin), device: deviceName || null },
       start,
       end,
       steps,
@@ -62,6 +76,8 @@ export async function* parseHealthConnect(
       activityType: null,
       manual: MANUAL_ENTRY.has(metadata?.recordingMethod),
       granularity: granularityOf(start, end),
+      // An app that edits a record keeps its id; lastModifiedTime says which version is newer.
+      record: id ? { id: `health-connect:${id}`, revision: versionOf(metadata) } : null,
       ref: { index },
     });
   });

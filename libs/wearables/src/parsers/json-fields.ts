@@ -1,16 +1,17 @@
 import { readAll } from '../payload';
-import type { Payload } from '../types';
-
-// The JSON formats are read whole: their bodies are a day or a push, never gigabytes.
-export const JSON_MAX_BYTES = 20 * 1024 * 1024;
+import type { ParseContext, Payload } from '../types';
 
 export type JsonObject = Record<string, unknown>;
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-export async function readJson(payload: Payload): Promise<unknown> {
+/**
+ * The JSON formats are read whole (a day or a push, never gigabytes), up to the same limit the
+ * API accepted them under (IMPORT_JSON_MAX_BYTES).
+ */
+export async function readJson(payload: Payload, ctx: ParseContext): Promise<unknown> {
   // Some exporters write a UTF-8 byte order mark, which JSON.parse refuses.
-  return JSON.parse((await readAll(payload, JSON_MAX_BYTES)).replace(/^\uFEFF/, '')) as unknown;
+  return JSON.parse((await readAll(payload, ctx.jsonMaxBytes)).replace(/^\uFEFF/, '')) as unknown;
 }
 
 export function objectOf(value: unknown): JsonObject | null {

@@ -1,8 +1,7 @@
-import { readAll } from '../payload';
 import type { ActivitySample, ParseContext, ParsedBatch, Payload, Rejection } from '../types';
+import { readJson } from './json-fields';
 
 // Our own batch format (the fast path): { source: { name, device? }, samples: [...] }.
-export const NATIVE_MAX_BYTES = 20 * 1024 * 1024;
 
 interface NativeSample {
   start?: unknown;
@@ -30,9 +29,9 @@ function numberOf(value: unknown): number | null {
 
 export async function* parseNative(
   payload: Payload,
-  _ctx: ParseContext,
+  ctx: ParseContext,
 ): AsyncIterable<ParsedBatch> {
-  const body = JSON.parse(await readAll(payload, NATIVE_MAX_BYTES)) as {
+  const body = (await readJson(payload, ctx)) as {
     source?: { name?: unknown; device?: unknown };
     samples?: unknown;
   };
@@ -42,6 +41,7 @@ export async function* parseNative(
     yield {
       samples: [],
       pains: [],
+      retractions: [],
       rejections: [{ reason: 'body needs source.name and a samples array' }],
     };
     return;
@@ -78,8 +78,9 @@ export async function* parseNative(
       activityType: typeof raw.activityType === 'string' ? raw.activityType.toLowerCase() : null,
       manual: raw.origin === 'user_input',
       granularity: end.getTime() - start.getTime() >= 20 * 3_600_000 ? 'day' : 'interval',
+      record: null,
       ref: { index },
     });
   });
-  yield { samples, pains: [], rejections };
+  yield { samples, pains: [], retractions: [], rejections };
 }
