@@ -105,7 +105,7 @@ WITH zone AS (
            'steps', GREATEST(ps.interval_steps, ps.day_steps),
            'manualSteps', ps.manual_steps
          ) || CASE WHEN src.account IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('account', src.account) END
-           ORDER BY src.name, src.device, src.account) AS sources
+           ORDER BY src.name, src.device NULLS FIRST, src.account NULLS FIRST) AS sources
   FROM per_source ps
   LEFT JOIN merged m ON m.local_date = ps.local_date
   JOIN activity_sources src

@@ -32,6 +32,9 @@ export function appleDeviceName(device: string | undefined): string | null {
   return textOf(match?.[1]);
 }
 
+const sourceKeyOf = (source: { name: string; device: string | null }) =>
+  `${source.name}|${source.device ?? ''}`;
+
 function sampleOf(item: OpenItem): ActivitySample | string {
   const { attributes } = item;
   const start = instantOf(attributes.startDate);
@@ -75,6 +78,12 @@ function sampleOf(item: OpenItem): ActivitySample | string {
     steps: 0,
     activeMinutes: Math.round(minutes),
     activityType: WALKING_WORKOUTS.get(attributes.workoutActivityType) ?? null,
+    // A workout spans the same times as the step records of its walk: named apart from them,
+    // so that neither is taken for a replay of the other.
+    record: {
+      id: `apple-health:workout:${sourceKeyOf(common.source)}:${attributes.startDate}:${attributes.endDate}`,
+      revision: 0,
+    },
   };
 }
 

@@ -213,7 +213,12 @@ export async function* parseOpenMhealth(
       activityType: activityName.toLowerCase(),
       manual,
       granularity: granularityOf(span.start, span.end),
-      record,
+      // Without a header id, an activity is named apart from a step count of the same interval
+      // (which the natural key would take it for a replay of).
+      record: record ?? {
+        id: `openmhealth:activity:${source.name}:${span.start.toISOString()}:${span.end.toISOString()}:${activityName}`,
+        revision: 0,
+      },
       ref: { index },
     });
   });
