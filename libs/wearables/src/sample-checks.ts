@@ -8,6 +8,18 @@ export const MAX_STEPS_PER_SECOND = 100;
 export const MAX_SAMPLE_HOURS = 48;
 /** More than anyone walks in a day: a count at one instant (a typed-in entry) above it is a typo. */
 export const MAX_POINT_STEPS = 100_000;
+/** Names (source, device, account, activity type) are keys and labels, not documents. */
+export const MAX_NAME_LENGTH = 200;
+/** A record id embeds a source's names and times: bounded so that it fits an index entry. */
+export const MAX_RECORD_ID_LENGTH = 1000;
+
+/** Why a text of a sample cannot be stored (too long, or a NUL PostgreSQL refuses), or null. */
+function textProblem(label: string, value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  if (value.length > max) return `${label} is longer than ${max} characters`;
+  if (value.includes('\u0000')) return `${label} contains a NUL character`;
+  return null;
+}
 
 /** Why a normalized sample cannot be stored, or null when it can. */
 export function sampleProblem(sample: ActivitySample, now: Date): string | null {
@@ -37,5 +49,11 @@ export function sampleProblem(sample: ActivitySample, now: Date): string | null 
       return 'more active minutes than the interval lasts';
   }
   if (!sample.source.name) return 'no source name';
-  return null;
+  return (
+    textProblem('the source name', sample.source.name, MAX_NAME_LENGTH) ??
+    textProblem('the device name', sample.source.device, MAX_NAME_LENGTH) ??
+    textProblem('the account', sample.source.account, MAX_NAME_LENGTH) ??
+    textProblem('the activity type', sample.activityType, MAX_NAME_LENGTH) ??
+    textProblem('the record id', sample.record?.id, MAX_RECORD_ID_LENGTH)
+  );
 }

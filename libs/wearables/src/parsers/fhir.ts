@@ -118,6 +118,9 @@ const STEP_UNIT_CODES = new Set([
 ]);
 const STEP_UNIT_WORDS = /^(steps?|steps? ?(\/|per) ?(d|day|24 ?h))$/i;
 
+// FHIR R4 `id`: what a server assigns, and what identifies the Observation here.
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
 // Observation.status: only a result that stands is imported; entered-in-error withdraws one.
 const STANDING_STATUSES = new Set(['final', 'amended', 'corrected']);
 
@@ -248,6 +251,10 @@ export async function* parseFhir(payload: Payload, ctx: ParseContext): AsyncIter
       return reject(
         `entry is a ${textOf(observation.resourceType) ?? 'resource'}, not an Observation`,
       );
+    }
+    const id = observation.id;
+    if (id !== undefined && !(typeof id === 'string' && FHIR_ID.test(id))) {
+      return reject("id must be 1 to 64 letters, digits, '-' or '.' (a FHIR id)");
     }
     const codes = loincCodes(observation);
     const pain = codes.includes(PAIN_SEVERITY);
