@@ -285,6 +285,28 @@ describe('real device data', () => {
       expect(await storedSamples(p.id)).toBe(1);
     });
 
+    it('lets the later of a withdrawal and a version of one Observation in a bundle stand', async () => {
+      const p = await imports.patient('Europe/Paris');
+      const withdrawn = { status: 'entered-in-error' };
+      await imports.run(
+        p.id,
+        'fhir',
+        bundle(
+          steps('kept', ucum(800, '{steps}'), withdrawn),
+          steps('kept', ucum(800, '{steps}')),
+          steps('gone', ucum(300, '{steps}'), {
+            effectivePeriod: {
+              start: '2026-11-12T14:00:00+01:00',
+              end: '2026-11-12T14:30:00+01:00',
+            },
+          }),
+          steps('gone', ucum(300, '{steps}'), withdrawn),
+        ),
+      );
+      expect((await imports.daily(p.id, '2026-11-12', '2026-11-12'))[0].steps).toBe(800);
+      expect(await storedSamples(p.id)).toBe(1);
+    });
+
     it('reads steps from a component coded as steps', async () => {
       const p = await imports.patient('Europe/Paris');
       const panel = {

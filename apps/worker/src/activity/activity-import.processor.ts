@@ -223,22 +223,30 @@ export class ActivityImportProcessor {
     await this.db.transaction(async (m) => {
       const plain = batch.samples.filter((x) => x.record === null);
       const keyed = batch.samples.filter((x) => x.record !== null);
+      // Of a withdrawal and a version of the same record in one batch, the later in the payload
+      // has the last word: a withdrawal followed by a version is applied before it.
+      const lastVersion = new Map(keyed.map((x) => [x.record?.id, x.ref.index ?? -1]));
+      const superseded = batch.retractions.filter(
+        (r) => (lastVersion.get(r.recordId) ?? -1) > (r.ref.index ?? -1),
+      );
+      const retract = async (retractions: SampleRetraction[]) => {
+        if (retractions.length === 0) return 0;
+        const [{ count }] = await m.query<{ count: number }[]>(RETRACT_RECORDS_SQL, [
+          patient.organizationId,
+          patient.id,
+          retractions.map((r) => r.recordId),
+          patient.timezone,
+        ]);
+        return count;
+      };
       let inserted = plain.length > 0 ? await this.insertSamples(m, found, patient, plain) : 0;
-      let updated = 0;
+      let updated = await retract(superseded);
       if (keyed.length > 0) {
         const written = await this.upsertRecords(m, found, patient, keyed);
         inserted += written.inserted;
         updated += written.updated;
       }
-      if (batch.retractions.length > 0) {
-        const [{ count }] = await m.query<{ count: number }[]>(RETRACT_RECORDS_SQL, [
-          patient.organizationId,
-          patient.id,
-          batch.retractions.map((r) => r.recordId),
-          patient.timezone,
-        ]);
-        updated += count;
-      }
+      updated += await retract(batch.retractions.filter((r) => !superseded.includes(r)));
       const painsRecorded = batch.pains.length
         ? await this.recordPains(patient, batch.pains, found.createdByKeyId)
         : 0;
