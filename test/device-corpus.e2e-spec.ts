@@ -1,11 +1,8 @@
 import { addDays } from '@app/domain';
-import type { INestApplicationContext } from '@nestjs/common';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestApp, TestApp } from './support/app';
-import { Clinic, seedClinic } from './support/factories';
 import { type DailyRow, importsOf, sourceLabel } from './support/imports';
-import { createTestWorker } from './support/worker';
+import { withService } from './support/service';
 
 // The conformance corpus: payloads in the documented shapes of each provider (test/fixtures/*),
 // each with the daily totals worked out by hand next to it (`*.case.json`, with the working),
@@ -55,19 +52,7 @@ function asStated(day: DailyRow, expected: ExpectedDay): ExpectedDay {
 }
 
 describe('device conformance corpus (test/fixtures)', () => {
-  let t: TestApp;
-  let worker: INestApplicationContext;
-  let c: Clinic;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    worker = await createTestWorker();
-    c = await seedClinic(t.http);
-  });
-  afterAll(async () => {
-    await worker.close();
-    await t.close();
-  });
+  const service = withService();
 
   it('holds a case for every provider whose documented shapes broke', () => {
     const formats = new Set(cases.map(({ spec }) => spec.format));
@@ -77,7 +62,7 @@ describe('device conformance corpus (test/fixtures)', () => {
   });
 
   it.each(cases)('$file', async ({ dir, spec }) => {
-    const imports = importsOf(t.http, c);
+    const imports = importsOf(service.t.http, service.c);
     const patient = await imports.patient(spec.timezone);
     for (const [i, name] of spec.payloads.entries()) {
       const result = await imports.run(

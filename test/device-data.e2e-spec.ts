@@ -1,10 +1,11 @@
-import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, TestApp } from './support/app';
 import { Clinic, seedClinic } from './support/factories';
 import { importsOf, sourceLabel } from './support/imports';
+import { deleteKeysOf } from './support/redis-keys';
+import { withService } from './support/service';
 import { createTestWorker } from './support/worker';
 
 // Real device data counted exactly, one block per way it went wrong: each through the API and
@@ -19,25 +20,15 @@ function backToBack(start: string, count: number, seconds: number, steps: number
 }
 
 describe('real device data', () => {
-  let t: TestApp;
-  let worker: INestApplicationContext;
-  let c: Clinic;
+  const service = withService();
   let imports: ReturnType<typeof importsOf>;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    worker = await createTestWorker();
-    c = await seedClinic(t.http);
-    imports = importsOf(t.http, c);
-  });
-  afterAll(async () => {
-    await worker.close();
-    await t.close();
+  beforeAll(() => {
+    imports = importsOf(service.t.http, service.c);
   });
 
   const storedSamples = async (patientId: string) =>
     (
-      await t.db.query<{ n: number }[]>(
+      await service.t.db.query<{ n: number }[]>(
         'SELECT count(*)::int AS n FROM activity_samples WHERE patient_id = $1',
         [patientId],
       )
@@ -357,7 +348,10 @@ describe('7. one size limit for JSON imports, from the config', () => {
     t = await createTestApp(env);
     c = await seedClinic(t.http);
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await deleteKeysOf(t.config.REDIS_URL, env.QUEUE_PREFIX);
+  });
 
   const payload = (bytes: number) => {
     const samples = backToBack('2026-11-10T08:00:00Z', 60, 60, 80);
