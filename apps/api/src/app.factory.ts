@@ -5,6 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { bodyDeadline, applyServerLimits, isImportUpload } from './common/http-limits';
+import { checkJsonBody } from './common/json-limits';
 import { setupOpenApi } from './common/openapi';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { ProblemException } from './common/problem';
@@ -13,12 +15,6 @@ import { MetricsService } from './metrics/metrics.service';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_CONTENT = /^application\/([\w.+-]+\+)?json\b/i;
-// Activity imports read their own body: exports stream into storage, never parsed whole here.
-const STREAMED_UPLOAD = /^\/v1\/patients\/[^/?]+\/activity-imports\/?(\?|$)/;
-
-function isStreamedUpload(req: IncomingMessage): boolean {
-  return req.method === 'POST' && STREAMED_UPLOAD.test(req.url ?? '');
-}
 
 /** A write with a body that is not JSON would otherwise reach validation as an empty object. */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
@@ -26,7 +22,7 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
     Number(req.headers['content-length'] ?? 0) > 0 ||
     req.headers['transfer-encoding'] !== undefined;
   const json = JSON_CONTENT.test(req.headers['content-type'] ?? '');
-  if (WRITE_METHODS.has(req.method) && hasBody && !json && !isStreamedUpload(req)) {
+  if (WRITE_METHODS.has(req.method) && hasBody && !json && !isImportUpload(req)) {
     next(new ProblemException(415, 'Send the body as application/json'));
     return;
   }
@@ -43,13 +39,16 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  applyServerLimits(app.getHttpServer(), config);
   app.use(app.get(MetricsService).middleware);
+  app.use(bodyDeadline(config));
   app.use(requireJsonBody);
   app.useBodyParser('json', {
     limit: config.BODY_LIMIT_BYTES,
     type: (req: IncomingMessage) =>
-      !isStreamedUpload(req) && JSON_CONTENT.test(req.headers['content-type'] ?? ''),
+      !isImportUpload(req) && JSON_CONTENT.test(req.headers['content-type'] ?? ''),
   });
+  app.use(checkJsonBody);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   setupOpenApi(app);

@@ -74,6 +74,34 @@ export class AppConfig {
   @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** How long a client has to send a request's headers (Node's headersTimeout). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  /** How long an idle kept-alive connection stays open (below a load balancer's own idle timeout). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+  /** How long a client has to send a JSON body (a slow sender holds a connection until then). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_BODY_TIMEOUT_MS = 30_000;
+
+  /** How long a client has to send an activity import (up to IMPORT_MAX_BYTES over a slow link). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(24 * 3_600_000)
+  IMPORT_UPLOAD_TIMEOUT_MS = 30 * 60_000;
+
   /** Largest activity import accepted (an Apple Health export is streamed, not held in memory). */
   @Transform(toInt)
   @IsInt()
@@ -190,6 +218,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (errors.length > 0) {
     const parts = errors.map((e) => Object.values(e.constraints ?? {}).join(', '));
     throw new ConfigError(`invalid configuration: ${parts.join('; ')}`);
+  }
+  if (config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
+    // Node closes a kept-alive socket at its keep-alive timeout; a headers timeout below it
+    // would cut a request that starts just before.
+    throw new ConfigError(
+      'invalid configuration: HTTP_HEADERS_TIMEOUT_MS must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    );
   }
   if (config.isProduction && config.usesDevAdminToken) {
     throw new ConfigError('invalid configuration: ADMIN_TOKEN must be set in production');

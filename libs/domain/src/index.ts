@@ -10,3 +10,4 @@ export * from './red-flags';
 export * from './rules';
 export * from './time-zone';
 export * from './webhooks';
+export * from './written-time';

@@ -1,4 +1,5 @@
 import { CLOCK_SKEW_MS } from '@app/clinical';
+import { readInstant } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { validationProblem } from './problem';
 
@@ -14,7 +15,8 @@ const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
 
 /** Refuses a time in the future (beyond the skew allowance) or absurdly far in the past. */
 export function assertPlausibleInstant(field: string, value: string, now: Date): Date {
-  const instant = new Date(value);
+  const instant = readInstant(value);
+  if (typeof instant === 'string') throw validationProblem([{ field, message: instant }]);
   if (instant.getTime() > now.getTime() + CLOCK_SKEW_MS) {
     throw validationProblem([{ field, message: 'is in the future' }]);
   }

@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { validationProblem } from './problem';
+import { readWrittenTime } from '@app/domain';
+import { ProblemException } from './problem';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -48,22 +49,38 @@ function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
 }
 
+// Exactly what encodeCursor writes: created_at to the microsecond in UTC, and a uuid.
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EARLIEST_CURSOR = '2000-01-01';
+
+/**
+ * The position a cursor names, checked whole before it reaches a query: a cursor is opaque,
+ * but a crafted one (another date format, year +275760, an id that is not a uuid) is 400.
+ */
 function decodeCursor(cursor: string): CursorPosition {
+  let decoded: unknown;
   try {
-    const [createdAt, id] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8'),
-    ) as unknown[];
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = null;
+  }
+  if (Array.isArray(decoded) && decoded.length === 2) {
+    const [createdAt, id] = decoded as unknown[];
     if (
       typeof createdAt === 'string' &&
       typeof id === 'string' &&
-      !Number.isNaN(Date.parse(createdAt))
+      CURSOR_TIME.test(createdAt) &&
+      createdAt >= EARLIEST_CURSOR &&
+      typeof readWrittenTime(createdAt, 'rfc3339') !== 'string' &&
+      UUID.test(id)
     ) {
       return { createdAt, id };
     }
-  } catch {
-    // fall through to the validation error
   }
-  throw validationProblem([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+  throw new ProblemException(400, 'The cursor is not one this API returned', {
+    errors: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
+  });
 }
 
 /**

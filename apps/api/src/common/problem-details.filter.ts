@@ -106,6 +106,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         return 'The request body is larger than this endpoint accepts';
       case 'entity.parse.failed':
         return 'The request body is not valid JSON';
+      case 'request.timeout':
+        return 'The request body did not arrive in time';
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return 'The request body encoding is not supported';

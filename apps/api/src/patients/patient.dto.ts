@@ -29,7 +29,7 @@ export class CreatePatientDto {
 
   @ApiPropertyOptional({ example: '2026-10-01', format: 'date' })
   @IsOptional()
-  @IsCalendarDate()
+  @IsCalendarDate('today')
   symptomOnsetDate?: string;
 
   @ApiPropertyOptional({ example: 'lumbar_disc_herniation', default: 'lumbar_disc_herniation' })
@@ -58,7 +58,7 @@ export class UpdatePatientDto {
 
   @ApiPropertyOptional({ format: 'date' })
   @IsOptional()
-  @IsCalendarDate()
+  @IsCalendarDate('today')
   symptomOnsetDate?: string;
 
   @ApiPropertyOptional({ type: BaselinePainDto })

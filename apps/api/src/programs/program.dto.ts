@@ -101,7 +101,7 @@ export class WalkingGoalDto {
 
 export class CreateProgramDto {
   @ApiProperty({ format: 'date', example: '2026-11-23' })
-  @IsCalendarDate()
+  @IsCalendarDate('next-year')
   startDate: string;
 
   @ApiProperty({ type: [ProgramItemInputDto], description: 'In the order the patient does them' })

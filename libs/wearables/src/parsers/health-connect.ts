@@ -1,3 +1,4 @@
+import { MAX_OFFSET_MINUTES } from '@app/domain';
 import type { ParseContext, ParsedBatch, Payload } from '../types';
 import { BatchBuilder } from './batch-builder';
 import { arrayOf, type JsonObject, numberOf, objectOf, readJson, textOf } from './json-fields';
@@ -19,7 +20,7 @@ function zoneOffsetMinutes(value: unknown): number | null | undefined {
   if (written !== null) return written;
   if (typeof value === 'string' && /[:Zz]/.test(value)) return null;
   const seconds = numberOf(value);
-  return seconds !== null && Math.abs(seconds) <= 18 * 3600 ? seconds / 60 : null;
+  return seconds !== null && Math.abs(seconds) <= MAX_OFFSET_MINUTES * 60 ? seconds / 60 : null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ActivitySample, ParseContext, ParsedBatch, Payload, Rejection } from '../types';
 import { readJson } from './json-fields';
+import { instantOrProblem } from './time-fields';
 
 // Our own batch format (the fast path): { source: { name, device? }, samples: [...] }.
 
@@ -10,14 +11,6 @@ interface NativeSample {
   activeMinutes?: unknown;
   activityType?: unknown;
   origin?: unknown;
-}
-
-const OFFSET_TIME = /(Z|[+-]\d{2}:?\d{2})$/;
-
-function instant(value: unknown): Date | null {
-  if (typeof value !== 'string' || !OFFSET_TIME.test(value)) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 function numberOf(value: unknown): number | null {
@@ -50,11 +43,11 @@ export async function* parseNative(
   const samples: ActivitySample[] = [];
   const rejections: Rejection[] = [];
   (body.samples as NativeSample[]).forEach((raw, index) => {
-    const start = instant(raw?.start);
-    const end = instant(raw?.end);
+    const start = instantOrProblem(raw?.start, 'start');
+    const end = instantOrProblem(raw?.end, 'end');
     const steps = numberOf(raw?.steps);
-    if (!start || !end) {
-      rejections.push({ index, reason: 'start and end must be ISO 8601 times with an offset' });
+    if (typeof start === 'string' || typeof end === 'string') {
+      rejections.push({ index, reason: typeof start === 'string' ? start : (end as string) });
       return;
     }
     if (steps === null) {
