@@ -294,6 +294,8 @@ describe('activity imports', () => {
     const first = await post(c.patient.id, body).set('Idempotency-Key', key).expect(202);
     const again = await post(c.patient.id, body).set('Idempotency-Key', key).expect(202);
     expect(again.body.id).toBe(first.body.id);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(again.headers['idempotent-replayed']).toBe('true');
     await post(c.patient.id, { ...body, samples: body.samples.slice(1) })
       .set('Idempotency-Key', key)
       .expect(422);

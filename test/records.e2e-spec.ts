@@ -1,7 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { canonicalJson } from '../apps/api/src/idempotency/canonical-json';
+import { IN_FLIGHT_WAIT_MS } from '../apps/api/src/idempotency/idempotency.service';
 import { createTestApp, TestApp } from './support/app';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { bearer, Clinic, seedClinic } from './support/factories';
+import { TEST_ADMIN_TOKEN } from './support/test-env';
 import { createTestWorker } from './support/worker';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
@@ -78,6 +82,88 @@ describe('records: idempotency, validation and rule settings', () => {
         { field: 'Idempotency-Key', message: expect.any(String) },
       ]);
       expect(await count('pain_reports')).toBe(before + 1);
+    });
+
+    describe('a duplicate sent while the first is still running', () => {
+      // The first request is played by a transaction of the test's own that holds the key's row,
+      // as the API's transaction does while it writes: the duplicate must wait on it.
+      const organization = { name: 'Idempotent Clinic' };
+      const path = '/v1/admin/organizations';
+      const hash = createHash('sha256')
+        .update(`POST ${path}\n${canonicalJson(organization)}`)
+        .digest();
+
+      async function holdKey(key: string): Promise<PoolClient> {
+        const first = await (t.db.driver as unknown as { master: Pool }).master.connect();
+        await first.query('BEGIN');
+        await first.query(
+          `INSERT INTO idempotency_keys (scope, key, method, path, request_hash) VALUES ('operator', $1, 'POST', $2, $3)`,
+          [key, path, hash],
+        );
+        return first;
+      }
+      const duplicate = (key: string) =>
+        t.http
+          .post(path)
+          .set(bearer(TEST_ADMIN_TOKEN))
+          .set('Idempotency-Key', key)
+          .send(organization);
+      const organizations = async () =>
+        (
+          await t.db.query(`SELECT count(*)::int AS n FROM organizations WHERE name = $1`, [
+            organization.name,
+          ])
+        )[0].n as number;
+
+      it('waits for it and replays its answer', async () => {
+        const key = `wait-${randomUUID()}`;
+        const first = await holdKey(key);
+        const answered = duplicate(key).then((res) => res);
+        await new Promise((r) => setTimeout(r, 300));
+        const stored = { id: randomUUID(), name: organization.name, adminKey: 'shown once' };
+        await first.query(
+          `UPDATE idempotency_keys SET response_status = 201, response_body = $2 WHERE scope = 'operator' AND key = $1`,
+          [key, JSON.stringify(stored)],
+        );
+        await first.query('COMMIT');
+        first.release();
+        const res = await answered;
+        expect(res.status).toBe(201);
+        expect(res.headers['idempotent-replayed']).toBe('true');
+        expect(res.body).toEqual(stored);
+      });
+
+      it('runs itself when the first failed', async () => {
+        const key = `failed-${randomUUID()}`;
+        const before = await organizations();
+        const first = await holdKey(key);
+        const answered = duplicate(key).then((res) => res);
+        await new Promise((r) => setTimeout(r, 300));
+        await first.query('ROLLBACK');
+        first.release();
+        const res = await answered;
+        expect(res.status).toBe(201);
+        expect(res.headers['idempotent-replayed']).toBeUndefined();
+        expect(await organizations()).toBe(before + 1);
+      });
+
+      it('answers 409 with Retry-After when the first runs longer than the wait, writing nothing', async () => {
+        const key = `slow-${randomUUID()}`;
+        const before = await organizations();
+        const first = await holdKey(key);
+        try {
+          const started = Date.now();
+          const res = await duplicate(key);
+          expect(res.status).toBe(409);
+          expect(res.headers['retry-after']).toBe('1');
+          expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+          expect(Date.now() - started).toBeGreaterThanOrEqual(IN_FLIGHT_WAIT_MS - 100);
+        } finally {
+          await first.query('ROLLBACK');
+          first.release();
+        }
+        expect(await organizations()).toBe(before);
+      });
     });
 
     it('keeps keys apart per API key', async () => {

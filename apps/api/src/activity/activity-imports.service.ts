@@ -95,7 +95,10 @@ export class ActivityImportsService {
             key,
           );
     } catch (err) {
-      if (err instanceof Replay) return err.body as ImportAcceptedDto;
+      if (err instanceof Replay) {
+        req.res?.setHeader('Idempotent-Replayed', 'true');
+        return err.body as ImportAcceptedDto;
+      }
       throw err;
     }
     await this.enqueue(importId);

@@ -11,7 +11,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'The API key is missing, unknown or revoked',
   403: 'The key’s role or scopes do not allow this route',
   404: 'No such record, or one this key may not see',
-  409: 'Conflicts with an existing record, or the same Idempotency-Key is still in flight',
+  409: 'Conflicts with an existing record, or the same Idempotency-Key is still running after 2 s',
   413: 'The body is larger than this endpoint accepts',
   415: 'The body is not JSON',
   422: 'The request is not valid: `errors` names each field',
@@ -50,8 +50,10 @@ export function addProblemResponses(document: OpenAPIObject): OpenAPIObject {
             in: 'header',
             required: false,
             description:
-              'Up to 255 visible ASCII characters. The same key with the same body replays the first answer; ' +
-              'with another body → 422; while the first request is still running → 409.',
+              'Up to 255 visible ASCII characters. The same key with the same body replays the first answer ' +
+              '(header Idempotent-Replayed: true); with another body → 422. A request sent while the first ' +
+              'is still running waits for it (up to 2 s) and then replays its answer; if the first is still ' +
+              'running after that → 409 with Retry-After.',
             schema: { type: 'string', maxLength: 255 },
           });
         }

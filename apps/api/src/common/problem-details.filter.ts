@@ -23,6 +23,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception, req);
     if (problem.status >= 500) this.logServerError(exception);
     if (res.headersSent) return;
+    if (exception instanceof ProblemException && exception.extra.retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(exception.extra.retryAfterSeconds));
+    }
     res.status(problem.status).setHeader('Content-Type', 'application/problem+json; charset=utf-8');
     res.send(JSON.stringify(problem));
   }

@@ -84,7 +84,13 @@ export class ProblemException extends HttpException {
   constructor(
     status: number,
     readonly detail: string,
-    readonly extra: { type?: string; title?: string; errors?: FieldError[] } = {},
+    readonly extra: {
+      type?: string;
+      title?: string;
+      errors?: FieldError[];
+      /** Sent as Retry-After: when trying again may succeed. */
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(detail, status);
   }

@@ -4,8 +4,10 @@ import { ProblemException, validationProblem } from '../common/problem';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-// How long a second request waits for the first one's transaction before answering 409.
-const IN_FLIGHT_WAIT_MS = 200;
+// How long a second request with the key waits for the first one to finish (and then replays
+// its answer) before answering 409: long enough for any write of this API, short enough not to
+// hold a pooled connection for long.
+export const IN_FLIGHT_WAIT_MS = 2000;
 
 interface StoredAnswer {
   request_hash: Buffer;
@@ -19,7 +21,9 @@ export type Claim = { replay: false } | { replay: true; body: unknown };
  * vanishes) with the record it guards.
  * - same key, same request, first one committed → its stored answer is replayed;
  * - same key, other request → 422;
- * - same key while the first is still running → 409 (its uncommitted key row blocks ours).
+ * - same key while the first is still running → wait for it (its uncommitted key row blocks
+ *   ours) up to IN_FLIGHT_WAIT_MS, then replay its answer, or run if it failed; 409 with
+ *   Retry-After if it is still running then.
  */
 @Injectable()
 export class IdempotencyService {
@@ -54,6 +58,7 @@ export class IdempotencyService {
         throw new ProblemException(
           409,
           'A request with this Idempotency-Key is still being processed; retry shortly',
+          { retryAfterSeconds: 1 },
         );
       }
       throw err;
