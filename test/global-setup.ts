@@ -4,10 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { loadConfig, withDatabase } from '../libs/config/src';
 import { prepareDatabase } from '../libs/persistence/src/startup';
+import { deleteKeysOf, queuePrefixesOf } from './support/redis-keys';
 import { maintenanceUrl, TEST_ADMIN_TOKEN } from './support/test-env';
 
-// Databases and roles of a run are named after it: sciatrack_test_<pid>_<random>[_<spec>].
+// Databases and roles of a run are named after it: sciatrack_test_<pid>_<random>[_<spec>], and
+// its queue prefixes {sct-<pid>-<random>[-<spec>-<random>]}.
 const PREFIX = 'sciatrack_test_';
+const QUEUE_PREFIX_OF_RUN = /^\{sct-(\d+)-[0-9a-f]+/;
 
 function isAlive(pid: number): boolean {
   try {
@@ -18,8 +21,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Drops the databases and roles of runs that died before their teardown. */
-async function dropDeadRuns(): Promise<void> {
+/** Drops the databases, roles and queue keys of runs that died before their teardown. */
+async function dropDeadRuns(redisUrl: string): Promise<void> {
+  for (const prefix of await queuePrefixesOf(redisUrl, QUEUE_PREFIX_OF_RUN)) {
+    const pid = Number(QUEUE_PREFIX_OF_RUN.exec(prefix)?.[1]);
+    if (!isAlive(pid)) await deleteKeysOf(redisUrl, prefix);
+  }
   const admin = new Client({ connectionString: maintenanceUrl() });
   await admin.connect();
   try {
@@ -50,18 +57,20 @@ async function dropDeadRuns(): Promise<void> {
 export default async function globalSetup(): Promise<void> {
   const base = loadConfig({ ...process.env, NODE_ENV: 'test' });
   if (!base.DATABASE_OWNER_URL) throw new Error('the tests need DATABASE_OWNER_URL');
-  const name = `${PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
+  const run = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const name = `${PREFIX}${run.replace('-', '_')}`;
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: withDatabase(base.DATABASE_URL, name),
     DATABASE_OWNER_URL: withDatabase(base.DATABASE_OWNER_URL, name),
     REDIS_URL: base.REDIS_URL,
-    QUEUE_PREFIX: `{sct-test-${process.pid}-${randomBytes(3).toString('hex')}}`,
+    SCIATRACK_TEST_RUN: run,
+    QUEUE_PREFIX: `{sct-${run}}`,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     SCIATRACK_TEST_DATABASE: name,
   });
-  await dropDeadRuns();
+  await dropDeadRuns(base.REDIS_URL);
   await prepareDatabase(loadConfig());
 }

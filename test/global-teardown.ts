@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { deleteKeysOf } from './support/redis-keys';
-import { maintenanceUrl, testRedisUrl } from './support/test-env';
+import { maintenanceUrl, runQueuePrefix, testRedisUrl } from './support/test-env';
 
 /** Drops this run's database and Redis keys, so the suite can run again and again. */
 export default async function globalTeardown(): Promise<void> {
@@ -11,6 +11,6 @@ export default async function globalTeardown(): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
     await admin.end();
   }
-  const prefix = process.env.QUEUE_PREFIX;
-  if (prefix) await deleteKeysOf(testRedisUrl(), prefix);
+  // The run's shared prefix and any its specs left behind (each spec deletes its own).
+  if (process.env.SCIATRACK_TEST_RUN) await deleteKeysOf(testRedisUrl(), runQueuePrefix());
 }

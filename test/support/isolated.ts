@@ -1,9 +1,14 @@
 import { loadConfig } from '@app/config';
 import { prepareDatabase } from '@app/persistence';
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { deleteKeysOf } from './redis-keys';
-import { maintenanceUrl, ownerUrlFor, runtimeUrlFor, testRedisUrl } from './test-env';
+import {
+  maintenanceUrl,
+  ownerUrlFor,
+  runtimeUrlFor,
+  specQueuePrefix,
+  testRedisUrl,
+} from './test-env';
 
 export interface Isolated {
   /** Environment overrides for apps and workers of this spec. */
@@ -19,7 +24,7 @@ export interface Isolated {
  */
 export function isolated(label: string, extra: Record<string, string> = {}): Isolated {
   const name = `${process.env.SCIATRACK_TEST_DATABASE}_${label}`;
-  const prefix = `{sct-${label}-${randomBytes(3).toString('hex')}}`;
+  const prefix = specQueuePrefix(label);
   const env: Record<string, string> = {
     DATABASE_URL: runtimeUrlFor(name),
     DATABASE_OWNER_URL: ownerUrlFor(name),

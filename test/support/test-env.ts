@@ -2,6 +2,7 @@
 // (runtime role), DATABASE_OWNER_URL (owner) and REDIS_URL name, as the service would; only the
 // database and the queue prefix are its own. The global setup records them in the environment
 // variables that Jest's workers and the processes they start inherit.
+import { randomBytes } from 'node:crypto';
 import { loadConfig, withDatabase } from '../../libs/config/src';
 
 export const TEST_ADMIN_TOKEN = 'test-operator-token-0123456789abcdef';
@@ -29,4 +30,17 @@ export function maintenanceUrl(): string {
 
 export function testRedisUrl(): string {
   return loadConfig().REDIS_URL;
+}
+
+/** The start of every queue prefix of the run: `{sct-<pid>-<random>`. */
+export function runQueuePrefix(): string {
+  return `{sct-${process.env.SCIATRACK_TEST_RUN}`;
+}
+
+/**
+ * A queue prefix of a spec's own (a worker of its own that no other spec's worker may meet).
+ * The spec deletes its keys; the run's teardown would find any it left behind.
+ */
+export function specQueuePrefix(label: string): string {
+  return `${runQueuePrefix()}-${label}-${randomBytes(3).toString('hex')}}`;
 }
