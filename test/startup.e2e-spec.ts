@@ -50,6 +50,20 @@ describe.each(['api', 'worker'] as const)('%s start-up', (entry) => {
 });
 
 describe('api process', () => {
+  it('exits with one line when it should migrate but has no owner URL (production)', async () => {
+    const result = await finished(
+      start('api', {
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: 'a-long-operator-token-for-prod',
+        WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+        DATABASE_OWNER_URL: '',
+        PORT: '0',
+      }),
+    );
+    expect(result.code).toBe(1);
+    expectOneClearLine(result.stderr, /set DATABASE_OWNER_URL, or MIGRATIONS_RUN=false/);
+  });
+
   it('is ready within 30 s and logs JSON lines with request ids and no patient data', async () => {
     const port = String(30000 + Math.floor(Math.random() * 20000));
     const child = start('api', { PORT: port });

@@ -102,7 +102,8 @@ export async function prepareDatabase(config: DatabaseSettings): Promise<string[
   const ownerUrl = config.DATABASE_OWNER_URL;
   if (!ownerUrl) {
     throw new ServiceUnreachableError(
-      'migrations run as the owner of the schema: set DATABASE_OWNER_URL (see "Database roles" in the README)',
+      'migrations run as the owner of the schema: set DATABASE_OWNER_URL, or MIGRATIONS_RUN=false ' +
+        'to wait for npm run migration:run (see "Database roles" in the README)',
     );
   }
   const owner = await connectCreatingDatabase(ownerUrl);
