@@ -29,8 +29,8 @@ describe('loadConfig: webhook settings', () => {
 describe('loadConfig: database roles', () => {
   it('runs as sciatrack_app and, outside production, owns the schema as the postgres superuser', () => {
     const config = loadConfig({});
-    expect(config.DATABASE_URL).toBe('postgres://sciatrack_app@127.0.0.1:5432/sciatrack');
-    expect(config.DATABASE_OWNER_URL).toBe('postgres://postgres@127.0.0.1:5432/sciatrack');
+    expect(config.DATABASE_URL).toBe('postgres://sciatrack_app@127.0.0.1/sciatrack');
+    expect(config.DATABASE_OWNER_URL).toBe('postgres://postgres@127.0.0.1/sciatrack');
   });
 
   it('takes the owner on the server and database of DATABASE_URL when not given', () => {

@@ -46,7 +46,7 @@ export class AppConfig {
   /** The runtime role: the only connection the API and the worker serve from. It owns nothing. */
   @IsString()
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL = 'postgres://sciatrack_app@127.0.0.1:5432/sciatrack';
+  DATABASE_URL = 'postgres://sciatrack_app@127.0.0.1/sciatrack';
 
   /**
    * The role that owns the schema: creates the database and the runtime role if missing, runs
@@ -252,7 +252,7 @@ function ownerUrlOf(config: AppConfig): string | undefined {
   if (!runtime.role || !runtime.database) {
     throw new ConfigError(
       'invalid configuration: DATABASE_URL must name its role and database ' +
-        '(postgres://sciatrack_app@127.0.0.1:5432/sciatrack)',
+        '(postgres://sciatrack_app@127.0.0.1/sciatrack)',
     );
   }
   let ownerUrl = config.DATABASE_OWNER_URL;
