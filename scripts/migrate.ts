@@ -1,13 +1,15 @@
-// `npm run migration:run`: creates the database if it is missing, then applies pending
-// migrations under the same advisory lock the services take at start-up.
+// `npm run migration:run`: as the owner of DATABASE_OWNER_URL, creates the database and the
+// runtime role of DATABASE_URL if missing, applies pending migrations and grants the runtime
+// role, under the same advisory lock the API takes at start-up.
 import 'reflect-metadata';
 import { failStartup, loadConfig } from '@app/config';
-import { ensurePostgres, runPendingMigrations } from '@app/persistence';
+import { awaitSchema, prepareDatabase } from '@app/persistence';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await ensurePostgres(config.DATABASE_URL);
-  const applied = await runPendingMigrations(config);
+  const applied = await prepareDatabase(config);
+  // Proves the runtime role can serve: it logs in, owns nothing and sees every migration.
+  await awaitSchema(config, 0);
   process.stdout.write(
     applied.length ? `applied ${applied.join(', ')}\n` : 'no pending migrations\n',
   );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
 
@@ -461,11 +462,24 @@ describe('access matrix over every patient-scoped route', () => {
   it('keeps the audit log append-only in the database itself', async () => {
     const [{ count }] = await t.db.query('SELECT count(*)::int AS count FROM audit_log');
     expect(count).toBeGreaterThan(0);
+    // The service's own role may not even try...
     await expect(t.db.query(`UPDATE audit_log SET outcome = 'success'`)).rejects.toThrow(
-      /append-only/,
+      /permission denied/,
     );
-    await expect(t.db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
-    await expect(t.db.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+    await expect(t.db.query('DELETE FROM audit_log')).rejects.toThrow(/permission denied/);
+    await expect(t.db.query('TRUNCATE audit_log')).rejects.toThrow(/permission denied/);
+    // ...and the trigger refuses the owner too, unless it is disabled on purpose.
+    const owner = new Client({ connectionString: t.config.DATABASE_OWNER_URL });
+    await owner.connect();
+    try {
+      await expect(owner.query(`UPDATE audit_log SET outcome = 'success'`)).rejects.toThrow(
+        /append-only/,
+      );
+      await expect(owner.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+      await expect(owner.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+    } finally {
+      await owner.end();
+    }
     const [{ count: after }] = await t.db.query('SELECT count(*)::int AS count FROM audit_log');
     expect(after).toBeGreaterThanOrEqual(count);
   });

@@ -92,9 +92,12 @@ describe('scheduled adherence with two workers', () => {
 
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
-    await db?.end();
-    await t?.close();
-    await space.tearDown();
+    try {
+      await db?.end();
+      await t?.close();
+    } finally {
+      await space.tearDown();
+    }
   });
 
   it('computes a period once although both workers queue it, and a rerun changes no row', async () => {

@@ -498,8 +498,11 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
   }, 60_000);
 
   afterAll(async () => {
-    await t?.close();
-    await space.tearDown();
+    try {
+      await t?.close();
+    } finally {
+      await space.tearDown();
+    }
   });
 
   it('loads every patient of the batch with the seeded local days', () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, TestApp } from './support/app';
@@ -6,6 +5,7 @@ import { Clinic, seedClinic } from './support/factories';
 import { importsOf, sourceLabel } from './support/imports';
 import { deleteKeysOf } from './support/redis-keys';
 import { withService } from './support/service';
+import { specQueuePrefix, testRedisUrl } from './support/test-env';
 import { createTestWorker } from './support/worker';
 
 // Real device data counted exactly, one block per way it went wrong: each through the API and
@@ -340,7 +340,7 @@ describe('real device data', () => {
 describe('7. one size limit for JSON imports, from the config', () => {
   // A worker of its own with a lower limit than the API's (two processes configured apart):
   // its queue prefix keeps other specs' workers from taking these imports.
-  const env = { QUEUE_PREFIX: `{sct-limits-${randomBytes(3).toString('hex')}}` };
+  const env = { QUEUE_PREFIX: specQueuePrefix('limits') };
   let t: TestApp;
   let c: Clinic;
 
@@ -349,8 +349,11 @@ describe('7. one size limit for JSON imports, from the config', () => {
     c = await seedClinic(t.http);
   });
   afterAll(async () => {
-    await t.close();
-    await deleteKeysOf(t.config.REDIS_URL, env.QUEUE_PREFIX);
+    try {
+      await t?.close();
+    } finally {
+      await deleteKeysOf(testRedisUrl(), env.QUEUE_PREFIX);
+    }
   });
 
   const payload = (bytes: number) => {

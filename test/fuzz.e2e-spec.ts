@@ -66,7 +66,8 @@ describe(`fuzz: every operation of /docs-json (seed ${SEED}, ${RUNS} requests ea
 
   beforeAll(async () => {
     await space.setUp();
-    counter = new Client({ connectionString: space.env.DATABASE_URL });
+    // As the owner: the runtime role the API uses may not create tables or triggers.
+    counter = new Client({ connectionString: space.env.DATABASE_OWNER_URL });
     await counter.connect();
     await counter.query(WRITE_COUNTER);
     t = await createTestApp(space.env);

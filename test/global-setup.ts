@@ -2,11 +2,15 @@
 import 'tsconfig-paths/register';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig } from '../libs/config/src';
-import { runPendingMigrations } from '../libs/persistence/src/startup';
-import { adminUrl, databaseUrlFor, TEST_ADMIN_TOKEN, testRedisUrl } from './support/test-env';
+import { loadConfig, withDatabase } from '../libs/config/src';
+import { prepareDatabase } from '../libs/persistence/src/startup';
+import { deleteKeysOf, queuePrefixesOf } from './support/redis-keys';
+import { maintenanceUrl, TEST_ADMIN_TOKEN } from './support/test-env';
 
+// Databases and roles of a run are named after it: sciatrack_test_<pid>_<random>[_<spec>], and
+// its queue prefixes {sct-<pid>-<random>[-<spec>-<random>]}.
 const PREFIX = 'sciatrack_test_';
+const QUEUE_PREFIX_OF_RUN = /^\{sct-(\d+)-[0-9a-f]+/;
 
 function isAlive(pid: number): boolean {
   try {
@@ -17,34 +21,56 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Creates this run's database through the real migrations; drops those of dead runs. */
-export default async function globalSetup(): Promise<void> {
-  const name = `${PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl() });
+/** Drops the databases, roles and queue keys of runs that died before their teardown. */
+async function dropDeadRuns(redisUrl: string): Promise<void> {
+  for (const prefix of await queuePrefixesOf(redisUrl, QUEUE_PREFIX_OF_RUN)) {
+    const pid = Number(QUEUE_PREFIX_OF_RUN.exec(prefix)?.[1]);
+    if (!isAlive(pid)) await deleteKeysOf(redisUrl, prefix);
+  }
+  const admin = new Client({ connectionString: maintenanceUrl() });
   await admin.connect();
   try {
-    const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE $1`,
+    const deadRun = (name: string) => !isAlive(Number(name.slice(PREFIX.length).split('_')[0]));
+    const databases = await admin.query<{ name: string }>(
+      `SELECT datname AS name FROM pg_database WHERE datname LIKE $1`,
       [`${PREFIX}%`],
     );
-    for (const { datname } of rows) {
-      const pid = Number(datname.slice(PREFIX.length).split('_')[0]);
-      if (!isAlive(pid)) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    }
-    await admin.query(`CREATE DATABASE "${name}"`);
+    for (const { name } of databases.rows.filter((d) => deadRun(d.name)))
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+    const roles = await admin.query<{ name: string }>(
+      `SELECT rolname AS name FROM pg_roles WHERE rolname LIKE $1`,
+      [`${PREFIX}%`],
+    );
+    for (const { name } of roles.rows.filter((r) => deadRun(r.name)))
+      await admin
+        .query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(name)}`)
+        .catch(() => undefined);
   } finally {
     await admin.end();
   }
+}
 
+/**
+ * Creates this run's database through the real start-up path (owner, runtime role, migrations,
+ * grants) on the server of DATABASE_URL, and picks a queue prefix of its own on REDIS_URL.
+ */
+export default async function globalSetup(): Promise<void> {
+  const base = loadConfig({ ...process.env, NODE_ENV: 'test' });
+  if (!base.DATABASE_OWNER_URL) throw new Error('the tests need DATABASE_OWNER_URL');
+  const run = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const name = `${PREFIX}${run.replace('-', '_')}`;
   Object.assign(process.env, {
     NODE_ENV: 'test',
-    DATABASE_URL: databaseUrlFor(name),
-    REDIS_URL: testRedisUrl(),
-    QUEUE_PREFIX: `{sct-test-${process.pid}-${randomBytes(3).toString('hex')}}`,
+    DATABASE_URL: withDatabase(base.DATABASE_URL, name),
+    DATABASE_OWNER_URL: withDatabase(base.DATABASE_OWNER_URL, name),
+    REDIS_URL: base.REDIS_URL,
+    SCIATRACK_TEST_RUN: run,
+    QUEUE_PREFIX: `{sct-${run}}`,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     SCIATRACK_TEST_DATABASE: name,
   });
-  await runPendingMigrations(loadConfig());
+  await dropDeadRuns(base.REDIS_URL);
+  await prepareDatabase(loadConfig());
 }

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, seedClinic } from './support/factories';
 import { finished, start } from './support/processes';
+import { deleteKeysOf } from './support/redis-keys';
+import { specQueuePrefix, testRedisUrl } from './support/test-env';
 import { eventually } from './support/worker';
 
 // One-minute step records from 2025-06-01, as an Apple Health export lists them.
@@ -32,18 +33,27 @@ function appleExport(records: number): Buffer {
 describe('an import survives its worker being killed', () => {
   // Its own queue prefix: no other spec's worker may pick this import up.
   const env = {
-    QUEUE_PREFIX: `{sct-crash-${randomBytes(3).toString('hex')}}`,
+    QUEUE_PREFIX: specQueuePrefix('crash'),
     JOB_LOCK_MS: '2000',
     IMPORT_BATCH_SIZE: '5000',
   };
   let t: TestApp;
   let c: Clinic;
+  const workers: ReturnType<typeof start>[] = [];
 
   beforeAll(async () => {
     t = await createTestApp(env);
     c = await seedClinic(t.http);
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    try {
+      await t?.close();
+    } finally {
+      // The killed worker's job and locks are left in Redis: they are this spec's to remove.
+      await deleteKeysOf(testRedisUrl(), env.QUEUE_PREFIX);
+    }
+  });
 
   it('completes after SIGKILL mid-import and a restart, storing every sample exactly once', async () => {
     const upload = await t.http
@@ -62,6 +72,7 @@ describe('an import survives its worker being killed', () => {
       )[0];
 
     const first = start('worker', env);
+    workers.push(first);
     // Kill it once some batches are committed and many remain.
     const midway = await eventually(
       async () => {
@@ -77,6 +88,7 @@ describe('an import survives its worker being killed', () => {
     expect(midway.status).toBe('processing');
 
     const second = start('worker', env);
+    workers.push(second);
     try {
       const done = await eventually(
         async () => {

@@ -1,13 +1,13 @@
 import { dataSourceOptions } from '@app/persistence';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { adminUrl, databaseUrlFor } from './support/test-env';
+import { maintenanceUrl, ownerUrlFor, runtimeUrlFor } from './support/test-env';
 
 // A database of its own: reverting migrations must not pull tables from under other specs.
 const NAME = `${process.env.SCIATRACK_TEST_DATABASE}_schema`;
 
 async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl() });
+  const client = new Client({ connectionString: maintenanceUrl() });
   await client.connect();
   await client.query(sql);
   await client.end();
@@ -18,8 +18,10 @@ describe('schema', () => {
 
   beforeAll(async () => {
     await admin(`CREATE DATABASE "${NAME}"`);
+    // Migrations run, and are reverted, as the owner of the schema.
+    const owner = ownerUrlFor(NAME);
     ds = await new DataSource(
-      dataSourceOptions({ DATABASE_URL: databaseUrlFor(NAME), DATABASE_POOL_SIZE: 2 }),
+      dataSourceOptions({ DATABASE_URL: runtimeUrlFor(NAME), DATABASE_POOL_SIZE: 2 }, owner),
     ).initialize();
     await ds.runMigrations({ transaction: 'each' });
   });

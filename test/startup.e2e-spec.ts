@@ -2,7 +2,10 @@ import { finished, start } from './support/processes';
 import { TEST_ADMIN_TOKEN } from './support/test-env';
 
 // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-const DEAD_POSTGRES = 'postgres://postgres:s3cret-pw@127.0.0.1:1/sciatrack';
+const DEAD_POSTGRES = {
+  DATABASE_URL: 'postgres://sciatrack_app:s3cret-pw@127.0.0.1:1/sciatrack',
+  DATABASE_OWNER_URL: 'postgres://postgres:0wner-pw@127.0.0.1:1/sciatrack',
+};
 const DEAD_REDIS = 'redis://127.0.0.1:1';
 
 const expectOneClearLine = (stderr: string, ...patterns: RegExp[]) => {
@@ -14,14 +17,19 @@ const expectOneClearLine = (stderr: string, ...patterns: RegExp[]) => {
 
 describe.each(['api', 'worker'] as const)('%s start-up', (entry) => {
   it('exits non-zero with one line naming PostgreSQL when nothing listens at DATABASE_URL', async () => {
-    const result = await finished(start(entry, { DATABASE_URL: DEAD_POSTGRES, PORT: '0' }));
+    const result = await finished(start(entry, { ...DEAD_POSTGRES, PORT: '0' }));
     expect(result.code).toBe(1);
+    // The API first connects as the owner to migrate; the worker only as the runtime role.
+    const role = entry === 'api' ? 'postgres' : 'sciatrack_app';
     expectOneClearLine(
       result.stderr,
-      /cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/sciatrack/,
+      new RegExp(
+        `cannot reach PostgreSQL at postgres://${role}:\\*\\*\\*@127\\.0\\.0\\.1:1/sciatrack`,
+      ),
       /Start it/,
     );
     expect(result.stderr).not.toContain('s3cret-pw');
+    expect(result.stderr).not.toContain('0wner-pw');
   });
 
   it('exits non-zero with one line naming Redis when nothing listens at REDIS_URL', async () => {
@@ -42,6 +50,20 @@ describe.each(['api', 'worker'] as const)('%s start-up', (entry) => {
 });
 
 describe('api process', () => {
+  it('exits with one line when it should migrate but has no owner URL (production)', async () => {
+    const result = await finished(
+      start('api', {
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: 'a-long-operator-token-for-prod',
+        WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+        DATABASE_OWNER_URL: '',
+        PORT: '0',
+      }),
+    );
+    expect(result.code).toBe(1);
+    expectOneClearLine(result.stderr, /set DATABASE_OWNER_URL, or MIGRATIONS_RUN=false/);
+  });
+
   it('is ready within 30 s and logs JSON lines with request ids and no patient data', async () => {
     const port = String(30000 + Math.floor(Math.random() * 20000));
     const child = start('api', { PORT: port });

@@ -67,10 +67,13 @@ describe('alerts written while Redis is down', () => {
 
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
-    await t?.close();
-    await receiver.stop();
-    await space.tearDown();
-    if (redis.exitCode === null) await stopRedis(redis);
+    try {
+      await t?.close();
+      await receiver.stop();
+    } finally {
+      await space.tearDown();
+      if (redis.exitCode === null) await stopRedis(redis);
+    }
   });
 
   it('answers 201 to every report, then delivers each alert exactly once when Redis is back', async () => {

@@ -43,10 +43,13 @@ describe('alerts delivered as signed webhooks', () => {
     await receiver.start();
   });
   afterAll(async () => {
-    await worker?.close();
-    await t?.close();
-    await receiver.stop();
-    await space.tearDown();
+    try {
+      await worker?.close();
+      await t?.close();
+      await receiver.stop();
+    } finally {
+      await space.tearDown();
+    }
   });
 
   /** A clinic with one endpoint at `path`. */

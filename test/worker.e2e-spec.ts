@@ -7,15 +7,21 @@ import { JobRunnerService } from '../apps/worker/src/jobs/job-runner.service';
 import { createWorkerApp } from '../apps/worker/src/worker.factory';
 import { finished, start, waitForOutput } from './support/processes';
 import { deleteKeysOf } from './support/redis-keys';
+import { specQueuePrefix } from './support/test-env';
 
 describe('worker', () => {
   const config = loadConfig();
 
   // A prefix of its own: the heartbeats of other specs' workers (same host) must not answer for
   // the worker under test.
-  const own = { QUEUE_PREFIX: `{sct-hc-${randomUUID().slice(0, 8)}}` };
+  const own = { QUEUE_PREFIX: specQueuePrefix('hc') };
   const healthcheck = async (): Promise<number | null> =>
     (await finished(start('healthcheck', own), 10_000)).code;
+  let child: ReturnType<typeof start> | undefined;
+  afterAll(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    await deleteKeysOf(config.REDIS_URL, own.QUEUE_PREFIX);
+  });
 
   async function ping(queue: Queue, events: QueueEvents): Promise<unknown> {
     const nonce = randomUUID();
@@ -30,7 +36,7 @@ describe('worker', () => {
     // could take the ping and be stopped with it (the job then stalls past the wait).
     const inProcess = loadConfig({
       ...process.env,
-      QUEUE_PREFIX: `{sct-ip-${randomUUID().slice(0, 8)}}`,
+      QUEUE_PREFIX: specQueuePrefix('ip'),
     });
     let app: INestApplicationContext;
     let queue: Queue;
@@ -49,9 +55,12 @@ describe('worker', () => {
       await events.waitUntilReady();
     });
     afterAll(async () => {
-      await Promise.all([queue.close(), events.close()]);
-      await app.close();
-      await deleteKeysOf(inProcess.REDIS_URL, inProcess.QUEUE_PREFIX);
+      try {
+        await Promise.all([queue?.close(), events?.close()]);
+        await app?.close();
+      } finally {
+        await deleteKeysOf(inProcess.REDIS_URL, inProcess.QUEUE_PREFIX);
+      }
     });
 
     it('is an application context with no HTTP server', () => {
@@ -69,7 +78,7 @@ describe('worker', () => {
   });
 
   it('runs as its own process, processes jobs and exits 0 on SIGTERM', async () => {
-    const child = start('worker', own);
+    child = start('worker', own);
     await waitForOutput(child, /sciatrack worker started/);
     const queue = new Queue('system', {
       connection: { url: config.REDIS_URL },
@@ -93,6 +102,5 @@ describe('worker', () => {
     expect(await healthcheck()).toBe(1);
     expect(result.stdout).toMatch(/SIGTERM, shutting down/);
     expect(result.stderr).toBe('');
-    await deleteKeysOf(config.REDIS_URL, own.QUEUE_PREFIX);
   });
 });

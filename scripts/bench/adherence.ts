@@ -384,7 +384,8 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
       )
     ).rows.map((p) => ({ organizationId: p.organization_id, patientId: p.id }));
     const dataSource = await new DataSource({
-      ...dataSourceOptions({ ...loadConfig(), DATABASE_URL: databaseUrl }),
+      // As the services run: the runtime role.
+      ...dataSourceOptions({ ...loadConfig(), DATABASE_URL: env.DATABASE_URL }),
       migrationsRun: false,
     }).initialize();
     try {

@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: a database of their own, the real built processes, and
 // small statistics. Benchmarks measure; they never decide pass or fail.
-import { loadConfig } from '@app/config';
+import { loadConfig, withDatabase } from '@app/config';
 import { ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,10 +10,21 @@ import { Client } from 'pg';
 export const ROOT = join(__dirname, '..', '..', '..');
 export const BENCH_ADMIN_TOKEN = 'bench-operator-token-0123456789';
 
+const BENCH_DATABASE = 'sciatrack_bench';
+
+/**
+ * The benchmark database as its owner (DATABASE_OWNER_URL's role): the harness creates it,
+ * loads generated data, truncates and vacuums, which only the owner may.
+ */
 export function benchDatabaseUrl(): string {
-  const url = new URL(loadConfig().DATABASE_URL);
-  url.pathname = '/sciatrack_bench';
-  return url.toString();
+  const owner = loadConfig().DATABASE_OWNER_URL;
+  if (!owner) throw new Error('the benchmarks need DATABASE_OWNER_URL (they create a database)');
+  return withDatabase(owner, BENCH_DATABASE);
+}
+
+/** The benchmark database as the runtime role (DATABASE_URL's), as the services connect. */
+export function benchRuntimeUrl(): string {
+  return withDatabase(loadConfig().DATABASE_URL, BENCH_DATABASE);
 }
 
 /** Runs `work` with a client of the server's `postgres` database (to create or drop others). */
@@ -252,6 +263,7 @@ export function cpuSpent(
 }
 
 export interface BenchApi {
+  /** The owner's URL (see benchDatabaseUrl); the services run as the runtime role. */
   databaseUrl: string;
   /** The environment the API was started with; the worker takes the same. */
   env: Record<string, string>;
@@ -269,7 +281,8 @@ export async function startBenchApi(queuePrefix: string, template?: string): Pro
   await flushQueue(queuePrefix);
   const port = String(40000 + Math.floor(Math.random() * 10000));
   const env = {
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: benchRuntimeUrl(),
+    DATABASE_OWNER_URL: databaseUrl,
     QUEUE_PREFIX: queuePrefix,
     PORT: port,
     ADMIN_TOKEN: BENCH_ADMIN_TOKEN,

@@ -1,9 +1,14 @@
 import { loadConfig } from '@app/config';
-import { ensurePostgres, runPendingMigrations } from '@app/persistence';
-import { randomBytes } from 'node:crypto';
+import { prepareDatabase } from '@app/persistence';
 import { Client } from 'pg';
 import { deleteKeysOf } from './redis-keys';
-import { adminUrl, databaseUrlFor, testRedisUrl } from './test-env';
+import {
+  maintenanceUrl,
+  ownerUrlFor,
+  runtimeUrlFor,
+  specQueuePrefix,
+  testRedisUrl,
+} from './test-env';
 
 export interface Isolated {
   /** Environment overrides for apps and workers of this spec. */
@@ -19,22 +24,22 @@ export interface Isolated {
  */
 export function isolated(label: string, extra: Record<string, string> = {}): Isolated {
   const name = `${process.env.SCIATRACK_TEST_DATABASE}_${label}`;
-  const prefix = `{sct-${label}-${randomBytes(3).toString('hex')}}`;
+  const prefix = specQueuePrefix(label);
   const env: Record<string, string> = {
-    DATABASE_URL: databaseUrlFor(name),
+    DATABASE_URL: runtimeUrlFor(name),
+    DATABASE_OWNER_URL: ownerUrlFor(name),
     QUEUE_PREFIX: prefix,
     ...extra,
   };
   return {
     env,
     async setUp() {
-      await ensurePostgres(env.DATABASE_URL);
-      await runPendingMigrations(loadConfig({ ...process.env, ...env }));
+      await prepareDatabase(loadConfig({ ...process.env, ...env }));
     },
     async tearDown() {
-      const admin = new Client({ connectionString: adminUrl() });
+      const admin = new Client({ connectionString: maintenanceUrl() });
       await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
       await admin.end();
       await deleteKeysOf(env.REDIS_URL ?? testRedisUrl(), prefix);
     },

@@ -1,31 +1,33 @@
 import 'reflect-metadata';
 import { closeOnSignals, failStartup, loadConfig } from '@app/config';
-import { ensurePostgres, runPendingMigrations } from '@app/persistence';
+import { awaitSchema, prepareDatabase } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
 import { createApiApp } from './app.factory';
 
 const PROCESS = 'api';
 
+function logLine(msg: string): void {
+  process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg }) + '\n');
+}
+
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
-    await ensurePostgres(config.DATABASE_URL);
+    // The API migrates (as the owner) and then serves as the runtime role; without
+    // MIGRATIONS_RUN it waits for whoever migrates, as the worker does.
+    if (config.MIGRATIONS_RUN) await prepareDatabase(config);
+    await awaitSchema(config, config.MIGRATIONS_RUN ? 0 : config.MIGRATIONS_WAIT_MS, (reason) =>
+      logLine(`sciatrack api: waiting for the database schema (${reason})`),
+    );
     await ensureRedis(config.REDIS_URL);
-    if (config.MIGRATIONS_RUN) await runPendingMigrations(config);
   } catch (err) {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }
   const app = await createApiApp(config);
   closeOnSignals(PROCESS, () => app.close());
   await app.listen(config.PORT);
-  process.stdout.write(
-    JSON.stringify({
-      level: 30,
-      time: Date.now(),
-      msg: `sciatrack api listening on port ${config.PORT}`,
-    }) + '\n',
-  );
+  logLine(`sciatrack api listening on port ${config.PORT}`);
 }
 
 main().catch((err: unknown) =>

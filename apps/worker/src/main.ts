@@ -1,26 +1,31 @@
 import 'reflect-metadata';
 import { closeOnSignals, failStartup, loadConfig } from '@app/config';
-import { ensurePostgres, runPendingMigrations } from '@app/persistence';
+import { awaitSchema } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
 import { createWorkerApp } from './worker.factory';
 
 const PROCESS = 'worker';
 
+function logLine(msg: string): void {
+  process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg }) + '\n');
+}
+
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
-    await ensurePostgres(config.DATABASE_URL);
     await ensureRedis(config.REDIS_URL);
-    if (config.MIGRATIONS_RUN) await runPendingMigrations(config);
+    // The worker never migrates: started beside the API on an empty server (npm start), it
+    // waits for the API's migrations instead of racing them.
+    await awaitSchema(config, config.MIGRATIONS_WAIT_MS, (reason) =>
+      logLine(`sciatrack worker: waiting for the database schema (${reason})`),
+    );
   } catch (err) {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }
   const app = await createWorkerApp(config);
   closeOnSignals(PROCESS, () => app.close());
-  process.stdout.write(
-    JSON.stringify({ level: 30, time: Date.now(), msg: 'sciatrack worker started' }) + '\n',
-  );
+  logLine('sciatrack worker started');
 }
 
 main().catch((err: unknown) =>

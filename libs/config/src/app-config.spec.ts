@@ -25,3 +25,50 @@ describe('loadConfig: webhook settings', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '' })).not.toThrow();
   });
 });
+
+describe('loadConfig: database roles', () => {
+  it('runs as sciatrack_app and, outside production, owns the schema as the postgres superuser', () => {
+    const config = loadConfig({});
+    expect(config.DATABASE_URL).toBe('postgres://sciatrack_app@127.0.0.1/sciatrack');
+    expect(config.DATABASE_OWNER_URL).toBe('postgres://postgres@127.0.0.1/sciatrack');
+  });
+
+  it('takes the owner on the server and database of DATABASE_URL when not given', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://app:pw@db.internal:6432/clinic' });
+    expect(config.DATABASE_OWNER_URL).toBe('postgres://postgres@db.internal:6432/clinic');
+  });
+
+  it("puts DATABASE_URL's database into an owner URL that names none", () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:pw@db:5432/clinic',
+      DATABASE_OWNER_URL: 'postgres://owner:secret@db:5432',
+    });
+    expect(config.DATABASE_OWNER_URL).toBe('postgres://owner:secret@db:5432/clinic');
+  });
+
+  it('has no owner in production unless one is given', () => {
+    const production = {
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'a-long-operator-token-for-prod',
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    };
+    expect(loadConfig(production).DATABASE_OWNER_URL).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sciatrack' },
+      /must run as a role that owns nothing/,
+    ],
+    [
+      { DATABASE_URL: 'postgres://app@db/one', DATABASE_OWNER_URL: 'postgres://owner@db/two' },
+      /DATABASE_OWNER_URL names database "two"/,
+    ],
+    [{ DATABASE_URL: 'postgres://127.0.0.1:5432/sciatrack' }, /must name its role and database/],
+    [{ DATABASE_URL: 'postgres://app@127.0.0.1:5432' }, /must name its role and database/],
+    [{ DATABASE_OWNER_URL: 'postgres://127.0.0.1:5432' }, /DATABASE_OWNER_URL must name its role/],
+    [{ DATABASE_OWNER_URL: 'mysql://root@db/x' }, /DATABASE_OWNER_URL must be a postgres:\/\/ URL/],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsOptional,
   IsString,
   Matches,
   Max,
@@ -42,9 +43,20 @@ export class AppConfig {
   @Max(65535)
   PORT = 3000;
 
+  /** The runtime role: the only connection the API and the worker serve from. It owns nothing. */
   @IsString()
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
-  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sciatrack';
+  DATABASE_URL = 'postgres://sciatrack_app@127.0.0.1/sciatrack';
+
+  /**
+   * The role that owns the schema: creates the database and the runtime role if missing, runs
+   * the migrations and grants. Outside production it defaults to the server's `postgres`
+   * superuser (local trust auth); in production only what migrates should be given it.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_OWNER_URL must be a postgres:// URL' })
+  DATABASE_OWNER_URL: string | undefined = undefined;
 
   @Transform(toInt)
   @IsInt()
@@ -136,9 +148,17 @@ export class AppConfig {
   @Max(600_000)
   JOB_LOCK_MS = 30_000;
 
+  /** The API applies pending migrations at start (as the owner); the worker never does. */
   @Transform(toBool)
   @IsBoolean()
   MIGRATIONS_RUN = true;
+
+  /** How long a process that does not migrate waits for the schema before giving up. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  MIGRATIONS_WAIT_MS = 60_000;
 
   @Transform(toBool)
   @IsBoolean()
@@ -232,7 +252,70 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (config.isProduction && config.usesDevWebhookSecretsKey) {
     throw new ConfigError('invalid configuration: WEBHOOK_SECRETS_KEY must be set in production');
   }
+  config.DATABASE_OWNER_URL = ownerUrlOf(config);
   return config;
+}
+
+/** The user and database a postgres:// URL names ('' where it names none). */
+export function postgresTarget(url: string): { role: string; database: string } {
+  const parsed = new URL(url);
+  return {
+    role: decodeURIComponent(parsed.username),
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
+  };
+}
+
+/** `url` on another database of the same server, with the same credentials. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+function targetOf(name: string, url: string): { role: string; database: string } {
+  try {
+    return postgresTarget(url);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${name} is not a valid URL`);
+  }
+}
+
+// One database, two roles: the owner URL names the server and the owner's credentials, and its
+// database is always DATABASE_URL's, so the two cannot drift apart.
+function ownerUrlOf(config: AppConfig): string | undefined {
+  const runtime = targetOf('DATABASE_URL', config.DATABASE_URL);
+  if (!runtime.role || !runtime.database) {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_URL must name its role and database ' +
+        '(postgres://sciatrack_app@127.0.0.1/sciatrack)',
+    );
+  }
+  let ownerUrl = config.DATABASE_OWNER_URL;
+  if (ownerUrl === undefined) {
+    if (config.isProduction) return undefined;
+    const derived = new URL(config.DATABASE_URL);
+    derived.username = 'postgres';
+    derived.password = '';
+    ownerUrl = derived.toString();
+  }
+  const owner = targetOf('DATABASE_OWNER_URL', ownerUrl);
+  if (!owner.role) {
+    throw new ConfigError('invalid configuration: DATABASE_OWNER_URL must name its role');
+  }
+  if (owner.database && owner.database !== runtime.database) {
+    throw new ConfigError(
+      `invalid configuration: DATABASE_OWNER_URL names database "${owner.database}" and ` +
+        `DATABASE_URL "${runtime.database}": name the same one, or none in DATABASE_OWNER_URL`,
+    );
+  }
+  if (owner.role === runtime.role) {
+    throw new ConfigError(
+      `invalid configuration: DATABASE_URL connects as "${runtime.role}", the owner role of ` +
+        'DATABASE_OWNER_URL; the service must run as a role that owns nothing ' +
+        '(see "Database roles" in the README)',
+    );
+  }
+  return withDatabase(ownerUrl, runtime.database);
 }
 
 /** A URL fit for a log line or an error message: the password is never printed. */

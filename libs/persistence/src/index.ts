@@ -1,6 +1,7 @@
 export * from './activity-rollup.sql';
 export * from './db.service';
 export * from './data-source-options';
+export { vacuumAsOwner } from './database-roles';
 export * from './entities';
 export * from './outbox';
 export * from './persistence.module';

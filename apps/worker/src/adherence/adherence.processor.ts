@@ -1,6 +1,7 @@
 import { AdherenceComputeService, type PatientRef } from '@app/clinical';
 import { addDays, evaluationDay } from '@app/domain';
-import { Db, queryRows } from '@app/persistence';
+import { AppConfig } from '@app/config';
+import { Db, queryRows, vacuumAsOwner } from '@app/persistence';
 import { JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
@@ -40,6 +41,7 @@ export class AdherenceProcessor {
   private readonly logger = new Logger(AdherenceProcessor.name);
 
   constructor(
+    private readonly config: AppConfig,
     private readonly db: Db,
     private readonly jobs: JobQueueService,
     private readonly adherence: AdherenceComputeService,
@@ -153,12 +155,19 @@ export class AdherenceProcessor {
    * After the last chunk of a period: the dashboards read these tables by index-only scans,
    * which skip the heap only on pages a VACUUM has marked all-visible, and a period has just
    * rewritten many of them. Autovacuum would get there in its own time (or never, where it is
-   * turned off); the worker knows when. A failure is logged: the results stand either way.
+   * turned off); the worker knows when. Only the tables' owner may VACUUM (PostgreSQL 15), so
+   * a worker without DATABASE_OWNER_URL leaves it to autovacuum. A failure is logged: the
+   * results stand either way.
    */
   private async vacuumResults(period: string): Promise<void> {
+    const ownerUrl = this.config.DATABASE_OWNER_URL;
+    if (!ownerUrl) {
+      this.logger.log({ period }, 'adherence results left to autovacuum (no DATABASE_OWNER_URL)');
+      return;
+    }
     const started = Date.now();
     try {
-      await this.db.manager.query('VACUUM (ANALYZE) adherence_weeks, patient_progress');
+      await vacuumAsOwner(ownerUrl, ['adherence_weeks', 'patient_progress']);
       this.logger.log({ period, ms: Date.now() - started }, 'adherence results vacuumed');
     } catch (err) {
       this.logger.warn(
