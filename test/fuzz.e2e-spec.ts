@@ -173,7 +173,8 @@ describe(`fuzz: every operation of /docs-json (seed ${SEED}, ${RUNS} requests ea
     );
     expect(operations.length).toBeGreaterThanOrEqual(40);
     expect(failures.slice(0, 10)).toEqual([]);
-  });
+    // Thousands of requests in sequence: minutes on a loaded 2-core machine.
+  }, 600_000);
 
   it('builds JSON bodies with the placeholders replaced', () => {
     expect(finishJson(JSON.stringify({ a: '\u0001deep\u0001' }))).toMatch(

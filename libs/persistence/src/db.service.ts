@@ -3,35 +3,60 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 
+declare const openTransaction: unique symbol;
+
 /**
- * Database access that follows the current transaction. Code running inside `transaction()`
- * (an Idempotency-Key replay guard, a record with its findings and outbox rows) gets the
- * transaction's manager from `manager` or `repo()` without passing it around.
+ * A handle on an open transaction. Only `Db.transaction` makes one, so a repository method
+ * that takes a `Tx` cannot be called outside a transaction: it does not compile.
+ */
+export type Tx = EntityManager & { readonly [openTransaction]: true };
+
+/** Where a repository sends a statement: the transaction it is given, or the pool. */
+export type Executor = Tx | EntityManager;
+
+/**
+ * The database: the pool, and transactions. A transaction opened while one is open in the same
+ * call chain joins it (the Idempotency-Key claim that a POST's interceptor makes, and the
+ * record the handler then writes, commit together); the handle says so explicitly either way.
  */
 @Injectable()
 export class Db {
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly openTransaction = new AsyncLocalStorage<EntityManager>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  get manager(): EntityManager {
-    return this.current.getStore() ?? this.dataSource.manager;
+  /**
+   * Where a statement that may run in or out of a transaction goes: the transaction open in
+   * this call chain if there is one, else the pool. Inside a request's transaction (a POST with
+   * an Idempotency-Key) its reads see its writes, its writes commit with it, and it never waits
+   * for a second pooled connection while holding one.
+   */
+  get current(): EntityManager {
+    return this.openTransaction.getStore() ?? this.dataSource.manager;
   }
 
+  /** @deprecated go through a repository of libs/persistence. */
+  get manager(): EntityManager {
+    return this.current;
+  }
+
+  /** @deprecated go through a repository of libs/persistence. */
   repo<T extends ObjectLiteral>(entity: EntityTarget<T>): Repository<T> {
     return this.manager.getRepository(entity);
   }
 
   /** Runs `work` in a transaction, joining the one already open in this call chain if any. */
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const open = this.current.getStore();
-    if (open?.queryRunner?.isTransactionActive) return work(open);
-    return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const open = this.openTransaction.getStore();
+    if (open?.queryRunner?.isTransactionActive) return work(open as Tx);
+    return this.dataSource.transaction((manager) =>
+      this.openTransaction.run(manager, () => work(manager as Tx)),
+    );
   }
 }
 
 /**
- * The rows an `UPDATE … RETURNING` or `DELETE … RETURNING` returns: for those, TypeORM's
+ * The rows a statement answers. For `UPDATE … RETURNING` and `DELETE … RETURNING`, TypeORM's
  * `query()` answers `[rows, rowCount]` instead of the rows.
  */
 export async function queryRows<T>(

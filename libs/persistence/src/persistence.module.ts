@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ENTITIES } from './entities';
+import { REPOSITORIES } from './repositories';
 import { WebhookSecrets } from './webhook-secrets.service';
 
 @Global()
@@ -16,7 +17,7 @@ import { WebhookSecrets } from './webhook-secrets.service';
     }),
     TypeOrmModule.forFeature(ENTITIES),
   ],
-  providers: [Db, WebhookSecrets],
-  exports: [TypeOrmModule, Db, WebhookSecrets],
+  providers: [Db, WebhookSecrets, ...REPOSITORIES],
+  exports: [TypeOrmModule, Db, WebhookSecrets, ...REPOSITORIES],
 })
 export class PersistenceModule {}

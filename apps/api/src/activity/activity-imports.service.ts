@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { localDateOf, addDays, type ImportFormat } from '@app/domain';
-import { ActivityDaily, ActivityImport, ActivitySource, Db } from '@app/persistence';
+import { ActivityDaily, ActivityImport, ActivitySource, Db, type Tx } from '@app/persistence';
 import { importJobOptions, JobQueueService } from '@app/queue';
 import { envelopeProblem } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
@@ -150,6 +150,7 @@ export class ActivityImportsService {
     }
     return this.db.transaction(async (m) => {
       const accepted = await this.claimKey(
+        m,
         caller,
         key,
         req,
@@ -166,7 +167,7 @@ export class ActivityImportsService {
           [importId, seq, payload.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES)],
         );
       }
-      return this.accept(caller, key, importId, accepted);
+      return this.accept(m, caller, key, importId, accepted);
     });
   }
 
@@ -210,18 +211,19 @@ export class ActivityImportsService {
       }
       await flush();
       if (size === 0) throw validationProblem([{ field: 'body', message: 'the export is empty' }]);
-      const accepted = await this.claimKey(caller, key, req, hash.digest());
+      const accepted = await this.claimKey(m, caller, key, req, hash.digest());
       await m.query(`UPDATE activity_imports SET byte_size = $2, chunk_count = $3 WHERE id = $1`, [
         importId,
         size,
         seq,
       ]);
-      return this.accept(caller, key, importId, accepted);
+      return this.accept(m, caller, key, importId, accepted);
     });
   }
 
   /** The Idempotency-Key of an upload is judged on the payload's hash, known only once it is read. */
   private async claimKey(
+    tx: Tx,
     caller: Caller,
     key: string | null,
     req: Request,
@@ -232,18 +234,13 @@ export class ActivityImportsService {
       .update(`POST ${req.originalUrl}\n`)
       .update(payloadHash)
       .digest();
-    const claim = await this.idempotency.claim(
-      this.db.manager,
-      caller.keyId,
-      key,
-      req.originalUrl,
-      requestHash,
-    );
+    const claim = await this.idempotency.claim(tx, caller.keyId, key, req.originalUrl, requestHash);
     if (claim.replay) throw new Replay(claim.body);
     return true;
   }
 
   private async accept(
+    tx: Tx,
     caller: Caller,
     key: string | null,
     importId: string,
@@ -251,7 +248,7 @@ export class ActivityImportsService {
   ): Promise<ImportAcceptedDto> {
     const accepted: ImportAcceptedDto = { id: importId, status: 'queued' };
     if (key !== null && claimed)
-      await this.idempotency.complete(this.db.manager, caller.keyId, key, 202, accepted);
+      await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
     return accepted;
   }
 

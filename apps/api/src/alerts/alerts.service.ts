@@ -1,11 +1,11 @@
 import { markAdherenceDirty } from '@app/clinical';
 import { canTransition } from '@app/domain';
-import { Alert, Db, Patient, RuleFinding } from '@app/persistence';
+import { Alert, Db, Patient, RuleFinding, keysetPage, visibleTo } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { PatientNotVisibleException } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { notFound, ProblemException } from '../common/problem';
-import { paginate, type Page } from '../common/pagination';
+import { pageRequest, type Page } from '../common/pagination';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type { AlertDto, AlertQueryDto } from './alert.dto';
 
@@ -23,12 +23,12 @@ export class AlertsService {
       .createQueryBuilder('a')
       .innerJoin(Patient, 'p', 'p.organization_id = a.organization_id AND p.id = a.patient_id')
       .where('a.organization_id = :org', { org: caller.organizationId });
-    this.access.restrict(qb, caller, 'p');
+    visibleTo(qb, caller, 'p');
     if (query.status) qb.andWhere('a.status = :status', { status: query.status });
     if (query.patientId) qb.andWhere('a.patient_id = :patientId', { patientId: query.patientId });
     if (query.severity) qb.andWhere('a.severity = :severity', { severity: query.severity });
     if (query.rule) qb.andWhere('a.rule = :rule', { rule: query.rule });
-    const page = await paginate(qb, query);
+    const page = await keysetPage(qb, pageRequest(query));
     return { data: await this.render(page.data), nextCursor: page.nextCursor };
   }
 

@@ -1,11 +1,10 @@
 import { resolveScopes } from '@app/domain';
-import { ApiKey, ClientApp, Clinician, Db } from '@app/persistence';
+import { ApiKey, ApiKeysRepository, Db, OrganizationsRepository, type Tx } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { EntityManager, Repository } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { issueToken } from '../auth/api-key-token';
 import { notFound, validationProblem } from '../common/problem';
-import { paginate, type Page, type PageQueryDto } from '../common/pagination';
+import { pageRequest, type Page, type PageQueryDto } from '../common/pagination';
 import type { ApiKeyDto, CreateApiKeyDto, IssuedApiKeyDto } from './api-key.dto';
 
 export function toApiKeyDto(key: ApiKey): ApiKeyDto {
@@ -25,18 +24,14 @@ export function toApiKeyDto(key: ApiKey): ApiKeyDto {
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly db: Db) {}
-
-  private get keys(): Repository<ApiKey> {
-    return this.db.repo(ApiKey);
-  }
+  constructor(
+    private readonly db: Db,
+    private readonly keys: ApiKeysRepository,
+    private readonly organizations: OrganizationsRepository,
+  ) {}
 
   /** Creates a key in the caller's transaction; the token is returned once and never stored. */
-  async issue(
-    manager: EntityManager,
-    organizationId: string,
-    input: CreateApiKeyDto,
-  ): Promise<IssuedApiKeyDto> {
+  async issue(tx: Tx, organizationId: string, input: CreateApiKeyDto): Promise<IssuedApiKeyDto> {
     const { scopes, refused } = resolveScopes(input.role, input.scopes);
     const errors = [];
     if (refused.length)
@@ -54,20 +49,20 @@ export class ApiKeysService {
       errors.push({ field: 'clientAppId', message: 'is only for app keys' });
     if (
       input.clinicianId &&
-      !(await manager.existsBy(Clinician, { id: input.clinicianId, organizationId }))
+      !(await this.organizations.hasClinician(organizationId, input.clinicianId, tx))
     ) {
       errors.push({ field: 'clinicianId', message: 'names no clinician of this organization' });
     }
     if (
       input.clientAppId &&
-      !(await manager.existsBy(ClientApp, { id: input.clientAppId, organizationId }))
+      !(await this.organizations.hasClientApp(organizationId, input.clientAppId, tx))
     ) {
       errors.push({ field: 'clientAppId', message: 'names no client app of this organization' });
     }
     if (errors.length) throw validationProblem(errors);
 
     const issued = issueToken();
-    const key = manager.create(ApiKey, {
+    const saved = await this.keys.insert(tx, {
       organizationId,
       name: input.name,
       role: input.role,
@@ -77,29 +72,19 @@ export class ApiKeysService {
       prefix: issued.prefix,
       secretHash: issued.secretHash,
     });
-    const saved = await manager.save(key);
     return { ...toApiKeyDto(saved), key: issued.token };
   }
 
   async create(caller: Caller, input: CreateApiKeyDto): Promise<IssuedApiKeyDto> {
-    return this.db.transaction((manager) => this.issue(manager, caller.organizationId, input));
+    return this.db.transaction((tx) => this.issue(tx, caller.organizationId, input));
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<ApiKeyDto>> {
-    const qb = this.keys
-      .createQueryBuilder('k')
-      .where('k.organization_id = :org', { org: caller.organizationId });
-    const result = await paginate(qb, page);
+    const result = await this.keys.page(caller.organizationId, pageRequest(page));
     return { data: result.data.map(toApiKeyDto), nextCursor: result.nextCursor };
   }
 
   async revoke(caller: Caller, id: string): Promise<void> {
-    const result = await this.keys
-      .createQueryBuilder()
-      .update(ApiKey)
-      .set({ revokedAt: () => 'COALESCE(revoked_at, now())' })
-      .where('id = :id AND organization_id = :org', { id, org: caller.organizationId })
-      .execute();
-    if (!result.affected) throw notFound('API key');
+    if (!(await this.keys.revoke(caller.organizationId, id))) throw notFound('API key');
   }
 }

@@ -1,8 +1,6 @@
-import { AuditLogEntry, AuditOutcome } from '@app/persistence';
+import { AuditOutcome, AuditRepository } from '@app/persistence';
 import { HttpException, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
-import { Repository } from 'typeorm';
 import { requestIdOf } from '../common/logging';
 import { ProblemException } from '../common/problem';
 import type { AuditSpec } from './audited.decorator';
@@ -39,9 +37,7 @@ export function statusOf(err: unknown): number {
 
 @Injectable()
 export class AuditService {
-  constructor(
-    @InjectRepository(AuditLogEntry) private readonly entries: Repository<AuditLogEntry>,
-  ) {}
+  constructor(private readonly entries: AuditRepository) {}
 
   /** The patient a request is about, when the route names one (a malformed id names none). */
   async patientIdFromRequest(spec: AuditSpec, req: Request): Promise<string | null> {
@@ -49,17 +45,12 @@ export class AuditService {
     const value = req.params?.[spec.patient.param];
     if (typeof value !== 'string' || !UUID.test(value)) return null;
     if (!('lookup' in spec.patient)) return value;
-    // The table name comes from the route's own decorator, never from the request.
-    const [row] = await this.entries.query<{ patient_id: string }[]>(
-      `SELECT patient_id FROM ${spec.patient.lookup} WHERE id = $1`,
-      [value],
-    );
-    return row?.patient_id ?? null;
+    return this.entries.patientOf(spec.patient.lookup, value);
   }
 
   async record(spec: AuditSpec, req: Request, facts: AuditFacts): Promise<void> {
     const caller = req.caller;
-    await this.entries.insert({
+    await this.entries.record({
       organizationId: facts.organizationId ?? caller?.organizationId ?? null,
       apiKeyId: facts.apiKeyId ?? caller?.keyId ?? null,
       actorRole: caller?.role ?? null,

@@ -1,9 +1,7 @@
+import type { PatientOwnedTable } from '@app/persistence';
 import { SetMetadata } from '@nestjs/common';
 
 export const AUDIT_KEY = 'sciatrack:audit';
-
-/** Tables whose rows belong to one patient: a route naming such a row is audited under its patient. */
-export type PatientOwnedTable = 'programs' | 'activity_imports' | 'alerts';
 
 export interface AuditSpec {
   /** What was done, as `<resource>.<verb>`: `patient.read`, `enrollment.create`. */

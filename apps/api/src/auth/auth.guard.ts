@@ -1,19 +1,14 @@
 import { AppConfig } from '@app/config';
-import { ApiKey } from '@app/persistence';
+import { ApiKeysRepository } from '@app/persistence';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectRepository } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import { Repository } from 'typeorm';
 import { AUDIT_KEY, AuditSpec } from '../audit/audited.decorator';
 import { AuditService } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { ACCESS_KEY, AccessRule } from './access.decorator';
-import { parseToken, secretsEqual, tokenMatches } from './api-key-token';
+import { hashToken, parseToken, secretsEqual } from './api-key-token';
 import type { Caller } from './caller';
-
-// last_used_at is a hint for key hygiene, not an access log: one write a minute per key is plenty.
-const LAST_USED_RESOLUTION = '1 minute';
 
 /**
  * Authenticates every request and checks the route's role and scope. Deny by default: a route
@@ -25,7 +20,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
-    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    private readonly keys: ApiKeysRepository,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -46,21 +41,15 @@ export class AuthGuard implements CanActivate {
     }
 
     const parsed = token ? parseToken(token) : null;
-    const key = parsed
-      ? await this.keys
-          .createQueryBuilder('k')
-          .addSelect('k.secretHash')
-          .where('k.prefix = :prefix', { prefix: parsed.prefix })
-          .getOne()
-      : null;
-    if (!token || !key || !tokenMatches(token, key.secretHash) || key.revokedAt) {
+    // Found only when the secret matches too; its last use is stamped in the same statement.
+    const key = parsed ? await this.keys.authenticate(parsed.prefix, hashToken(token!)) : null;
+    if (!token || !key || key.revokedAt) {
       if (audit) {
-        const known = key && token && tokenMatches(token, key.secretHash) ? key : null;
         await this.audit.record(audit, req, {
           outcome: 'unauthenticated',
           status: 401,
-          apiKeyId: known?.id ?? null,
-          organizationId: known?.organizationId ?? null,
+          apiKeyId: key?.id ?? null,
+          organizationId: key?.organizationId ?? null,
         });
       }
       throw this.unauthenticated(
@@ -78,7 +67,6 @@ export class AuthGuard implements CanActivate {
       clientAppId: key.clientAppId,
     };
     req.caller = caller;
-    await this.touch(key);
 
     if (rule.kind === 'any-key') return true;
     if (!rule.roles.includes(caller.role) || !caller.scopes.includes(rule.scope)) {
@@ -94,18 +82,6 @@ export class AuthGuard implements CanActivate {
   private unauthenticated(res: Response, detail: string): ProblemException {
     res.setHeader('WWW-Authenticate', 'Bearer realm="sciatrack"');
     return new ProblemException(401, detail);
-  }
-
-  private async touch(key: ApiKey): Promise<void> {
-    await this.keys
-      .createQueryBuilder()
-      .update(ApiKey)
-      .set({ lastUsedAt: () => 'now()' })
-      .where('id = :id', { id: key.id })
-      .andWhere(
-        `(last_used_at IS NULL OR last_used_at < now() - interval '${LAST_USED_RESOLUTION}')`,
-      )
-      .execute();
   }
 }
 

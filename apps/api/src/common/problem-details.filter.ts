@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { InvalidCursorError } from '@app/persistence';
 import { QueryFailedError } from 'typeorm';
 import { requestIdOf } from './logging';
 import { ProblemDto, ProblemException, titleFor, typeFor } from './problem';
@@ -44,6 +45,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         detail: exception.detail,
         ...base,
         ...(exception.extra.errors ? { errors: exception.extra.errors } : {}),
+      };
+    }
+    if (exception instanceof InvalidCursorError) {
+      // A cursor is opaque: one the API did not return is a bad request, not a field to fix.
+      return {
+        type: typeFor(400),
+        title: titleFor(400),
+        status: 400,
+        detail: 'The cursor is not one this API returned',
+        ...base,
+        errors: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
       };
     }
     if (exception instanceof HttpException) {

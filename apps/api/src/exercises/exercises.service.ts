@@ -1,13 +1,13 @@
-import { Db, Exercise } from '@app/persistence';
+import { CatalogRepository, Exercise } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { ExerciseDto } from './exercise.dto';
 
 @Injectable()
 export class ExercisesService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly catalog: CatalogRepository) {}
 
   async list(): Promise<ExerciseDto[]> {
-    const rows = await this.db.repo(Exercise).find({ order: { sortOrder: 'ASC' } });
+    const rows = await this.catalog.exercises();
     return rows.map(({ code, name, family, doseKind, defaultDose, progression, instructions }) => ({
       code,
       name,
@@ -20,13 +20,7 @@ export class ExercisesService {
   }
 
   /** The catalog rows for these codes, by code; unknown codes are simply absent. */
-  async byCode(codes: readonly string[]): Promise<Map<string, Exercise>> {
-    if (codes.length === 0) return new Map();
-    const rows = await this.db
-      .repo(Exercise)
-      .createQueryBuilder('e')
-      .where('e.code = ANY(:codes)', { codes: [...new Set(codes)] })
-      .getMany();
-    return new Map(rows.map((row) => [row.code, row]));
+  byCode(codes: readonly string[]): Promise<Map<string, Exercise>> {
+    return this.catalog.byCode(codes);
   }
 }

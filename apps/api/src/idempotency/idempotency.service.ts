@@ -1,5 +1,5 @@
+import { IdempotencyRepository, KeyInFlightError, type Tx } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { ProblemException, validationProblem } from '../common/problem';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -8,11 +8,6 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 // its answer) before answering 409: long enough for any write of this API, short enough not to
 // hold a pooled connection for long.
 export const IN_FLIGHT_WAIT_MS = 2000;
-
-interface StoredAnswer {
-  request_hash: Buffer;
-  response_body: unknown;
-}
 
 export type Claim = { replay: false } | { replay: true; body: unknown };
 
@@ -27,6 +22,8 @@ export type Claim = { replay: false } | { replay: true; body: unknown };
  */
 @Injectable()
 export class IdempotencyService {
+  constructor(private readonly keys: IdempotencyRepository) {}
+
   /** The header's key, or null when there is none; 422 when it is malformed. */
   keyOf(header: string | string[] | undefined): string | null {
     if (header === undefined) return null;
@@ -39,22 +36,17 @@ export class IdempotencyService {
   }
 
   async claim(
-    m: EntityManager,
+    tx: Tx,
     scope: string,
     key: string,
     path: string,
     requestHash: Buffer,
   ): Promise<Claim> {
-    await m.query(`SET LOCAL lock_timeout = '${IN_FLIGHT_WAIT_MS}ms'`);
-    let claimed: unknown[];
+    let stored;
     try {
-      claimed = await m.query(
-        `INSERT INTO idempotency_keys (scope, key, method, path, request_hash)
-         VALUES ($1, $2, 'POST', $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
-        [scope, key, path, requestHash],
-      );
+      stored = await this.keys.claim(tx, { scope, key, path, requestHash }, IN_FLIGHT_WAIT_MS);
     } catch (err) {
-      if ((err as { code?: string }).code === '55P03') {
+      if (err instanceof KeyInFlightError) {
         throw new ProblemException(
           409,
           'A request with this Idempotency-Key is still being processed; retry shortly',
@@ -63,14 +55,8 @@ export class IdempotencyService {
       }
       throw err;
     }
-    await m.query(`SET LOCAL lock_timeout = 0`);
-    if (claimed.length > 0) return { replay: false };
-
-    const [stored] = await m.query<StoredAnswer[]>(
-      `SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-      [scope, key],
-    );
-    if (!stored.request_hash.equals(requestHash)) {
+    if (stored === null) return { replay: false };
+    if (!stored.requestHash.equals(requestHash)) {
       throw new ProblemException(
         422,
         'This Idempotency-Key was already used with a different request',
@@ -79,19 +65,10 @@ export class IdempotencyService {
         },
       );
     }
-    return { replay: true, body: stored.response_body };
+    return { replay: true, body: stored.responseBody };
   }
 
-  async complete(
-    m: EntityManager,
-    scope: string,
-    key: string,
-    status: number,
-    body: unknown,
-  ): Promise<void> {
-    await m.query(
-      `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
-      [scope, key, status, JSON.stringify(body ?? null)],
-    );
+  complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
+    return this.keys.complete(tx, scope, key, status, body);
   }
 }

@@ -3,7 +3,7 @@ import {
   DEFAULT_CONFIGURABLE_SETTINGS,
   ruleOverridesOf,
 } from '@app/clinical';
-import { Db, Organization } from '@app/persistence';
+import { Db, OrganizationsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { validationProblem } from '../common/problem';
@@ -14,11 +14,13 @@ import type {
 
 @Injectable()
 export class OrganizationSettingsService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly organizations: OrganizationsRepository,
+  ) {}
 
   async get(caller: Caller): Promise<OrganizationSettingsDto> {
-    const org = await this.db.repo(Organization).findOneByOrFail({ id: caller.organizationId });
-    const overrides = ruleOverridesOf(org.settings);
+    const overrides = ruleOverridesOf(await this.organizations.settingsOf(caller.organizationId));
     return { overrides, rules: { ...DEFAULT_CONFIGURABLE_SETTINGS, ...overrides } };
   }
 
@@ -33,24 +35,14 @@ export class OrganizationSettingsService {
         { field: 'rules.flareNextDayMaxHours', message: 'must not be below flareNextDayMinHours' },
       ]);
     }
-    await this.db.transaction(async (m) => {
-      const [before] = await m.query<{ settings: Record<string, unknown> }[]>(
-        `SELECT settings FROM organizations WHERE id = $1 FOR UPDATE`,
-        [caller.organizationId],
-      );
-      await m.query(
-        `UPDATE organizations SET settings = jsonb_set(settings, '{rules}', $2::jsonb) WHERE id = $1`,
-        [caller.organizationId, JSON.stringify(clean)],
-      );
+    await this.db.transaction(async (tx) => {
+      const before = await this.organizations.lockSettings(tx, caller.organizationId);
+      await this.organizations.replaceRuleSettings(tx, caller.organizationId, clean);
       // A changed adherence threshold changes every patient's flags and recent weeks: the
       // worker recomputes them all within a minute (older weeks keep the figures of their time).
-      const was = { ...DEFAULT_CONFIGURABLE_SETTINGS, ...ruleOverridesOf(before.settings) };
+      const was = { ...DEFAULT_CONFIGURABLE_SETTINGS, ...ruleOverridesOf(before) };
       if (ADHERENCE_SETTING_KEYS.some((k) => was[k] !== effective[k])) {
-        await m.query(
-          `INSERT INTO adherence_dirty (organization_id, patient_id)
-           SELECT organization_id, id FROM patients WHERE organization_id = $1`,
-          [caller.organizationId],
-        );
+        await this.organizations.markAllForAdherence(tx, caller.organizationId);
       }
     });
     return { overrides: clean, rules: effective };

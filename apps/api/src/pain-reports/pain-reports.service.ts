@@ -36,7 +36,7 @@ export class PainReportsService {
     const reportedAt = assertPlausibleInstant('reportedAt', input.reportedAt, new Date());
     const hash = contentHash(input);
     return this.db.transaction(async (m) => {
-      const patient = await this.access.findVisible(caller, patientId, true);
+      const patient = await this.access.lockVisible(m, caller, patientId);
       const existing = await m
         .createQueryBuilder(PainReport, 'r')
         .addSelect('r.requestHash')

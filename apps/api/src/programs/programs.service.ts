@@ -43,7 +43,7 @@ export class ProgramsService {
     const catalog = await this.exercises.byCode(input.items.map((i) => i.exerciseCode));
     const { items, problems } = resolveProgramItems(input.items, catalog);
     return this.db.transaction(async (m) => {
-      const patient = await this.access.findVisible(caller, patientId, true);
+      const patient = await this.access.lockVisible(m, caller, patientId);
       if (problems.length) throw validationProblem(problems);
       const current = await this.current(patient.organizationId, patient.id);
       const [{ next }] = await m.query<{ next: number }[]>(
@@ -128,7 +128,7 @@ export class ProgramsService {
       // not see, is the same 404 as a missing one (and audited as a denial).
       const program = await m.findOneBy(Program, { id: programId });
       if (!program) throw notFound('program');
-      await this.access.findVisible(caller, program.patientId, true);
+      await this.access.lockVisible(m, caller, program.patientId);
       const locked = await m.findOneOrFail(Program, {
         where: { id: program.id },
         lock: { mode: 'pessimistic_write' },

@@ -37,7 +37,7 @@ export class SessionsService {
     const hash = contentHash(input);
 
     return this.db.transaction(async (m) => {
-      const patient = await this.access.findVisible(caller, patientId, true);
+      const patient = await this.access.lockVisible(m, caller, patientId);
       if (unknown.length) throw validationProblem(unknown);
       const existing = await m
         .createQueryBuilder(SessionLog, 's')

@@ -1,10 +1,17 @@
 import { AppConfig } from '@app/config';
 import { generateWebhookSecret } from '@app/domain';
-import { Db, queryRows, WebhookDelivery, WebhookEndpoint, WebhookSecrets } from '@app/persistence';
+import {
+  Db,
+  queryRows,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookSecrets,
+  keysetPage,
+} from '@app/persistence';
 import { deliveryJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
-import { paginate, type Page, type PageQueryDto } from '../common/pagination';
+import { pageRequest, type Page, type PageQueryDto } from '../common/pagination';
 import { notFound, ProblemException, validationProblem } from '../common/problem';
 import {
   DEFAULT_PREVIOUS_SECRET_SECONDS,
@@ -113,7 +120,7 @@ export class WebhooksService {
       .repo(WebhookEndpoint)
       .createQueryBuilder('e')
       .where('e.organization_id = :org', { org: caller.organizationId });
-    const result = await paginate(qb, page);
+    const result = await keysetPage(qb, pageRequest(page));
     return { data: result.data.map(toEndpointDto), nextCursor: result.nextCursor };
   }
 
@@ -186,7 +193,7 @@ export class WebhooksService {
       .where('d.organization_id = :org', { org: caller.organizationId });
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.endpointId) qb.andWhere('d.endpoint_id = :endpoint', { endpoint: query.endpointId });
-    const result = await paginate(qb, query);
+    const result = await keysetPage(qb, pageRequest(query));
     return { data: result.data.map(toDeliveryDto), nextCursor: result.nextCursor };
   }
 

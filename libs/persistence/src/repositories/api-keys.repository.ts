@@ -1,0 +1,101 @@
+import type { Role, Scope } from '@app/domain';
+import { Injectable } from '@nestjs/common';
+import { Db, queryRows, type Tx } from '../db.service';
+import { ApiKey } from '../entities';
+import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
+
+// last_used_at is a hint for key hygiene, not an access log: one write a minute per key is plenty.
+const LAST_USED_RESOLUTION = '1 minute';
+
+/**
+ * The key whose prefix and secret hash match, stamping its last use in the same statement (at
+ * most once a minute): authentication is one round trip. A wrong secret finds nothing and
+ * stamps nothing.
+ */
+const AUTHENTICATE = `
+  WITH found AS (
+    SELECT id, organization_id, role, scopes, clinician_id, client_app_id, revoked_at, last_used_at
+    FROM api_keys WHERE prefix = $1 AND secret_hash = $2
+  ), stamped AS (
+    UPDATE api_keys k SET last_used_at = now()
+    FROM found f
+    WHERE k.id = f.id AND f.revoked_at IS NULL
+      AND (f.last_used_at IS NULL OR f.last_used_at < now() - interval '${LAST_USED_RESOLUTION}')
+  )
+  SELECT id, organization_id, role, scopes, clinician_id, client_app_id, revoked_at FROM found`;
+
+export interface AuthenticatedKey {
+  id: string;
+  organizationId: string;
+  role: Role;
+  scopes: Scope[];
+  clinicianId: string | null;
+  clientAppId: string | null;
+  revokedAt: Date | null;
+}
+
+export type NewApiKey = Pick<
+  ApiKey,
+  | 'organizationId'
+  | 'name'
+  | 'role'
+  | 'scopes'
+  | 'clinicianId'
+  | 'clientAppId'
+  | 'prefix'
+  | 'secretHash'
+>;
+
+/** API keys: issued, listed, revoked, and looked up on every request. */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(private readonly db: Db) {}
+
+  async authenticate(prefix: string, secretHash: Buffer): Promise<AuthenticatedKey | null> {
+    const [row] = await this.db.current.query<
+      {
+        id: string;
+        organization_id: string;
+        role: Role;
+        scopes: Scope[];
+        clinician_id: string | null;
+        client_app_id: string | null;
+        revoked_at: Date | null;
+      }[]
+    >(AUTHENTICATE, [prefix, secretHash]);
+    return row
+      ? {
+          id: row.id,
+          organizationId: row.organization_id,
+          role: row.role,
+          scopes: row.scopes,
+          clinicianId: row.clinician_id,
+          clientAppId: row.client_app_id,
+          revokedAt: row.revoked_at,
+        }
+      : null;
+  }
+
+  insert(tx: Tx, key: NewApiKey): Promise<ApiKey> {
+    return tx.save(tx.create(ApiKey, key));
+  }
+
+  page(organizationId: string, page: PageRequest): Promise<KeysetPage<ApiKey>> {
+    const qb = this.db.current
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where('k.organization_id = :org', { org: organizationId });
+    return keysetPage(qb, page);
+  }
+
+  /** Revokes a key of the organization (a second revocation keeps the first time); false if none. */
+  async revoke(organizationId: string, id: string): Promise<boolean> {
+    const rows = await queryRows<{ id: string }>(
+      this.db.current,
+      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
+       WHERE id = $1 AND organization_id = $2 RETURNING id`,
+      [id, organizationId],
+    );
+    return rows.length > 0;
+  }
+}

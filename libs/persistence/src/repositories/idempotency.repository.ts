@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import type { Tx } from '../db.service';
+
+/** A key already claimed by a request still running: its row is locked. */
+export class KeyInFlightError extends Error {
+  constructor() {
+    super('the Idempotency-Key is held by a request still running');
+  }
+}
+
+export interface StoredAnswer {
+  requestHash: Buffer;
+  responseBody: unknown;
+}
+
+/**
+ * Idempotency-Key rows, written in the transaction of the record they guard: the key commits
+ * (or vanishes) with it.
+ */
+@Injectable()
+export class IdempotencyRepository {
+  /**
+   * Claims a key in `tx`, or answers what an earlier request with it stored. A request still
+   * holding the key blocks the claim: waited for up to `waitMs`, then KeyInFlightError.
+   */
+  async claim(
+    tx: Tx,
+    key: { scope: string; key: string; path: string; requestHash: Buffer },
+    waitMs: number,
+  ): Promise<StoredAnswer | null> {
+    await tx.query(`SET LOCAL lock_timeout = '${Math.trunc(waitMs)}ms'`);
+    let claimed: unknown[];
+    try {
+      claimed = await tx.query(
+        `INSERT INTO idempotency_keys (scope, key, method, path, request_hash)
+         VALUES ($1, $2, 'POST', $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
+        [key.scope, key.key, key.path, key.requestHash],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === '55P03') throw new KeyInFlightError();
+      throw err;
+    }
+    await tx.query(`SET LOCAL lock_timeout = 0`);
+    if (claimed.length > 0) return null;
+    const [stored] = await tx.query<{ request_hash: Buffer; response_body: unknown }[]>(
+      `SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [key.scope, key.key],
+    );
+    return { requestHash: stored.request_hash, responseBody: stored.response_body };
+  }
+
+  async complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
+    await tx.query(
+      `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
+      [scope, key, status, JSON.stringify(body ?? null)],
+    );
+  }
+}
