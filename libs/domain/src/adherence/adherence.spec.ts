@@ -13,7 +13,6 @@ import {
   walkingAdherence,
   weeklyFigures,
   weeklyFiguresOf,
-  weeklyItemAdherence,
 } from './adherence';
 import { daysStarting, eachDay } from './days';
 import {
@@ -139,6 +138,18 @@ const settings = (overrides: Partial<AdherenceSettings> = {}): AdherenceSettings
   ...DEFAULT_ADHERENCE_SETTINGS,
   ...overrides,
 });
+
+/** A weekly item over the week from `weekStart`, as weeklyFigures gives it for that item alone. */
+const weeklyItemAdherence = (
+  given: AdherenceInput,
+  item: AdherenceProgramItem,
+  weekStart: LocalDay,
+) =>
+  weeklyFigures(
+    { ...given, program: { ...given.program, items: [item] } },
+    DEFAULT_ADHERENCE_SETTINGS,
+    weekStart,
+  ).weeklyItems[0];
 
 const DAY = '2026-03-10';
 const WEEK = '2026-03-09'; // a Monday; the week runs to Sunday 2026-03-15

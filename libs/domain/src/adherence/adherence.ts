@@ -83,19 +83,19 @@ export function exerciseAdherence(input: AdherenceInput, range: DayRange): Adher
  * A weekly item in a 7-day week: days done / daysPerWeek, both capped. Days on hold are neither
  * available nor counted: a week with 5 of its days on hold prescribes at most 2. A week cut by
  * the program's start or by today still prescribes it whole (the days may still come by
- * Sunday), and counts the days done among its `counted` days only.
+ * Sunday), and counts the days done among its `counted` days (within `week`) only.
  */
 function weeklyItemIn(
   index: DayIndex,
   program: AdherenceProgram,
   item: AdherenceProgramItem,
   week: DayRange,
-  counted: DayRange = week,
+  counted: DayRange,
 ): WeeklyItemAdherence {
   const offHold = (day: LocalDay) => !isHeldOn(program, day);
   const open = eachDay(week).filter(offHold);
   const prescribed = isWeeklyItem(item) ? Math.min(item.daysPerWeek ?? 0, open.length) : 0;
-  const daysDone = eachDay(overlap(counted, week))
+  const daysDone = eachDay(counted)
     .filter(offHold)
     .filter((day) =>
       index.sessionsOn(day).some((s) => includesExercise(s, item.exerciseCode)),
@@ -105,15 +105,6 @@ function weeklyItemIn(
     exerciseCode: item.exerciseCode,
     ...adherence(Math.min(daysDone, prescribed), prescribed),
   };
-}
-
-/** A weekly item over the 7 days from `weekStart`: min(days done, daysPerWeek) / daysPerWeek. */
-export function weeklyItemAdherence(
-  input: AdherenceInput,
-  item: AdherenceProgramItem,
-  weekStart: LocalDay,
-): WeeklyItemAdherence {
-  return weeklyItemIn(indexByDay(input), input.program, item, daysStarting(weekStart, WEEK_DAYS));
 }
 
 function walkingIn(
