@@ -409,8 +409,10 @@ interface GeneratedBatch {
 
 const dayArb = fc.integer({ min: -7, max: WINDOW_DAYS + 7 });
 
-// Daily items (a few rounds, now and then many), weekly items (1–7 days, as the API allows),
-// and items with neither (a catalog default without a frequency), each exercise at most once.
+// Daily items (a few rounds, now and then many), weekly items (1–7 days, as the API allows;
+// above 7, which no CHECK refuses, the statement caps daysPerWeek at the week's days only in a
+// program with a hold, the domain always), and items with neither (a catalog default without
+// a frequency), each exercise at most once.
 const itemsArb = fc.uniqueArray(
   fc.record({
     code: fc.constantFrom(...PROGRAM_CODES),
