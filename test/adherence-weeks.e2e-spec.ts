@@ -2,24 +2,28 @@ import {
   ADHERENCE_WEEKS_SQL,
   loadAdherenceInputs,
   type PatientAdherenceInput,
+  sqlMondayOf,
 } from '@app/clinical';
 import {
   activeDays,
   addDays,
   type AdherenceInput,
   type AdherenceSettings,
+  type CountedWeekFigures,
   dataDays,
   DEFAULT_ADHERENCE_SETTINGS,
-  type DayRange,
   eachDay,
   evaluateProgressionFlags,
   exerciseAdherence,
   type LocalDay,
+  localDayBounds,
+  mondayOf,
   remoteMonitoringEligibility,
-  walkingAdherence,
   weeklyFigures,
-  weeklyItemAdherence,
+  weeklyFiguresOf,
 } from '@app/domain';
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
 import { isolated } from './support/isolated';
@@ -56,6 +60,8 @@ interface Week {
   active_days: number;
   data_days: number;
 }
+
+type PatientWeek = Week & { patient_id: string };
 
 interface PatientCase {
   name: string;
@@ -323,74 +329,187 @@ const CASES: PatientCase[] = [
   },
 ];
 
-function mondayOf(day: LocalDay): LocalDay {
-  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 is Sunday
-  return addDays(day, -((weekday + 6) % 7));
+/** The domain's weeks as the rows the SQL writes. */
+function asRows(weeks: readonly CountedWeekFigures[]): Week[] {
+  return weeks.map(({ weekStart, figures: f }) => ({
+    week_start: weekStart,
+    prescribed_sessions: f.exercise.prescribed,
+    completed_sessions: f.exercise.completed,
+    walking_goal_days: f.walking?.days ?? 0,
+    walking_days_met: f.walking?.daysMet ?? 0,
+    active_days: f.activeDays,
+    data_days: f.dataDays,
+  }));
 }
 
-/** The input with only the records of the range's days. */
-function recordsWithin(input: AdherenceInput, range: DayRange): AdherenceInput {
-  const inRange = (r: { localDate: LocalDay }) =>
-    r.localDate >= range.from && r.localDate <= range.to;
-  return {
-    program: input.program,
-    sessions: input.sessions.filter(inRange),
-    painReports: input.painReports.filter(inRange),
-    dailySteps: input.dailySteps.filter(inRange),
-  };
-}
-
-/**
- * The weeks the SQL writes, from the domain functions: from the week of `from` to `until`, each
- * over its days from the program's start to `until`. A whole week is `weeklyFigures` itself; a
- * week cut by the start or by `until` is built from the range functions over the counted days
- * (weeklyFigures would count all seven), with each weekly item prescribed whole and its days
- * done counted within the counted days.
- */
+/** The weeks the SQL writes from `from` (its $3) to `until` (its $4), from the domain. */
 function domainWeeks(
   input: AdherenceInput,
   settings: AdherenceSettings,
   from: LocalDay,
   until: LocalDay,
 ): Week[] {
-  const weeks: Week[] = [];
-  for (let monday = mondayOf(from); monday <= until; monday = addDays(monday, 7)) {
-    const sunday = addDays(monday, 6);
-    const counted = {
-      from: monday > input.program.startDate ? monday : input.program.startDate,
-      to: sunday < until ? sunday : until,
-    };
-    if (counted.from > counted.to) continue;
-    if (counted.from === monday && counted.to === sunday) {
-      const f = weeklyFigures(input, settings, monday);
-      weeks.push({
-        week_start: monday,
-        prescribed_sessions: f.exercise.prescribed,
-        completed_sessions: f.exercise.completed,
-        walking_goal_days: f.walking?.days ?? 0,
-        walking_days_met: f.walking?.daysMet ?? 0,
-        active_days: f.activeDays,
-        data_days: f.dataDays,
-      });
-      continue;
-    }
-    const week = recordsWithin(input, counted);
-    const rounds = exerciseAdherence(week, counted);
-    // A daily item comes back with nothing prescribed and nothing completed.
-    const weeklyItems = week.program.items.map((item) => weeklyItemAdherence(week, item, monday));
-    const walking = walkingAdherence(week, counted);
-    weeks.push({
-      week_start: monday,
-      prescribed_sessions: rounds.prescribed + weeklyItems.reduce((s, i) => s + i.prescribed, 0),
-      completed_sessions: rounds.completed + weeklyItems.reduce((s, i) => s + i.completed, 0),
-      walking_goal_days: walking?.days ?? 0,
-      walking_days_met: walking?.daysMet ?? 0,
-      active_days: activeDays(week, settings, counted).length,
-      data_days: dataDays(week, counted).length,
-    });
-  }
-  return weeks;
+  return asRows(weeklyFiguresOf(input, settings, { from, to: until }));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Properties: the statement against weeklyFiguresOf on generated records. CI runs a fixed seed;
+// elsewhere each run draws a new one, printed by fast-check when a property fails so that it can
+// be replayed with ADHERENCE_WEEKS_SEED.
+// ---------------------------------------------------------------------------------------------
+const RUNS = Number(process.env.ADHERENCE_WEEKS_RUNS ?? 200);
+const SEED = process.env.ADHERENCE_WEEKS_SEED
+  ? Number(process.env.ADHERENCE_WEEKS_SEED)
+  : process.env.CI
+    ? 20261216
+    : undefined;
+const params = { numRuns: RUNS, seed: SEED };
+
+/** Patients of one generated batch at most: the batch shares $3, each has its own $4 and $5. */
+const BATCH_PATIENTS = 4;
+/** Days of records around a batch's first day: five weeks, and a week either side. */
+const WINDOW_DAYS = 35;
+// Zones whose local days the holds are read in: DST both ways, a date-line one, a half-hour DST
+// shift, quarter-hour offsets, and a DST change at midnight (Santiago).
+const ZONES = [
+  'Pacific/Auckland',
+  'America/Los_Angeles',
+  'Europe/Paris',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'Asia/Kathmandu',
+  'America/Santiago',
+  'UTC',
+];
+const PROGRAM_CODES = ['prone_press_up', 'knee_to_chest', 'lumbar_stabilization', 'bird_dog'];
+/** What a session may log: the program's exercises, and one it does not prescribe. */
+const LOGGED_CODES = [...PROGRAM_CODES, 'glute_bridge'];
+
+interface GeneratedPatient {
+  zone: string;
+  /** Offsets in days from the batch's first day. */
+  start: number;
+  until: number;
+  goal: number | null;
+  activePercent: number;
+  items: { code: string; timesPerDay: number | null; daysPerWeek: number | null }[];
+  sessions: { day: number; codes: string[] }[];
+  pains: number[];
+  steps: { day: number; steps: number }[];
+  /** Minutes from the batch's first local midnight; the last may still be open. */
+  holds: { from: number; to: number | null }[];
+}
+
+interface GeneratedBatch {
+  first: LocalDay;
+  /** $3, as an offset from `first`: the day whose week is the first recomputed. */
+  weeksFrom: number;
+  patients: GeneratedPatient[];
+}
+
+const dayArb = fc.integer({ min: -7, max: WINDOW_DAYS + 7 });
+
+// Daily items (a few rounds, now and then many), weekly items (1–7 days, as the API allows;
+// above 7, which no CHECK refuses, the statement caps daysPerWeek at the week's days only in a
+// program with a hold, the domain always), and items with neither (a catalog default without
+// a frequency), each exercise at most once.
+const itemsArb = fc.uniqueArray(
+  fc.record({
+    code: fc.constantFrom(...PROGRAM_CODES),
+    frequency: fc.oneof(
+      fc.record({
+        timesPerDay: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 })),
+        daysPerWeek: fc.constant(null),
+      }),
+      fc.record({ timesPerDay: fc.constant(null), daysPerWeek: fc.integer({ min: 1, max: 7 }) }),
+      fc.constant({ timesPerDay: null, daysPerWeek: null }),
+    ),
+  }),
+  { selector: (i) => i.code, maxLength: PROGRAM_CODES.length },
+);
+
+// Several sessions on a day (rounds beyond the day's due are capped), sessions logging several
+// exercises, one outside the program, or none at all.
+const sessionsArb = fc
+  .array(
+    fc.record({
+      day: dayArb,
+      count: fc.integer({ min: 1, max: 4 }),
+      codes: fc.subarray(LOGGED_CODES),
+    }),
+    { maxLength: 30 },
+  )
+  .map((runs) => runs.flatMap(({ day, count, codes }) => Array(count).fill({ day, codes })));
+
+/** Steps at the thresholds that decide a day (the goal, the active share) or anywhere. */
+const stepsKindArb = fc.oneof(
+  fc.integer({ min: 0, max: 20000 }),
+  fc.constantFrom('goal', 'below goal', 'active', 'below active', 'zero'),
+);
+
+function stepsOf(kind: number | string, goal: number | null, percent: number): number {
+  if (typeof kind === 'number') return kind;
+  const active = Math.ceil(((goal ?? 4000) * percent) / 100);
+  switch (kind) {
+    case 'goal':
+      return goal ?? 4000;
+    case 'below goal':
+      return (goal ?? 4000) - 1;
+    case 'active':
+      return active;
+    case 'below active':
+      return Math.max(0, active - 1);
+    default:
+      return 0;
+  }
+}
+
+const holdsArb = fc
+  .record({
+    closed: fc.array(
+      fc.record({
+        from: fc.integer({ min: -7 * 1440, max: (WINDOW_DAYS + 7) * 1440 }),
+        minutes: fc.integer({ min: 0, max: 9 * 1440 }),
+      }),
+      { maxLength: 2 },
+    ),
+    open: fc.option(fc.integer({ min: -7 * 1440, max: (WINDOW_DAYS + 7) * 1440 }), { nil: null }),
+  })
+  .map(({ closed, open }) => [
+    ...closed.map(({ from, minutes }) => ({ from, to: from + minutes })),
+    ...(open === null ? [] : [{ from: open, to: null }]),
+  ]);
+
+const patientArb: fc.Arbitrary<GeneratedPatient> = fc
+  .record({
+    zone: fc.constantFrom(...ZONES),
+    start: fc.integer({ min: -10, max: WINDOW_DAYS }),
+    until: fc.integer({ min: -3, max: WINDOW_DAYS + 3 }),
+    goal: fc.option(fc.oneof(fc.constant(4000), fc.integer({ min: 100, max: 50000 })), {
+      nil: null,
+    }),
+    activePercent: fc.oneof(fc.constant(50), fc.integer({ min: 1, max: 100 })),
+    items: itemsArb,
+    sessions: sessionsArb,
+    pains: fc.array(dayArb, { maxLength: 8 }),
+    steps: fc.uniqueArray(fc.record({ day: dayArb, kind: stepsKindArb }), {
+      selector: (d) => d.day,
+      maxLength: 30,
+    }),
+    holds: holdsArb,
+  })
+  .map(({ items, steps, ...p }) => ({
+    ...p,
+    items: items.map(({ code, frequency }) => ({ code, ...frequency })),
+    steps: steps.map(({ day, kind }) => ({ day, steps: stepsOf(kind, p.goal, p.activePercent) })),
+  }));
+
+const batchArb: fc.Arbitrary<GeneratedBatch> = fc.record({
+  // Any weekday of 2026, so that weeks, DST changes and the year's end fall anywhere.
+  first: fc.integer({ min: 0, max: 364 }).map((n) => addDays('2026-01-01', n)),
+  weeksFrom: fc.integer({ min: -7, max: WINDOW_DAYS }),
+  patients: fc.array(patientArb, { minLength: 1, maxLength: BATCH_PATIENTS }),
+});
 
 describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain functions', () => {
   let t: TestApp;
@@ -542,7 +661,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     expect(la.weeks[0]).toMatchObject({ prescribed_sessions: 4 * 3 + 2, completed_sessions: 5 });
     // And the range functions over the counted days agree with it, day by day.
     const counted = { from: la.startDate, to: '2026-03-08' };
-    const days = recordsWithin(inputOf(la), counted);
+    const days = inputOf(la);
     expect(exerciseAdherence(days, counted)).toMatchObject({ prescribed: 12, completed: 4 });
     expect(activeDays(days, SETTINGS, counted)).toEqual(['2026-03-05', '2026-03-06', '2026-03-08']);
     expect(dataDays(days, counted)).toEqual(eachDay(counted));
@@ -644,5 +763,218 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     expect(remoteMonitoringEligibility(light.input, '2026-02-14')).toEqual(
       remoteMonitoringEligibility(full.input, '2026-02-14'),
     );
+  });
+  describe('against weeklyFiguresOf on generated records (properties)', () => {
+    const pool: string[] = [];
+
+    beforeAll(async () => {
+      // Patients without a program: each generated batch gives them one, in a transaction
+      // that is rolled back, so the weeks above never see them.
+      for (let i = 0; i < BATCH_PATIENTS; i++) pool.push(randomUUID());
+      await t.db.query(
+        `INSERT INTO patients (id, organization_id, external_ref, timezone, clinician_id)
+         SELECT id, $1, 'weeks-property-' || n, 'UTC', $2 FROM unnest($3::uuid[]) WITH ORDINALITY AS p(id, n)`,
+        [c.org.id, c.clinician.id, pool],
+      );
+    });
+
+    /** The SQL's Monday of each day, in order. */
+    const sqlMondays = async (days: readonly LocalDay[]): Promise<LocalDay[]> =>
+      (
+        await t.db.query<{ monday: LocalDay }[]>(
+          `SELECT (${sqlMondayOf('u.day')})::text AS monday
+           FROM unnest($1::date[]) WITH ORDINALITY AS u(day, n) ORDER BY u.n`,
+          [days],
+        )
+      ).map((r) => r.monday);
+
+    it("finds mondayOf's Monday for every day of 2024–2031 and for days of any year", async () => {
+      const days = eachDay({ from: '2024-01-01', to: '2031-12-31' });
+      expect(await sqlMondays(days)).toEqual(days.map(mondayOf));
+      const anyDay = fc
+        .date({
+          min: new Date('0001-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T00:00:00Z'),
+          noInvalidDate: true,
+        })
+        .map((d) => d.toISOString().slice(0, 10));
+      await fc.assert(
+        fc.asyncProperty(fc.array(anyDay, { minLength: 1, maxLength: 50 }), async (sample) => {
+          expect(await sqlMondays(sample)).toEqual(sample.map(mondayOf));
+        }),
+        params,
+      );
+    });
+
+    /**
+     * Writes the batch's programs and records, runs the statement for it, and gives each
+     * patient's rows as written and as weeklyFiguresOf computes them from the records loaded
+     * as the patient endpoint loads them and as the worker's flags do (sessionDays); all in a
+     * transaction that is then rolled back.
+     */
+    async function weeksOfBatch(
+      batch: GeneratedBatch,
+    ): Promise<{ sql: PatientWeek[]; domain: PatientWeek[]; fromSessionDays: PatientWeek[] }[]> {
+      const { first, patients } = batch;
+      const ids = pool.slice(0, patients.length);
+      const day = (offset: number) => addDays(first, offset);
+      const until = patients.map((p) => day(p.until));
+      const weeksFrom = day(batch.weeksFrom);
+      const runner = t.db.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        const m = runner.manager;
+        const programIds = patients.map(() => randomUUID());
+        const each = <T>(f: (p: GeneratedPatient, i: number) => T[]) => patients.flatMap(f);
+        await m.query(
+          `UPDATE patients p SET timezone = t.zone FROM unnest($1::uuid[], $2::text[]) AS t(id, zone)
+           WHERE p.id = t.id`,
+          [ids, patients.map((p) => p.zone)],
+        );
+        await m.query(
+          `INSERT INTO programs (id, organization_id, patient_id, version, start_date, walking_goal_daily_steps)
+           SELECT id, $1, patient_id, 1, start_date, goal
+           FROM unnest($2::uuid[], $3::uuid[], $4::date[], $5::int[]) AS p(id, patient_id, start_date, goal)`,
+          [
+            c.org.id,
+            programIds,
+            ids,
+            patients.map((p) => day(p.start)),
+            patients.map((p) => p.goal),
+          ],
+        );
+        const items = each((p, i) =>
+          p.items.map((item, k) => ({ program: programIds[i], position: k + 1, ...item })),
+        );
+        await m.query(
+          `INSERT INTO program_items (organization_id, program_id, position, exercise_code, times_per_day, days_per_week)
+           SELECT $1, program_id, position, code, times_per_day, days_per_week
+           FROM unnest($2::uuid[], $3::int[], $4::text[], $5::int[], $6::int[])
+             AS i(program_id, position, code, times_per_day, days_per_week)`,
+          [
+            c.org.id,
+            items.map((i) => i.program),
+            items.map((i) => i.position),
+            items.map((i) => i.code),
+            items.map((i) => i.timesPerDay),
+            items.map((i) => i.daysPerWeek),
+          ],
+        );
+        // Instants from the batch's first local midnight in the patient's zone: where a hold
+        // starts and ends is the patient's local day, as the worker and the endpoint read it.
+        const holds = each((p, i) => {
+          const midnight = localDayBounds(first, p.zone).start.getTime();
+          const at = (minutes: number) => new Date(midnight + minutes * 60_000).toISOString();
+          return p.holds.map((h) => ({
+            program: programIds[i],
+            from: at(h.from),
+            to: h.to === null ? null : at(h.to),
+          }));
+        });
+        await m.query(
+          `INSERT INTO program_holds (organization_id, program_id, status, reason, started_at, ended_at)
+           SELECT $1, program_id, 'paused', 'NEW_LEG_PAIN', started_at, ended_at
+           FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS h(program_id, started_at, ended_at)`,
+          [c.org.id, holds.map((h) => h.program), holds.map((h) => h.from), holds.map((h) => h.to)],
+        );
+        const sessions = each((p, i) =>
+          p.sessions.map((s) => ({
+            patient: ids[i],
+            zone: p.zone,
+            day: day(s.day),
+            items: JSON.stringify(s.codes.map((exerciseCode) => ({ exerciseCode }))),
+          })),
+        );
+        await m.query(
+          `INSERT INTO sessions (organization_id, patient_id, client_ref, request_hash, performed_at, local_date, items)
+           SELECT $1, patient_id, 'property-' || n, '\\x00', (day + time '12:00') AT TIME ZONE zone, day, items::jsonb
+           FROM unnest($2::uuid[], $3::text[], $4::date[], $5::text[]) WITH ORDINALITY AS s(patient_id, zone, day, items, n)`,
+          [
+            c.org.id,
+            sessions.map((s) => s.patient),
+            sessions.map((s) => s.zone),
+            sessions.map((s) => s.day),
+            sessions.map((s) => s.items),
+          ],
+        );
+        const pains = each((p, i) => p.pains.map((d) => ({ patient: ids[i], day: day(d) })));
+        await m.query(
+          `INSERT INTO pain_reports (organization_id, patient_id, client_ref, reported_at, local_date, intensity,
+                                     most_distal_site, context)
+           SELECT $1, patient_id, 'property-' || n, day, day, 3, 'low_back', 'baseline'
+           FROM unnest($2::uuid[], $3::date[]) WITH ORDINALITY AS r(patient_id, day, n)`,
+          [c.org.id, pains.map((r) => r.patient), pains.map((r) => r.day)],
+        );
+        const steps = each((p, i) =>
+          p.steps.map((d) => ({ patient: ids[i], day: day(d.day), steps: d.steps })),
+        );
+        await m.query(
+          `INSERT INTO activity_daily (organization_id, patient_id, local_date, steps, active_minutes, manual_steps, sample_count, sources)
+           SELECT $1, patient_id, day, steps, 0, 0, 1, '[]' FROM unnest($2::uuid[], $3::date[], $4::int[]) AS d(patient_id, day, steps)`,
+          [
+            c.org.id,
+            steps.map((d) => d.patient),
+            steps.map((d) => d.day),
+            steps.map((d) => d.steps),
+          ],
+        );
+
+        await m.query(ADHERENCE_WEEKS_SQL, [
+          ids.map(() => c.org.id),
+          ids,
+          weeksFrom,
+          until,
+          patients.map((p) => p.activePercent),
+        ]);
+        const written = await m.query<PatientWeek[]>(
+          `SELECT patient_id, week_start::text AS week_start, prescribed_sessions, completed_sessions,
+                  walking_goal_days, walking_days_met, active_days, data_days
+           FROM adherence_weeks WHERE organization_id = $1 AND patient_id = ANY($2::uuid[])
+           ORDER BY week_start`,
+          [c.org.id, ids],
+        );
+        // Every record the weeks can count: from the first Monday to the latest last day.
+        const refs = ids.map((patientId) => ({ organizationId: c.org.id, patientId }));
+        const loadFrom = mondayOf(weeksFrom);
+        const loadTo = [...until].sort().reverse()[0];
+        const full = await loadAdherenceInputs(m, refs, loadFrom, loadTo);
+        const light = await loadAdherenceInputs(m, refs, loadFrom, loadTo, { recentItems: 3 });
+        const inputOfPatient = (loaded: PatientAdherenceInput[], id: string) =>
+          (loaded.find((l) => l.patientId === id) as PatientAdherenceInput).input;
+        return patients.map((p, i) => {
+          const settings = { ...SETTINGS, activeDayStepPercent: p.activePercent };
+          const weeks = (input: AdherenceInput) =>
+            domainWeeks(input, settings, weeksFrom, until[i]).map((w) => ({
+              patient_id: ids[i],
+              ...w,
+            }));
+          return {
+            sql: written.filter((w) => w.patient_id === ids[i]),
+            domain: weeks(inputOfPatient(full, ids[i])),
+            fromSessionDays: weeks(inputOfPatient(light, ids[i])),
+          };
+        });
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+    }
+
+    it('writes for each patient of a batch the weeks weeklyFiguresOf computes', async () => {
+      let weeks = 0;
+      await fc.assert(
+        fc.asyncProperty(batchArb, async (batch) => {
+          for (const { sql, domain, fromSessionDays } of await weeksOfBatch(batch)) {
+            expect(sql).toEqual(domain);
+            expect(fromSessionDays).toEqual(domain);
+            weeks += sql.length;
+          }
+        }),
+        params,
+      );
+      // The generated batches are not all empty: most patients have weeks to compare.
+      expect(weeks).toBeGreaterThan(RUNS);
+    });
   });
 });

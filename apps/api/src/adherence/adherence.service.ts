@@ -1,5 +1,5 @@
 import { loadAdherenceInputs, RuleSettingsService } from '@app/clinical';
-import { localDateOf, type ProgressionFlag } from '@app/domain';
+import { localDateOf, mondayOf, type ProgressionFlag } from '@app/domain';
 import { Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -7,7 +7,7 @@ import { Clock } from '../common/clock';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type { AdherenceQueryDto, PatientAdherenceDto, PatientFlagsDto } from './adherence.dto';
 import { resolveRange } from './day-range';
-import { adherenceDays, adherenceWeeks, mondayOf } from './patient-adherence';
+import { adherenceDays, adherenceWeeks } from './patient-adherence';
 
 @Injectable()
 export class AdherenceService {

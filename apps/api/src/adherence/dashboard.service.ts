@@ -1,4 +1,4 @@
-import { localDateOf } from '@app/domain';
+import { localDateOf, mondayOf } from '@app/domain';
 import { Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -11,7 +11,6 @@ import type {
   DashboardGrouping,
   RemoteMonitoringCountsDto,
 } from './dashboard.dto';
-import { mondayOf } from './patient-adherence';
 
 // Each query is one statement over adherence_weeks ($1 organization, $2..$3 the Mondays), read
 // through a covering index, (organization_id, week_start) by week and the primary key by

@@ -6,7 +6,7 @@ import {
   type LoggedSession,
   weeklyFigures,
 } from '@app/domain';
-import { adherenceDays, adherenceWeeks, mondayOf } from './patient-adherence';
+import { adherenceDays, adherenceWeeks } from './patient-adherence';
 
 const pressUps: AdherenceProgramItem = {
   position: 1,
@@ -68,17 +68,6 @@ const input = (overrides: Partial<AdherenceInput> = {}): AdherenceInput => ({
 });
 
 const settings = DEFAULT_ADHERENCE_SETTINGS;
-
-describe('mondayOf', () => {
-  it.each([
-    ['2026-11-16', '2026-11-16'],
-    ['2026-11-18', '2026-11-16'],
-    ['2026-11-22', '2026-11-16'],
-    ['2027-01-01', '2026-12-28'],
-  ])('puts %s in the week of Monday %s', (day, monday) => {
-    expect(mondayOf(day)).toBe(monday);
-  });
-});
 
 describe('adherenceDays', () => {
   const days = adherenceDays(input(), settings, { from: '2026-11-03', to: '2026-11-10' });

@@ -1,20 +1,16 @@
 import {
-  activeDays,
-  addDays,
   type AdherenceInput,
   type AdherenceSettings,
   dailyExerciseAdherence,
-  dataDays,
   dayCount,
   type DayRange,
   eachDay,
-  exerciseAdherence,
   isActiveDay,
   isDataDay,
   isHeldOn,
   type LocalDay,
   walkingAdherence,
-  weeklyItemAdherence,
+  weeklyFiguresOf,
 } from '@app/domain';
 
 export interface AdherenceDay {
@@ -38,20 +34,6 @@ export interface AdherenceWeek {
   walkingAdherence: number | null;
   activeDays: number;
   dataDays: number;
-}
-
-/** The Monday of the week `day` falls in: weeks run Monday to Sunday, as in adherence_weeks. */
-export function mondayOf(day: LocalDay): LocalDay {
-  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 is Sunday
-  return addDays(day, -((weekday + 6) % 7));
-}
-
-function later(a: LocalDay, b: LocalDay): LocalDay {
-  return a > b ? a : b;
-}
-
-function earlier(a: LocalDay, b: LocalDay): LocalDay {
-  return a < b ? a : b;
 }
 
 function groupByDay<T extends { readonly localDate: LocalDay }>(
@@ -117,41 +99,23 @@ export function adherenceDays(
 
 /**
  * The Monday weeks from the week of `range.from` to that of `range.to`, each over its days from
- * the program's start to `range.to` (the worker's adherence_weeks count the same days, up to the
- * last closed one). weeklyFigures would count all seven days, so that a week cut by the start or
- * by today would show the days outside it as missed; the week is built here from the same
- * range functions instead: daily rounds plus, as there, one session per day a weekly item was
- * done, up to its daysPerWeek. Weeks without a day from the program's start are left out.
+ * the program's start to `range.to`: the domain's weeklyFiguresOf, the figures the worker's
+ * adherence_weeks hold (up to the last closed day there). Weeks without a day from the
+ * program's start are left out.
  */
 export function adherenceWeeks(
   input: AdherenceInput,
   settings: AdherenceSettings,
   range: DayRange,
 ): AdherenceWeek[] {
-  const within = recordsWithin(input);
-  const weeks: AdherenceWeek[] = [];
-  for (let monday = mondayOf(range.from); monday <= range.to; monday = addDays(monday, 7)) {
-    const counted = {
-      from: later(monday, input.program.startDate),
-      to: earlier(addDays(monday, 6), range.to),
-    };
-    if (counted.from > counted.to) continue;
-    const week = within(counted);
-    const rounds = exerciseAdherence(week, counted);
-    // Daily items come back with nothing prescribed: only daysPerWeek items add to the week.
-    const weeklyItems = week.program.items.map((item) => weeklyItemAdherence(week, item, monday));
-    const completed = rounds.completed + weeklyItems.reduce((sum, i) => sum + i.completed, 0);
-    const prescribed = rounds.prescribed + weeklyItems.reduce((sum, i) => sum + i.prescribed, 0);
-    weeks.push({
-      weekStart: monday,
-      daysCounted: dayCount(counted),
-      prescribedSessions: prescribed,
-      completedSessions: completed,
-      exerciseAdherence: prescribed > 0 ? completed / prescribed : null,
-      walkingAdherence: walkingAdherence(week, counted)?.ratio ?? null,
-      activeDays: activeDays(week, settings, counted).length,
-      dataDays: dataDays(week, counted).length,
-    });
-  }
-  return weeks;
+  return weeklyFiguresOf(input, settings, range).map(({ weekStart, counted, figures }) => ({
+    weekStart,
+    daysCounted: dayCount(counted),
+    prescribedSessions: figures.exercise.prescribed,
+    completedSessions: figures.exercise.completed,
+    exerciseAdherence: figures.exercise.ratio,
+    walkingAdherence: figures.walking?.ratio ?? null,
+    activeDays: figures.activeDays,
+    dataDays: figures.dataDays,
+  }));
 }

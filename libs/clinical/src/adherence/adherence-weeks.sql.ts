@@ -4,8 +4,9 @@
  * the walking goal that makes a day active, in %, their organization's), $3 a local day whose
  * week is the first to cover (weeks are always recomputed whole, never from mid-week). Weeks
  * are patient-local, Monday to Sunday; a day counts from the program's start. The same
- * definitions as the domain functions (libs/domain/src/adherence), checked against them by
- * test/adherence-weeks.e2e-spec.ts:
+ * figures as the domain's weeklyFiguresOf (libs/domain/src/adherence), which the patient
+ * endpoint serves; test/adherence-weeks.e2e-spec.ts holds this statement to it on generated
+ * records:
  *   - a round is a session with one of the program's daily items; a day needs as many rounds as
  *     its most frequent daily item (timesPerDay) and counts min(rounds, needed);
  *   - a weekly item (daysPerWeek) counts min(days it was done, daysPerWeek) per week;
@@ -26,8 +27,9 @@
 /**
  * The Monday of a date's week (0001-01-01 was a Monday), in date arithmetic: date_trunc would
  * convert every day to a timestamp with time zone and back, 15 % of the statement's time.
+ * The domain's mondayOf in SQL (test/adherence-weeks.e2e-spec.ts compares them).
  */
-const mondayOf = (day: string) => `(${day} - (${day} - DATE '0001-01-01') % 7)`;
+export const sqlMondayOf = (day: string) => `(${day} - (${day} - DATE '0001-01-01') % 7)`;
 /** An item prescribed in days per week (not per day). */
 const WEEKLY = `COALESCE(pi.times_per_day, 0) = 0 AND pi.days_per_week > 0`;
 
@@ -35,7 +37,7 @@ export const ADHERENCE_WEEKS_SQL = `
 WITH program AS MATERIALIZED (
   SELECT pr.organization_id, pr.patient_id, b.until, pr.walking_goal_daily_steps AS goal,
          pr.walking_goal_daily_steps * b.active_percent / 100 AS active_steps,
-         GREATEST(pr.start_date, ${mondayOf('$3::date')}) AS first_day,
+         GREATEST(pr.start_date, ${sqlMondayOf('$3::date')}) AS first_day,
          COALESCE(max(pi.times_per_day) FILTER (WHERE pi.times_per_day > 0), 0) AS rounds_needed,
          COALESCE(array_agg(pi.exercise_code) FILTER (WHERE pi.times_per_day > 0), '{}') AS daily_codes,
          COALESCE(array_agg(pi.exercise_code) FILTER (WHERE ${WEEKLY}), '{}') AS weekly_codes,
@@ -61,7 +63,7 @@ SELECT p.organization_id, p.patient_id, f.week_start,
 FROM program p
 CROSS JOIN LATERAL (
   -- The patient's days from the first covered day to the last closed one, by week.
-  SELECT ${mondayOf('d.day')} AS week_start,
+  SELECT ${sqlMondayOf('d.day')} AS week_start,
          -- (An aggregate over the outer row's columns alone would belong to the outer query.)
          -- Nothing is due on a day on hold, and nothing done then is counted.
          p.rounds_needed * count(*) FILTER (WHERE NOT d.held) AS prescribed,
@@ -106,7 +108,7 @@ LEFT JOIN LATERAL (
   -- once per patient, its weeks matched below.
   SELECT x.week_start, sum(LEAST(x.days, x.days_per_week)) AS completed
   FROM (
-    SELECT ${mondayOf('s.local_date')} AS week_start, c.code, c.days_per_week,
+    SELECT ${sqlMondayOf('s.local_date')} AS week_start, c.code, c.days_per_week,
            count(DISTINCT s.local_date) AS days
     FROM unnest(p.weekly_codes, p.weekly_days) AS c(code, days_per_week)
     JOIN sessions s ON s.organization_id = p.organization_id AND s.patient_id = p.patient_id

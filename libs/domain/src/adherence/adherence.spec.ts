@@ -12,7 +12,7 @@ import {
   restGaps,
   walkingAdherence,
   weeklyFigures,
-  weeklyItemAdherence,
+  weeklyFiguresOf,
 } from './adherence';
 import { daysStarting, eachDay } from './days';
 import {
@@ -138,6 +138,18 @@ const settings = (overrides: Partial<AdherenceSettings> = {}): AdherenceSettings
   ...DEFAULT_ADHERENCE_SETTINGS,
   ...overrides,
 });
+
+/** A weekly item over the week from `weekStart`, as weeklyFigures gives it for that item alone. */
+const weeklyItemAdherence = (
+  given: AdherenceInput,
+  item: AdherenceProgramItem,
+  weekStart: LocalDay,
+) =>
+  weeklyFigures(
+    { ...given, program: { ...given.program, items: [item] } },
+    DEFAULT_ADHERENCE_SETTINGS,
+    weekStart,
+  ).weeklyItems[0];
 
 const DAY = '2026-03-10';
 const WEEK = '2026-03-09'; // a Monday; the week runs to Sunday 2026-03-15
@@ -516,6 +528,103 @@ describe('weeklyFigures', () => {
       expect(figures.dataDays).toBe(expectedDataDays);
     },
   );
+});
+
+describe('weeklyFigures over the counted days of a cut week', () => {
+  // Press-ups twice a day and stabilization 3 days a week, from Wednesday 11 March.
+  const given = input({
+    program: program({
+      startDate: '2026-03-11',
+      items: [pressUps({ timesPerDay: 2 }), stabilization()],
+    }),
+    sessions: [
+      ...rounds('2026-03-09', 2), // before the start
+      stabilizationSession('2026-03-10'), // before the start
+      ...rounds('2026-03-11', 1),
+      ...rounds('2026-03-12', 3),
+      stabilizationSession('2026-03-12'),
+      stabilizationSession('2026-03-14'),
+      ...rounds('2026-03-15', 2), // after the last counted day
+      stabilizationSession('2026-03-15'),
+    ],
+    dailySteps: [steps('2026-03-10', 9000), steps('2026-03-11', 6000), steps('2026-03-13', 100)],
+    painReports: [pain('2026-03-09')],
+  });
+  const counted = { from: '2026-03-11', to: '2026-03-14' };
+
+  it('counts rounds, walking, activity and data on the counted days only', () => {
+    expect(weeklyFigures(given, settings(), WEEK, counted)).toEqual({
+      weekStart: '2026-03-09',
+      weekEnd: '2026-03-15',
+      // Rounds 1 + 2 (capped) of 4 days × 2; stabilization prescribed whole, 2 of its 3 days.
+      exercise: { completed: 5, prescribed: 11, ratio: 5 / 11 },
+      dailySessions: { completed: 3, prescribed: 8, ratio: 3 / 8 },
+      weeklyItems: [
+        {
+          position: 2,
+          exerciseCode: 'lumbar_stabilization',
+          completed: 2,
+          prescribed: 3,
+          ratio: 2 / 3,
+        },
+      ],
+      walking: { goalSteps: 6000, daysMet: 1, days: 4, ratio: 1 / 4 },
+      activeDays: 3,
+      dataDays: 4,
+    });
+  });
+
+  it('is the whole week’s figures when every day counts', () => {
+    const whole = { from: WEEK, to: '2026-03-15' };
+    expect(weeklyFigures(given, settings(), WEEK, whole)).toEqual(
+      weeklyFigures(given, settings(), WEEK),
+    );
+  });
+
+  it('keeps the counted days within the week', () => {
+    expect(
+      weeklyFigures(given, settings(), WEEK, { from: '2026-03-01', to: '2026-03-12' }),
+    ).toEqual(weeklyFigures(given, settings(), WEEK, { from: WEEK, to: '2026-03-12' }));
+  });
+});
+
+describe('weeklyFiguresOf', () => {
+  const given = input({
+    program: program({
+      startDate: '2026-03-11',
+      items: [pressUps({ timesPerDay: 2 }), stabilization()],
+      holds: [{ from: '2026-03-17', to: '2026-03-18' }],
+    }),
+    sessions: [
+      ...rounds('2026-03-10', 2),
+      ...rounds('2026-03-12', 2),
+      ...rounds('2026-03-16', 2),
+      ...rounds('2026-03-17', 2), // on hold
+      stabilizationSession('2026-03-18'), // on hold
+      stabilizationSession('2026-03-19'),
+    ],
+    dailySteps: [steps('2026-03-16', 7000)],
+  });
+
+  it('gives each week of the range its counted days and their figures', () => {
+    const weeks = weeklyFiguresOf(given, settings(), { from: '2026-03-04', to: '2026-03-19' });
+    expect(weeks.map((w) => [w.weekStart, w.counted])).toEqual([
+      ['2026-03-09', { from: '2026-03-11', to: '2026-03-15' }],
+      ['2026-03-16', { from: '2026-03-16', to: '2026-03-19' }],
+    ]);
+    for (const week of weeks) {
+      expect(week.figures).toEqual(weeklyFigures(given, settings(), week.weekStart, week.counted));
+    }
+    // Monday, Thursday off hold: 4 rounds due, 2 done; stabilization due on at most the 5
+    // days of the week off hold (3), done on Thursday only (Wednesday was on hold).
+    expect(weeks[1].figures.exercise).toEqual({ completed: 3, prescribed: 7, ratio: 3 / 7 });
+  });
+
+  it('has no week before the program’s start', () => {
+    expect(weeklyFiguresOf(given, settings(), { from: '2026-02-02', to: '2026-03-10' })).toEqual(
+      [],
+    );
+  });
 });
 
 describe('restGaps', () => {

@@ -1,11 +1,12 @@
 import { activeStepThreshold, type DayIndex, hasDataIn, indexByDay, isActiveIn } from './day-index';
-import { daysStarting, eachDay, isHeldOn } from './days';
+import { daysStarting, eachDay, isHeldOn, overlap, WEEK_DAYS, weeksOf } from './days';
 import type {
   Adherence,
   AdherenceInput,
   AdherenceProgram,
   AdherenceProgramItem,
   AdherenceSettings,
+  CountedWeekFigures,
   DayRange,
   LocalDay,
   RemoteMonitoringCode,
@@ -17,7 +18,6 @@ import type {
   WeeklyItemAdherence,
 } from './types';
 
-const WEEK_DAYS = 7;
 const BILLING_PERIOD_DAYS = 30;
 
 function adherence(completed: number, prescribed: number): Adherence {
@@ -81,33 +81,30 @@ export function exerciseAdherence(input: AdherenceInput, range: DayRange): Adher
 
 /**
  * A weekly item in a 7-day week: days done / daysPerWeek, both capped. Days on hold are neither
- * available nor counted: a week with 5 of its days on hold prescribes at most 2.
+ * available nor counted: a week with 5 of its days on hold prescribes at most 2. A week cut by
+ * the program's start or by today still prescribes it whole (the days may still come by
+ * Sunday), and counts the days done among its `counted` days (within `week`) only.
  */
 function weeklyItemIn(
   index: DayIndex,
   program: AdherenceProgram,
   item: AdherenceProgramItem,
   week: DayRange,
+  counted: DayRange,
 ): WeeklyItemAdherence {
-  const open = eachDay(week).filter((day) => !isHeldOn(program, day));
+  const offHold = (day: LocalDay) => !isHeldOn(program, day);
+  const open = eachDay(week).filter(offHold);
   const prescribed = isWeeklyItem(item) ? Math.min(item.daysPerWeek ?? 0, open.length) : 0;
-  const daysDone = open.filter((day) =>
-    index.sessionsOn(day).some((s) => includesExercise(s, item.exerciseCode)),
-  ).length;
+  const daysDone = eachDay(counted)
+    .filter(offHold)
+    .filter((day) =>
+      index.sessionsOn(day).some((s) => includesExercise(s, item.exerciseCode)),
+    ).length;
   return {
     position: item.position,
     exerciseCode: item.exerciseCode,
     ...adherence(Math.min(daysDone, prescribed), prescribed),
   };
-}
-
-/** A weekly item over the 7 days from `weekStart`: min(days done, daysPerWeek) / daysPerWeek. */
-export function weeklyItemAdherence(
-  input: AdherenceInput,
-  item: AdherenceProgramItem,
-  weekStart: LocalDay,
-): WeeklyItemAdherence {
-  return weeklyItemIn(indexByDay(input), input.program, item, daysStarting(weekStart, WEEK_DAYS));
 }
 
 function walkingIn(
@@ -163,22 +160,55 @@ export function dataDays(input: AdherenceInput, range: DayRange): LocalDay[] {
   return eachDay(range).filter((day) => hasDataIn(index, day));
 }
 
-/** The 7 local days from `weekStart`: exercise and walking adherence, active and data days. */
+/**
+ * The week of the 7 local days from `weekStart`, over its `counted` days (all seven unless
+ * given): exercise and walking adherence, active and data days. Rounds, walking, activity and
+ * data are counted on the counted days only; each weekly item is prescribed for the whole week
+ * (see weeklyItemIn).
+ */
 export function weeklyFigures(
   input: AdherenceInput,
   settings: AdherenceSettings,
   weekStart: LocalDay,
+  counted?: DayRange,
 ): WeeklyFigures {
+  return figuresOfWeek(indexByDay(input), input.program, settings, weekStart, counted);
+}
+
+/**
+ * The figures of each Monday week of `range` over the days weeksOf counts (from the program's
+ * start to `range.to`): the patient endpoint's weeks, and what the worker's set-based
+ * ADHERENCE_WEEKS_SQL writes to adherence_weeks (test/adherence-weeks.e2e-spec.ts holds the
+ * SQL to this function).
+ */
+export function weeklyFiguresOf(
+  input: AdherenceInput,
+  settings: AdherenceSettings,
+  range: DayRange,
+): CountedWeekFigures[] {
   const index = indexByDay(input);
+  return weeksOf(range, input.program.startDate).map((week) => ({
+    ...week,
+    figures: figuresOfWeek(index, input.program, settings, week.weekStart, week.counted),
+  }));
+}
+
+function figuresOfWeek(
+  index: DayIndex,
+  program: AdherenceProgram,
+  settings: AdherenceSettings,
+  weekStart: LocalDay,
+  counted?: DayRange,
+): WeeklyFigures {
   const week = daysStarting(weekStart, WEEK_DAYS);
-  const { program } = input;
+  const inWeek = counted ? overlap(counted, week) : week;
   const { items, walkingGoalDailySteps } = program;
-  const dailySessions = dailyRounds(index, program, week);
+  const dailySessions = dailyRounds(index, program, inWeek);
   const weeklyItems = items
     .filter(isWeeklyItem)
-    .map((item) => weeklyItemIn(index, program, item, week));
+    .map((item) => weeklyItemIn(index, program, item, week, inWeek));
   const threshold = activeStepThreshold(walkingGoalDailySteps, settings.activeDayStepPercent);
-  const days = eachDay(week);
+  const days = eachDay(inWeek);
   return {
     weekStart: week.from,
     weekEnd: week.to,
@@ -189,7 +219,7 @@ export function weeklyFigures(
     ),
     dailySessions,
     weeklyItems,
-    walking: walkingIn(index, walkingGoalDailySteps, week),
+    walking: walkingIn(index, walkingGoalDailySteps, inWeek),
     activeDays: days.filter((day) => isActiveIn(index, threshold, day)).length,
     dataDays: days.filter((day) => hasDataIn(index, day)).length,
   };

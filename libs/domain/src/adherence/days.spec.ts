@@ -1,4 +1,14 @@
-import { dayCount, daysEnding, daysStarting, eachDay, evaluationDay, isWithin } from './days';
+import {
+  dayCount,
+  daysEnding,
+  daysStarting,
+  eachDay,
+  evaluationDay,
+  isWithin,
+  mondayOf,
+  overlap,
+  weeksOf,
+} from './days';
 
 describe('local day ranges', () => {
   it.each([
@@ -64,5 +74,95 @@ describe('evaluationDay', () => {
     ['2026-11-22T10:30:00Z', 'Pacific/Pago_Pago', '2026-11-21'],
   ])('a job running at %s in %s evaluates local day %s', (iso, zone, day) => {
     expect(evaluationDay(new Date(iso), zone)).toBe(day);
+  });
+});
+
+describe('mondayOf', () => {
+  it.each([
+    ['2026-11-16', '2026-11-16'],
+    ['2026-11-18', '2026-11-16'],
+    ['2026-11-22', '2026-11-16'],
+    ['2027-01-01', '2026-12-28'],
+    // A Sunday on the 23-hour spring-forward day in Paris is still that week's Sunday.
+    ['2026-03-29', '2026-03-23'],
+    ['2024-03-03', '2024-02-26'], // across a leap day
+    ['2000-03-01', '2000-02-28'],
+    ['0001-01-07', '0001-01-01'], // 1 January of year 1 (proleptic Gregorian) was a Monday
+  ])('puts %s in the week of Monday %s', (day, monday) => {
+    expect(mondayOf(day)).toBe(monday);
+  });
+
+  it('refuses a day that is not a calendar date', () => {
+    expect(() => mondayOf('2026-02-30')).toThrow(RangeError);
+  });
+});
+
+describe('overlap', () => {
+  it('is the days two ranges share, or an empty range', () => {
+    const week = { from: '2026-11-16', to: '2026-11-22' };
+    expect(overlap(week, { from: '2026-11-19', to: '2026-12-01' })).toEqual({
+      from: '2026-11-19',
+      to: '2026-11-22',
+    });
+    expect(overlap(week, { from: '2026-11-01', to: '2026-11-30' })).toEqual(week);
+    expect(dayCount(overlap(week, { from: '2026-11-23', to: '2026-11-30' }))).toBe(0);
+  });
+});
+
+describe('weeksOf', () => {
+  it.each([
+    {
+      name: 'cuts the first week at a mid-week program start and the last at the end of the range',
+      range: { from: '2026-11-04', to: '2026-11-18' },
+      start: '2026-11-05',
+      weeks: [
+        ['2026-11-02', '2026-11-05', '2026-11-08'],
+        ['2026-11-09', '2026-11-09', '2026-11-15'],
+        ['2026-11-16', '2026-11-16', '2026-11-18'],
+      ],
+    },
+    {
+      name: 'counts the first week from its Monday, before the range’s first day',
+      range: { from: '2026-11-04', to: '2026-11-08' },
+      start: '2026-10-01',
+      weeks: [['2026-11-02', '2026-11-02', '2026-11-08']],
+    },
+    {
+      name: 'leaves out the weeks before the program',
+      range: { from: '2026-10-21', to: '2026-11-10' },
+      start: '2026-11-08',
+      weeks: [
+        ['2026-11-02', '2026-11-08', '2026-11-08'],
+        ['2026-11-09', '2026-11-09', '2026-11-10'],
+      ],
+    },
+    {
+      name: 'is one day of a week that the range ends on its Monday',
+      range: { from: '2026-11-16', to: '2026-11-23' },
+      start: '2026-11-01',
+      weeks: [
+        ['2026-11-16', '2026-11-16', '2026-11-22'],
+        ['2026-11-23', '2026-11-23', '2026-11-23'],
+      ],
+    },
+    {
+      name: 'crosses the end of the year',
+      range: { from: '2026-12-31', to: '2027-01-05' },
+      start: '2026-01-01',
+      weeks: [
+        ['2026-12-28', '2026-12-28', '2027-01-03'],
+        ['2027-01-04', '2027-01-04', '2027-01-05'],
+      ],
+    },
+    {
+      name: 'is empty when the program starts after the range',
+      range: { from: '2026-11-02', to: '2026-11-08' },
+      start: '2026-11-09',
+      weeks: [],
+    },
+  ])('$name', ({ range, start, weeks }) => {
+    expect(weeksOf(range, start)).toEqual(
+      weeks.map(([weekStart, from, to]) => ({ weekStart, counted: { from, to } })),
+    );
   });
 });

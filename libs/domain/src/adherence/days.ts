@@ -1,7 +1,9 @@
 import { addDays, localDateOf } from '../local-time';
-import type { AdherenceProgram, DayRange, LocalDay } from './types';
+import type { AdherenceProgram, CountedWeek, DayRange, LocalDay } from './types';
 
 // Days are calendar dates, never 24-hour spans: a 23- or 25-hour DST day is still one day.
+
+export const WEEK_DAYS = 7;
 
 /** Every local day of a range, both ends included; empty when `to` is before `from`. */
 export function eachDay(range: DayRange): LocalDay[] {
@@ -22,6 +24,38 @@ export function daysEnding(to: LocalDay, length: number): DayRange {
 
 export function isWithin(day: LocalDay, range: DayRange): boolean {
   return day >= range.from && day <= range.to;
+}
+
+/** The days two ranges share; empty (`to` before `from`) when they share none. */
+export function overlap(a: DayRange, b: DayRange): DayRange {
+  return { from: a.from > b.from ? a.from : b.from, to: a.to < b.to ? a.to : b.to };
+}
+
+/**
+ * The Monday of the week `day` falls in. Weeks run Monday to Sunday in the patient's zone:
+ * `day` is already a patient-local date, so this is calendar arithmetic only.
+ */
+export function mondayOf(day: LocalDay): LocalDay {
+  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 is Sunday
+  return addDays(day, -((weekday + 6) % 7));
+}
+
+/**
+ * The Monday weeks from the week of `range.from` to the week of `range.to`, each with the days
+ * it counts: those from the program's start to `range.to`. `range.from` only picks the first
+ * week, which counts from its Monday: a week is never cut at mid-week but by the program's
+ * start or by the last day there is (today, or the last closed day), so that neither the days
+ * before the program nor the days still to come count as missed. Weeks with no day to count
+ * are left out.
+ */
+export function weeksOf(range: DayRange, programStart: LocalDay): CountedWeek[] {
+  const weeks: CountedWeek[] = [];
+  const countable = { from: programStart, to: range.to };
+  for (let monday = mondayOf(range.from); monday <= range.to; monday = addDays(monday, WEEK_DAYS)) {
+    const counted = overlap(daysStarting(monday, WEEK_DAYS), countable);
+    if (counted.from <= counted.to) weeks.push({ weekStart: monday, counted });
+  }
+  return weeks;
 }
 
 /** The patient-local day a job running at `now` evaluates: "today" for every flag. */

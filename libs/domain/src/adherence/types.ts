@@ -195,6 +195,14 @@ export interface WalkingAdherence {
   readonly ratio: number;
 }
 
+/** A Monday–Sunday week and the days of it that count (see weeksOf). */
+export interface CountedWeek {
+  /** The Monday. */
+  readonly weekStart: LocalDay;
+  readonly counted: DayRange;
+}
+
+/** A week's figures over its counted days (all seven unless the week was cut). */
 export interface WeeklyFigures {
   readonly weekStart: LocalDay;
   readonly weekEnd: LocalDay;
@@ -206,6 +214,10 @@ export interface WeeklyFigures {
   readonly walking: WalkingAdherence | null;
   readonly activeDays: number;
   readonly dataDays: number;
+}
+
+export interface CountedWeekFigures extends CountedWeek {
+  readonly figures: WeeklyFigures;
 }
 
 /** A run of consecutive local days none of which was active. */
