@@ -1,209 +1,315 @@
-import { evaluatePainRules, Finding } from '@app/domain';
-import { Db, PainReport, Patient, Program, RuleFinding } from '@app/persistence';
-import { markAdherenceDirty } from './adherence/adherence-dirty';
-import { holdProgram, type HoldStatus } from './adherence/program-holds';
-import { raiseAlerts } from './alerts/raise-alerts';
+import {
+  type AlertEventBody,
+  type AlertSeverity,
+  decideAlert,
+  DEFAULT_RULE_SETTINGS,
+  evaluatePainRules,
+  type Finding,
+  isAlertSeverity,
+  type PainContext,
+  type PainSide,
+  type PainSite,
+  type RedFlagAnswers,
+  type RuleId,
+  type RuleSettings,
+  worstSeverity,
+} from '@app/domain';
+import {
+  type NewFindingRow,
+  type PainReport,
+  type ProgramState,
+  type RecordsContext,
+  RecordsRepository,
+  type RecordsWrite,
+  type RuleFinding,
+  type SessionLog,
+  type Tx,
+  type Viewer,
+} from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { IsNull } from 'typeorm';
-import { RuleSettingsService } from './rule-settings.service';
+import { randomUUID } from 'node:crypto';
+import { ruleOverridesOf } from './rule-settings.service';
 
 // Enough history for every rule: the 7-day trend and the 36-hour flare window, with margin.
 const HISTORY_DAYS = 40;
 /** How far ahead of the server clock a device may be before its times are refused. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
-export type NewPainReport = Pick<
-  PainReport,
-  | 'clientRef'
-  | 'requestHash'
-  | 'sessionId'
-  | 'reportedAt'
-  | 'intensity'
-  | 'mostDistalSite'
-  | 'side'
-  | 'context'
-  | 'redFlags'
-  | 'odi'
->;
+/** A pain report to write: what the app (or an import) said. */
+export interface NewPainReport {
+  clientRef: string | null;
+  requestHash: Buffer | null;
+  reportedAt: Date;
+  intensity: number;
+  mostDistalSite: PainSite;
+  side: PainSide | null;
+  context: PainContext;
+  redFlags: RedFlagAnswers | null;
+  odi: number | null;
+}
 
-export interface Evaluation {
+/** A session to write; its pain before and after come as reports with it. */
+export interface NewSession {
+  clientRef: string;
+  requestHash: Buffer;
+  performedAt: Date;
+  durationMinutes: number | null;
+  items: unknown;
+}
+
+export interface RecordsInput {
+  session: NewSession | null;
+  /** Pain reports; with a session, they are its pain before and after. */
+  reports: NewPainReport[];
+  createdByKeyId: string | null;
+  now: Date;
+}
+
+/** What a write stored, as the API answers it. */
+export interface WrittenRecords {
+  session: SessionLog | null;
+  reports: PainReport[];
   findings: RuleFinding[];
-  program: Program | null;
+  program: ProgramState | null;
+}
+
+/** The rule thresholds of an organization of these stored settings: defaults with its overrides. */
+export function ruleSettingsOf(settings: Record<string, unknown>): RuleSettings {
+  return { ...DEFAULT_RULE_SETTINGS, ...ruleOverridesOf(settings) };
 }
 
 /**
- * Pain reports and what the rules conclude from them, shared by the API (apps post reports)
- * and the worker (FHIR imports carry pain scores). Call inside the transaction that writes the
- * reports, with the patient's row locked, so that one patient's history is evaluated by one
- * write at a time.
+ * Sessions and pain reports with what the rules conclude from them, shared by the API (apps
+ * post them) and the worker (FHIR imports carry pain scores). A write is two statements in the
+ * caller's transaction: `loadContext` reads and locks what the rules need, `write` stores the
+ * records, findings, alerts with their outbox events, and the program hold, decided in between.
  */
 @Injectable()
 export class ClinicalRecordsService {
-  constructor(
-    private readonly db: Db,
-    private readonly settings: RuleSettingsService,
-  ) {}
+  constructor(private readonly records: RecordsRepository) {}
 
-  /** The patient's current (not superseded) program, whatever its status. */
-  currentProgram(organizationId: string, patientId: string): Promise<Program | null> {
-    return this.db.repo(Program).findOneBy({ organizationId, patientId, supersededAt: IsNull() });
-  }
-
-  /** Inserts reports with their patient-local day, computed by PostgreSQL from the patient's zone. */
-  async insertPainReports(
-    patient: Patient,
-    reports: NewPainReport[],
-    createdByKeyId: string | null,
-  ): Promise<PainReport[]> {
-    const m = this.db.manager;
-    const ids: string[] = [];
-    if (reports.length > 0) await markAdherenceDirty(m, patient.organizationId, patient.id);
-    for (const r of reports) {
-      const [{ id }] = await m.query<{ id: string }[]>(
-        `INSERT INTO pain_reports (organization_id, patient_id, client_ref, request_hash, session_id, reported_at, local_date,
-           intensity, most_distal_site, side, context, red_flags, odi, created_by_key_id)
-         VALUES ($1, $2, $3, $4, $5, $6, ($6::timestamptz AT TIME ZONE $7)::date, $8, $9, $10, $11, $12, $13, $14)
-         RETURNING id`,
-        [
-          patient.organizationId,
-          patient.id,
-          r.clientRef,
-          r.requestHash,
-          r.sessionId,
-          r.reportedAt,
-          patient.timezone,
-          r.intensity,
-          r.mostDistalSite,
-          r.side,
-          r.context,
-          r.redFlags ? JSON.stringify(r.redFlags) : null,
-          r.odi,
-          createdByKeyId,
-        ],
-      );
-      ids.push(id);
-    }
-    if (ids.length === 0) return [];
-    const rows = await m
-      .createQueryBuilder(PainReport, 'r')
-      .where('r.id = ANY(:ids)', { ids })
-      .getMany();
-    return ids.map((id) => rows.find((r) => r.id === id)!);
+  /**
+   * What a write about `patientId` needs, locked until `tx` ends (null: not visible to the
+   * viewer, or no such patient). `reportTimes` are the times of the reports to write: the rules
+   * read the history of the days before the earliest.
+   */
+  loadContext(
+    tx: Tx,
+    viewer: Viewer | null,
+    patientId: string,
+    refs: { table: 'pain_reports' | 'sessions'; clientRefs: string[] },
+    reportTimes: Date[],
+    now: Date,
+  ): Promise<RecordsContext | null> {
+    const earliest = Math.min(now.getTime(), ...reportTimes.map((t) => t.getTime()));
+    return this.records.loadContext(
+      tx,
+      viewer,
+      patientId,
+      refs,
+      new Date(earliest - HISTORY_DAYS * 86_400_000),
+    );
   }
 
   /**
-   * Runs the pain rules on reports just written, stores the findings, raises the clinician
-   * alerts they call for (with their outbox events), and applies the only program changes the
-   * rules may make: pause on PERIPHERALIZATION / NEW_LEG_PAIN, suspend on PERSISTENT_FLARE.
+   * Runs the pain rules on the new reports, decides the alerts they raise (clinical-rules §3)
+   * and the only program changes the rules may make (pause on PERIPHERALIZATION / NEW_LEG_PAIN,
+   * suspend on PERSISTENT_FLARE), and writes it all with the records in one statement.
    */
-  async evaluate(patient: Patient, newReports: PainReport[]): Promise<Evaluation> {
-    const m = this.db.manager;
-    const earliest = Math.min(...newReports.map((r) => r.reportedAt.getTime()));
-    const since = new Date(earliest - HISTORY_DAYS * 86_400_000);
-    // Recent history, plus the first at-rest report (the baseline when none was recorded).
-    const history = await m
-      .createQueryBuilder(PainReport, 'r')
-      .where('r.organization_id = :org AND r.patient_id = :patient', {
-        org: patient.organizationId,
-        patient: patient.id,
-      })
-      .andWhere(
-        `(r.reported_at > :since OR r.id = (
-           SELECT b.id FROM pain_reports b
-           WHERE b.organization_id = :org AND b.patient_id = :patient AND b.context = 'baseline'
-           ORDER BY b.reported_at ASC LIMIT 1))`,
-        { since },
-      )
-      .getMany();
+  async write(tx: Tx, ctx: RecordsContext, input: RecordsInput): Promise<WrittenRecords> {
+    const { patient } = ctx;
+    const session = input.session
+      ? { ...input.session, id: randomUUID(), programId: ctx.program?.id ?? null }
+      : null;
+    const reports: PainReport[] = input.reports.map((r) => ({
+      ...r,
+      id: randomUUID(),
+      organizationId: patient.organizationId,
+      patientId: patient.id,
+      sessionId: session?.id ?? null,
+      createdByKeyId: input.createdByKeyId,
+      // Stamped by the database; set from its answer below.
+      localDate: '',
+      createdAt: input.now,
+    }));
 
-    const concluded = evaluatePainRules(
-      {
-        patient: {
-          baselinePain:
-            patient.baselinePainIntensity !== null && patient.baselinePainSite !== null
-              ? {
-                  intensity: patient.baselinePainIntensity,
-                  mostDistalSite: patient.baselinePainSite,
-                  side: patient.baselinePainSide,
-                }
-              : null,
-          symptomOnsetDate: patient.symptomOnsetDate,
-        },
-        newReports,
-        history,
-      },
-      await this.settings.forOrganization(patient.organizationId),
-      new Date(Date.now() + CLOCK_SKEW_MS),
-    );
-
-    const sessionOf = new Map(newReports.map((r) => [r.id, r.sessionId]));
-    const findings = concluded.length
-      ? await m.save(
-          concluded.map((f) =>
-            m.create(RuleFinding, {
-              organizationId: patient.organizationId,
-              patientId: patient.id,
-              rule: f.rule,
-              severity: f.severity,
-              action: f.action,
-              programEffect: f.programEffect,
-              evidence: { ...f.evidence },
-              painReportId: f.reportId,
-              sessionId: sessionOf.get(f.reportId) ?? null,
-            }),
-          ),
+    const concluded = reports.length
+      ? evaluatePainRules(
+          {
+            patient: {
+              baselinePain:
+                patient.baselinePainIntensity !== null && patient.baselinePainSite !== null
+                  ? {
+                      intensity: patient.baselinePainIntensity,
+                      mostDistalSite: patient.baselinePainSite,
+                      side: patient.baselinePainSide,
+                    }
+                  : null,
+              symptomOnsetDate: patient.symptomOnsetDate,
+            },
+            newReports: reports,
+            history: ctx.history,
+          },
+          ruleSettingsOf(ctx.settings),
+          new Date(input.now.getTime() + CLOCK_SKEW_MS),
         )
       : [];
-    await raiseAlerts(m, findings, new Date());
-    const reportedAt = new Map(newReports.map((r) => [r.id, r.reportedAt]));
-    return {
+    const findings: NewFindingRow[] = concluded.map((f) => ({
+      id: randomUUID(),
+      rule: f.rule,
+      severity: f.severity,
+      action: f.action,
+      programEffect: f.programEffect,
+      evidence: { ...f.evidence },
+      painReportId: f.reportId,
+      sessionId: session?.id ?? null,
+    }));
+    const alerts = decideAlerts(ctx, findings, input.now);
+    const hold = holdOf(ctx.program, concluded, reports);
+
+    const write: RecordsWrite = {
+      organizationId: patient.organizationId,
+      patientId: patient.id,
+      timezone: patient.timezone,
+      createdByKeyId: input.createdByKeyId,
+      now: input.now,
+      session,
+      reports,
       findings,
-      program: await this.applyProgramEffects(patient, concluded, reportedAt),
+      ...alerts,
+      hold,
+    };
+    const written = await this.records.write(tx, write);
+
+    for (const report of reports) {
+      const stamped = written.reports.get(report.id);
+      if (stamped) Object.assign(report, stamped);
+    }
+    const createdAt = written.findingsCreatedAt ?? input.now;
+    return {
+      session:
+        session && written.session
+          ? {
+              id: session.id,
+              organizationId: patient.organizationId,
+              patientId: patient.id,
+              programId: session.programId,
+              clientRef: session.clientRef,
+              requestHash: session.requestHash,
+              performedAt: session.performedAt,
+              localDate: written.session.localDate,
+              durationMinutes: session.durationMinutes,
+              items: session.items as SessionLog['items'],
+              exerciseCodes: null,
+              createdByKeyId: input.createdByKeyId,
+              createdAt: written.session.createdAt,
+            }
+          : null,
+      reports,
+      findings: findings.map((f) => ({
+        ...f,
+        organizationId: patient.organizationId,
+        patientId: patient.id,
+        createdAt,
+      })),
+      program:
+        ctx.program && hold
+          ? { ...ctx.program, status: hold.status, statusReason: hold.reason }
+          : ctx.program,
     };
   }
+}
 
-  /** Findings already stored for these reports, to answer a replayed write. */
-  findingsForReports(reportIds: string[]): Promise<RuleFinding[]> {
-    if (reportIds.length === 0) return Promise.resolve([]);
-    return this.db
-      .repo(RuleFinding)
-      .createQueryBuilder('f')
-      .where('f.pain_report_id = ANY(:ids)', { ids: reportIds })
-      .orderBy('f.created_at', 'ASC')
-      .addOrderBy('f.id', 'ASC')
-      .getMany();
+/**
+ * Turns the warning and urgent findings of one write into alerts (clinical-rules §3): a rule
+ * with no open alert opens one, a worse finding escalates the open one, another attaches to
+ * it; an outbox event for each alert opened or escalated. The open alerts were loaded and
+ * locked with the patient, so one patient's alerts are decided by one write at a time.
+ */
+function decideAlerts(
+  ctx: RecordsContext,
+  findings: readonly NewFindingRow[],
+  now: Date,
+): Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'> {
+  const out: Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'> = {
+    alertsOpened: [],
+    alertsUpdated: [],
+    events: [],
+  };
+  const byRule = new Map<RuleId, NewFindingRow[]>();
+  for (const f of findings) {
+    if (!isAlertSeverity(f.severity)) continue;
+    byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
   }
-
-  private async applyProgramEffects(
-    patient: Patient,
-    findings: Finding[],
-    reportedAt: ReadonlyMap<string, Date>,
-  ): Promise<Program | null> {
-    const program = await this.currentProgram(patient.organizationId, patient.id);
-    if (!program) return null;
-    const suspend = findings.find((f) => f.programEffect === 'suspend');
-    const pause = findings.find((f) => f.programEffect === 'pause');
-    let next: { status: HoldStatus; reason: string; reportId: string } | null = null;
-    if (suspend && (program.status === 'active' || program.status === 'paused')) {
-      next = { status: 'suspended', reason: suspend.rule, reportId: suspend.reportId };
-    } else if (pause && program.status === 'active') {
-      next = { status: 'paused', reason: pause.rule, reportId: pause.reportId };
+  for (const [rule, ofRule] of byRule) {
+    const severity = worstSeverity(ofRule.map((f) => f.severity as AlertSeverity));
+    // The finding named on the alert is the worst one, the newest among equals.
+    const finding = [...ofRule].reverse().find((f) => f.severity === severity)!;
+    const open = ctx.openAlerts.find((a) => a.rule === rule) ?? null;
+    const decision = decideAlert(open, { severity });
+    let alertId: string;
+    switch (decision.kind) {
+      case 'open':
+        alertId = randomUUID();
+        out.alertsOpened.push({
+          id: alertId,
+          rule,
+          severity: decision.severity,
+          findingId: finding.id,
+          count: ofRule.length,
+        });
+        break;
+      case 'escalate':
+      case 'attach':
+        alertId = open!.id;
+        out.alertsUpdated.push({
+          id: alertId,
+          findingId: finding.id,
+          count: ofRule.length,
+          escalateTo: decision.kind === 'escalate' ? severity : null,
+        });
+        break;
     }
-    if (!next) return program;
-    await this.db.manager.update(
-      Program,
-      { id: program.id },
-      { status: next.status, statusReason: next.reason, statusChangedAt: () => 'now()' },
-    );
-    // Adherence prescribes nothing while the program is on hold (see program-holds.ts), from
-    // the report that called for it: the patient was to stop then, even if it arrives late.
-    await holdProgram(
-      this.db.manager,
-      program,
-      next.status,
-      next.reason,
-      reportedAt.get(next.reportId) ?? new Date(),
-    );
-    return { ...program, status: next.status, statusReason: next.reason };
+    if (decision.kind === 'attach') continue;
+    const event: AlertEventBody = {
+      type: decision.kind === 'open' ? 'alert.created' : 'alert.escalated',
+      timestamp: now.toISOString(),
+      data: { alertId, patientId: ctx.patient.id, rule, severity: decision.severity },
+    };
+    out.events.push(event);
   }
+  return out;
+}
+
+/**
+ * The hold the rules put the program on, if any. Adherence prescribes nothing while the
+ * program is on hold, from the report that called for it: the patient was to stop then, even
+ * if the report arrives late.
+ */
+function holdOf(
+  program: ProgramState | null,
+  findings: readonly Finding[],
+  reports: readonly PainReport[],
+): RecordsWrite['hold'] {
+  if (!program) return null;
+  const suspend = findings.find((f) => f.programEffect === 'suspend');
+  const pause = findings.find((f) => f.programEffect === 'pause');
+  const from = (reportId: string) => reports.find((r) => r.id === reportId)!.reportedAt;
+  if (suspend && (program.status === 'active' || program.status === 'paused')) {
+    return {
+      programId: program.id,
+      status: 'suspended',
+      reason: suspend.rule,
+      from: from(suspend.reportId),
+    };
+  }
+  if (pause && program.status === 'active') {
+    return {
+      programId: program.id,
+      status: 'paused',
+      reason: pause.rule,
+      from: from(pause.reportId),
+    };
+  }
+  return null;
 }

@@ -50,12 +50,6 @@ export function adherenceSettingsOf(settings: Record<string, unknown>): Adherenc
 export class RuleSettingsService {
   constructor(private readonly db: Db) {}
 
-  /** The rule thresholds in force for an organization: defaults with its overrides. */
-  async forOrganization(organizationId: string): Promise<RuleSettings> {
-    const org = await this.db.repo(Organization).findOneByOrFail({ id: organizationId });
-    return { ...DEFAULT_RULE_SETTINGS, ...ruleOverridesOf(org.settings) };
-  }
-
   /** The adherence thresholds in force for an organization. */
   async adherenceFor(organizationId: string): Promise<AdherenceSettings> {
     const org = await this.db.repo(Organization).findOneByOrFail({ id: organizationId });

@@ -1,6 +1,5 @@
 import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
-import { Clock } from '../common/clock';
 import { PatientsModule } from '../patients/patients.module';
 import { AdherenceController } from './adherence.controller';
 import { AdherenceService } from './adherence.service';
@@ -10,6 +9,6 @@ import { DashboardService } from './dashboard.service';
 @Module({
   imports: [ClinicalModule, PatientsModule],
   controllers: [AdherenceController, DashboardController],
-  providers: [AdherenceService, DashboardService, Clock],
+  providers: [AdherenceService, DashboardService],
 })
 export class AdherenceModule {}

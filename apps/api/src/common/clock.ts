@@ -1,15 +1,8 @@
 import { CLOCK_SKEW_MS } from '@app/clinical';
 import { readInstant } from '@app/domain';
-import { Injectable } from '@nestjs/common';
 import { validationProblem } from './problem';
 
-/** The server's time, injected where a default ("the last 28 days") depends on it, so tests can fix it. */
-@Injectable()
-export class Clock {
-  now(): Date {
-    return new Date();
-  }
-}
+export { Clock } from '@app/config';
 
 const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
 

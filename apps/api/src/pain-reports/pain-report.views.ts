@@ -1,5 +1,5 @@
 import { findingMessage } from '@app/domain';
-import type { PainReport, Program, RuleFinding } from '@app/persistence';
+import type { PainReport, ProgramState, RuleFinding } from '@app/persistence';
 import type { FindingDto, PainReportDto, ProgramStatusDto } from './pain-report.dto';
 
 export function toFindingDto(f: RuleFinding): FindingDto {
@@ -31,6 +31,8 @@ export function toPainReportDto(r: PainReport): PainReportDto {
   };
 }
 
-export function toProgramStatus(p: Program | null): ProgramStatusDto | null {
+export function toProgramStatus(
+  p: Pick<ProgramState, 'id' | 'status' | 'statusReason'> | null,
+): ProgramStatusDto | null {
   return p ? { id: p.id, status: p.status, statusReason: p.statusReason } : null;
 }

@@ -1,14 +1,14 @@
 import { ClinicalRecordsService } from '@app/clinical';
-import { Db, PainReport } from '@app/persistence';
+import { Db, type PainReport, RecordsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Caller } from '../auth/caller';
-import { assertPlausibleInstant } from '../common/clock';
+import { assertPlausibleInstant, Clock } from '../common/clock';
 import { ProblemException } from '../common/problem';
-import { toFindingDto, toPainReportDto, toProgramStatus } from './pain-report.views';
 import { canonicalJson } from '../idempotency/canonical-json';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type { CreatePainReportDto, PainReportResultDto } from './pain-report.dto';
+import { toFindingDto, toPainReportDto, toProgramStatus } from './pain-report.views';
 
 export interface WriteResult<T> {
   /** True when the clientRef was already stored with the same content: nothing was written. */
@@ -24,28 +24,35 @@ export function contentHash(input: object): Buffer {
 export class PainReportsService {
   constructor(
     private readonly db: Db,
+    private readonly clock: Clock,
     private readonly access: PatientAccessService,
     private readonly clinical: ClinicalRecordsService,
+    private readonly records: RecordsRepository,
   ) {}
 
+  /**
+   * Writes a pain report with what the rules conclude: two statements in the request's
+   * transaction, one that loads and locks what the rules need, one that writes it all.
+   */
   async create(
     caller: Caller,
     patientId: string,
     input: CreatePainReportDto,
   ): Promise<WriteResult<PainReportResultDto>> {
-    const reportedAt = assertPlausibleInstant('reportedAt', input.reportedAt, new Date());
+    const now = this.clock.now();
+    const reportedAt = assertPlausibleInstant('reportedAt', input.reportedAt, now);
     const hash = contentHash(input);
-    return this.db.transaction(async (m) => {
-      const patient = await this.access.lockVisible(m, caller, patientId);
-      const existing = await m
-        .createQueryBuilder(PainReport, 'r')
-        .addSelect('r.requestHash')
-        .where('r.organization_id = :org AND r.patient_id = :patient AND r.client_ref = :ref', {
-          org: patient.organizationId,
-          patient: patient.id,
-          ref: input.clientRef,
-        })
-        .getOne();
+    return this.db.transaction(async (tx) => {
+      const ctx = await this.clinical.loadContext(
+        tx,
+        caller,
+        patientId,
+        { table: 'pain_reports', clientRefs: [input.clientRef] },
+        [reportedAt],
+        now,
+      );
+      if (!ctx) return this.access.notVisible(patientId);
+      const existing = ctx.existing.get(input.clientRef);
       if (existing) {
         if (!existing.requestHash?.equals(hash)) {
           throw new ProblemException(
@@ -53,15 +60,14 @@ export class PainReportsService {
             'This clientRef was already used for a different pain report of the patient',
           );
         }
-        return { replayed: true, body: await this.render(existing) };
+        return { replayed: true, body: await this.render(existing.id, ctx.program) };
       }
-      const [report] = await this.clinical.insertPainReports(
-        patient,
-        [
+      const written = await this.clinical.write(tx, ctx, {
+        session: null,
+        reports: [
           {
             clientRef: input.clientRef,
             requestHash: hash,
-            sessionId: null,
             reportedAt,
             intensity: input.intensity,
             mostDistalSite: input.mostDistalSite,
@@ -71,25 +77,26 @@ export class PainReportsService {
             odi: input.odi ?? null,
           },
         ],
-        caller.keyId,
-      );
-      const { findings, program } = await this.clinical.evaluate(patient, [report]);
+        createdByKeyId: caller.keyId,
+        now,
+      });
       return {
         replayed: false,
         body: {
-          ...toPainReportDto(report),
-          findings: findings.map(toFindingDto),
-          program: toProgramStatus(program),
+          ...toPainReportDto(written.reports[0]),
+          findings: written.findings.map(toFindingDto),
+          program: toProgramStatus(written.program),
         },
       };
     });
   }
 
-  private async render(report: PainReport): Promise<PainReportResultDto> {
-    const [findings, program] = await Promise.all([
-      this.clinical.findingsForReports([report.id]),
-      this.clinical.currentProgram(report.organizationId, report.patientId),
-    ]);
+  private async render(
+    reportId: string,
+    program: Parameters<typeof toProgramStatus>[0],
+  ): Promise<PainReportResultDto> {
+    const report: PainReport = await this.records.painReport(reportId);
+    const findings = await this.records.findingsForReports([report.id]);
     return {
       ...toPainReportDto(report),
       findings: findings.map(toFindingDto),

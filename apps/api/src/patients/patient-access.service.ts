@@ -26,10 +26,16 @@ export class PatientAccessService {
     return this.orNotFound(await this.patients.findVisible(caller, patientId, tx, true), patientId);
   }
 
-  private async orNotFound(patient: Patient | null, patientId: string): Promise<Patient> {
-    if (patient) return patient;
-    // Same answer either way; only the audit row tells a denial from a missing record.
+  /**
+   * The answer for a patient the caller may not see: 404 whether or not it exists; only the
+   * audit row tells a denial from a missing record.
+   */
+  async notVisible(patientId: string): Promise<never> {
     if (await this.patients.exists(patientId)) throw new PatientNotVisibleException();
     throw notFound('patient');
+  }
+
+  private async orNotFound(patient: Patient | null, patientId: string): Promise<Patient> {
+    return patient ?? this.notVisible(patientId);
   }
 }

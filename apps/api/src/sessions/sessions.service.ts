@@ -1,8 +1,14 @@
-import { ClinicalRecordsService, markAdherenceDirty, NewPainReport } from '@app/clinical';
-import { Db, PainReport, SessionLog } from '@app/persistence';
+import { ClinicalRecordsService, type NewPainReport } from '@app/clinical';
+import {
+  Db,
+  type PainReport,
+  type ProgramState,
+  RecordsRepository,
+  type SessionLog,
+} from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
-import { assertPlausibleInstant } from '../common/clock';
+import { assertPlausibleInstant, Clock } from '../common/clock';
 import { ProblemException, validationProblem } from '../common/problem';
 import { ExercisesService } from '../exercises/exercises.service';
 import { toFindingDto, toPainReportDto, toProgramStatus } from '../pain-reports/pain-report.views';
@@ -15,17 +21,25 @@ import type { CreateSessionDto, SessionResultDto } from './session.dto';
 export class SessionsService {
   constructor(
     private readonly db: Db,
+    private readonly clock: Clock,
     private readonly access: PatientAccessService,
     private readonly exercises: ExercisesService,
     private readonly clinical: ClinicalRecordsService,
+    private readonly records: RecordsRepository,
   ) {}
 
+  /**
+   * Writes a session, its pain before and after, and what the rules conclude: two statements
+   * in the request's transaction, one that loads and locks what the rules need, one that
+   * writes it all.
+   */
   async create(
     caller: Caller,
     patientId: string,
     input: CreateSessionDto,
   ): Promise<WriteResult<SessionResultDto>> {
-    const performedAt = assertPlausibleInstant('performedAt', input.performedAt, new Date());
+    const now = this.clock.now();
+    const performedAt = assertPlausibleInstant('performedAt', input.performedAt, now);
     const catalog = await this.exercises.byCode(input.items.map((i) => i.exerciseCode));
     const unknown = input.items
       .map((item, i) => ({ item, i }))
@@ -35,106 +49,61 @@ export class SessionsService {
         message: `${item.exerciseCode} is not in the exercise catalog`,
       }));
     const hash = contentHash(input);
+    const pains = linkedReports(performedAt, input);
 
-    return this.db.transaction(async (m) => {
-      const patient = await this.access.lockVisible(m, caller, patientId);
+    return this.db.transaction(async (tx) => {
+      const ctx = await this.clinical.loadContext(
+        tx,
+        caller,
+        patientId,
+        { table: 'sessions', clientRefs: [input.clientRef] },
+        pains.map((p) => p.reportedAt),
+        now,
+      );
+      if (!ctx) return this.access.notVisible(patientId);
       if (unknown.length) throw validationProblem(unknown);
-      const existing = await m
-        .createQueryBuilder(SessionLog, 's')
-        .addSelect('s.requestHash')
-        .where('s.organization_id = :org AND s.patient_id = :patient AND s.client_ref = :ref', {
-          org: patient.organizationId,
-          patient: patient.id,
-          ref: input.clientRef,
-        })
-        .getOne();
+      const existing = ctx.existing.get(input.clientRef);
       if (existing) {
-        if (!existing.requestHash.equals(hash)) {
+        if (!existing.requestHash?.equals(hash)) {
           throw new ProblemException(
             409,
             'This clientRef was already used for a different session of the patient',
           );
         }
-        return { replayed: true, body: await this.render(existing) };
+        return { replayed: true, body: await this.render(existing.id, ctx.program) };
       }
-
-      const program = await this.clinical.currentProgram(patient.organizationId, patient.id);
-      const [{ id }] = await m.query<{ id: string }[]>(
-        `INSERT INTO sessions (organization_id, patient_id, program_id, client_ref, request_hash, performed_at, local_date,
-           duration_minutes, items, created_by_key_id)
-         VALUES ($1, $2, $3, $4, $5, $6, ($6::timestamptz AT TIME ZONE $7)::date, $8, $9, $10)
-         RETURNING id`,
-        [
-          patient.organizationId,
-          patient.id,
-          program?.id ?? null,
-          input.clientRef,
-          hash,
+      const written = await this.clinical.write(tx, ctx, {
+        session: {
+          clientRef: input.clientRef,
+          requestHash: hash,
           performedAt,
-          patient.timezone,
-          input.durationMinutes ?? null,
-          JSON.stringify(input.items),
-          caller.keyId,
-        ],
-      );
-      await markAdherenceDirty(m, patient.organizationId, patient.id);
-      const session = await m.findOneByOrFail(SessionLog, { id });
-      const reports = await this.clinical.insertPainReports(
-        patient,
-        this.linkedReports(session, input),
-        caller.keyId,
-      );
-      const evaluated = reports.length
-        ? await this.clinical.evaluate(patient, reports)
-        : { findings: [], program };
+          durationMinutes: input.durationMinutes ?? null,
+          items: input.items,
+        },
+        reports: pains,
+        createdByKeyId: caller.keyId,
+        now,
+      });
       return {
         replayed: false,
         body: this.toDto(
-          session,
-          reports,
-          evaluated.findings.map(toFindingDto),
-          toProgramStatus(evaluated.program),
+          written.session!,
+          written.reports,
+          written.findings.map(toFindingDto),
+          toProgramStatus(written.program),
         ),
       };
     });
   }
 
-  /** Pain before is felt when the session starts; pain after, when it ends. */
-  private linkedReports(session: SessionLog, input: CreateSessionDto): NewPainReport[] {
-    const end = new Date(session.performedAt.getTime() + (session.durationMinutes ?? 0) * 60_000);
-    const linked = (
-      pain: PainDto,
-      context: 'before_session' | 'after_session',
-      at: Date,
-    ): NewPainReport => ({
-      clientRef: null,
-      requestHash: null,
-      sessionId: session.id,
-      reportedAt: at,
-      intensity: pain.intensity,
-      mostDistalSite: pain.mostDistalSite,
-      side: pain.side ?? null,
-      context,
-      redFlags: null,
-      odi: null,
-    });
-    return [
-      ...(input.painBefore
-        ? [linked(input.painBefore, 'before_session', session.performedAt)]
-        : []),
-      ...(input.painAfter ? [linked(input.painAfter, 'after_session', end)] : []),
-    ];
-  }
-
-  private async render(session: SessionLog): Promise<SessionResultDto> {
-    const reports = await this.db.repo(PainReport).findBy({ sessionId: session.id });
-    const [findings, program] = await Promise.all([
-      this.clinical.findingsForReports(reports.map((r) => r.id)),
-      this.clinical.currentProgram(session.organizationId, session.patientId),
+  private async render(sessionId: string, program: ProgramState | null): Promise<SessionResultDto> {
+    const [session, reports] = await Promise.all([
+      this.records.session(sessionId),
+      this.records.reportsOfSession(sessionId),
     ]);
+    const findings = await this.records.findingsForReports(reports.map((r) => r.id));
     return this.toDto(session, reports, findings.map(toFindingDto), toProgramStatus(program));
   }
-
   private toDto(
     session: SessionLog,
     reports: PainReport[],
@@ -158,4 +127,28 @@ export class SessionsService {
       createdAt: session.createdAt,
     };
   }
+}
+
+/** Pain before is felt when the session starts; pain after, when it ends. */
+function linkedReports(performedAt: Date, input: CreateSessionDto): NewPainReport[] {
+  const end = new Date(performedAt.getTime() + (input.durationMinutes ?? 0) * 60_000);
+  const linked = (
+    pain: PainDto,
+    context: 'before_session' | 'after_session',
+    at: Date,
+  ): NewPainReport => ({
+    clientRef: null,
+    requestHash: null,
+    reportedAt: at,
+    intensity: pain.intensity,
+    mostDistalSite: pain.mostDistalSite,
+    side: pain.side ?? null,
+    context,
+    redFlags: null,
+    odi: null,
+  });
+  return [
+    ...(input.painBefore ? [linked(input.painBefore, 'before_session', performedAt)] : []),
+    ...(input.painAfter ? [linked(input.painAfter, 'after_session', end)] : []),
+  ];
 }

@@ -1,7 +1,14 @@
 import { ClinicalRecordsService, markAdherenceDirty } from '@app/clinical';
-import { AppConfig } from '@app/config';
+import { AppConfig, Clock } from '@app/config';
 import type { ActivitySample, PainObservationItem, Rejection, SampleRetraction } from '@app/domain';
-import { ACTIVITY_ROLLUP_SQL, ActivityImport, Db, Patient, queryRows } from '@app/persistence';
+import {
+  ACTIVITY_ROLLUP_SQL,
+  ActivityImport,
+  Db,
+  Patient,
+  queryRows,
+  type Tx,
+} from '@app/persistence';
 import type { JobPayloads } from '@app/queue';
 import { parseImport, type Payload } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
@@ -138,6 +145,7 @@ export class ActivityImportProcessor {
     private readonly db: Db,
     private readonly config: AppConfig,
     private readonly clinical: ClinicalRecordsService,
+    private readonly clock: Clock,
   ) {}
 
   @OnJob('activity.import')
@@ -248,7 +256,7 @@ export class ActivityImportProcessor {
       }
       updated += await retract(batch.retractions.filter((r) => !superseded.includes(r)));
       const painsRecorded = batch.pains.length
-        ? await this.recordPains(patient, batch.pains, found.createdByKeyId)
+        ? await this.recordPains(m, patient, batch.pains, found.createdByKeyId)
         : 0;
       const received = records(batch);
       const errors = batch.rejections.map(({ index, line, reason }) => ({
@@ -366,42 +374,44 @@ export class ActivityImportProcessor {
    * The FHIR id is the clientRef, so a replayed bundle records nothing twice.
    */
   private async recordPains(
+    tx: Tx,
     patient: Patient,
     pains: PainObservationItem[],
     keyId: string | null,
   ): Promise<number> {
-    const m = this.db.manager;
-    await m.query('SELECT 1 FROM patients WHERE id = $1 FOR UPDATE', [patient.id]);
-    let recorded = 0;
-    for (const pain of pains) {
-      const clientRef = `fhir:${pain.externalId}`;
-      const [exists] = await m.query<unknown[]>(
-        'SELECT 1 FROM pain_reports WHERE organization_id = $1 AND patient_id = $2 AND client_ref = $3',
-        [patient.organizationId, patient.id, clientRef],
-      );
-      if (exists) continue;
-      const reports = await this.clinical.insertPainReports(
-        patient,
-        [
-          {
-            clientRef,
-            requestHash: null,
-            sessionId: null,
-            reportedAt: pain.reportedAt,
-            intensity: pain.intensity,
-            mostDistalSite: pain.mostDistalSite,
-            side: pain.side,
-            context: 'baseline',
-            redFlags: null,
-            odi: null,
-          },
-        ],
-        keyId,
-      );
-      await this.clinical.evaluate(patient, reports);
-      recorded++;
-    }
-    return recorded;
+    const now = this.clock.now();
+    const refs = pains.map((pain) => `fhir:${pain.externalId}`);
+    const ctx = await this.clinical.loadContext(
+      tx,
+      null,
+      patient.id,
+      { table: 'pain_reports', clientRefs: refs },
+      pains.map((pain) => pain.reportedAt),
+      now,
+    );
+    if (!ctx) return 0;
+    const fresh = new Map<string, PainObservationItem>();
+    pains.forEach((pain, i) => {
+      if (!ctx.existing.has(refs[i]) && !fresh.has(refs[i])) fresh.set(refs[i], pain);
+    });
+    if (fresh.size === 0) return 0;
+    await this.clinical.write(tx, ctx, {
+      session: null,
+      reports: [...fresh].map(([clientRef, pain]) => ({
+        clientRef,
+        requestHash: null,
+        reportedAt: pain.reportedAt,
+        intensity: pain.intensity,
+        mostDistalSite: pain.mostDistalSite,
+        side: pain.side,
+        context: 'baseline' as const,
+        redFlags: null,
+        odi: null,
+      })),
+      createdByKeyId: keyId,
+      now,
+    });
+    return fresh.size;
   }
 
   /**

@@ -2,23 +2,32 @@ import { Injectable } from '@nestjs/common';
 import { Db } from '../db.service';
 import { Exercise } from '../entities';
 
-/** The exercise catalog (seeded by the migrations). */
+/**
+ * The exercise catalog. It changes only with a migration (a new version of the service), so it
+ * is read once per process and kept: a session's exercise codes are checked without a query.
+ */
 @Injectable()
 export class CatalogRepository {
+  private catalog: Promise<Exercise[]> | null = null;
+
   constructor(private readonly db: Db) {}
 
   exercises(): Promise<Exercise[]> {
-    return this.db.current.getRepository(Exercise).find({ order: { sortOrder: 'ASC' } });
+    this.catalog ??= this.db.current
+      .getRepository(Exercise)
+      .find({ order: { sortOrder: 'ASC' } })
+      .catch((err: unknown) => {
+        this.catalog = null;
+        throw err;
+      });
+    return this.catalog;
   }
 
   /** The catalog rows for these codes, by code; unknown codes are simply absent. */
   async byCode(codes: readonly string[]): Promise<Map<string, Exercise>> {
-    if (codes.length === 0) return new Map();
-    const rows = await this.db.current
-      .getRepository(Exercise)
-      .createQueryBuilder('e')
-      .where('e.code = ANY(:codes)', { codes: [...new Set(codes)] })
-      .getMany();
-    return new Map(rows.map((row) => [row.code, row]));
+    const wanted = new Set(codes);
+    return new Map(
+      (await this.exercises()).filter((e) => wanted.has(e.code)).map((e) => [e.code, e]),
+    );
   }
 }

@@ -4,6 +4,8 @@ import { CatalogRepository } from './catalog.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OrganizationsRepository } from './organizations.repository';
 import { PatientsRepository } from './patients.repository';
+import { ProgramsRepository } from './programs.repository';
+import { RecordsRepository } from './records.repository';
 
 export * from './api-keys.repository';
 export * from './audit.repository';
@@ -11,6 +13,8 @@ export * from './catalog.repository';
 export * from './idempotency.repository';
 export * from './organizations.repository';
 export * from './patients.repository';
+export * from './programs.repository';
+export * from './records.repository';
 
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
@@ -20,4 +24,6 @@ export const REPOSITORIES = [
   IdempotencyRepository,
   OrganizationsRepository,
   PatientsRepository,
+  ProgramsRepository,
+  RecordsRepository,
 ];

@@ -1,0 +1,454 @@
+import type {
+  AlertEventBody,
+  AlertSeverity,
+  PainContext,
+  PainSide,
+  PainSite,
+  RedFlagAnswers,
+  RuleId,
+} from '@app/domain';
+import { Injectable } from '@nestjs/common';
+import { Db, type Tx } from '../db.service';
+import { PainReport, type ProgramStatus, RuleFinding, SessionLog } from '../entities';
+import { OUTBOX_CHANNEL } from '../outbox';
+import type { Viewer } from './patients.repository';
+
+/** What the rules read of a patient. */
+export interface RecordsPatient {
+  id: string;
+  organizationId: string;
+  timezone: string;
+  symptomOnsetDate: string | null;
+  baselinePainIntensity: number | null;
+  baselinePainSite: PainSite | null;
+  baselinePainSide: PainSide | null;
+}
+
+export interface ProgramState {
+  id: string;
+  organizationId: string;
+  status: ProgramStatus;
+  statusReason: string | null;
+}
+
+export interface OpenAlert {
+  id: string;
+  rule: RuleId;
+  severity: AlertSeverity;
+}
+
+export interface StoredRef {
+  id: string;
+  requestHash: Buffer | null;
+}
+
+/**
+ * Everything a write of records reads, loaded and locked in one statement: the patient's row
+ * (locked: one write evaluates a patient's history at a time), its organization's settings, its
+ * current program, the records already stored under the write's clientRefs, the pain history
+ * the rules need, and its open alerts (locked: a clinician resolving one waits for this write).
+ */
+export interface RecordsContext {
+  patient: RecordsPatient;
+  settings: Record<string, unknown>;
+  program: ProgramState | null;
+  existing: Map<string, StoredRef>;
+  history: PainReport[];
+  openAlerts: OpenAlert[];
+}
+
+export interface NewSessionRow {
+  id: string;
+  programId: string | null;
+  clientRef: string;
+  requestHash: Buffer;
+  performedAt: Date;
+  durationMinutes: number | null;
+  items: unknown;
+}
+
+export type NewPainReportRow = Pick<
+  PainReport,
+  | 'id'
+  | 'clientRef'
+  | 'requestHash'
+  | 'sessionId'
+  | 'reportedAt'
+  | 'intensity'
+  | 'mostDistalSite'
+  | 'side'
+  | 'context'
+  | 'redFlags'
+  | 'odi'
+>;
+
+export type NewFindingRow = Pick<
+  RuleFinding,
+  | 'id'
+  | 'rule'
+  | 'severity'
+  | 'action'
+  | 'programEffect'
+  | 'evidence'
+  | 'painReportId'
+  | 'sessionId'
+>;
+
+/** Everything one write of records stores, decided beforehand by the rules. */
+export interface RecordsWrite {
+  organizationId: string;
+  patientId: string;
+  timezone: string;
+  createdByKeyId: string | null;
+  now: Date;
+  session: NewSessionRow | null;
+  reports: NewPainReportRow[];
+  findings: NewFindingRow[];
+  alertsOpened: {
+    id: string;
+    rule: RuleId;
+    severity: AlertSeverity;
+    findingId: string;
+    count: number;
+  }[];
+  alertsUpdated: {
+    id: string;
+    findingId: string;
+    count: number;
+    escalateTo: AlertSeverity | null;
+  }[];
+  events: AlertEventBody[];
+  /** The program paused or suspended by the rules, from the report that called for it. */
+  hold: { programId: string; status: 'paused' | 'suspended'; reason: string; from: Date } | null;
+}
+
+/** What the database stamped on the rows it wrote. */
+export interface RecordsWritten {
+  session: { localDate: string; createdAt: Date } | null;
+  reports: Map<string, { localDate: string; createdAt: Date }>;
+  findingsCreatedAt: Date | null;
+}
+
+/** The visible-patient condition in SQL, for a viewer (null: the worker, which sees all). */
+function visibility(viewer: Viewer | null, params: unknown[]): string {
+  if (!viewer) return '';
+  params.push(viewer.organizationId);
+  const org = `AND p.organization_id = $${params.length}`;
+  switch (viewer.role) {
+    case 'admin':
+      return org;
+    case 'clinician':
+      params.push(viewer.clinicianId);
+      return `${org} AND p.clinician_id = $${params.length}`;
+    case 'app':
+      params.push(viewer.clientAppId);
+      return `${org} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.organization_id = p.organization_id
+        AND e.patient_id = p.id AND e.client_app_id = $${params.length} AND e.revoked_at IS NULL)`;
+    case 'dashboard':
+      return 'AND false';
+  }
+}
+
+/** $1 patient, $2 client refs, $3 history since; the table of the client refs is the write's. */
+function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string): string {
+  return `
+  WITH p AS (
+    SELECT p.id, p.organization_id, p.timezone, p.symptom_onset_date::text AS symptom_onset_date,
+           p.baseline_pain_intensity, p.baseline_pain_site, p.baseline_pain_side
+    FROM patients p WHERE p.id = $1 ${visible}
+    FOR UPDATE
+  )
+  SELECT to_jsonb(p) AS patient,
+    (SELECT o.settings FROM organizations o WHERE o.id = p.organization_id) AS settings,
+    (SELECT jsonb_build_object('id', pr.id, 'status', pr.status, 'statusReason', pr.status_reason)
+       FROM programs pr
+      WHERE pr.organization_id = p.organization_id AND pr.patient_id = p.id AND pr.superseded_at IS NULL) AS program,
+    (SELECT COALESCE(jsonb_agg(jsonb_build_object('clientRef', r.client_ref, 'id', r.id,
+                                                  'requestHash', encode(r.request_hash, 'hex'))), '[]')
+       FROM ${refTable} r
+      WHERE r.organization_id = p.organization_id AND r.patient_id = p.id AND r.client_ref = ANY($2)) AS existing,
+    -- Recent history, plus the first at-rest report (the baseline when none was recorded).
+    (SELECT COALESCE(jsonb_agg(to_jsonb(h) - 'request_hash' ORDER BY h.reported_at, h.id), '[]')
+       FROM pain_reports h
+      WHERE h.organization_id = p.organization_id AND h.patient_id = p.id
+        AND (h.reported_at > $3 OR h.id = (
+              SELECT b.id FROM pain_reports b
+              WHERE b.organization_id = p.organization_id AND b.patient_id = p.id AND b.context = 'baseline'
+              ORDER BY b.reported_at ASC LIMIT 1))) AS history,
+    (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
+       FROM (SELECT id, rule, severity FROM alerts
+              WHERE organization_id = (SELECT organization_id FROM p) AND patient_id = (SELECT id FROM p)
+                AND status = 'open'
+              FOR UPDATE) a) AS open_alerts
+  FROM p`;
+}
+
+/**
+ * One statement for a whole write: the session, its pain reports, the findings, the alerts
+ * opened or escalated with their outbox events (and the NOTIFY that wakes the relay at commit),
+ * the program put on hold, and the adherence mark. Foreign keys between its parts are checked
+ * at the end of the statement, so each part may refer to rows another part inserts.
+ */
+const WRITE_RECORDS = `
+WITH session_in AS (
+  SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::bytea[], $9::timestamptz[], $10::int[], $11::jsonb[])
+    AS t(id, program_id, client_ref, request_hash, performed_at, duration_minutes, items)
+), session_written AS (
+  INSERT INTO sessions (id, organization_id, patient_id, program_id, client_ref, request_hash, performed_at,
+                        local_date, duration_minutes, items, created_by_key_id)
+  SELECT id, $1, $2, program_id, client_ref, request_hash, performed_at, (performed_at AT TIME ZONE $3)::date,
+         duration_minutes, items, $4
+  FROM session_in
+  RETURNING local_date, created_at
+), reports_written AS (
+  INSERT INTO pain_reports (id, organization_id, patient_id, client_ref, request_hash, session_id, reported_at,
+                            local_date, intensity, most_distal_site, side, context, red_flags, odi, created_by_key_id)
+  SELECT id, $1, $2, client_ref, request_hash, session_id, reported_at, (reported_at AT TIME ZONE $3)::date,
+         intensity, most_distal_site, side, context, red_flags, odi, $4
+  FROM unnest($12::uuid[], $13::text[], $14::bytea[], $15::uuid[], $16::timestamptz[], $17::int[], $18::text[],
+              $19::text[], $20::text[], $21::jsonb[], $22::int[])
+    AS t(id, client_ref, request_hash, session_id, reported_at, intensity, most_distal_site, side, context, red_flags, odi)
+  RETURNING id, local_date, created_at
+), findings_written AS (
+  INSERT INTO findings (id, organization_id, patient_id, rule, severity, action, program_effect, evidence,
+                        pain_report_id, session_id)
+  SELECT id, $1, $2, rule, severity, action, program_effect, evidence, pain_report_id, session_id
+  FROM unnest($23::uuid[], $24::text[], $25::text[], $26::text[], $27::text[], $28::jsonb[], $29::uuid[], $30::uuid[])
+    AS t(id, rule, severity, action, program_effect, evidence, pain_report_id, session_id)
+  RETURNING created_at
+), alerts_opened AS (
+  INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, finding_count,
+                      created_at, updated_at)
+  SELECT id, $1, $2, rule, severity, finding_id, finding_id, finding_count, $31, $31
+  FROM unnest($32::uuid[], $33::text[], $34::text[], $35::uuid[], $36::int[])
+    AS t(id, rule, severity, finding_id, finding_count)
+), alerts_updated AS (
+  UPDATE alerts a SET last_finding_id = u.finding_id, finding_count = a.finding_count + u.finding_count,
+         updated_at = $31,
+         severity = COALESCE(u.escalate_to, a.severity),
+         escalation_count = a.escalation_count + CASE WHEN u.escalate_to IS NULL THEN 0 ELSE 1 END,
+         escalated_at = CASE WHEN u.escalate_to IS NULL THEN a.escalated_at ELSE $31 END
+  FROM unnest($37::uuid[], $38::uuid[], $39::int[], $40::text[]) AS u(id, finding_id, finding_count, escalate_to)
+  WHERE a.id = u.id
+), events AS (
+  INSERT INTO outbox (organization_id, event_type, payload)
+  SELECT $1, event_type, payload FROM unnest($41::text[], $42::jsonb[]) AS t(event_type, payload)
+  RETURNING id
+), program_held AS (
+  UPDATE programs SET status = $44, status_reason = $45, status_changed_at = now()
+  WHERE id = $43 AND $44::text IS NOT NULL
+), hold AS (
+  -- One hold a program: a pause that becomes a suspension stays the same hold, so that it
+  -- ends when the program resumes.
+  INSERT INTO program_holds (organization_id, program_id, status, reason, started_at)
+  SELECT $1, $43, $44, $45, LEAST($46::timestamptz, now()) WHERE $44::text IS NOT NULL
+  ON CONFLICT (program_id) WHERE ended_at IS NULL
+    DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason
+), marked AS (
+  -- The worker recomputes the patient's adherence within seconds.
+  INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($1, $2)
+)
+SELECT (SELECT to_jsonb(s) FROM session_written s) AS session,
+       (SELECT COALESCE(jsonb_agg(to_jsonb(r)), '[]') FROM reports_written r) AS reports,
+       (SELECT max(created_at) FROM findings_written) AS findings_created_at,
+       -- NOTIFY reaches the relay at commit, once the outbox rows are visible.
+       (SELECT count(*) FROM (SELECT pg_notify($47, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`;
+
+interface PainReportJson {
+  id: string;
+  organization_id: string;
+  patient_id: string;
+  client_ref: string | null;
+  session_id: string | null;
+  reported_at: string;
+  local_date: string;
+  intensity: number;
+  most_distal_site: PainSite;
+  side: PainSide | null;
+  context: PainContext;
+  red_flags: RedFlagAnswers | null;
+  odi: number | null;
+  created_by_key_id: string | null;
+  created_at: string;
+}
+
+function painReportOf(j: PainReportJson): PainReport {
+  return {
+    id: j.id,
+    organizationId: j.organization_id,
+    patientId: j.patient_id,
+    clientRef: j.client_ref,
+    requestHash: null,
+    sessionId: j.session_id,
+    reportedAt: new Date(j.reported_at),
+    localDate: j.local_date,
+    intensity: j.intensity,
+    mostDistalSite: j.most_distal_site,
+    side: j.side,
+    context: j.context,
+    redFlags: j.red_flags,
+    odi: j.odi,
+    createdByKeyId: j.created_by_key_id,
+    createdAt: new Date(j.created_at),
+  };
+}
+
+/** Sessions, pain reports and the findings the rules drew from them, with what they set off. */
+@Injectable()
+export class RecordsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** See RecordsContext; null when the viewer may not see the patient (or there is none). */
+  async loadContext(
+    tx: Tx,
+    viewer: Viewer | null,
+    patientId: string,
+    refs: { table: 'pain_reports' | 'sessions'; clientRefs: string[] },
+    historySince: Date,
+  ): Promise<RecordsContext | null> {
+    const params: unknown[] = [patientId, refs.clientRefs, historySince];
+    const sql = loadContextSql(refs.table, visibility(viewer, params));
+    const [row] = await tx.query<
+      {
+        patient: {
+          id: string;
+          organization_id: string;
+          timezone: string;
+          symptom_onset_date: string | null;
+          baseline_pain_intensity: number | null;
+          baseline_pain_site: PainSite | null;
+          baseline_pain_side: PainSide | null;
+        };
+        settings: Record<string, unknown>;
+        program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
+        existing: { clientRef: string; id: string; requestHash: string | null }[];
+        history: PainReportJson[];
+        open_alerts: OpenAlert[];
+      }[]
+    >(sql, params);
+    if (!row) return null;
+    const p = row.patient;
+    return {
+      patient: {
+        id: p.id,
+        organizationId: p.organization_id,
+        timezone: p.timezone,
+        symptomOnsetDate: p.symptom_onset_date,
+        baselinePainIntensity: p.baseline_pain_intensity,
+        baselinePainSite: p.baseline_pain_site,
+        baselinePainSide: p.baseline_pain_side,
+      },
+      settings: row.settings,
+      program: row.program ? { ...row.program, organizationId: p.organization_id } : null,
+      existing: new Map(
+        row.existing.map((e) => [
+          e.clientRef,
+          {
+            id: e.id,
+            requestHash: e.requestHash === null ? null : Buffer.from(e.requestHash, 'hex'),
+          },
+        ]),
+      ),
+      history: row.history.map(painReportOf),
+      openAlerts: row.open_alerts,
+    };
+  }
+
+  /** Writes a whole decided write in one statement (see WRITE_RECORDS). */
+  async write(tx: Tx, w: RecordsWrite): Promise<RecordsWritten> {
+    const s = w.session ? [w.session] : [];
+    const r = w.reports;
+    const f = w.findings;
+    const [row] = await tx.query<
+      {
+        session: { local_date: string; created_at: string } | null;
+        reports: { id: string; local_date: string; created_at: string }[];
+        findings_created_at: Date | null;
+      }[]
+    >(WRITE_RECORDS, [
+      w.organizationId,
+      w.patientId,
+      w.timezone,
+      w.createdByKeyId,
+      s.map((x) => x.id),
+      s.map((x) => x.programId),
+      s.map((x) => x.clientRef),
+      s.map((x) => x.requestHash),
+      s.map((x) => x.performedAt),
+      s.map((x) => x.durationMinutes),
+      s.map((x) => JSON.stringify(x.items)),
+      r.map((x) => x.id),
+      r.map((x) => x.clientRef),
+      r.map((x) => x.requestHash),
+      r.map((x) => x.sessionId),
+      r.map((x) => x.reportedAt),
+      r.map((x) => x.intensity),
+      r.map((x) => x.mostDistalSite),
+      r.map((x) => x.side),
+      r.map((x) => x.context),
+      r.map((x) => (x.redFlags ? JSON.stringify(x.redFlags) : null)),
+      r.map((x) => x.odi),
+      f.map((x) => x.id),
+      f.map((x) => x.rule),
+      f.map((x) => x.severity),
+      f.map((x) => x.action),
+      f.map((x) => x.programEffect),
+      f.map((x) => JSON.stringify(x.evidence)),
+      f.map((x) => x.painReportId),
+      f.map((x) => x.sessionId),
+      w.now,
+      w.alertsOpened.map((x) => x.id),
+      w.alertsOpened.map((x) => x.rule),
+      w.alertsOpened.map((x) => x.severity),
+      w.alertsOpened.map((x) => x.findingId),
+      w.alertsOpened.map((x) => x.count),
+      w.alertsUpdated.map((x) => x.id),
+      w.alertsUpdated.map((x) => x.findingId),
+      w.alertsUpdated.map((x) => x.count),
+      w.alertsUpdated.map((x) => x.escalateTo),
+      w.events.map((e) => e.type),
+      w.events.map((e) => JSON.stringify(e)),
+      w.hold?.programId ?? null,
+      w.hold?.status ?? null,
+      w.hold?.reason ?? null,
+      w.hold?.from ?? null,
+      OUTBOX_CHANNEL,
+    ]);
+    return {
+      session: row.session
+        ? { localDate: row.session.local_date, createdAt: new Date(row.session.created_at) }
+        : null,
+      reports: new Map(
+        row.reports.map((x) => [
+          x.id,
+          { localDate: x.local_date, createdAt: new Date(x.created_at) },
+        ]),
+      ),
+      findingsCreatedAt: row.findings_created_at,
+    };
+  }
+
+  /** Findings already stored for these reports, to answer a replayed write. */
+  findingsForReports(reportIds: string[]): Promise<RuleFinding[]> {
+    if (reportIds.length === 0) return Promise.resolve([]);
+    return this.db.current
+      .getRepository(RuleFinding)
+      .createQueryBuilder('f')
+      .where('f.pain_report_id = ANY(:ids)', { ids: reportIds })
+      .orderBy('f.created_at', 'ASC')
+      .addOrderBy('f.id', 'ASC')
+      .getMany();
+  }
+
+  painReport(id: string): Promise<PainReport> {
+    return this.db.current.getRepository(PainReport).findOneByOrFail({ id });
+  }
+
+  session(id: string): Promise<SessionLog> {
+    return this.db.current.getRepository(SessionLog).findOneByOrFail({ id });
+  }
+
+  reportsOfSession(sessionId: string): Promise<PainReport[]> {
+    return this.db.current.getRepository(PainReport).findBy({ sessionId });
+  }
+}
