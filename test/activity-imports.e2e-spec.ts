@@ -58,15 +58,40 @@ describe('activity imports', () => {
       `import ${id}`,
     );
 
+  /** Until the worker has rolled up every day the patient's imports marked. */
+  const rolledUp = (patientId: string) =>
+    eventually(
+      async () =>
+        (
+          await t.db.query<{ n: number }[]>(
+            'SELECT count(*)::int AS n FROM activity_dirty_days WHERE patient_id = $1',
+            [patientId],
+          )
+        )[0].n === 0,
+      20_000,
+      `the days of ${patientId} rolled up`,
+    );
+
+  /** A native batch: written in its request (completed at once), its days rolled up after. */
   const importNative = async (
     patientId: string,
     source: { name: string; device?: string },
     samples: Sample[],
+    { waitForRollup = true } = {},
   ) => {
     const res = await post(patientId, { source, samples }).expect(202);
-    expect(res.body).toEqual({ id: expect.any(String), status: 'queued' });
-    return finished(res.body.id);
+    expect(res.body).toEqual({ id: expect.any(String), status: 'completed' });
+    const done = await finished(res.body.id);
+    if (waitForRollup) await rolledUp(patientId);
+    return done;
   };
+
+  /** The same samples as Open mHealth step counts: a format stored and imported by the worker. */
+  const asOpenMhealth = (samples: Sample[]) =>
+    samples.map((s) => ({
+      step_count: s.steps,
+      effective_time_frame: { time_interval: { start_date_time: s.start, end_date_time: s.end } },
+    }));
 
   const daily = async (patientId: string, from: string, to: string) =>
     (
@@ -136,6 +161,7 @@ describe('activity imports', () => {
     };
     const first = await finished((await post(p.id, body).expect(202)).body.id);
     expect(first).toMatchObject({ received: 120, inserted: 120, duplicates: 0 });
+    await rolledUp(p.id);
     const rows = await sampleRows(p.id);
     const dayBefore = await daily(p.id, '2026-11-12', '2026-11-12');
 
@@ -150,7 +176,7 @@ describe('activity imports', () => {
     expect(await sampleRows(p.id)).toBe(rows);
     expect(await daily(p.id, '2026-11-12', '2026-11-12')).toEqual(dayBefore);
     expect(dayBefore[0].steps).toBe(7200);
-    // Once imported, the raw payloads are not kept.
+    // Native batches are written in their request: no raw payload is ever kept.
     const [{ chunks }] = await t.db.query(
       'SELECT count(*)::int AS chunks FROM activity_import_chunks WHERE import_id = ANY($1)',
       [[first.id, second.id]],
@@ -310,13 +336,11 @@ describe('activity imports', () => {
     const offline = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const res = await offline.http
-        .post(`/v1/patients/${c.patient.id}/activity-imports?format=native`)
+        .post(`/v1/patients/${c.patient.id}/activity-imports?format=openmhealth`)
         .set(bearer(c.appKey))
-        .send({
-          source: { name: 'Offline phone' },
-          samples: perMinute('2026-11-16T10:00:00Z', 3, 30),
-        })
+        .send(asOpenMhealth(perMinute('2026-11-16T10:00:00Z', 3, 30)))
         .expect(202);
+      expect(res.body.status).toBe('queued');
       await t.db.query(
         `UPDATE activity_imports SET created_at = now() - interval '1 minute' WHERE id = $1`,
         [res.body.id],
@@ -328,6 +352,27 @@ describe('activity imports', () => {
     }
   });
 
+  it('rolls up a native batch written while Redis is unreachable: the worker sweep settles its days', async () => {
+    const p = await factory(t.http).patient(c.adminKey, { clinicianId: c.clinician.id });
+    await factory(t.http).enroll(c.adminKey, p.id, c.clientApp.id);
+    const offline = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const res = await offline.http
+        .post(`/v1/patients/${p.id}/activity-imports?format=native`)
+        .set(bearer(c.appKey))
+        .send({
+          source: { name: 'Offline phone' },
+          samples: perMinute('2026-11-16T10:00:00Z', 3, 30),
+        })
+        .expect(202);
+      expect(res.body.status).toBe('completed');
+    } finally {
+      await offline.app.close();
+    }
+    expect(await worker.get(ActivityImportSweeper).settleMarkedDays()).toBeGreaterThanOrEqual(1);
+    expect(await daily(p.id, '2026-11-16', '2026-11-16')).toMatchObject([{ steps: 90 }]);
+  });
+
   it('leaves a day to an import of the patient still on its way, but not for long', async () => {
     const p = await factory(t.http).patient(c.adminKey, { clinicianId: c.clinician.id });
     await factory(t.http).enroll(c.adminKey, p.id, c.clientApp.id);
@@ -337,12 +382,9 @@ describe('activity imports', () => {
     try {
       waiting = (
         await offline.http
-          .post(`/v1/patients/${p.id}/activity-imports?format=native`)
+          .post(`/v1/patients/${p.id}/activity-imports?format=openmhealth`)
           .set(bearer(c.appKey))
-          .send({
-            source: { name: 'Late phone' },
-            samples: perMinute('2026-11-18T08:00:00Z', 2, 10),
-          })
+          .send(asOpenMhealth(perMinute('2026-11-18T08:00:00Z', 2, 10)))
           .expect(202)
       ).body.id;
     } finally {
@@ -353,9 +395,11 @@ describe('activity imports', () => {
       p.id,
       { name: 'Watch' },
       perMinute('2026-11-17T09:00:00Z', 30, 40),
+      { waitForRollup: false },
     );
     expect(done).toMatchObject({ status: 'completed', inserted: 30 });
-    // Its day waits for the other import, which will roll up every day marked by then.
+    // Its rollup waits for the other import, which will roll up every day marked by then.
+    await worker.get(ActivityImportProcessor).rollUp({ organizationId: c.org.id, patientId: p.id });
     expect(await daily(p.id, '2026-11-17', '2026-11-17')).toEqual([]);
 
     // Marked more than 30 seconds ago: the next import's end, or the sweep, rolls it up.

@@ -62,7 +62,7 @@ describe('device conformance corpus (test/fixtures)', () => {
   });
 
   it.each(cases)('$file', async ({ dir, spec }) => {
-    const imports = importsOf(service.t.http, service.c);
+    const imports = importsOf(service.t.http, service.c, service.t.db);
     const patient = await imports.patient(spec.timezone);
     for (const [i, name] of spec.payloads.entries()) {
       const result = await imports.run(

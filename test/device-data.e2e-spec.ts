@@ -23,7 +23,7 @@ describe('real device data', () => {
   const service = withService();
   let imports: ReturnType<typeof importsOf>;
   beforeAll(() => {
-    imports = importsOf(service.t.http, service.c);
+    imports = importsOf(service.t.http, service.c, service.t.db);
   });
 
   const storedSamples = async (patientId: string) =>
@@ -356,11 +356,16 @@ describe('7. one size limit for JSON imports, from the config', () => {
     }
   });
 
+  // Open mHealth step counts: a format the API stores and the worker imports (a native batch
+  // is written in its request and never reaches the worker).
   const payload = (bytes: number) => {
-    const samples = backToBack('2026-11-10T08:00:00Z', 60, 60, 80);
-    const body = JSON.stringify({ source: { name: 'Pixel 8' }, samples });
+    const points = backToBack('2026-11-10T08:00:00Z', 60, 60, 80).map((s) => ({
+      step_count: s.steps,
+      effective_time_frame: { time_interval: { start_date_time: s.start, end_date_time: s.end } },
+    }));
+    const body = JSON.stringify(points);
     // JSON allows whitespace: padding makes the body as large as wanted.
-    return body.slice(0, -1) + ' '.repeat(bytes - body.length) + '}';
+    return body.slice(0, -1) + ' '.repeat(bytes - body.length) + ']';
   };
   const chunksOf = async (importId: string) =>
     (
@@ -373,8 +378,8 @@ describe('7. one size limit for JSON imports, from the config', () => {
   it('imports a payload above the old hard-coded 20 MiB when the config allows it', async () => {
     const worker = await createTestWorker(env);
     try {
-      const imports = importsOf(t.http, c);
-      const result = await imports.run(c.patient.id, 'native', payload(21 * 1024 * 1024));
+      const imports = importsOf(t.http, c, t.db);
+      const result = await imports.run(c.patient.id, 'openmhealth', payload(21 * 1024 * 1024));
       expect(result).toMatchObject({ status: 'completed', inserted: 60 });
       expect(await chunksOf(result.id)).toBe(0);
     } finally {
@@ -385,8 +390,8 @@ describe('7. one size limit for JSON imports, from the config', () => {
   it('fails an import larger than the worker’s limit and deletes its stored payload', async () => {
     const worker = await createTestWorker({ ...env, IMPORT_JSON_MAX_BYTES: String(64 * 1024) });
     try {
-      const imports = importsOf(t.http, c);
-      const result = await imports.run(c.patient.id, 'native', payload(100 * 1024));
+      const imports = importsOf(t.http, c, t.db);
+      const result = await imports.run(c.patient.id, 'openmhealth', payload(100 * 1024));
       expect(result).toMatchObject({
         status: 'failed',
         failureReason: 'payload is larger than 65536 bytes',

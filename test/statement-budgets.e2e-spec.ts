@@ -16,7 +16,7 @@ const BUDGETS = {
   'POST /v1/patients/{id}/pain-reports, raising an alert': 6,
   'POST /v1/patients/{id}/sessions, with pain before and after': 6,
   'POST /v1/patients/{id}/activity-imports (native)': 4,
-  'worker: a native import of 1,000 samples, from claim to rollup': 20,
+  'worker: a native import of 1,000 samples, from claim to rollup': 8,
 };
 
 describe('statement budgets', () => {

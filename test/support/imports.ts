@@ -1,4 +1,5 @@
 import type TestAgent from 'supertest/lib/agent';
+import type { DataSource } from 'typeorm';
 import { bearer, type Clinic, factory } from './factories';
 import { eventually } from './worker';
 
@@ -29,7 +30,7 @@ export interface DailyRow {
 }
 
 /** Posting activity imports as an app does, and reading what the worker made of them. */
-export function importsOf(http: TestAgent, c: Clinic) {
+export function importsOf(http: TestAgent, c: Clinic, db: DataSource) {
   const post = (patientId: string, format: string, body: string | object, key = c.appKey) => {
     const req = http
       .post(`/v1/patients/${patientId}/activity-imports?format=${format}`)
@@ -59,13 +60,28 @@ export function importsOf(http: TestAgent, c: Clinic) {
     post,
     finished,
 
-    /** Posts a payload (202 expected) and waits until the worker has finished with it. */
+    /**
+     * Posts a payload (202 expected) and waits until it is imported and every day it marked is
+     * rolled up (a native batch is written in its request; its days a moment later).
+     */
     async run(patientId: string, format: string, body: string | object): Promise<ImportResult> {
       const res = await post(patientId, format, body);
       if (res.status !== 202) {
         throw new Error(`import answered ${res.status}: ${JSON.stringify(res.body)}`);
       }
-      return finished(res.body.id);
+      const done = await finished(res.body.id);
+      await eventually(
+        async () =>
+          (
+            await db.query<{ n: number }[]>(
+              'SELECT count(*)::int AS n FROM activity_dirty_days WHERE patient_id = $1',
+              [patientId],
+            )
+          )[0].n === 0,
+        20_000,
+        `the days of ${patientId} rolled up`,
+      );
+      return done;
     },
 
     async daily(patientId: string, from: string, to: string): Promise<DailyRow[]> {

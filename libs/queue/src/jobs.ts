@@ -12,6 +12,8 @@ export interface JobPayloads {
   'system.ping': { nonce: string };
   // Parse, store and roll up one stored activity import.
   'activity.import': { importId: string };
+  // Roll up the days an import written in its request marked (one job per patient at a time).
+  'activity.rollup': { organizationId: string; patientId: string };
   // Plan a scheduled period (the patients whose local day ended in it) into chunk jobs.
   'adherence.period': { period: string };
   // Compute one chunk of a period: the period's patients whose id hashes to `chunk`.
@@ -28,6 +30,7 @@ export type JobName = keyof JobPayloads;
 export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'system.ping': 'system',
   'activity.import': 'activity',
+  'activity.rollup': 'activity',
   'adherence.period': 'adherence',
   'adherence.chunk': 'adherence',
   'adherence.dirty': 'adherence',
@@ -89,5 +92,26 @@ export function importJobOptions(importId: string): {
     jobId: `import-${importId}`,
     attempts: 8,
     backoff: { type: 'exponential', delay: 2000 },
+  };
+}
+
+/**
+ * The rollup of a patient's marked days after an import written in its request: one job per
+ * patient waits at a time (its id), a little, so that a burst of imports shares one rollup.
+ */
+export function rollupJob(
+  organizationId: string,
+  patientId: string,
+): QueuedJob<JobPayloads['activity.rollup']> {
+  return {
+    payload: { organizationId, patientId },
+    jobId: `rollup-${patientId}`,
+    options: {
+      delay: 500,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: 100,
+    },
   };
 }

@@ -14,18 +14,21 @@ export async function* parseImport(
 ): AsyncIterable<ParsedBatch> {
   const parser = PARSERS[format];
   if (!parser) throw new Error(`no parser for format ${format}`);
-  for await (const batch of parser(payload, ctx)) {
-    const checked: ParsedBatch = {
-      samples: [],
-      pains: batch.pains,
-      retractions: batch.retractions,
-      rejections: [...batch.rejections],
-    };
-    for (const sample of batch.samples) {
-      const problem = sampleProblem(sample, ctx.now);
-      if (problem) checked.rejections.push({ ...sample.ref, reason: problem });
-      else checked.samples.push(sample);
-    }
-    yield checked;
+  for await (const batch of parser(payload, ctx)) yield checkedBatch(batch, ctx.now);
+}
+
+/** A parser's batch with every sample that cannot be stored moved to the rejections. */
+export function checkedBatch(batch: ParsedBatch, now: Date): ParsedBatch {
+  const checked: ParsedBatch = {
+    samples: [],
+    pains: batch.pains,
+    retractions: batch.retractions,
+    rejections: [...batch.rejections],
+  };
+  for (const sample of batch.samples) {
+    const problem = sampleProblem(sample, now);
+    if (problem) checked.rejections.push({ ...sample.ref, reason: problem });
+    else checked.samples.push(sample);
   }
+  return checked;
 }

@@ -1,15 +1,19 @@
-import { AppConfig } from '@app/config';
-import { localDateOf, addDays, type ImportFormat } from '@app/domain';
-import { ActivityDaily, ActivityImport, ActivitySource, Db, type Tx } from '@app/persistence';
-import { importJobOptions, JobQueueService } from '@app/queue';
-import { envelopeProblem } from '@app/wearables';
+import { AppConfig, Clock } from '@app/config';
+import { addDays, type ImportFormat, localDateOf } from '@app/domain';
+import {
+  ActivityRepository,
+  Db,
+  DuplicateSampleError,
+  type Executor,
+  type Tx,
+} from '@app/persistence';
+import { importJobOptions, JobQueueService, rollupJob } from '@app/queue';
+import { checkedBatch, envelopeProblem, nativeBatchOf } from '@app/wearables';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request } from 'express';
 import { createHash, randomUUID } from 'node:crypto';
-import { Between } from 'typeorm';
 import type { Caller } from '../auth/caller';
 import { notFound, ProblemException, validationProblem } from '../common/problem';
-import { IDEMPOTENCY_HEADER, IdempotencyService } from '../idempotency/idempotency.service';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type {
@@ -26,9 +30,26 @@ const MAX_DAILY_RANGE_DAYS = 366;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 const XML_TYPE = /^(application|text)\/([\w.+-]+\+)?xml\b/i;
 
+/** An upload as the controller hands it over: what the headers said, and the body's bytes. */
+export interface ImportUpload {
+  contentType: string;
+  contentLength: number | null;
+  /** The Idempotency-Key header as sent (repeated: an array, which is refused). */
+  idempotencyKey: string | string[] | null;
+  /** The request's path and query: an Idempotency-Key guards this exact request. */
+  path: string;
+  body: AsyncIterable<Buffer>;
+}
+
+export interface ImportAnswer {
+  body: ImportAcceptedDto;
+  /** The stored answer of an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
 /** Thrown inside the transaction to roll it back when an Idempotency-Key replays. */
 class Replay extends Error {
-  constructor(readonly body: unknown) {
+  constructor(readonly body: ImportAcceptedDto) {
     super('idempotent replay');
   }
 }
@@ -40,90 +61,71 @@ export class ActivityImportsService {
   constructor(
     private readonly db: Db,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
     private readonly access: PatientAccessService,
+    private readonly activity: ActivityRepository,
     private readonly jobs: JobQueueService,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
   ) {}
 
   /**
-   * Stores the payload in PostgreSQL (never only in Redis) and queues its import; the job
-   * carries the import id only. JSON payloads are checked for their outer shape first; an
-   * XML export streams straight into storage in 4 MiB rows.
+   * A native batch (our own format: at most 10,000 samples) is checked and written in the
+   * request, in one statement, and answered `completed`; its days are rolled up by the worker a
+   * moment later. Every other format is stored in PostgreSQL (never only in Redis) and its
+   * import queued (`queued`); the job carries the import id only. JSON payloads are checked for
+   * their outer shape first; an XML export streams straight into storage in 4 MiB rows.
    */
   async create(
     caller: Caller,
     patientId: string,
     format: ImportFormat,
-    req: Request,
-  ): Promise<ImportAcceptedDto> {
+    upload: ImportUpload,
+  ): Promise<ImportAnswer> {
     const patient = await this.access.findVisible(caller, patientId);
     const xml = format === 'apple-health-xml';
-    const contentType = req.headers['content-type'] ?? '';
-    if (!(xml ? XML_TYPE : JSON_TYPE).test(contentType)) {
+    if (!(xml ? XML_TYPE : JSON_TYPE).test(upload.contentType)) {
       throw new ProblemException(
         415,
         xml ? 'Send the export as application/xml' : 'Send the payload as application/json',
       );
     }
     const max = xml ? this.config.IMPORT_MAX_BYTES : this.config.IMPORT_JSON_MAX_BYTES;
-    if (Number(req.headers['content-length'] ?? 0) > max) {
-      throw new ProblemException(413, `An import of this format may be at most ${max} bytes`);
-    }
-    const key = this.idempotency.keyOf(req.headers[IDEMPOTENCY_HEADER]);
-    const importId = randomUUID();
-    let accepted: ImportAcceptedDto;
+    if ((upload.contentLength ?? 0) > max) throw tooLarge(max);
+    const key = this.idempotency.keyOf(upload.idempotencyKey ?? undefined);
+    const target = {
+      id: randomUUID(),
+      organizationId: patient.organizationId,
+      patientId: patient.id,
+      timezone: patient.timezone,
+      createdByKeyId: caller.keyId,
+    };
     try {
-      accepted = xml
-        ? await this.storeStreamed(
-            caller,
-            patient.organizationId,
-            patient.id,
-            importId,
-            req,
-            max,
-            key,
-          )
-        : await this.storeJson(
-            caller,
-            patient.organizationId,
-            patient.id,
-            importId,
-            format,
-            req,
-            max,
-            key,
-          );
-    } catch (err) {
-      if (err instanceof Replay) {
-        req.res?.setHeader('Idempotent-Replayed', 'true');
-        return err.body as ImportAcceptedDto;
+      if (xml) {
+        const body = await this.storeStreamed(caller, target, upload, max, key);
+        await this.enqueue(target.id);
+        return { body, replayed: false };
       }
+      const payload = await readWhole(upload.body, max);
+      const parsed = this.checkEnvelope(format, payload);
+      if (format === 'native') {
+        const body = await this.writeNative(caller, target, payload, parsed, upload, key);
+        await this.enqueueRollup(target.organizationId, target.patientId);
+        return { body, replayed: false };
+      }
+      const body = await this.storeJson(caller, { ...target, format }, payload, upload, key);
+      await this.enqueue(target.id);
+      return { body, replayed: false };
+    } catch (err) {
+      if (err instanceof Replay) return { body: err.body, replayed: true };
       throw err;
     }
-    await this.enqueue(importId);
-    return accepted;
   }
 
-  private async storeJson(
-    caller: Caller,
-    organizationId: string,
-    patientId: string,
-    importId: string,
+  private checkEnvelope(
     format: Exclude<ImportFormat, 'apple-health-xml'>,
-    req: Request,
-    max: number,
-    key: string | null,
-  ): Promise<ImportAcceptedDto> {
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > max)
-        throw new ProblemException(413, `An import of this format may be at most ${max} bytes`);
-      parts.push(chunk);
-    }
-    const payload = Buffer.concat(parts);
+    payload: Buffer,
+  ): unknown {
     const stopTimer = this.metrics.importValidation.startTimer({ format });
     let body: unknown;
     try {
@@ -134,58 +136,99 @@ export class ActivityImportsService {
     const problem = envelopeProblem(format, body);
     stopTimer();
     if (problem) throw validationProblem([{ field: 'body', message: problem }]);
+    return body;
+  }
 
-    const chunks = Math.ceil(payload.length / CHUNK_BYTES);
-    const row = [importId, organizationId, patientId, format, payload.length, chunks, caller.keyId];
-    if (key === null && chunks === 1) {
-      // The common case, one statement: the import and its payload commit together.
-      await this.db.manager.query(
-        `WITH created AS (
-           INSERT INTO activity_imports (id, organization_id, patient_id, format, byte_size, chunk_count, created_by_key_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
-         INSERT INTO activity_import_chunks (import_id, seq, data) SELECT id, 0, $8 FROM created`,
-        [...row, payload],
+  /**
+   * A native batch, written at once: every sample checked as the worker checks it, then the
+   * import (complete, with its counts and a reason per refused sample), its samples, days and
+   * sources in one statement. A batch holding a sample already stored (a replay) is written
+   * again skipping stored samples.
+   */
+  private async writeNative(
+    caller: Caller,
+    target: { id: string; organizationId: string; patientId: string; timezone: string },
+    payload: Buffer,
+    parsed: unknown,
+    upload: ImportUpload,
+    key: string | null,
+  ): Promise<ImportAcceptedDto> {
+    const now = this.clock.now();
+    const batch = checkedBatch(nativeBatchOf(parsed), now);
+    const received = batch.samples.length + batch.rejections.length;
+    const rejections = batch.rejections.map(({ index, line, reason }) => ({
+      ...(index !== undefined ? { index } : {}),
+      ...(line !== undefined ? { line } : {}),
+      reason,
+    }));
+    const imp = {
+      ...target,
+      receivedAt: now,
+      format: 'native' as const,
+      byteSize: payload.length,
+      createdByKeyId: caller.keyId,
+    };
+    const write = (on: Executor, skipStored: boolean) =>
+      this.activity.writeInline(
+        on,
+        imp,
+        { samples: batch.samples, retractions: [] },
+        { received, rejections },
+        skipStored,
       );
-      return { id: importId, status: 'queued' };
+    const accepted: ImportAcceptedDto = { id: target.id, status: 'completed' };
+    const run = (skipStored: boolean) =>
+      key === null
+        ? write(this.db.current, skipStored).then(() => accepted)
+        : this.db.transaction(async (tx) => {
+            await this.claimKey(tx, caller, key, upload.path, sha256(payload));
+            await write(tx, skipStored);
+            await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
+            return accepted;
+          });
+    try {
+      return await run(false);
+    } catch (err) {
+      if (!(err instanceof DuplicateSampleError)) throw err;
+      return run(true);
     }
-    return this.db.transaction(async (m) => {
-      const accepted = await this.claimKey(
-        m,
-        caller,
-        key,
-        req,
-        createHash('sha256').update(payload).digest(),
-      );
-      await m.query(
-        `INSERT INTO activity_imports (id, organization_id, patient_id, format, byte_size, chunk_count, created_by_key_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        row,
-      );
-      for (let seq = 0; seq < chunks; seq++) {
-        await m.query(
-          `INSERT INTO activity_import_chunks (import_id, seq, data) VALUES ($1, $2, $3)`,
-          [importId, seq, payload.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES)],
-        );
-      }
-      return this.accept(m, caller, key, importId, accepted);
+  }
+
+  private async storeJson(
+    caller: Caller,
+    target: {
+      id: string;
+      organizationId: string;
+      patientId: string;
+      format: ImportFormat;
+      createdByKeyId: string;
+    },
+    payload: Buffer,
+    upload: ImportUpload,
+    key: string | null,
+  ): Promise<ImportAcceptedDto> {
+    const accepted: ImportAcceptedDto = { id: target.id, status: 'queued' };
+    if (key === null) {
+      await this.activity.storeImport(this.db.current, target, payload, CHUNK_BYTES);
+      return accepted;
+    }
+    return this.db.transaction(async (tx) => {
+      await this.claimKey(tx, caller, key, upload.path, sha256(payload));
+      await this.activity.storeImport(tx, target, payload, CHUNK_BYTES);
+      await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
+      return accepted;
     });
   }
 
   private async storeStreamed(
     caller: Caller,
-    organizationId: string,
-    patientId: string,
-    importId: string,
-    req: Request,
+    target: { id: string; organizationId: string; patientId: string; createdByKeyId: string },
+    upload: ImportUpload,
     max: number,
     key: string | null,
   ): Promise<ImportAcceptedDto> {
-    return this.db.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO activity_imports (id, organization_id, patient_id, format, byte_size, chunk_count, created_by_key_id)
-         VALUES ($1, $2, $3, 'apple-health-xml', 0, 0, $4)`,
-        [importId, organizationId, patientId, caller.keyId],
-      );
+    return this.db.transaction(async (tx) => {
+      await this.activity.openStreamed(tx, { ...target, format: 'apple-health-xml' });
       const hash = createHash('sha256');
       let pending: Buffer[] = [];
       let pendingSize = 0;
@@ -193,17 +236,13 @@ export class ActivityImportsService {
       let seq = 0;
       const flush = async () => {
         if (pendingSize === 0) return;
-        await m.query(
-          `INSERT INTO activity_import_chunks (import_id, seq, data) VALUES ($1, $2, $3)`,
-          [importId, seq++, Buffer.concat(pending)],
-        );
+        await this.activity.storeChunk(tx, target.id, seq++, Buffer.concat(pending));
         pending = [];
         pendingSize = 0;
       };
-      for await (const chunk of req as AsyncIterable<Buffer>) {
+      for await (const chunk of upload.body) {
         size += chunk.length;
-        if (size > max)
-          throw new ProblemException(413, `An import of this format may be at most ${max} bytes`);
+        if (size > max) throw tooLarge(max);
         hash.update(chunk);
         pending.push(chunk);
         pendingSize += chunk.length;
@@ -211,45 +250,27 @@ export class ActivityImportsService {
       }
       await flush();
       if (size === 0) throw validationProblem([{ field: 'body', message: 'the export is empty' }]);
-      const accepted = await this.claimKey(m, caller, key, req, hash.digest());
-      await m.query(`UPDATE activity_imports SET byte_size = $2, chunk_count = $3 WHERE id = $1`, [
-        importId,
-        size,
-        seq,
-      ]);
-      return this.accept(m, caller, key, importId, accepted);
+      const accepted: ImportAcceptedDto = { id: target.id, status: 'queued' };
+      if (key !== null) await this.claimKey(tx, caller, key, upload.path, hash.digest());
+      await this.activity.sealStreamed(tx, target.id, size, seq);
+      if (key !== null) await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
+      return accepted;
     });
   }
 
-  /** The Idempotency-Key of an upload is judged on the payload's hash, known only once it is read. */
+  /**
+   * The Idempotency-Key of an upload is judged on the payload's hash, known only once it is read; a replay rolls the transaction back and answers the stored body.
+   */
   private async claimKey(
     tx: Tx,
     caller: Caller,
-    key: string | null,
-    req: Request,
+    key: string,
+    path: string,
     payloadHash: Buffer,
-  ): Promise<boolean> {
-    if (key === null) return false;
-    const requestHash = createHash('sha256')
-      .update(`POST ${req.originalUrl}\n`)
-      .update(payloadHash)
-      .digest();
-    const claim = await this.idempotency.claim(tx, caller.keyId, key, req.originalUrl, requestHash);
-    if (claim.replay) throw new Replay(claim.body);
-    return true;
-  }
-
-  private async accept(
-    tx: Tx,
-    caller: Caller,
-    key: string | null,
-    importId: string,
-    claimed: boolean,
-  ): Promise<ImportAcceptedDto> {
-    const accepted: ImportAcceptedDto = { id: importId, status: 'queued' };
-    if (key !== null && claimed)
-      await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
-    return accepted;
+  ): Promise<void> {
+    const requestHash = createHash('sha256').update(`POST ${path}\n`).update(payloadHash).digest();
+    const claim = await this.idempotency.claim(tx, caller.keyId, key, path, requestHash);
+    if (claim.replay) throw new Replay(claim.body as ImportAcceptedDto);
   }
 
   /** A failed enqueue loses nothing: the import is stored, and the worker's sweep re-queues it. */
@@ -261,8 +282,18 @@ export class ActivityImportsService {
     }
   }
 
+  /** Nor does a failed rollup job: the worker's sweep rolls marked days up within a minute. */
+  private async enqueueRollup(organizationId: string, patientId: string): Promise<void> {
+    const job = rollupJob(organizationId, patientId);
+    try {
+      await this.jobs.add('activity.rollup', job.payload, { jobId: job.jobId, ...job.options });
+    } catch {
+      this.logger.warn('could not queue a rollup now; the worker sweep will');
+    }
+  }
+
   async status(caller: Caller, importId: string): Promise<ImportStatusDto> {
-    const found = await this.db.repo(ActivityImport).findOneBy({ id: importId });
+    const found = await this.activity.importById(importId);
     if (!found) throw notFound('activity import');
     await this.access.findVisible(caller, found.patientId);
     return {
@@ -290,7 +321,7 @@ export class ActivityImportsService {
     query: DailyQueryDto,
   ): Promise<{ data: DailyActivityDto[] }> {
     const patient = await this.access.findVisible(caller, patientId);
-    const to = query.to ?? localDateOf(new Date(), patient.timezone);
+    const to = query.to ?? localDateOf(this.clock.now(), patient.timezone);
     const from = query.from ?? addDays(to, -29);
     if (from > to) throw validationProblem([{ field: 'from', message: 'must not be after to' }]);
     if (addDays(from, MAX_DAILY_RANGE_DAYS - 1) < to) {
@@ -298,14 +329,7 @@ export class ActivityImportsService {
         { field: 'to', message: `the range may cover at most ${MAX_DAILY_RANGE_DAYS} days` },
       ]);
     }
-    const rows = await this.db.repo(ActivityDaily).find({
-      where: {
-        organizationId: patient.organizationId,
-        patientId: patient.id,
-        localDate: Between(from, to),
-      },
-      order: { localDate: 'ASC' },
-    });
+    const rows = await this.activity.daily(patient.organizationId, patient.id, from, to);
     return {
       data: rows.map((r) => ({
         date: r.localDate,
@@ -319,10 +343,7 @@ export class ActivityImportsService {
 
   async sources(caller: Caller, patientId: string): Promise<{ data: SourceFreshnessDto[] }> {
     const patient = await this.access.findVisible(caller, patientId);
-    const rows = await this.db.repo(ActivitySource).find({
-      where: { organizationId: patient.organizationId, patientId: patient.id },
-      order: { name: 'ASC' },
-    });
+    const rows = await this.activity.sources(patient.organizationId, patient.id);
     return {
       data: rows.map(({ name, device, account, lastSampleEnd, lastImportAt }) => ({
         name,
@@ -333,4 +354,22 @@ export class ActivityImportsService {
       })),
     };
   }
+}
+
+const sha256 = (data: Buffer): Buffer => createHash('sha256').update(data).digest();
+
+function tooLarge(max: number): ProblemException {
+  return new ProblemException(413, `An import of this format may be at most ${max} bytes`);
+}
+
+/** A JSON payload whole (a day or a push, never gigabytes), refused past `max` bytes. */
+async function readWhole(body: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(max);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
 }

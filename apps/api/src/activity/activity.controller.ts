@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -9,13 +9,14 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { Audited } from '../audit/audited.decorator';
 import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
 import { HandlesOwnIdempotency } from '../idempotency/idempotency.interceptor';
+import { IDEMPOTENCY_HEADER } from '../idempotency/idempotency.service';
 import {
   DailyActivityDto,
   DailyQueryDto,
@@ -55,13 +56,23 @@ export class ActivityController {
   @ApiConsumes('application/json', 'application/xml')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiAcceptedResponse({ type: ImportAcceptedDto })
-  create(
+  async create(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
     @Query() query: ImportQueryDto,
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ImportAcceptedDto> {
-    return this.imports.create(caller, patientId, query.format, req);
+    const answer = await this.imports.create(caller, patientId, query.format, {
+      contentType: req.headers['content-type'] ?? '',
+      contentLength:
+        req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']),
+      idempotencyKey: req.headers[IDEMPOTENCY_HEADER] ?? null,
+      path: req.originalUrl,
+      body: req,
+    });
+    if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return answer.body;
   }
 
   @Get('activity-imports/:id')

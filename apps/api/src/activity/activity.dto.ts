@@ -11,7 +11,12 @@ export class ImportQueryDto {
 
 export class ImportAcceptedDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ enum: ['queued'] }) status: 'queued';
+  @ApiProperty({
+    enum: ['queued', 'completed'],
+    description:
+      'completed: a native batch, written at once (its days are rolled up a moment later); queued: stored, imported by the worker',
+  })
+  status: 'queued' | 'completed';
 }
 
 export class ImportErrorDto {

@@ -1,5 +1,4 @@
-import { Db } from '@app/persistence';
-import { rollUpMarkedDays } from './activity-import.processor';
+import { ActivityRepository, Db } from '@app/persistence';
 import { importJobOptions, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
@@ -16,17 +15,15 @@ export class ActivityImportSweeper {
 
   constructor(
     private readonly db: Db,
+    private readonly activity: ActivityRepository,
     private readonly jobs: JobQueueService,
   ) {}
 
   @Interval(SWEEP_EVERY_MS)
   async sweep(): Promise<number> {
-    const stale = await this.db.manager.query<{ id: string }[]>(
-      `SELECT id FROM activity_imports WHERE status = 'queued' AND created_at < now() - interval '30 seconds'
-       ORDER BY created_at LIMIT 1000`,
-    );
+    const stale = await this.activity.staleQueued(1000);
     let queued = 0;
-    for (const { id } of stale) {
+    for (const id of stale) {
       try {
         await this.jobs.add('activity.import', { importId: id }, importJobOptions(id));
         queued++;
@@ -45,13 +42,11 @@ export class ActivityImportSweeper {
    */
   @Interval(SWEEP_EVERY_MS)
   async settleMarkedDays(): Promise<number> {
-    const patients = await this.db.manager.query<{ organization_id: string; patient_id: string }[]>(
-      `SELECT DISTINCT organization_id, patient_id FROM activity_dirty_days LIMIT 100`,
-    );
+    const patients = await this.activity.patientsWithMarkedDays(100);
     let settled = 0;
     for (const p of patients) {
-      const done = await this.db.transaction((m) =>
-        rollUpMarkedDays(m, p.organization_id, p.patient_id),
+      const done = await this.db.transaction((tx) =>
+        this.activity.rollUpMarkedDays(tx, p.organizationId, p.patientId),
       );
       if (done) settled++;
     }

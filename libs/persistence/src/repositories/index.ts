@@ -1,3 +1,4 @@
+import { ActivityRepository } from './activity.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
@@ -7,6 +8,7 @@ import { PatientsRepository } from './patients.repository';
 import { ProgramsRepository } from './programs.repository';
 import { RecordsRepository } from './records.repository';
 
+export * from './activity.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
 export * from './catalog.repository';
@@ -18,6 +20,7 @@ export * from './records.repository';
 
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
+  ActivityRepository,
   ApiKeysRepository,
   AuditRepository,
   CatalogRepository,

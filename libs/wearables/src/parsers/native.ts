@@ -24,20 +24,24 @@ export async function* parseNative(
   payload: Payload,
   ctx: ParseContext,
 ): AsyncIterable<ParsedBatch> {
-  const body = (await readJson(payload, ctx)) as {
+  yield nativeBatchOf(await readJson(payload, ctx));
+}
+
+/** A native body already parsed from JSON (the API parses it to check it): its samples. */
+export function nativeBatchOf(parsed: unknown): ParsedBatch {
+  const body = (parsed ?? {}) as {
     source?: { name?: unknown; device?: unknown };
     samples?: unknown;
   };
   const name = typeof body.source?.name === 'string' ? body.source.name : '';
   const device = typeof body.source?.device === 'string' ? body.source.device : null;
   if (!name || !Array.isArray(body.samples)) {
-    yield {
+    return {
       samples: [],
       pains: [],
       retractions: [],
       rejections: [{ reason: 'body needs source.name and a samples array' }],
     };
-    return;
   }
   const source = { name, device };
   const samples: ActivitySample[] = [];
@@ -75,5 +79,5 @@ export async function* parseNative(
       ref: { index },
     });
   });
-  yield { samples, pains: [], retractions: [], rejections };
+  return { samples, pains: [], retractions: [], rejections };
 }
