@@ -6,7 +6,7 @@ import {
   type RuleId,
   type WebhookEventType,
 } from '@app/domain';
-import { RuleFinding, writeOutboxEvent } from '@app/persistence';
+import { OutboxRepository, RuleFinding, type Tx } from '@app/persistence';
 import type { EntityManager } from 'typeorm';
 
 export interface RaisedAlert {
@@ -70,7 +70,7 @@ export async function raiseAlerts(
     }
     if (decision.kind === 'attach') continue;
     const event: WebhookEventType = decision.kind === 'open' ? 'alert.created' : 'alert.escalated';
-    await writeOutboxEvent(m, organizationId, {
+    await OutboxRepository.write(m as Tx, organizationId, {
       type: event,
       timestamp: now.toISOString(),
       data: { alertId, patientId, rule, severity: decision.severity },

@@ -3,6 +3,7 @@ import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OrganizationsRepository } from './organizations.repository';
+import { OutboxRepository } from './outbox.repository';
 import { PatientsRepository } from './patients.repository';
 
 export * from './api-keys.repository';
@@ -10,6 +11,7 @@ export * from './audit.repository';
 export * from './catalog.repository';
 export * from './idempotency.repository';
 export * from './organizations.repository';
+export * from './outbox.repository';
 export * from './patients.repository';
 
 /** Every repository: provided and exported by PersistenceModule. */
@@ -19,5 +21,6 @@ export const REPOSITORIES = [
   CatalogRepository,
   IdempotencyRepository,
   OrganizationsRepository,
+  OutboxRepository,
   PatientsRepository,
 ];
