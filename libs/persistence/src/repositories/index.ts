@@ -5,6 +5,7 @@ import { IdempotencyRepository } from './idempotency.repository';
 import { OrganizationsRepository } from './organizations.repository';
 import { OutboxRepository } from './outbox.repository';
 import { PatientsRepository } from './patients.repository';
+import { WebhooksRepository } from './webhooks.repository';
 
 export * from './api-keys.repository';
 export * from './audit.repository';
@@ -13,6 +14,7 @@ export * from './idempotency.repository';
 export * from './organizations.repository';
 export * from './outbox.repository';
 export * from './patients.repository';
+export * from './webhooks.repository';
 
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
@@ -23,4 +25,5 @@ export const REPOSITORIES = [
   OrganizationsRepository,
   OutboxRepository,
   PatientsRepository,
+  WebhooksRepository,
 ];

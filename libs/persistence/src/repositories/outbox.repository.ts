@@ -1,6 +1,8 @@
+import { AppConfig } from '@app/config';
 import type { AlertEventBody } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import type { Tx } from '../db.service';
+import { Client } from 'pg';
+import { Db, type Tx } from '../db.service';
 
 /** The channel the worker's relay listens on; notifications carry nothing, rows carry ids. */
 export const OUTBOX_CHANNEL = 'sciatrack_outbox';
@@ -13,9 +15,30 @@ const WRITE_EVENT = `
   )
   SELECT event.id FROM event CROSS JOIN pg_notify($4, '')`;
 
+// Stamped in the statement that takes the rows: the stamp commits with the transaction, which
+// the relay commits only once the jobs are in Redis, so a row is never stamped without its job.
+const TAKE_FOR_RELAY = `
+  WITH batch AS (
+    SELECT id, created_at FROM outbox WHERE relayed_at IS NULL
+    ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
+  ), stamped AS (
+    UPDATE outbox o SET relayed_at = clock_timestamp() FROM batch WHERE o.id = batch.id
+  )
+  SELECT id FROM batch ORDER BY created_at, id`;
+
+/** The relay's LISTEN connection. */
+export interface OutboxListener {
+  close(): Promise<void>;
+}
+
 /** The transactional outbox: events written with their record, relayed to the queue, purged. */
 @Injectable()
 export class OutboxRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly config: AppConfig,
+  ) {}
+
   /**
    * Writes an event in the caller's transaction: it exists if and only if the record that caused
    * it commits, whether or not Redis is reachable. Static, so that code given a transaction
@@ -29,5 +52,43 @@ export class OutboxRepository {
       OUTBOX_CHANNEL,
     ]);
     return id;
+  }
+
+  /**
+   * Takes up to `limit` events not relayed yet, oldest first, and stamps them relayed in `tx`.
+   * Rows another relay holds are skipped (SKIP LOCKED); if `tx` rolls back, the rows wait.
+   */
+  async takeForRelay(tx: Tx, limit: number): Promise<string[]> {
+    const rows = await tx.query<{ id: string }[]>(TAKE_FOR_RELAY, [limit]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Events relayed more than `graceSeconds` ago and still not fanned out: their job was lost. */
+  async relayedNotFannedOut(graceSeconds: number, limit: number): Promise<string[]> {
+    const rows = await this.db.current.query<{ id: string }[]>(
+      `SELECT id FROM outbox
+       WHERE fanned_out_at IS NULL AND relayed_at < now() - make_interval(secs => $1)
+       ORDER BY relayed_at LIMIT $2`,
+      [graceSeconds, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * LISTENs for new events on a connection of its own (a LISTEN holds its connection, so not
+   * one of the pool's). `onLost` is called when that connection fails after it was opened.
+   */
+  async listen(onEvent: () => void, onLost: () => void): Promise<OutboxListener> {
+    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    client.on('notification', onEvent);
+    client.on('error', onLost);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    return { close: () => client.end() };
   }
 }
