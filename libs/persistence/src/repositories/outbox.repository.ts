@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import type { AlertEventBody } from '@app/domain';
+import type { AlertEventBody, WebhookEventType } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { Client } from 'pg';
 import { Db, type Tx } from '../db.service';
@@ -25,6 +25,12 @@ const TAKE_FOR_RELAY = `
     UPDATE outbox o SET relayed_at = clock_timestamp() FROM batch WHERE o.id = batch.id
   )
   SELECT id FROM batch ORDER BY created_at, id`;
+
+export interface OutboxEvent {
+  organizationId: string;
+  eventType: WebhookEventType;
+  payload: AlertEventBody;
+}
 
 /** The relay's LISTEN connection. */
 export interface OutboxListener {
@@ -72,6 +78,20 @@ export class OutboxRepository {
       [graceSeconds, limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  /** The event, unless it is gone or already fanned out. */
+  async toFanOut(eventId: string): Promise<OutboxEvent | null> {
+    const [row] = await this.db.current.query<
+      { organization_id: string; event_type: WebhookEventType; payload: AlertEventBody }[]
+    >(
+      `SELECT organization_id, event_type, payload FROM outbox
+       WHERE id = $1 AND fanned_out_at IS NULL`,
+      [eventId],
+    );
+    return row
+      ? { organizationId: row.organization_id, eventType: row.event_type, payload: row.payload }
+      : null;
   }
 
   /**
