@@ -1,5 +1,55 @@
+import type { WebhookEventType } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Db } from '../db.service';
+import { Db, queryRows } from '../db.service';
+import { WebhookDelivery, WebhookEndpoint, type DeliveryStatus } from '../entities';
+import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
+
+// An endpoint as the API shows it, named as the entity names it; its secrets never leave here.
+const ENDPOINT_COLUMNS = `id, organization_id AS "organizationId", clinician_id AS "clinicianId",
+  url, events, previous_secret_expires_at AS "previousSecretExpiresAt", enabled,
+  disabled_reason AS "disabledReason", disabled_at AS "disabledAt", created_at AS "createdAt",
+  updated_at AS "updatedAt"`;
+
+// Every column of a delivery, named as the entity names it.
+const DELIVERY_COLUMNS = `d.id, d.organization_id AS "organizationId", d.endpoint_id AS "endpointId",
+  d.event_id AS "eventId", d.event_type AS "eventType", d.body, d.status, d.attempts,
+  d.next_attempt_at AS "nextAttemptAt", d.leased_until AS "leasedUntil",
+  d.last_attempt_at AS "lastAttemptAt", d.last_status_code AS "lastStatusCode",
+  d.last_error AS "lastError", d.delivered_at AS "deliveredAt", d.dead_at AS "deadAt",
+  d.dead_reason AS "deadReason", d.replay_count AS "replayCount", d.created_at AS "createdAt"`;
+
+// The count and the insert in one statement: every alert is one POST per endpoint, from worker
+// slots all clinics share, so an organization has at most $6.
+const INSERT_ENDPOINT = `
+  INSERT INTO webhook_endpoints (organization_id, clinician_id, url, events, secret_encrypted)
+  SELECT $1::uuid, $2::uuid, $3, $4::text[], $5::bytea
+  WHERE (SELECT count(*) FROM webhook_endpoints WHERE organization_id = $1) < $6
+  RETURNING ${ENDPOINT_COLUMNS}`;
+
+// A new secret signs from now on; the old one signs too until $4 seconds have passed.
+const ROTATE_SECRET = `
+  UPDATE webhook_endpoints SET previous_secret_encrypted = secret_encrypted, secret_encrypted = $3,
+    previous_secret_expires_at = now() + make_interval(secs => $4), updated_at = now()
+  WHERE organization_id = $1 AND id = $2
+  RETURNING ${ENDPOINT_COLUMNS}`;
+
+// The delivery is locked first, so that two replays take turns and the second sees the first's
+// status; only a dead delivery of an enabled endpoint starts again, from a fresh schedule.
+const REPLAY_DEAD = `
+  WITH target AS (
+    SELECT d.id, d.status, e.enabled FROM webhook_deliveries d
+    JOIN webhook_endpoints e ON e.id = d.endpoint_id
+    WHERE d.organization_id = $1 AND d.id = $2
+    FOR UPDATE OF d
+  ), replayed AS (
+    UPDATE webhook_deliveries d SET status = 'pending', attempts = 0, next_attempt_at = now(),
+      dead_at = NULL, dead_reason = NULL, replay_count = d.replay_count + 1
+    FROM target t
+    WHERE d.id = t.id AND t.status = 'dead' AND t.enabled
+    RETURNING ${DELIVERY_COLUMNS}
+  )
+  SELECT t.status AS "statusBefore", t.enabled AS "endpointEnabled", r.*
+  FROM target t LEFT JOIN replayed r ON true`;
 
 // Stamps the event fanned out and writes its deliveries in one statement. The UPDATE takes the
 // event's row lock and answers nothing if the event is already fanned out, so a fan-out that
@@ -69,6 +119,31 @@ const DISABLE_GONE_ENDPOINT = `
   FROM disabled
   WHERE d.endpoint_id = disabled.id AND d.status = 'pending'`;
 
+/** An endpoint without its secrets. */
+export type WebhookEndpointView = Omit<
+  WebhookEndpoint,
+  'secretEncrypted' | 'previousSecretEncrypted'
+>;
+
+export interface NewWebhookEndpoint {
+  organizationId: string;
+  clinicianId: string | null;
+  url: string;
+  events: WebhookEventType[];
+  secretEncrypted: Buffer;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  endpointId?: string;
+}
+
+export type ReplayResult =
+  | { kind: 'replayed'; delivery: WebhookDelivery }
+  | { kind: 'not_found' }
+  | { kind: 'not_dead'; status: DeliveryStatus }
+  | { kind: 'endpoint_disabled' };
+
 /** A delivery and the attempt it is at: the attempt number names its job and fences its result. */
 export interface DeliveryAttemptRef {
   id: string;
@@ -121,6 +196,106 @@ interface ClaimRow {
 @Injectable()
 export class WebhooksRepository {
   constructor(private readonly db: Db) {}
+
+  /** The new endpoint, or null when the organization already has `maxPerOrganization`. */
+  async insertEndpoint(
+    endpoint: NewWebhookEndpoint,
+    maxPerOrganization: number,
+  ): Promise<WebhookEndpointView | null> {
+    const [row] = await this.db.current.query<WebhookEndpointView[]>(INSERT_ENDPOINT, [
+      endpoint.organizationId,
+      endpoint.clinicianId,
+      endpoint.url,
+      endpoint.events,
+      endpoint.secretEncrypted,
+      maxPerOrganization,
+    ]);
+    return row ?? null;
+  }
+
+  findEndpoint(organizationId: string, id: string): Promise<WebhookEndpointView | null> {
+    return this.db.current.getRepository(WebhookEndpoint).findOneBy({ id, organizationId });
+  }
+
+  endpointPage(
+    organizationId: string,
+    page: PageRequest,
+  ): Promise<KeysetPage<WebhookEndpointView>> {
+    const qb = this.db.current
+      .getRepository(WebhookEndpoint)
+      .createQueryBuilder('e')
+      .where('e.organization_id = :org', { org: organizationId });
+    return keysetPage(qb, page);
+  }
+
+  /** Deletes the endpoint with its deliveries; false if the organization has no such endpoint. */
+  async deleteEndpoint(organizationId: string, id: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.db.current,
+      `DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2 RETURNING id`,
+      [organizationId, id],
+    );
+    return rows.length > 0;
+  }
+
+  /** The endpoint signing with `secretEncrypted` from now on; null if there is no such endpoint. */
+  async rotateSecret(
+    organizationId: string,
+    id: string,
+    secretEncrypted: Buffer,
+    previousValidSeconds: number,
+  ): Promise<WebhookEndpointView | null> {
+    const [row] = await queryRows<WebhookEndpointView>(this.db.current, ROTATE_SECRET, [
+      organizationId,
+      id,
+      secretEncrypted,
+      previousValidSeconds,
+    ]);
+    return row ?? null;
+  }
+
+  /** Turns an endpoint back on; null if there is no such endpoint. */
+  async enableEndpoint(organizationId: string, id: string): Promise<WebhookEndpointView | null> {
+    const [row] = await queryRows<WebhookEndpointView>(
+      this.db.current,
+      `UPDATE webhook_endpoints SET enabled = true, disabled_reason = NULL, disabled_at = NULL,
+         updated_at = now()
+       WHERE organization_id = $1 AND id = $2
+       RETURNING ${ENDPOINT_COLUMNS}`,
+      [organizationId, id],
+    );
+    return row ?? null;
+  }
+
+  deliveryPage(
+    organizationId: string,
+    filter: DeliveryFilter,
+    page: PageRequest,
+  ): Promise<KeysetPage<WebhookDelivery>> {
+    const qb = this.db.current
+      .getRepository(WebhookDelivery)
+      .createQueryBuilder('d')
+      .where('d.organization_id = :org', { org: organizationId });
+    if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
+    if (filter.endpointId)
+      qb.andWhere('d.endpoint_id = :endpoint', { endpoint: filter.endpointId });
+    return keysetPage(qb, page);
+  }
+
+  /**
+   * Starts a dead delivery again from a fresh schedule, keeping its event id and body; says why
+   * not otherwise.
+   */
+  async replayDead(organizationId: string, id: string): Promise<ReplayResult> {
+    const [row] = await this.db.current.query<
+      (WebhookDelivery & { statusBefore: DeliveryStatus; endpointEnabled: boolean })[]
+    >(REPLAY_DEAD, [organizationId, id]);
+    if (!row) return { kind: 'not_found' };
+    const { statusBefore, endpointEnabled, ...delivery } = row;
+    if (statusBefore !== 'dead') return { kind: 'not_dead', status: statusBefore };
+    if (!endpointEnabled) return { kind: 'endpoint_disabled' };
+    return { kind: 'replayed', delivery };
+  }
 
   /**
    * Stamps the event fanned out and creates its deliveries, one per enabled endpoint subscribed
