@@ -2,7 +2,7 @@ import { AppConfig } from '@app/config';
 import type { AlertEventBody, WebhookEventType } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { Client } from 'pg';
-import { Db, type Tx } from '../db.service';
+import { Db, queryRows, type Tx } from '../db.service';
 
 /** The channel the worker's relay listens on; notifications carry nothing, rows carry ids. */
 export const OUTBOX_CHANNEL = 'sciatrack_outbox';
@@ -92,6 +92,16 @@ export class OutboxRepository {
     return row
       ? { organizationId: row.organization_id, eventType: row.event_type, payload: row.payload }
       : null;
+  }
+
+  /** Drops events fanned out more than `days` ago; one not fanned out is kept whatever its age. */
+  async purgeFannedOut(days: number): Promise<number> {
+    const rows = await queryRows(
+      this.db.current,
+      `DELETE FROM outbox WHERE fanned_out_at < now() - make_interval(days => $1) RETURNING 1`,
+      [days],
+    );
+    return rows.length;
   }
 
   /**

@@ -397,6 +397,20 @@ export class WebhooksRepository {
   }
 
   /**
+   * Drops deliveries delivered more than `days` ago (their bodies name patients); dead letters
+   * are kept until replayed or their endpoint is deleted.
+   */
+  async purgeDelivered(days: number): Promise<number> {
+    const rows = await queryRows(
+      this.db.current,
+      `DELETE FROM webhook_deliveries WHERE status = 'delivered'
+         AND delivered_at < now() - make_interval(days => $1) RETURNING 1`,
+      [days],
+    );
+    return rows.length;
+  }
+
+  /**
    * Deliveries due more than `graceSeconds` ago that no attempt holds: their job was lost (Redis
    * restarted, a worker killed after its lease ran out), or they wait behind others.
    */
