@@ -4,7 +4,6 @@ export * from './data-source-options';
 export { vacuumAsOwner } from './database-roles';
 export * from './entities';
 export * from './keyset-page';
-export * from './outbox';
 export * from './persistence.module';
 export * from './repositories';
 export * from './startup';

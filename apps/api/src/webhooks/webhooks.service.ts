@@ -1,12 +1,11 @@
 import { AppConfig } from '@app/config';
 import { generateWebhookSecret } from '@app/domain';
 import {
-  Db,
-  queryRows,
+  OrganizationsRepository,
   WebhookDelivery,
-  WebhookEndpoint,
+  WebhooksRepository,
   WebhookSecrets,
-  keysetPage,
+  type WebhookEndpointView,
 } from '@app/persistence';
 import { deliveryJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
@@ -25,7 +24,7 @@ import {
 } from './webhook.dto';
 import { webhookUrlProblem } from './webhook-url';
 
-const toEndpointDto = (e: WebhookEndpoint): WebhookEndpointDto => ({
+const toEndpointDto = (e: WebhookEndpointView): WebhookEndpointDto => ({
   id: e.id,
   url: e.url,
   events: e.events,
@@ -64,7 +63,8 @@ export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
 
   constructor(
-    private readonly db: Db,
+    private readonly webhooks: WebhooksRepository,
+    private readonly organizations: OrganizationsRepository,
     private readonly secrets: WebhookSecrets,
     private readonly jobs: JobQueueService,
     private readonly config: AppConfig,
@@ -79,48 +79,37 @@ export class WebhooksService {
       requireHttps: this.config.isProduction,
     });
     if (problem) throw validationProblem([{ field: 'url', message: problem }]);
-    if (input.clinicianId) {
-      const [clinician] = await this.db.manager.query<unknown[]>(
-        'SELECT 1 FROM clinicians WHERE organization_id = $1 AND id = $2',
-        [caller.organizationId, input.clinicianId],
-      );
-      if (!clinician)
-        throw validationProblem([
-          { field: 'clinicianId', message: 'is not a clinician of this organization' },
-        ]);
+    if (
+      input.clinicianId &&
+      !(await this.organizations.hasClinician(caller.organizationId, input.clinicianId))
+    ) {
+      throw validationProblem([
+        { field: 'clinicianId', message: 'is not a clinician of this organization' },
+      ]);
     }
-    const [{ endpoints }] = await this.db.manager.query<{ endpoints: number }[]>(
-      'SELECT count(*)::int AS endpoints FROM webhook_endpoints WHERE organization_id = $1',
-      [caller.organizationId],
+    const secret = generateWebhookSecret();
+    const endpoint = await this.webhooks.insertEndpoint(
+      {
+        organizationId: caller.organizationId,
+        clinicianId: input.clinicianId ?? null,
+        url: input.url,
+        events: input.events,
+        secretEncrypted: this.secrets.seal(secret),
+      },
+      MAX_ENDPOINTS_PER_ORGANIZATION,
     );
     // Every alert is one POST per endpoint, from worker slots all clinics share.
-    if (endpoints >= MAX_ENDPOINTS_PER_ORGANIZATION) {
+    if (!endpoint) {
       throw new ProblemException(
         409,
         `An organization has at most ${MAX_ENDPOINTS_PER_ORGANIZATION} webhook endpoints; delete one first`,
       );
     }
-    const secret = generateWebhookSecret();
-    const [{ id }] = await this.db.manager.query<{ id: string }[]>(
-      `INSERT INTO webhook_endpoints (organization_id, clinician_id, url, events, secret_encrypted)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [
-        caller.organizationId,
-        input.clinicianId ?? null,
-        input.url,
-        input.events,
-        this.secrets.seal(secret),
-      ],
-    );
-    return { ...toEndpointDto(await this.find(caller, id)), secret };
+    return { ...toEndpointDto(endpoint), secret };
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<WebhookEndpointDto>> {
-    const qb = this.db
-      .repo(WebhookEndpoint)
-      .createQueryBuilder('e')
-      .where('e.organization_id = :org', { org: caller.organizationId });
-    const result = await keysetPage(qb, pageRequest(page));
+    const result = await this.webhooks.endpointPage(caller.organizationId, pageRequest(page));
     return { data: result.data.map(toEndpointDto), nextCursor: result.nextCursor };
   }
 
@@ -130,11 +119,9 @@ export class WebhooksService {
 
   /** Deletes the endpoint and its deliveries: nothing is sent to it any more. */
   async delete(caller: Caller, id: string): Promise<void> {
-    const [, affected] = await this.db.manager.query<[unknown, number]>(
-      'DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2',
-      [caller.organizationId, id],
-    );
-    if (!affected) throw notFound('webhook endpoint');
+    if (!(await this.webhooks.deleteEndpoint(caller.organizationId, id))) {
+      throw notFound('webhook endpoint');
+    }
   }
 
   /**
@@ -163,37 +150,29 @@ export class WebhooksService {
       );
     }
     const secret = generateWebhookSecret();
-    const rows = await queryRows(
-      this.db.manager,
-      `UPDATE webhook_endpoints SET previous_secret_encrypted = secret_encrypted, secret_encrypted = $3,
-         previous_secret_expires_at = now() + make_interval(secs => $4), updated_at = now()
-       WHERE organization_id = $1 AND id = $2 RETURNING id`,
-      [caller.organizationId, id, this.secrets.seal(secret), keepSeconds],
+    const rotated = await this.webhooks.rotateSecret(
+      caller.organizationId,
+      id,
+      this.secrets.seal(secret),
+      keepSeconds,
     );
-    if (rows.length === 0) throw notFound('webhook endpoint');
-    return { ...toEndpointDto(await this.find(caller, id)), secret };
+    if (!rotated) throw notFound('webhook endpoint');
+    return { ...toEndpointDto(rotated), secret };
   }
 
   /** Turns an endpoint disabled by a 410 (or by hand) back on; its dead letters can then be replayed. */
   async enable(caller: Caller, id: string): Promise<WebhookEndpointDto> {
-    const rows = await queryRows(
-      this.db.manager,
-      `UPDATE webhook_endpoints SET enabled = true, disabled_reason = NULL, disabled_at = NULL, updated_at = now()
-       WHERE organization_id = $1 AND id = $2 RETURNING id`,
-      [caller.organizationId, id],
-    );
-    if (rows.length === 0) throw notFound('webhook endpoint');
-    return this.get(caller, id);
+    const enabled = await this.webhooks.enableEndpoint(caller.organizationId, id);
+    if (!enabled) throw notFound('webhook endpoint');
+    return toEndpointDto(enabled);
   }
 
   async listDeliveries(caller: Caller, query: DeliveryQueryDto): Promise<Page<WebhookDeliveryDto>> {
-    const qb = this.db
-      .repo(WebhookDelivery)
-      .createQueryBuilder('d')
-      .where('d.organization_id = :org', { org: caller.organizationId });
-    if (query.status) qb.andWhere('d.status = :status', { status: query.status });
-    if (query.endpointId) qb.andWhere('d.endpoint_id = :endpoint', { endpoint: query.endpointId });
-    const result = await keysetPage(qb, pageRequest(query));
+    const result = await this.webhooks.deliveryPage(
+      caller.organizationId,
+      { status: query.status, endpointId: query.endpointId },
+      pageRequest(query),
+    );
     return { data: result.data.map(toDeliveryDto), nextCursor: result.nextCursor };
   }
 
@@ -203,28 +182,21 @@ export class WebhooksService {
    * queues what was not.
    */
   async replay(caller: Caller, id: string): Promise<WebhookDeliveryDto> {
-    const delivery = await this.db.transaction(async (m) => {
-      const [row] = await m.query<{ status: string; enabled: boolean }[]>(
-        `SELECT d.status, e.enabled FROM webhook_deliveries d
-         JOIN webhook_endpoints e ON e.id = d.endpoint_id
-         WHERE d.organization_id = $1 AND d.id = $2 FOR UPDATE OF d`,
-        [caller.organizationId, id],
-      );
-      if (!row) throw notFound('webhook delivery');
-      if (row.status !== 'dead')
+    const replay = await this.webhooks.replayDead(caller.organizationId, id);
+    switch (replay.kind) {
+      case 'not_found':
+        throw notFound('webhook delivery');
+      case 'not_dead':
         throw new ProblemException(
           409,
-          `Only a dead delivery can be replayed; this one is ${row.status}`,
+          `Only a dead delivery can be replayed; this one is ${replay.status}`,
         );
-      if (!row.enabled)
+      case 'endpoint_disabled':
         throw new ProblemException(409, 'The endpoint is disabled; enable it before replaying');
-      await m.query(
-        `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(),
-           dead_at = NULL, dead_reason = NULL, replay_count = replay_count + 1 WHERE id = $1`,
-        [id],
-      );
-      return m.findOneByOrFail(WebhookDelivery, { id });
-    });
+      case 'replayed':
+        break;
+    }
+    const { delivery } = replay;
     try {
       const job = deliveryJob(id, 0, 0, `-replay-${delivery.replayCount}`);
       await this.jobs.add('webhook.deliver', job.payload, { ...job.options, jobId: job.jobId });
@@ -234,10 +206,8 @@ export class WebhooksService {
     return toDeliveryDto(delivery);
   }
 
-  private async find(caller: Caller, id: string): Promise<WebhookEndpoint> {
-    const endpoint = await this.db
-      .repo(WebhookEndpoint)
-      .findOneBy({ id, organizationId: caller.organizationId });
+  private async find(caller: Caller, id: string): Promise<WebhookEndpointView> {
+    const endpoint = await this.webhooks.findEndpoint(caller.organizationId, id);
     if (!endpoint) throw notFound('webhook endpoint');
     return endpoint;
   }

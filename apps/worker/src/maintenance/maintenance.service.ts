@@ -1,4 +1,4 @@
-import { Db, queryRows } from '@app/persistence';
+import { IdempotencyRepository, OutboxRepository, WebhooksRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 
@@ -15,24 +15,22 @@ const EVERY_HOUR_MS = 3_600_000;
 
 @Injectable()
 export class MaintenanceService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly idempotency: IdempotencyRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly webhooks: WebhooksRepository,
+  ) {}
 
   /** Forgets old Idempotency-Key answers; running on several workers at once is harmless. */
   @Interval(EVERY_HOUR_MS)
   async purgeIdempotencyKeys(): Promise<number> {
-    return this.purge(
-      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) RETURNING 1`,
-      IDEMPOTENCY_RETENTION_HOURS,
-    );
+    return this.idempotency.purgeOlderThan(IDEMPOTENCY_RETENTION_HOURS);
   }
 
   /** Drops outbox rows fanned out long ago; a row not fanned out is kept whatever its age. */
   @Interval(EVERY_HOUR_MS)
   async purgeRelayedOutbox(): Promise<number> {
-    return this.purge(
-      `DELETE FROM outbox WHERE fanned_out_at < now() - make_interval(days => $1) RETURNING 1`,
-      OUTBOX_RETENTION_DAYS,
-    );
+    return this.outbox.purgeFannedOut(OUTBOX_RETENTION_DAYS);
   }
 
   /**
@@ -41,14 +39,6 @@ export class MaintenanceService {
    */
   @Interval(EVERY_HOUR_MS)
   async purgeDeliveredWebhooks(): Promise<number> {
-    return this.purge(
-      `DELETE FROM webhook_deliveries WHERE status = 'delivered'
-         AND delivered_at < now() - make_interval(days => $1) RETURNING 1`,
-      DELIVERY_RETENTION_DAYS,
-    );
-  }
-
-  private async purge(sql: string, age: number): Promise<number> {
-    return (await queryRows(this.db.manager, sql, [age])).length;
+    return this.webhooks.purgeDelivered(DELIVERY_RETENTION_DAYS);
   }
 }

@@ -1,8 +1,7 @@
 import { AppConfig } from '@app/config';
-import { Db, OUTBOX_CHANNEL } from '@app/persistence';
+import { Db, OutboxRepository, WebhooksRepository, type OutboxListener } from '@app/persistence';
 import { deliveryJob, eventJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
 import { WebhooksProcessor } from './webhooks.processor';
 
 const RELAY_BATCH = 200;
@@ -26,7 +25,7 @@ const SWEEP_EVERY_MS = 10_000;
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelayService.name);
-  private listener?: Client;
+  private listener?: OutboxListener;
   private timer?: NodeJS.Timeout;
   private running: Promise<void> | null = null;
   private again = false;
@@ -35,6 +34,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly db: Db,
+    private readonly outbox: OutboxRepository,
+    private readonly webhooks: WebhooksRepository,
     private readonly jobs: JobQueueService,
     private readonly processor: WebhooksProcessor,
     private readonly config: AppConfig,
@@ -50,7 +51,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.close().catch(() => undefined);
   }
 
   /** Runs a pass now, or right after the one in progress. */
@@ -86,20 +87,15 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   /** Relays one batch; returns how many rows it moved. */
   async relayBatch(): Promise<number> {
-    return this.db.transaction(async (m) => {
-      const rows = await m.query<{ id: string }[]>(
-        `SELECT id FROM outbox WHERE relayed_at IS NULL ORDER BY created_at, id
-         LIMIT ${RELAY_BATCH} FOR UPDATE SKIP LOCKED`,
-      );
-      if (rows.length === 0) return 0;
+    return this.db.transaction(async (tx) => {
+      const ids = await this.outbox.takeForRelay(tx, RELAY_BATCH);
+      if (ids.length === 0) return 0;
+      // Redis refusing rolls the stamps back: the rows wait for the next pass.
       await this.jobs.addBulk(
         'webhook.event',
-        rows.map(({ id }) => eventJob(id)),
+        ids.map((id) => eventJob(id)),
       );
-      await m.query(`UPDATE outbox SET relayed_at = clock_timestamp() WHERE id = ANY ($1)`, [
-        rows.map((r) => r.id),
-      ]);
-      return rows.length;
+      return ids.length;
     });
   }
 
@@ -111,25 +107,14 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     // A fresh job id per minute: the lost job's id may still be held by a finished or failed
     // job, and an item still waiting in the queue gets at most one more job a minute.
     const slot = `-swept-${Math.floor(Date.now() / 60_000)}`;
-    const events = await this.db.manager.query<{ id: string }[]>(
-      `SELECT id FROM outbox
-       WHERE fanned_out_at IS NULL AND relayed_at < now() - make_interval(secs => $1)
-       ORDER BY relayed_at LIMIT ${SWEEP_BATCH}`,
-      [SWEEP_GRACE_SECONDS],
-    );
+    const events = await this.outbox.relayedNotFannedOut(SWEEP_GRACE_SECONDS, SWEEP_BATCH);
     if (events.length > 0) {
       await this.jobs.addBulk(
         'webhook.event',
-        events.map(({ id }) => eventJob(id, slot)),
+        events.map((id) => eventJob(id, slot)),
       );
     }
-    const due = await this.db.manager.query<{ id: string; attempts: number }[]>(
-      `SELECT id, attempts FROM webhook_deliveries
-       WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
-         AND (leased_until IS NULL OR leased_until < now())
-       ORDER BY next_attempt_at LIMIT ${SWEEP_BATCH}`,
-      [SWEEP_GRACE_SECONDS],
-    );
+    const due = await this.webhooks.dueWithoutAttempt(SWEEP_GRACE_SECONDS, SWEEP_BATCH);
     if (due.length > 0) {
       await this.processor.queueAttempts(due.map((d) => deliveryJob(d.id, d.attempts, 0, slot)));
     }
@@ -138,21 +123,19 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   /** LISTENs on its own connection; on any failure polling carries on and it tries again. */
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.DATABASE_URL });
     let retrying = false;
+    let listener: OutboxListener | undefined;
     const retry = () => {
       if (retrying) return;
       retrying = true;
       this.listener = undefined;
-      client.end().catch(() => undefined);
+      listener?.close().catch(() => undefined);
       if (!this.stopped) setTimeout(() => void this.listen(), 5000).unref();
     };
-    client.on('notification', () => this.wake());
-    client.on('error', retry);
     try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      this.listener = client;
+      listener = await this.outbox.listen(() => this.wake(), retry);
+      if (retrying) await listener.close().catch(() => undefined);
+      else this.listener = listener;
     } catch {
       this.logger.warn('cannot LISTEN for outbox events; polling until it can');
       retry();

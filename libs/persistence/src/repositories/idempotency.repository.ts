@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Tx } from '../db.service';
+import { Db, queryRows, type Tx } from '../db.service';
 
 /** A key already claimed by a request still running: its row is locked. */
 export class KeyInFlightError extends Error {
@@ -19,6 +19,8 @@ export interface StoredAnswer {
  */
 @Injectable()
 export class IdempotencyRepository {
+  constructor(private readonly db: Db) {}
+
   /**
    * Claims a key in `tx`, or answers what an earlier request with it stored. A request still
    * holding the key blocks the claim: waited for up to `waitMs`, then KeyInFlightError.
@@ -54,5 +56,15 @@ export class IdempotencyRepository {
       `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
       [scope, key, status, JSON.stringify(body ?? null)],
     );
+  }
+
+  /** Forgets answers stored more than `hours` ago: the key may then be used afresh. */
+  async purgeOlderThan(hours: number): Promise<number> {
+    const rows = await queryRows(
+      this.db.current,
+      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) RETURNING 1`,
+      [hours],
+    );
+    return rows.length;
   }
 }

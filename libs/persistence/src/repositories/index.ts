@@ -4,9 +4,11 @@ import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OrganizationsRepository } from './organizations.repository';
+import { OutboxRepository } from './outbox.repository';
 import { PatientsRepository } from './patients.repository';
 import { ProgramsRepository } from './programs.repository';
 import { RecordsRepository } from './records.repository';
+import { WebhooksRepository } from './webhooks.repository';
 
 export * from './activity.repository';
 export * from './api-keys.repository';
@@ -14,9 +16,11 @@ export * from './audit.repository';
 export * from './catalog.repository';
 export * from './idempotency.repository';
 export * from './organizations.repository';
+export * from './outbox.repository';
 export * from './patients.repository';
 export * from './programs.repository';
 export * from './records.repository';
+export * from './webhooks.repository';
 
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
@@ -26,7 +30,9 @@ export const REPOSITORIES = [
   CatalogRepository,
   IdempotencyRepository,
   OrganizationsRepository,
+  OutboxRepository,
   PatientsRepository,
   ProgramsRepository,
   RecordsRepository,
+  WebhooksRepository,
 ];

@@ -10,7 +10,7 @@ import type {
 import { Injectable } from '@nestjs/common';
 import { Db, type Tx } from '../db.service';
 import { PainReport, type ProgramStatus, RuleFinding, SessionLog } from '../entities';
-import { OUTBOX_CHANNEL } from '../outbox';
+import { OUTBOX_CHANNEL } from './outbox.repository';
 import type { Viewer } from './patients.repository';
 
 /** What the rules read of a patient. */

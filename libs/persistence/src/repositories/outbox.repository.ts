@@ -1,0 +1,124 @@
+import { AppConfig } from '@app/config';
+import type { AlertEventBody, WebhookEventType } from '@app/domain';
+import { Injectable } from '@nestjs/common';
+import { Client } from 'pg';
+import { Db, queryRows, type Tx } from '../db.service';
+
+/** The channel the worker's relay listens on; notifications carry nothing, rows carry ids. */
+export const OUTBOX_CHANNEL = 'sciatrack_outbox';
+
+// The NOTIFY rides in the INSERT's statement: one round trip per event in the writer's
+// transaction, and PostgreSQL still delivers it only at commit.
+const WRITE_EVENT = `
+  WITH event AS (
+    INSERT INTO outbox (organization_id, event_type, payload) VALUES ($1, $2, $3) RETURNING id
+  )
+  SELECT event.id FROM event CROSS JOIN pg_notify($4, '')`;
+
+// Stamped in the statement that takes the rows: the stamp commits with the transaction, which
+// the relay commits only once the jobs are in Redis, so a row is never stamped without its job.
+const TAKE_FOR_RELAY = `
+  WITH batch AS (
+    SELECT id, created_at FROM outbox WHERE relayed_at IS NULL
+    ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
+  ), stamped AS (
+    UPDATE outbox o SET relayed_at = clock_timestamp() FROM batch WHERE o.id = batch.id
+  )
+  SELECT id FROM batch ORDER BY created_at, id`;
+
+export interface OutboxEvent {
+  organizationId: string;
+  eventType: WebhookEventType;
+  payload: AlertEventBody;
+}
+
+/** The relay's LISTEN connection. */
+export interface OutboxListener {
+  close(): Promise<void>;
+}
+
+/** The transactional outbox: events written with their record, relayed to the queue, purged. */
+@Injectable()
+export class OutboxRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Writes an event in the caller's transaction: it exists if and only if the record that caused
+   * it commits, whether or not Redis is reachable. Static, so that code given a transaction
+   * (raising alerts) needs no injected repository.
+   */
+  static async write(tx: Tx, organizationId: string, event: AlertEventBody): Promise<string> {
+    const [{ id }] = await tx.query<{ id: string }[]>(WRITE_EVENT, [
+      organizationId,
+      event.type,
+      JSON.stringify(event),
+      OUTBOX_CHANNEL,
+    ]);
+    return id;
+  }
+
+  /**
+   * Takes up to `limit` events not relayed yet, oldest first, and stamps them relayed in `tx`.
+   * Rows another relay holds are skipped (SKIP LOCKED); if `tx` rolls back, the rows wait.
+   */
+  async takeForRelay(tx: Tx, limit: number): Promise<string[]> {
+    const rows = await tx.query<{ id: string }[]>(TAKE_FOR_RELAY, [limit]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Events relayed more than `graceSeconds` ago and still not fanned out: their job was lost. */
+  async relayedNotFannedOut(graceSeconds: number, limit: number): Promise<string[]> {
+    const rows = await this.db.current.query<{ id: string }[]>(
+      `SELECT id FROM outbox
+       WHERE fanned_out_at IS NULL AND relayed_at < now() - make_interval(secs => $1)
+       ORDER BY relayed_at LIMIT $2`,
+      [graceSeconds, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The event, unless it is gone or already fanned out. */
+  async toFanOut(eventId: string): Promise<OutboxEvent | null> {
+    const [row] = await this.db.current.query<
+      { organization_id: string; event_type: WebhookEventType; payload: AlertEventBody }[]
+    >(
+      `SELECT organization_id, event_type, payload FROM outbox
+       WHERE id = $1 AND fanned_out_at IS NULL`,
+      [eventId],
+    );
+    return row
+      ? { organizationId: row.organization_id, eventType: row.event_type, payload: row.payload }
+      : null;
+  }
+
+  /** Drops events fanned out more than `days` ago; one not fanned out is kept whatever its age. */
+  async purgeFannedOut(days: number): Promise<number> {
+    const rows = await queryRows(
+      this.db.current,
+      `DELETE FROM outbox WHERE fanned_out_at < now() - make_interval(days => $1) RETURNING 1`,
+      [days],
+    );
+    return rows.length;
+  }
+
+  /**
+   * LISTENs for new events on a connection of its own (a LISTEN holds its connection, so not
+   * one of the pool's). `onLost` is called when that connection fails after it was opened.
+   */
+  async listen(onEvent: () => void, onLost: () => void): Promise<OutboxListener> {
+    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    client.on('notification', onEvent);
+    client.on('error', onLost);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    return { close: () => client.end() };
+  }
+}
