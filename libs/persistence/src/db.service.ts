@@ -35,6 +35,14 @@ export class Db {
     return this.openTransaction.getStore() ?? this.dataSource.manager;
   }
 
+  /**
+   * The pool, even while a transaction is open in the call chain: for writes that belong to no
+   * request's transaction (the audit log, which records what was rolled back too).
+   */
+  get pool(): EntityManager {
+    return this.dataSource.manager;
+  }
+
   /** @deprecated go through a repository of libs/persistence. */
   get manager(): EntityManager {
     return this.current;

@@ -1,3 +1,4 @@
+import { Clock } from '@app/config';
 import { AuditOutcome, AuditRepository } from '@app/persistence';
 import { HttpException, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
@@ -37,7 +38,10 @@ export function statusOf(err: unknown): number {
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly entries: AuditRepository) {}
+  constructor(
+    private readonly entries: AuditRepository,
+    private readonly clock: Clock,
+  ) {}
 
   /** The patient a request is about, when the route names one (a malformed id names none). */
   async patientIdFromRequest(spec: AuditSpec, req: Request): Promise<string | null> {
@@ -51,6 +55,7 @@ export class AuditService {
   async record(spec: AuditSpec, req: Request, facts: AuditFacts): Promise<void> {
     const caller = req.caller;
     await this.entries.record({
+      occurredAt: this.clock.now(),
       organizationId: facts.organizationId ?? caller?.organizationId ?? null,
       apiKeyId: facts.apiKeyId ?? caller?.keyId ?? null,
       actorRole: caller?.role ?? null,

@@ -1,8 +1,7 @@
 import { JobQueueService } from '@app/queue';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { OperationsRepository } from '@app/persistence';
 import { Public } from '../auth/access.decorator';
 import { ProblemException } from '../common/problem';
 
@@ -13,7 +12,7 @@ type Check = 'up' | 'down';
 @Public()
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly operations: OperationsRepository,
     private readonly jobs: JobQueueService,
   ) {}
 
@@ -41,11 +40,6 @@ export class HealthController {
   }
 
   private async postgres(): Promise<Check> {
-    try {
-      await this.dataSource.query('SELECT 1');
-      return 'up';
-    } catch {
-      return 'down';
-    }
+    return (await this.operations.ping()) ? 'up' : 'down';
   }
 }

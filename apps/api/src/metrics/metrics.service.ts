@@ -1,4 +1,4 @@
-import { Db } from '@app/persistence';
+import { type Backlog, OperationsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -33,35 +33,31 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(private readonly db: Db) {
+  constructor(operations: OperationsRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sciatrack_' });
     // What the alert path has not delivered yet, read from PostgreSQL at each scrape: an outbox
     // that grows, or deliveries long overdue, mean Redis or the worker is away.
-    const backlog = (name: string, help: string, sql: string) =>
+    const backlog = (name: string, help: string, read: () => Promise<Backlog>) =>
       new Gauge({
         name,
         help,
         labelNames: ['measure'] as const,
         registers: [this.registry],
         collect: async function (this: Gauge<'measure'>) {
-          const [row] = await db.manager.query<{ count: number; oldest_seconds: number }[]>(sql);
-          this.set({ measure: 'count' }, row.count);
-          this.set({ measure: 'oldest_seconds' }, row.oldest_seconds);
+          const { count, oldestSeconds } = await read();
+          this.set({ measure: 'count' }, count);
+          this.set({ measure: 'oldest_seconds' }, oldestSeconds);
         },
       });
     backlog(
       'sciatrack_outbox_waiting',
       'Outbox events not yet turned into webhook deliveries: how many, and the age of the oldest',
-      `SELECT count(*)::int AS count,
-              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_seconds
-       FROM outbox WHERE fanned_out_at IS NULL`,
+      () => operations.outboxWaiting(),
     );
     backlog(
       'sciatrack_webhook_deliveries_due',
       'Webhook deliveries whose next attempt is due: how many, and how long the oldest has waited',
-      `SELECT count(*)::int AS count,
-              coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 AS oldest_seconds
-       FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()`,
+      () => operations.deliveriesDue(),
     );
   }
 

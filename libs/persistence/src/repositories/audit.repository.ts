@@ -4,6 +4,7 @@ import { AuditLogEntry } from '../entities';
 
 export type NewAuditEntry = Pick<
   AuditLogEntry,
+  | 'occurredAt'
   | 'organizationId'
   | 'apiKeyId'
   | 'actorRole'
@@ -19,13 +20,66 @@ export type NewAuditEntry = Pick<
 export const PATIENT_OWNED_TABLES = ['programs', 'activity_imports', 'alerts'] as const;
 export type PatientOwnedTable = (typeof PATIENT_OWNED_TABLES)[number];
 
-/** The append-only audit log: who read or wrote which patient's data, when, with what outcome. */
+const INSERT_ENTRIES = `
+  INSERT INTO audit_log (occurred_at, organization_id, api_key_id, actor_role, action, patient_id, resource_id,
+                         outcome, status, request_id)
+  SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
+                       $8::text[], $9::int[], $10::text[])`;
+
+interface Waiting {
+  entry: NewAuditEntry;
+  written: () => void;
+  failed: (err: unknown) => void;
+}
+
+/**
+ * The append-only audit log: who read or wrote which patient's data, when, with what outcome.
+ * A request awaits its row before its answer leaves. Rows are written in groups: while one
+ * insert is on its way, the rows of the requests that end meanwhile wait and go together in the
+ * next (one statement for many requests under load, no added wait when idle).
+ */
 @Injectable()
 export class AuditRepository {
+  private waiting: Waiting[] = [];
+  private writing = false;
+
   constructor(private readonly db: Db) {}
 
-  async record(entry: NewAuditEntry): Promise<void> {
-    await this.db.current.getRepository(AuditLogEntry).insert(entry);
+  record(entry: NewAuditEntry): Promise<void> {
+    return new Promise((written, failed) => {
+      this.waiting.push({ entry, written, failed });
+      if (!this.writing) void this.writeWaiting();
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0);
+        const e = group.map((w) => w.entry);
+        try {
+          // Never in a request's transaction: the log records what was rolled back too.
+          await this.db.pool.query(INSERT_ENTRIES, [
+            e.map((x) => x.occurredAt),
+            e.map((x) => x.organizationId),
+            e.map((x) => x.apiKeyId),
+            e.map((x) => x.actorRole),
+            e.map((x) => x.action),
+            e.map((x) => x.patientId),
+            e.map((x) => x.resourceId),
+            e.map((x) => x.outcome),
+            e.map((x) => x.status),
+            e.map((x) => x.requestId),
+          ]);
+          group.forEach((w) => w.written());
+        } catch (err) {
+          group.forEach((w) => w.failed(err));
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   /** The patient of a record, or null when there is none. */

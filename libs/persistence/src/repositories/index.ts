@@ -1,8 +1,10 @@
 import { ActivityRepository } from './activity.repository';
+import { AlertsRepository } from './alerts.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
 import { IdempotencyRepository } from './idempotency.repository';
+import { OperationsRepository } from './operations.repository';
 import { OrganizationsRepository } from './organizations.repository';
 import { OutboxRepository } from './outbox.repository';
 import { PatientsRepository } from './patients.repository';
@@ -11,10 +13,12 @@ import { RecordsRepository } from './records.repository';
 import { WebhooksRepository } from './webhooks.repository';
 
 export * from './activity.repository';
+export * from './alerts.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
 export * from './catalog.repository';
 export * from './idempotency.repository';
+export * from './operations.repository';
 export * from './organizations.repository';
 export * from './outbox.repository';
 export * from './patients.repository';
@@ -25,10 +29,12 @@ export * from './webhooks.repository';
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
   ActivityRepository,
+  AlertsRepository,
   ApiKeysRepository,
   AuditRepository,
   CatalogRepository,
   IdempotencyRepository,
+  OperationsRepository,
   OrganizationsRepository,
   OutboxRepository,
   PatientsRepository,
