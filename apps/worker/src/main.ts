@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { closeOnSignals, failStartup, loadConfig } from '@app/config';
+import { closeOnSignals, failStartup, loadConfig, systemClock } from '@app/config';
 import { awaitSchema } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
 import { createWorkerApp } from './worker.factory';
@@ -7,7 +7,7 @@ import { createWorkerApp } from './worker.factory';
 const PROCESS = 'worker';
 
 function logLine(msg: string): void {
-  process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg }) + '\n');
+  process.stdout.write(JSON.stringify({ level: 30, time: systemClock.nowMs(), msg }) + '\n');
 }
 
 async function main(): Promise<void> {

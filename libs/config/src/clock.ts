@@ -17,3 +17,9 @@ export class Clock {
     return Date.now();
   }
 }
+
+/**
+ * The clock for code outside dependency injection (validation decorators, a process's first
+ * and last log lines). Tests fix the time with `jest.spyOn(Clock.prototype, 'now')`.
+ */
+export const systemClock = new Clock();

@@ -1,3 +1,4 @@
+import { systemClock } from './clock';
 /**
  * Closes the application on SIGTERM or SIGINT and exits 0 once everything is closed (running
  * jobs finished, connections drained). A second signal, or a close that hangs, exits at once.
@@ -14,7 +15,7 @@ export function closeOnSignals(
     process.stdout.write(
       JSON.stringify({
         level: 30,
-        time: Date.now(),
+        time: systemClock.nowMs(),
         msg: `sciatrack ${processName}: ${signal}, shutting down`,
       }) + '\n',
     );

@@ -179,12 +179,13 @@ export async function awaitSchema(
   timeoutMs: number,
   onWait: (reason: string) => void = () => undefined,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  // Elapsed time, not the time of day: the monotonic clock.
+  const deadline = performance.now() + timeoutMs;
   let reported = false;
   for (;;) {
     const shortfall = await schemaShortfall(config.DATABASE_URL);
     if (shortfall === null) return;
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       throw new ServiceUnreachableError(
         `the database at ${redactUrl(config.DATABASE_URL)} is not ready for the runtime role` +
           `${timeoutMs > 0 ? ` after ${Math.round(timeoutMs / 1000)} s` : ''} (${shortfall}). ` +

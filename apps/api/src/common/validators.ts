@@ -1,3 +1,4 @@
+import { systemClock } from '@app/config';
 import { isValidTimeZone, readCalendarDate, readInstant } from '@app/domain';
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
@@ -30,7 +31,7 @@ function calendarDateProblem(value: unknown, latest: LatestDate): string | null 
   const date = readCalendarDate(value);
   if (typeof date !== 'string') return date.problem;
   if (date < EARLIEST_DATE) return `must not be before ${EARLIEST_DATE}`;
-  const last = latestDate(latest, new Date());
+  const last = latestDate(latest, systemClock.now());
   if (date > last) {
     return latest === 'today' ? 'must not be in the future' : `must not be after ${last}`;
   }

@@ -1,4 +1,4 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, Clock } from '@app/config';
 import { generateWebhookSecret } from '@app/domain';
 import {
   OrganizationsRepository,
@@ -24,7 +24,7 @@ import {
 } from './webhook.dto';
 import { webhookUrlProblem } from './webhook-url';
 
-const toEndpointDto = (e: WebhookEndpointView): WebhookEndpointDto => ({
+const toEndpointDto = (e: WebhookEndpointView, now: Date): WebhookEndpointDto => ({
   id: e.id,
   url: e.url,
   events: e.events,
@@ -33,9 +33,7 @@ const toEndpointDto = (e: WebhookEndpointView): WebhookEndpointDto => ({
   disabledReason: e.disabledReason,
   disabledAt: e.disabledAt,
   previousSecretExpiresAt:
-    e.previousSecretExpiresAt && e.previousSecretExpiresAt > new Date()
-      ? e.previousSecretExpiresAt
-      : null,
+    e.previousSecretExpiresAt && e.previousSecretExpiresAt > now ? e.previousSecretExpiresAt : null,
   createdAt: e.createdAt,
 });
 
@@ -68,6 +66,7 @@ export class WebhooksService {
     private readonly secrets: WebhookSecrets,
     private readonly jobs: JobQueueService,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async create(
@@ -105,16 +104,19 @@ export class WebhooksService {
         `An organization has at most ${MAX_ENDPOINTS_PER_ORGANIZATION} webhook endpoints; delete one first`,
       );
     }
-    return { ...toEndpointDto(endpoint), secret };
+    return { ...toEndpointDto(endpoint, this.clock.now()), secret };
   }
 
   async list(caller: Caller, page: PageQueryDto): Promise<Page<WebhookEndpointDto>> {
     const result = await this.webhooks.endpointPage(caller.organizationId, pageRequest(page));
-    return { data: result.data.map(toEndpointDto), nextCursor: result.nextCursor };
+    return {
+      data: result.data.map((e) => toEndpointDto(e, this.clock.now())),
+      nextCursor: result.nextCursor,
+    };
   }
 
   async get(caller: Caller, id: string): Promise<WebhookEndpointDto> {
-    return toEndpointDto(await this.find(caller, id));
+    return toEndpointDto(await this.find(caller, id), this.clock.now());
   }
 
   /** Deletes the endpoint and its deliveries: nothing is sent to it any more. */
@@ -142,7 +144,7 @@ export class WebhooksService {
     if (
       keepSeconds > 0 &&
       current.previousSecretExpiresAt &&
-      current.previousSecretExpiresAt > new Date()
+      current.previousSecretExpiresAt > this.clock.now()
     ) {
       throw new ProblemException(
         409,
@@ -157,14 +159,14 @@ export class WebhooksService {
       keepSeconds,
     );
     if (!rotated) throw notFound('webhook endpoint');
-    return { ...toEndpointDto(rotated), secret };
+    return { ...toEndpointDto(rotated, this.clock.now()), secret };
   }
 
   /** Turns an endpoint disabled by a 410 (or by hand) back on; its dead letters can then be replayed. */
   async enable(caller: Caller, id: string): Promise<WebhookEndpointDto> {
     const enabled = await this.webhooks.enableEndpoint(caller.organizationId, id);
     if (!enabled) throw notFound('webhook endpoint');
-    return toEndpointDto(enabled);
+    return toEndpointDto(enabled, this.clock.now());
   }
 
   async listDeliveries(caller: Caller, query: DeliveryQueryDto): Promise<Page<WebhookDeliveryDto>> {

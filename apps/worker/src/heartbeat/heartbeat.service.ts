@@ -1,4 +1,4 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, Clock } from '@app/config';
 import { createProducerConnection, HEARTBEAT_TTL_SECONDS, heartbeatKey } from '@app/queue';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
@@ -11,7 +11,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   private readonly key: string;
   private stopped = false;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly clock: Clock,
+  ) {
     this.redis = createProducerConnection(config.REDIS_URL);
     this.key = heartbeatKey(config.QUEUE_PREFIX);
   }
@@ -26,7 +29,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     if (this.stopped) return;
     // A missed beat is harmless: the next one, or the TTL, tells the truth.
     await this.redis
-      .set(this.key, new Date().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS)
+      .set(this.key, this.clock.now().toISOString(), 'EX', HEARTBEAT_TTL_SECONDS)
       .catch(() => undefined);
   }
 

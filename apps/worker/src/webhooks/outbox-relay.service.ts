@@ -1,4 +1,4 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, Clock } from '@app/config';
 import { Db, OutboxRepository, WebhooksRepository, type OutboxListener } from '@app/persistence';
 import { deliveryJob, eventJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -39,6 +39,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     private readonly jobs: JobQueueService,
     private readonly processor: WebhooksProcessor,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -73,8 +74,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   private async pass(): Promise<void> {
     try {
       while ((await this.relayBatch()) === RELAY_BATCH && !this.stopped);
-      if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
-        this.lastSweep = Date.now();
+      if (this.clock.nowMs() - this.lastSweep >= SWEEP_EVERY_MS) {
+        this.lastSweep = this.clock.nowMs();
         await this.sweep();
       }
     } catch (err) {
@@ -106,7 +107,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   async sweep(): Promise<{ events: number; deliveries: number }> {
     // A fresh job id per minute: the lost job's id may still be held by a finished or failed
     // job, and an item still waiting in the queue gets at most one more job a minute.
-    const slot = `-swept-${Math.floor(Date.now() / 60_000)}`;
+    const slot = `-swept-${Math.floor(this.clock.nowMs() / 60_000)}`;
     const events = await this.outbox.relayedNotFannedOut(SWEEP_GRACE_SECONDS, SWEEP_BATCH);
     if (events.length > 0) {
       await this.jobs.addBulk(

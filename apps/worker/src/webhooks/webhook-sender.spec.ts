@@ -36,6 +36,7 @@ describe('sendWebhook', () => {
       body: '{"a":1}',
       timeoutMs,
       allowPrivate,
+      now: () => new Date(),
     });
 
   it('posts the body and reports the status', async () => {
@@ -61,7 +62,14 @@ describe('sendWebhook', () => {
   it('reuses a connection through the agents, and still refuses private hosts through them', async () => {
     const agents = webhookAgents(true);
     const before = connections;
-    const request = { headers: {}, body: '{}', timeoutMs: 2000, allowPrivate: true, agents };
+    const request = {
+      headers: {},
+      body: '{}',
+      timeoutMs: 2000,
+      allowPrivate: true,
+      agents,
+      now: () => new Date(),
+    };
     for (let i = 0; i < 3; i++) {
       expect(await sendWebhook({ ...request, url: `http://localhost:${port}/ok` })).toMatchObject({
         status: 200,

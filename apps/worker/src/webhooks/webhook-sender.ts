@@ -12,6 +12,8 @@ export interface WebhookRequest {
   allowPrivate: boolean;
   /** Connection pools from `webhookAgents`; without them every attempt opens its own connection. */
   agents?: WebhookAgents;
+  /** The time a `Retry-After` date is read against. */
+  now: () => Date;
 }
 
 export interface WebhookAgents {
@@ -94,7 +96,7 @@ export function sendWebhook(req: WebhookRequest): Promise<AttemptOutcome> {
       settle({
         kind: 'response',
         status: res.statusCode ?? 0,
-        retryAfterMs: parseRetryAfter(retryAfter, new Date()),
+        retryAfterMs: parseRetryAfter(retryAfter, req.now()),
       });
       res.on('error', () => undefined);
     });

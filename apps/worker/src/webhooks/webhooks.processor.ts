@@ -1,4 +1,4 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, Clock } from '@app/config';
 import {
   type AttemptOutcome,
   describeOutcome,
@@ -40,6 +40,7 @@ export class WebhooksProcessor implements OnApplicationShutdown {
     private readonly jobs: JobQueueService,
     private readonly secrets: WebhookSecrets,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {
     this.schedule = config.webhookRetrySchedule;
     this.leaseSeconds = Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 30;
@@ -86,7 +87,7 @@ export class WebhooksProcessor implements OnApplicationShutdown {
         // Try again shortly, rather than hold a slot the other receivers need.
         const delay = ENDPOINT_BUSY_RETRY_MS * (1 + Math.random());
         await this.queueAttempts([
-          deliveryJob(deliveryId, row.attempts, delay, `-busy-${Date.now()}`),
+          deliveryJob(deliveryId, row.attempts, delay, `-busy-${this.clock.nowMs()}`),
         ]);
         return { outcome: 'endpoint busy' };
       }
@@ -119,7 +120,7 @@ export class WebhooksProcessor implements OnApplicationShutdown {
       const secrets = [claimed.secretEncrypted, claimed.previousSecretEncrypted]
         .filter((s): s is Buffer => s !== null)
         .map((s) => this.secrets.open(s));
-      const timestamp = Math.floor(Date.now() / 1000);
+      const timestamp = Math.floor(this.clock.nowMs() / 1000);
       outcome = await sendWebhook({
         url: claimed.url,
         body: claimed.body,
@@ -131,6 +132,7 @@ export class WebhooksProcessor implements OnApplicationShutdown {
         timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
         allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
         agents: this.agents,
+        now: () => this.clock.now(),
       });
     } catch (err) {
       // A secret that cannot be opened (WEBHOOK_SECRETS_KEY changed), say: a failed attempt,
