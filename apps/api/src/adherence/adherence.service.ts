@@ -1,6 +1,6 @@
-import { loadAdherenceInputs, RuleSettingsService } from '@app/clinical';
+import { RuleSettingsService } from '@app/clinical';
 import { localDateOf, mondayOf, type ProgressionFlag } from '@app/domain';
-import { Db } from '@app/persistence';
+import { AdherenceInputsRepository, Db } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
@@ -13,6 +13,7 @@ import { adherenceDays, adherenceWeeks } from './patient-adherence';
 export class AdherenceService {
   constructor(
     private readonly db: Db,
+    private readonly inputs: AdherenceInputsRepository,
     private readonly access: PatientAccessService,
     private readonly clock: Clock,
     private readonly settings: RuleSettingsService,
@@ -32,8 +33,7 @@ export class AdherenceService {
     const { from, to } = resolveRange(query, today, today);
     // The weeks start on the Monday of `from`: load that week's earlier days too.
     const weeksFrom = mondayOf(from);
-    const [loaded] = await loadAdherenceInputs(
-      this.db.manager,
+    const [loaded] = await this.inputs.load(
       [{ organizationId: patient.organizationId, patientId: patient.id }],
       weeksFrom,
       to,

@@ -1,7 +1,7 @@
-import { AdherenceComputeService, type PatientRef } from '@app/clinical';
+import { AdherenceComputeService } from '@app/clinical';
 import { addDays, evaluationDay } from '@app/domain';
 import { AppConfig } from '@app/config';
-import { Db, queryRows, vacuumAsOwner } from '@app/persistence';
+import { Db, queryRows, vacuumAsOwner, type PatientRef } from '@app/persistence';
 import { JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';

@@ -7,12 +7,15 @@ import {
   type AdherenceSettings,
   type LocalDay,
 } from '@app/domain';
-import { Db } from '@app/persistence';
+import {
+  ADHERENCE_WEEKS_SQL,
+  AdherenceInputsRepository,
+  Db,
+  type PatientRef,
+} from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { adherenceSettingsOf } from '../rule-settings.service';
-import { loadAdherenceInputs, type PatientRef } from './adherence-inputs';
-import { ADHERENCE_WEEKS_SQL } from './adherence-weeks.sql';
 
 /**
  * How far back the flags look. The longest window of clinical-rules §5 is PROGRAM_DOSE_MET's
@@ -44,7 +47,10 @@ export interface ComputeOptions {
  */
 @Injectable()
 export class AdherenceComputeService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly inputs: AdherenceInputsRepository,
+  ) {}
 
   async compute(
     patients: readonly PatientRef[],
@@ -102,8 +108,7 @@ export class AdherenceComputeService {
     settingsOf: (organizationId: string) => AdherenceSettings,
   ): Promise<void> {
     const days = zones.map((z) => today.get(z.id) as LocalDay).sort();
-    const inputs = await loadAdherenceInputs(
-      m,
+    const inputs = await this.inputs.load(
       zones.map((z) => ({ organizationId: z.organization_id, patientId: z.id })),
       addDays(days[0], -FLAG_WINDOW_DAYS),
       days[days.length - 1],
@@ -113,6 +118,7 @@ export class AdherenceComputeService {
         recentItems:
           Math.max(...zones.map((z) => settingsOf(z.organization_id).progressionSessions)) + 2,
       },
+      m,
     );
     const rows = inputs.map((p) => {
       const day = today.get(p.patientId) as LocalDay;

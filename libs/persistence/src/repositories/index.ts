@@ -1,4 +1,5 @@
 import { ActivityRepository } from './activity.repository';
+import { AdherenceInputsRepository } from './adherence-inputs.repository';
 import { AlertsRepository } from './alerts.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
@@ -13,6 +14,8 @@ import { RecordsRepository } from './records.repository';
 import { WebhooksRepository } from './webhooks.repository';
 
 export * from './activity.repository';
+export * from './adherence-inputs.repository';
+export * from './adherence-weeks.sql';
 export * from './alerts.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
@@ -29,6 +32,7 @@ export * from './webhooks.repository';
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
   ActivityRepository,
+  AdherenceInputsRepository,
   AlertsRepository,
   ApiKeysRepository,
   AuditRepository,
