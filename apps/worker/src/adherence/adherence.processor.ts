@@ -130,7 +130,6 @@ export class AdherenceProcessor {
         weeksFrom: period.full
           ? addDays(evaluationDay(period.at, 'UTC'), -FULL_WEEKS_DAYS - 1)
           : undefined,
-        manager: m,
       });
       await m.query(
         `UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2`,
@@ -196,7 +195,6 @@ export class AdherenceProcessor {
         await this.adherence.compute(
           taken.map((t) => ({ organizationId: t.organization_id, patientId: t.patient_id })),
           new Date(),
-          { manager: m },
         );
         return taken.length;
       });

@@ -1,2 +1,1 @@
 export * from './adherence-compute.service';
-export * from './adherence-dirty';

@@ -1,5 +1,6 @@
 import { ActivityRepository } from './activity.repository';
 import { AdherenceInputsRepository } from './adherence-inputs.repository';
+import { AdherenceRepository } from './adherence.repository';
 import { AlertsRepository } from './alerts.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
@@ -16,6 +17,7 @@ import { WebhooksRepository } from './webhooks.repository';
 export * from './activity.repository';
 export * from './adherence-inputs.repository';
 export * from './adherence-weeks.sql';
+export * from './adherence.repository';
 export * from './alerts.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
@@ -33,6 +35,7 @@ export * from './webhooks.repository';
 export const REPOSITORIES = [
   ActivityRepository,
   AdherenceInputsRepository,
+  AdherenceRepository,
   AlertsRepository,
   ApiKeysRepository,
   AuditRepository,
