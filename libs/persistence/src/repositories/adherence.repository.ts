@@ -1,6 +1,7 @@
 import type { LocalDay, ProgressionFlag, RemoteMonitoringCode } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Db } from '../db.service';
+import { vacuumAsOwner } from '../database-roles';
+import { Db, queryRows, type Tx } from '../db.service';
 import type { PatientRef } from './adherence-inputs.repository';
 import { ADHERENCE_WEEKS_SQL } from './adherence-weeks.sql';
 
@@ -24,12 +25,74 @@ export interface PatientProgress extends PatientRef {
   readonly remoteMonitoringCode: RemoteMonitoringCode | null;
 }
 
+/** A period's plan: its chunk count, the run it is (its start, in µs) and the chunks computed. */
+export interface PeriodPlan {
+  readonly chunks: number;
+  readonly run: string;
+  readonly done: number[];
+}
+
+/** A chunk's share of the patient ids: `from` included, `to` excluded (null: to the end). */
+export interface PatientIdRange {
+  readonly from: string;
+  readonly to: string | null;
+}
+
 /** What GET /v1/patients/{id}/flags reads: the worker's last computation. */
 export interface StoredProgress {
   readonly asOf: LocalDay;
   readonly flags: ProgressionFlag[];
   readonly computedAt: Date;
 }
+
+// The patients of a period: with a current program and, for an hourly period, a local date at
+// the period's instant ($1) other than an hour before (their day ended within that hour); $2
+// true for a full period (every patient with a program).
+const PERIOD_PATIENTS = `
+  FROM patients pa
+  JOIN programs pr ON pr.organization_id = pa.organization_id AND pr.patient_id = pa.id AND pr.superseded_at IS NULL
+  WHERE ($2::boolean OR (($1::timestamptz AT TIME ZONE pa.timezone)::date
+                         <> (($1::timestamptz - interval '1 hour') AT TIME ZONE pa.timezone)::date))`;
+
+const COUNT_PERIOD_PATIENTS = `SELECT count(*)::int AS patients ${PERIOD_PATIENTS}`;
+
+/** $3..$4 the chunk's share of the patient ids (a range scan of the primary key). */
+const CHUNK_PATIENTS = `
+  SELECT pa.organization_id, pa.id ${PERIOD_PATIENTS}
+    AND pa.id >= $3::uuid AND ($4::uuid IS NULL OR pa.id < $4::uuid)`;
+
+// The first plan stands, whoever wrote it.
+const INSERT_PERIOD = `INSERT INTO adherence_periods (period, chunks) VALUES ($1, $2) ON CONFLICT DO NOTHING`;
+
+const OPEN_PLAN = `
+  SELECT p.chunks, (extract(epoch FROM p.started_at) * 1000000)::bigint::text AS run,
+         ARRAY(SELECT c.chunk FROM adherence_period_chunks c WHERE c.period = p.period) AS done
+  FROM adherence_periods p WHERE p.period = $1 AND p.completed_at IS NULL`;
+
+// A second claim of the chunk waits for the first transaction, then conflicts: no row back.
+const CLAIM_CHUNK = `
+  INSERT INTO adherence_period_chunks (period, chunk, patients) VALUES ($1, $2, 0)
+  ON CONFLICT DO NOTHING RETURNING 1`;
+
+const COMPLETE_CHUNK = `
+  UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
+    completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
+  WHERE period = $1
+  RETURNING completed_at IS NOT NULL AS completed`;
+
+const COUNT_CHUNK = `UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2`;
+
+// Overlapping jobs take disjoint marks (SKIP LOCKED); several marks of a patient are one.
+const TAKE_DIRTY = `
+  WITH taken AS (
+    DELETE FROM adherence_dirty WHERE ctid IN (
+      SELECT ctid FROM adherence_dirty ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING organization_id, patient_id
+  )
+  SELECT DISTINCT organization_id, patient_id FROM taken`;
+
+/** The tables the dashboards read by index-only scans. */
+const RESULT_TABLES = ['adherence_weeks', 'patient_progress'];
 
 const PATIENT_ZONES = `
   SELECT pa.organization_id, pa.id, pa.timezone
@@ -64,6 +127,75 @@ const PROGRESS_OF = `
 @Injectable()
 export class AdherenceRepository {
   constructor(private readonly db: Db) {}
+
+  /** How many patients a period computes (see PERIOD_PATIENTS). */
+  async countPeriodPatients(at: Date, full: boolean): Promise<number> {
+    const [{ patients }] = await this.db.current.query<{ patients: number }[]>(
+      COUNT_PERIOD_PATIENTS,
+      [at, full],
+    );
+    return patients;
+  }
+
+  /** Plans a period in `chunks` chunks, unless it was planned already (the first plan stands). */
+  async insertPeriod(period: string, chunks: number): Promise<void> {
+    await this.db.current.query(INSERT_PERIOD, [period, chunks]);
+  }
+
+  /** The plan of a period not yet completed; null if completed or never planned. */
+  async openPlan(period: string): Promise<PeriodPlan | null> {
+    const [plan] = await this.db.current.query<PeriodPlan[]>(OPEN_PLAN, [period]);
+    return plan ?? null;
+  }
+
+  /**
+   * Claims a chunk of a period for this transaction: false if it was computed already. The
+   * claim commits with the chunk's results, or rolls back with them.
+   */
+  async claimChunk(tx: Tx, period: string, chunk: number): Promise<boolean> {
+    const claimed = await tx.query<unknown[]>(CLAIM_CHUNK, [period, chunk]);
+    return claimed.length > 0;
+  }
+
+  /** The patients of a period whose ids fall in the range (a chunk's share). */
+  async chunkPatients(tx: Tx, at: Date, full: boolean, ids: PatientIdRange): Promise<PatientRef[]> {
+    const rows = await tx.query<{ organization_id: string; id: string }[]>(CHUNK_PATIENTS, [
+      at,
+      full,
+      ids.from,
+      ids.to,
+    ]);
+    return rows.map((r) => ({ organizationId: r.organization_id, patientId: r.id }));
+  }
+
+  /**
+   * Records a claimed chunk as computed for `patients` patients and adds it to its period's
+   * counters; true if it was the period's last chunk (the period is then completed).
+   */
+  async completeChunk(tx: Tx, period: string, chunk: number, patients: number): Promise<boolean> {
+    await tx.query(COUNT_CHUNK, [period, chunk, patients]);
+    const [done] = await queryRows<{ completed: boolean }>(tx, COMPLETE_CHUNK, [period, patients]);
+    return done.completed;
+  }
+
+  /**
+   * Takes (deletes) up to `limit` of the oldest marks, skipping those another transaction
+   * holds, and answers their patients. A rollback puts the marks back.
+   */
+  async takeDirty(tx: Tx, limit: number): Promise<PatientRef[]> {
+    const rows = await tx.query<{ organization_id: string; patient_id: string }[]>(TAKE_DIRTY, [
+      limit,
+    ]);
+    return rows.map((r) => ({ organizationId: r.organization_id, patientId: r.patient_id }));
+  }
+
+  /**
+   * VACUUM (ANALYZE) of the results, for the dashboards' index-only scans: only the tables'
+   * owner may (PostgreSQL 15), so on a short-lived connection of the owner's URL.
+   */
+  vacuumResults(ownerUrl: string): Promise<void> {
+    return vacuumAsOwner(ownerUrl, RESULT_TABLES);
+  }
 
   /** The patients of a batch that exist, with their zones. */
   async patientZones(patients: readonly PatientRef[]): Promise<PatientZone[]> {
