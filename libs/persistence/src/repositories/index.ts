@@ -5,6 +5,7 @@ import { AlertsRepository } from './alerts.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
+import { DashboardRepository } from './dashboard.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OperationsRepository } from './operations.repository';
 import { OrganizationsRepository } from './organizations.repository';
@@ -22,6 +23,7 @@ export * from './alerts.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
 export * from './catalog.repository';
+export * from './dashboard.repository';
 export * from './idempotency.repository';
 export * from './operations.repository';
 export * from './organizations.repository';
@@ -40,6 +42,7 @@ export const REPOSITORIES = [
   ApiKeysRepository,
   AuditRepository,
   CatalogRepository,
+  DashboardRepository,
   IdempotencyRepository,
   OperationsRepository,
   OrganizationsRepository,
