@@ -5,7 +5,7 @@
 // chunk jobs, set-based SQL); the same computation as a per-patient loop (one transaction per
 // patient, as a naive job would) on a sample, extrapolated; and the dashboard endpoint's
 // latency for one organization, through the real API.
-import { AdherenceComputeService } from '@app/clinical';
+import { AdherenceComputeService } from '@app/adherence';
 import { loadConfig } from '@app/config';
 import { addDays, evaluationDay } from '@app/domain';
 import {

@@ -1,4 +1,4 @@
-import { AdherenceComputeService } from '@app/clinical';
+import { AdherenceComputeService } from '@app/adherence';
 import { AppConfig, Clock } from '@app/config';
 import { addDays, evaluationDay } from '@app/domain';
 import { AdherenceRepository, Db, type PeriodPlan } from '@app/persistence';

@@ -1,1 +1,2 @@
+export * from './adherence-compute.module';
 export * from './adherence-compute.service';

@@ -1,3 +1,4 @@
+import { adherenceSettingsOf } from '@app/clinical';
 import {
   addDays,
   DEFAULT_ADHERENCE_SETTINGS,
@@ -14,7 +15,6 @@ import {
   type PatientZone,
 } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
-import { adherenceSettingsOf } from '../rule-settings.service';
 
 /**
  * How far back the flags look. The longest window of clinical-rules §5 is PROGRAM_DOSE_MET's
