@@ -50,13 +50,25 @@ export class AdherenceComputeService {
     private readonly inputs: AdherenceInputsRepository,
   ) {}
 
+  /** As computeZoned, for patients known by their ids only: their zones are looked up. */
   async compute(
     patients: readonly PatientRef[],
     now: Date,
     options: ComputeOptions = {},
   ): Promise<number> {
     if (patients.length === 0) return 0;
-    const zones = await this.adherence.patientZones(patients);
+    return this.computeZoned(await this.adherence.patientZones(patients), now, options);
+  }
+
+  /**
+   * Computes patients read with their zones (a chunk's or a batch of marks'), as of `now`;
+   * answers how many.
+   */
+  async computeZoned(
+    zones: readonly PatientZone[],
+    now: Date,
+    options: ComputeOptions = {},
+  ): Promise<number> {
     if (zones.length === 0) return 0;
     const today = new Map(zones.map((z) => [z.patientId, evaluationDay(now, z.timezone)]));
     const earliest = [...today.values()].sort()[0];

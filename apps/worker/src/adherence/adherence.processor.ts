@@ -97,7 +97,7 @@ export class AdherenceProcessor {
         period.full,
         chunkIds(chunk, chunks),
       );
-      await this.adherence.compute(patients, period.at, {
+      await this.adherence.computeZoned(patients, period.at, {
         weeksFrom: period.full
           ? addDays(evaluationDay(period.at, 'UTC'), -FULL_WEEKS_DAYS - 1)
           : undefined,
@@ -144,7 +144,7 @@ export class AdherenceProcessor {
       const done = await this.db.transaction(async (tx) => {
         const taken = await this.results.takeDirty(tx, DIRTY_BATCH);
         // Computed in the same transaction: a failure puts the marks back.
-        await this.adherence.compute(taken, this.clock.now());
+        await this.adherence.computeZoned(taken, this.clock.now());
         return taken.length;
       });
       total += done;

@@ -56,9 +56,12 @@ const PERIOD_PATIENTS = `
 
 const COUNT_PERIOD_PATIENTS = `SELECT count(*)::int AS patients ${PERIOD_PATIENTS}`;
 
-/** $3..$4 the chunk's share of the patient ids (a range scan of the primary key). */
+/**
+ * $3..$4 the chunk's share of the patient ids (a range scan of the primary key). With their
+ * zones, which the computation needs: looking them up again cost a statement per chunk.
+ */
 const CHUNK_PATIENTS = `
-  SELECT pa.organization_id, pa.id ${PERIOD_PATIENTS}
+  SELECT pa.organization_id, pa.id, pa.timezone ${PERIOD_PATIENTS}
     AND pa.id >= $3::uuid AND ($4::uuid IS NULL OR pa.id < $4::uuid)`;
 
 // The first plan stands, whoever wrote it.
@@ -74,22 +77,26 @@ const CLAIM_CHUNK = `
   INSERT INTO adherence_period_chunks (period, chunk, patients) VALUES ($1, $2, 0)
   ON CONFLICT DO NOTHING RETURNING 1`;
 
+// The chunk's own count and its period's counters in one statement (one round trip, not two).
 const COMPLETE_CHUNK = `
-  UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $2,
+  WITH chunk AS (
+    UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2
+  )
+  UPDATE adherence_periods SET chunks_done = chunks_done + 1, patients = patients + $3,
     completed_at = CASE WHEN chunks_done + 1 = chunks THEN now() END
   WHERE period = $1
   RETURNING completed_at IS NOT NULL AS completed`;
 
-const COUNT_CHUNK = `UPDATE adherence_period_chunks SET patients = $3 WHERE period = $1 AND chunk = $2`;
-
-// Overlapping jobs take disjoint marks (SKIP LOCKED); several marks of a patient are one.
+// Overlapping jobs take disjoint marks (SKIP LOCKED); several marks of a patient are one. The
+// patients come with their zones (a mark always has its patient: it cascades from it).
 const TAKE_DIRTY = `
   WITH taken AS (
     DELETE FROM adherence_dirty WHERE ctid IN (
       SELECT ctid FROM adherence_dirty ORDER BY marked_at LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING organization_id, patient_id
   )
-  SELECT DISTINCT organization_id, patient_id FROM taken`;
+  SELECT DISTINCT t.organization_id, t.patient_id AS id, pa.timezone
+  FROM taken t JOIN patients pa ON pa.organization_id = t.organization_id AND pa.id = t.patient_id`;
 
 /** The tables the dashboards read by index-only scans. */
 const RESULT_TABLES = ['adherence_weeks', 'patient_progress'];
@@ -119,10 +126,25 @@ const PROGRESS_OF = `
   SELECT as_of::text AS as_of, flags, computed_at
   FROM patient_progress WHERE organization_id = $1 AND patient_id = $2`;
 
+interface ZoneRow {
+  organization_id: string;
+  id: string;
+  timezone: string;
+}
+
+function zonesOf(rows: readonly ZoneRow[]): PatientZone[] {
+  return rows.map((r) => ({
+    organizationId: r.organization_id,
+    patientId: r.id,
+    timezone: r.timezone,
+  }));
+}
+
 /**
- * Adherence results and their bookkeeping: the marks of patients whose records changed, the
- * weekly figures (adherence_weeks) and current flags (patient_progress) the worker writes.
- * See docs/adherence.md.
+ * Adherence results and their bookkeeping: the marks of patients whose records changed
+ * (adherence_dirty), the scheduled periods and their chunks, and the weekly figures
+ * (adherence_weeks) and current flags (patient_progress) the worker writes. See
+ * docs/adherence.md.
  */
 @Injectable()
 export class AdherenceRepository {
@@ -157,15 +179,14 @@ export class AdherenceRepository {
     return claimed.length > 0;
   }
 
-  /** The patients of a period whose ids fall in the range (a chunk's share). */
-  async chunkPatients(tx: Tx, at: Date, full: boolean, ids: PatientIdRange): Promise<PatientRef[]> {
-    const rows = await tx.query<{ organization_id: string; id: string }[]>(CHUNK_PATIENTS, [
-      at,
-      full,
-      ids.from,
-      ids.to,
-    ]);
-    return rows.map((r) => ({ organizationId: r.organization_id, patientId: r.id }));
+  /** The patients of a period whose ids fall in the range (a chunk's share), with their zones. */
+  async chunkPatients(
+    tx: Tx,
+    at: Date,
+    full: boolean,
+    ids: PatientIdRange,
+  ): Promise<PatientZone[]> {
+    return zonesOf(await tx.query<ZoneRow[]>(CHUNK_PATIENTS, [at, full, ids.from, ids.to]));
   }
 
   /**
@@ -173,20 +194,20 @@ export class AdherenceRepository {
    * counters; true if it was the period's last chunk (the period is then completed).
    */
   async completeChunk(tx: Tx, period: string, chunk: number, patients: number): Promise<boolean> {
-    await tx.query(COUNT_CHUNK, [period, chunk, patients]);
-    const [done] = await queryRows<{ completed: boolean }>(tx, COMPLETE_CHUNK, [period, patients]);
+    const [done] = await queryRows<{ completed: boolean }>(tx, COMPLETE_CHUNK, [
+      period,
+      chunk,
+      patients,
+    ]);
     return done.completed;
   }
 
   /**
    * Takes (deletes) up to `limit` of the oldest marks, skipping those another transaction
-   * holds, and answers their patients. A rollback puts the marks back.
+   * holds, and answers their patients with their zones. A rollback puts the marks back.
    */
-  async takeDirty(tx: Tx, limit: number): Promise<PatientRef[]> {
-    const rows = await tx.query<{ organization_id: string; patient_id: string }[]>(TAKE_DIRTY, [
-      limit,
-    ]);
-    return rows.map((r) => ({ organizationId: r.organization_id, patientId: r.patient_id }));
+  async takeDirty(tx: Tx, limit: number): Promise<PatientZone[]> {
+    return zonesOf(await tx.query<ZoneRow[]>(TAKE_DIRTY, [limit]));
   }
 
   /**
@@ -199,14 +220,12 @@ export class AdherenceRepository {
 
   /** The patients of a batch that exist, with their zones. */
   async patientZones(patients: readonly PatientRef[]): Promise<PatientZone[]> {
-    const rows = await this.db.current.query<
-      { organization_id: string; id: string; timezone: string }[]
-    >(PATIENT_ZONES, [patients.map((p) => p.organizationId), patients.map((p) => p.patientId)]);
-    return rows.map((r) => ({
-      organizationId: r.organization_id,
-      patientId: r.id,
-      timezone: r.timezone,
-    }));
+    return zonesOf(
+      await this.db.current.query<ZoneRow[]>(PATIENT_ZONES, [
+        patients.map((p) => p.organizationId),
+        patients.map((p) => p.patientId),
+      ]),
+    );
   }
 
   /** The stored settings of each of these organizations. */
