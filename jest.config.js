@@ -7,8 +7,10 @@ const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', swcConfig] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
-    '^@app/(domain|config|persistence|queue|wearables|clinical)$': '<rootDir>/libs/$1/src',
-    '^@app/(domain|config|persistence|queue|wearables|clinical)/(.*)$': '<rootDir>/libs/$1/src/$2',
+    '^@app/(domain|config|persistence|queue|wearables|clinical|adherence)$':
+      '<rootDir>/libs/$1/src',
+    '^@app/(domain|config|persistence|queue|wearables|clinical|adherence)/(.*)$':
+      '<rootDir>/libs/$1/src/$2',
     '^@app/migrations$': '<rootDir>/migrations',
   },
   testEnvironment: 'node',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AdherenceComputeService } from '@app/clinical';
+import { AdherenceComputeService } from '@app/adherence';
+import { AdherenceInputsRepository, AdherenceRepository } from '@app/persistence';
 import { Clock } from '../apps/api/src/common/clock';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -642,8 +643,13 @@ describe('adherence, progression flags and the adherence dashboard', () => {
       expect(await activeOn10th(strict, patients[0])).toBe(false);
       expect(await activeOn10th(lenient, patients[1])).toBe(true);
 
-      // The worker computes both in one batch, each with its organization's threshold.
-      await t.app.get(AdherenceComputeService).compute(
+      // The worker computes both in one batch, each with its organization's threshold (its
+      // service, which the API does not provide, here on the API's connections).
+      const compute = new AdherenceComputeService(
+        t.app.get(AdherenceRepository),
+        t.app.get(AdherenceInputsRepository),
+      );
+      await compute.compute(
         clinics.map((clinic, i) => ({ organizationId: clinic.org.id, patientId: patients[i] })),
         new Date('2025-03-11T12:00:00Z'),
       );

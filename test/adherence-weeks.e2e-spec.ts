@@ -1,10 +1,4 @@
 import {
-  ADHERENCE_WEEKS_SQL,
-  loadAdherenceInputs,
-  type PatientAdherenceInput,
-  sqlMondayOf,
-} from '@app/clinical';
-import {
   activeDays,
   addDays,
   type AdherenceInput,
@@ -22,6 +16,12 @@ import {
   weeklyFigures,
   weeklyFiguresOf,
 } from '@app/domain';
+import {
+  ADHERENCE_WEEKS_SQL,
+  AdherenceInputsRepository,
+  type PatientAdherenceInput,
+  sqlMondayOf,
+} from '@app/persistence';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from './support/app';
@@ -608,8 +608,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
       );
     }
     await runSql(() => SETTINGS.activeDayStepPercent);
-    inputs = await loadAdherenceInputs(
-      t.db.manager,
+    inputs = await t.app.get(AdherenceInputsRepository).load(
       CASES.map((p) => ({ organizationId: c.org.id, patientId: idOf(p) })),
       '2026-02-23',
       '2026-03-22',
@@ -732,8 +731,9 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     );
     const ref = [{ organizationId: c.org.id, patientId: patient.id }];
     const today = '2026-03-16';
-    const [full] = await loadAdherenceInputs(t.db.manager, ref, '2026-02-02', today);
-    const [light] = await loadAdherenceInputs(t.db.manager, ref, '2026-02-02', today, {
+    const inputsRepository = t.app.get(AdherenceInputsRepository);
+    const [full] = await inputsRepository.load(ref, '2026-02-02', today);
+    const [light] = await inputsRepository.load(ref, '2026-02-02', today, {
       recentItems: SETTINGS.progressionSessions,
     });
     // The sessions are the newest of each item that can progress (the press-ups, held 10 s
@@ -938,8 +938,9 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
         const refs = ids.map((patientId) => ({ organizationId: c.org.id, patientId }));
         const loadFrom = mondayOf(weeksFrom);
         const loadTo = [...until].sort().reverse()[0];
-        const full = await loadAdherenceInputs(m, refs, loadFrom, loadTo);
-        const light = await loadAdherenceInputs(m, refs, loadFrom, loadTo, { recentItems: 3 });
+        const inputsRepository = t.app.get(AdherenceInputsRepository);
+        const full = await inputsRepository.load(refs, loadFrom, loadTo, {}, m);
+        const light = await inputsRepository.load(refs, loadFrom, loadTo, { recentItems: 3 }, m);
         const inputOfPatient = (loaded: PatientAdherenceInput[], id: string) =>
           (loaded.find((l) => l.patientId === id) as PatientAdherenceInput).input;
         return patients.map((p, i) => {

@@ -1,5 +1,5 @@
-import { loadAdherenceInputs } from '@app/clinical';
 import { DEFAULT_ADHERENCE_SETTINGS, evaluateProgressionFlags, localDateOf } from '@app/domain';
+import { AdherenceInputsRepository } from '@app/persistence';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { createTestApp, TestApp } from './support/app';
 import { alertCreatedPayload, bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -205,12 +205,13 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
     }
     const flagsNow = async () => {
       const today = localDateOf(new Date(), 'UTC');
-      const [loaded] = await loadAdherenceInputs(
-        t.db.manager,
-        [{ organizationId: c.org.id, patientId: patient.id }],
-        localDateOf(days[0], 'UTC'),
-        today,
-      );
+      const [loaded] = await t.app
+        .get(AdherenceInputsRepository)
+        .load(
+          [{ organizationId: c.org.id, patientId: patient.id }],
+          localDateOf(days[0], 'UTC'),
+          today,
+        );
       return evaluateProgressionFlags(loaded.input, DEFAULT_ADHERENCE_SETTINGS, today).map(
         (flag) => flag.flag,
       );

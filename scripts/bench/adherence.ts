@@ -5,10 +5,15 @@
 // chunk jobs, set-based SQL); the same computation as a per-patient loop (one transaction per
 // patient, as a naive job would) on a sample, extrapolated; and the dashboard endpoint's
 // latency for one organization, through the real API.
-import { AdherenceComputeService } from '@app/clinical';
+import { AdherenceComputeService } from '@app/adherence';
 import { loadConfig } from '@app/config';
 import { addDays, evaluationDay } from '@app/domain';
-import { Db, dataSourceOptions } from '@app/persistence';
+import {
+  AdherenceInputsRepository,
+  AdherenceRepository,
+  Db,
+  dataSourceOptions,
+} from '@app/persistence';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
@@ -390,7 +395,10 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
     }).initialize();
     try {
       const tx = new Db(dataSource);
-      const compute = new AdherenceComputeService(tx);
+      const compute = new AdherenceComputeService(
+        new AdherenceRepository(tx),
+        new AdherenceInputsRepository(tx),
+      );
       const at = new Date(`${now.toISOString().slice(0, 13)}:00:00Z`);
       const weeksFrom = addDays(evaluationDay(at, 'UTC'), -FULL_WEEKS_DAYS - 1);
       started = Date.now();

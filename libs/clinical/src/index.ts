@@ -1,4 +1,3 @@
 export * from './clinical-records.service';
 export * from './clinical.module';
 export * from './rule-settings.service';
-export * from './adherence';

@@ -1,9 +1,9 @@
-import { loadAdherenceInputs, RuleSettingsService } from '@app/clinical';
-import { localDateOf, mondayOf, type ProgressionFlag } from '@app/domain';
-import { Db } from '@app/persistence';
+import { RuleSettingsService } from '@app/clinical';
+import { Clock } from '@app/config';
+import { localDateOf, mondayOf } from '@app/domain';
+import { AdherenceInputsRepository, AdherenceRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
-import { Clock } from '../common/clock';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type { AdherenceQueryDto, PatientAdherenceDto, PatientFlagsDto } from './adherence.dto';
 import { resolveRange } from './day-range';
@@ -12,7 +12,8 @@ import { adherenceDays, adherenceWeeks } from './patient-adherence';
 @Injectable()
 export class AdherenceService {
   constructor(
-    private readonly db: Db,
+    private readonly results: AdherenceRepository,
+    private readonly inputs: AdherenceInputsRepository,
     private readonly access: PatientAccessService,
     private readonly clock: Clock,
     private readonly settings: RuleSettingsService,
@@ -32,8 +33,7 @@ export class AdherenceService {
     const { from, to } = resolveRange(query, today, today);
     // The weeks start on the Monday of `from`: load that week's earlier days too.
     const weeksFrom = mondayOf(from);
-    const [loaded] = await loadAdherenceInputs(
-      this.db.manager,
+    const [loaded] = await this.inputs.load(
       [{ organizationId: patient.organizationId, patientId: patient.id }],
       weeksFrom,
       to,
@@ -53,18 +53,12 @@ export class AdherenceService {
   /** The flags of the worker's last computation (clinical-rules §5); none before the first. */
   async flags(caller: Caller, patientId: string): Promise<PatientFlagsDto> {
     const patient = await this.access.findVisible(caller, patientId);
-    const [row] = await this.db.manager.query<
-      { as_of: string; flags: ProgressionFlag[]; computed_at: Date }[]
-    >(
-      `SELECT as_of::text AS as_of, flags, computed_at
-       FROM patient_progress WHERE organization_id = $1 AND patient_id = $2`,
-      [patient.organizationId, patient.id],
-    );
-    if (!row) return { data: [], asOf: null, computedAt: null };
+    const stored = await this.results.progressOf(patient.organizationId, patient.id);
+    if (!stored) return { data: [], asOf: null, computedAt: null };
     return {
-      data: row.flags.map(({ flag, since, evidence }) => ({ flag, since, evidence })),
-      asOf: row.as_of,
-      computedAt: row.computed_at,
+      data: stored.flags.map(({ flag, since, evidence }) => ({ flag, since, evidence })),
+      asOf: stored.asOf,
+      computedAt: stored.computedAt,
     };
   }
 }

@@ -1,3 +1,4 @@
+import { Clock } from '@app/config';
 import { JobQueueService } from '@app/queue';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Cron, Interval } from '@nestjs/schedule';
@@ -15,22 +16,25 @@ export const DIRTY_EVERY_MS = 10_000;
 export class AdherenceScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdherenceScheduler.name);
 
-  constructor(private readonly jobs: JobQueueService) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly jobs: JobQueueService,
+  ) {}
 
   /** A worker that was down at the top of the hour catches up with that hour's period. */
   async onApplicationBootstrap(): Promise<void> {
-    const hourStart = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const hourStart = new Date(Math.floor(this.clock.nowMs() / 3_600_000) * 3_600_000);
     await this.queuePeriod(periodOfTick(hourStart));
   }
 
   @Cron('0 * * * *')
   async hourly(): Promise<void> {
-    await this.queuePeriod(periodOfTick(new Date()));
+    await this.queuePeriod(periodOfTick(this.clock.now()));
   }
 
   @Interval(DIRTY_EVERY_MS)
   async dirty(): Promise<void> {
-    const slot = Math.floor(Date.now() / DIRTY_EVERY_MS);
+    const slot = Math.floor(this.clock.nowMs() / DIRTY_EVERY_MS);
     try {
       await this.jobs.add('adherence.dirty', {}, { jobId: `adherence-dirty-${slot}` });
     } catch {

@@ -1,8 +1,11 @@
 import { ActivityRepository } from './activity.repository';
+import { AdherenceInputsRepository } from './adherence-inputs.repository';
+import { AdherenceRepository } from './adherence.repository';
 import { AlertsRepository } from './alerts.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
+import { DashboardRepository } from './dashboard.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OperationsRepository } from './operations.repository';
 import { OrganizationsRepository } from './organizations.repository';
@@ -13,10 +16,14 @@ import { RecordsRepository } from './records.repository';
 import { WebhooksRepository } from './webhooks.repository';
 
 export * from './activity.repository';
+export * from './adherence-inputs.repository';
+export * from './adherence-weeks.sql';
+export * from './adherence.repository';
 export * from './alerts.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
 export * from './catalog.repository';
+export * from './dashboard.repository';
 export * from './idempotency.repository';
 export * from './operations.repository';
 export * from './organizations.repository';
@@ -29,10 +36,13 @@ export * from './webhooks.repository';
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
   ActivityRepository,
+  AdherenceInputsRepository,
+  AdherenceRepository,
   AlertsRepository,
   ApiKeysRepository,
   AuditRepository,
   CatalogRepository,
+  DashboardRepository,
   IdempotencyRepository,
   OperationsRepository,
   OrganizationsRepository,

@@ -1,0 +1,2 @@
+export * from './adherence-compute.module';
+export * from './adherence-compute.service';
