@@ -4,7 +4,7 @@ import {
   type AdherenceSettings,
   type RuleSettings,
 } from '@app/domain';
-import { Db, Organization } from '@app/persistence';
+import { OrganizationsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 
 /**
@@ -48,11 +48,10 @@ export function adherenceSettingsOf(settings: Record<string, unknown>): Adherenc
 
 @Injectable()
 export class RuleSettingsService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly organizations: OrganizationsRepository) {}
 
   /** The adherence thresholds in force for an organization. */
   async adherenceFor(organizationId: string): Promise<AdherenceSettings> {
-    const org = await this.db.repo(Organization).findOneByOrFail({ id: organizationId });
-    return adherenceSettingsOf(org.settings);
+    return adherenceSettingsOf(await this.organizations.settingsOf(organizationId));
   }
 }

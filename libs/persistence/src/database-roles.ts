@@ -1,5 +1,6 @@
 import { postgresTarget } from '@app/config';
 import { Client } from 'pg';
+import { sqlState } from './sql-errors';
 
 // Every table of the schema gets the runtime role's DML by default, so that a table a future
 // migration creates is usable without the migration remembering a GRANT. These tables get less.
@@ -11,8 +12,6 @@ const NARROWED_TABLES: Record<string, string> = {
   // writes it.
   migrations: 'SELECT',
 };
-
-const sqlState = (err: unknown): string | undefined => (err as { code?: string }).code;
 
 /**
  * Creates the runtime role of `runtimeUrl` if it is missing: it may log in, and nothing more

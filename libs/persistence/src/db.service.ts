@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 declare const openTransaction: unique symbol;
 
@@ -41,16 +41,6 @@ export class Db {
    */
   get pool(): EntityManager {
     return this.dataSource.manager;
-  }
-
-  /** @deprecated go through a repository of libs/persistence. */
-  get manager(): EntityManager {
-    return this.current;
-  }
-
-  /** @deprecated go through a repository of libs/persistence. */
-  repo<T extends ObjectLiteral>(entity: EntityTarget<T>): Repository<T> {
-    return this.manager.getRepository(entity);
   }
 
   /** Runs `work` in a transaction, joining the one already open in this call chain if any. */

@@ -6,5 +6,6 @@ export * from './entities';
 export * from './keyset-page';
 export * from './persistence.module';
 export * from './repositories';
+export { isUniqueViolation } from './sql-errors';
 export * from './startup';
 export * from './webhook-secrets.service';

@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { ensureRuntimeRole, grantRuntimeRole } from './database-roles';
+import { sqlState } from './sql-errors';
 
 const CONNECT_TIMEOUT_MS = 5000;
 const SCHEMA_POLL_MS = 500;
@@ -21,10 +22,6 @@ type DatabaseSettings = Pick<
   AppConfig,
   'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'DATABASE_POOL_SIZE'
 >;
-
-function sqlState(err: unknown): string | undefined {
-  return (err as { code?: string }).code;
-}
 
 function describe(err: unknown): string {
   if (err instanceof Error) {

@@ -1,7 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { InvalidCursorError } from '@app/persistence';
-import { QueryFailedError } from 'typeorm';
+import { InvalidCursorError, isUniqueViolation } from '@app/persistence';
 import { requestIdOf } from './logging';
 import { ProblemDto, ProblemException, titleFor, typeFor } from './problem';
 
@@ -68,17 +67,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...base,
       };
     }
-    if (exception instanceof QueryFailedError) {
-      const code = (exception as QueryFailedError & { code?: string }).code;
-      if (code === '23505') {
-        return {
-          type: typeFor(409),
-          title: titleFor(409),
-          status: 409,
-          detail: 'A record with the same unique fields already exists',
-          ...base,
-        };
-      }
+    if (isUniqueViolation(exception)) {
+      return {
+        type: typeFor(409),
+        title: titleFor(409),
+        status: 409,
+        detail: 'A record with the same unique fields already exists',
+        ...base,
+      };
     }
     const httpLike = exception as HttpLikeError | null;
     const status = httpLike?.status ?? httpLike?.statusCode;

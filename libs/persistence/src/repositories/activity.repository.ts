@@ -4,10 +4,10 @@ import { Between } from 'typeorm';
 import { ACTIVITY_ROLLUP_SQL } from '../activity-rollup.sql';
 import { Db, queryRows, type Executor, type Tx } from '../db.service';
 import { ActivityDaily, ActivityImport, ActivitySource, type ImportError } from '../entities';
+import { sqlState, UNIQUE_VIOLATION } from '../sql-errors';
 
 // Only the first errors are kept on an import: enough to fix a client, bounded in size.
 export const MAX_STORED_ERRORS = 1000;
-const UNIQUE_VIOLATION = '23505';
 /** An import queued or processing for longer than this no longer holds back its patient's rollups. */
 const IN_FLIGHT_MINUTES = 5;
 /**
@@ -448,7 +448,7 @@ export class ActivityRepository {
       const [written] = await on.query<{ inserted: number; updated: number }[]>(sql, params);
       return written;
     } catch (err) {
-      if (!skipStored && (err as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (!skipStored && sqlState(err) === UNIQUE_VIOLATION) {
         throw new DuplicateSampleError();
       }
       throw err;
