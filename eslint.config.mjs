@@ -1,6 +1,26 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const TESTS = ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'scripts/**/*.ts'];
+
+/** Reading the clock: `Clock` (libs/config) is the one place that may. */
+const clockReads = (message) => [
+  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message },
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message },
+];
+
+/** Statements written outside libs/persistence: its repositories are the one place for SQL. */
+const DATA_LAYER = 'SQL and TypeORM stay in libs/persistence: add or extend a repository method.';
+const dataAccess = [
+  { selector: "CallExpression[callee.property.name='query']", message: DATA_LAYER },
+  {
+    selector:
+      'CallExpression[callee.property.name=/^(createQueryBuilder|getRepository|getTreeRepository)$/]',
+    message: DATA_LAYER,
+  },
+  { selector: "MemberExpression[property.name='manager']", message: DATA_LAYER },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs'] },
   eslint.configs.recommended,
@@ -20,7 +40,40 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    // The application's code reads the time through Clock and the database through the
+    // repositories of libs/persistence (docs/architecture.md, "Where a change goes").
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: [...TESTS, 'libs/domain/**', 'libs/persistence/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...clockReads('Read the time from the injected Clock (or systemClock outside DI).'),
+        ...dataAccess,
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'typeorm', message: DATA_LAYER, allowTypeImports: true },
+            { name: 'pg', message: DATA_LAYER, allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The repositories may query, but the time still comes from Clock (or the database's now()).
+    files: ['libs/persistence/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...clockReads('Take the time as a parameter from Clock, or use now() in the statement.'),
+      ],
+    },
+  },
+  {
+    files: TESTS,
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -39,14 +92,7 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        {
-          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
-          message: 'libs/domain never reads the clock: take the time as a parameter.',
-        },
-        {
-          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
-          message: 'libs/domain never reads the clock: take the time as a parameter.',
-        },
+        ...clockReads('libs/domain never reads the clock: take the time as a parameter.'),
       ],
     },
   },
