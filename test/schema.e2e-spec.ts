@@ -1,4 +1,4 @@
-import { dataSourceOptions } from '@app/persistence';
+import { dataSourceOptions, TABLES_WITHOUT_ENTITY } from '@app/persistence';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { maintenanceUrl, ownerUrlFor, runtimeUrlFor } from './support/test-env';
@@ -41,6 +41,37 @@ describe('schema', () => {
       );
     expect(drift).toEqual([]);
   });
+
+  it('has no table that is neither an entity nor declared in TABLES_WITHOUT_ENTITY', async () => {
+    const rows: { table_name: string }[] = await ds.query(
+      `SELECT table_name FROM information_schema.tables
+       WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+    );
+    const entityTables = ds.entityMetadatas.map((m) => m.tableName);
+    const declared = Object.keys(TABLES_WITHOUT_ENTITY);
+    expect(entityTables.filter((t) => declared.includes(t))).toEqual([]);
+    expect(rows.map((r) => r.table_name)).toEqual(
+      [...entityTables, ...declared, 'migrations'].sort(),
+    );
+  });
+
+  it.each(Object.keys(TABLES_WITHOUT_ENTITY))(
+    'has the columns TABLES_WITHOUT_ENTITY declares for %s',
+    async (table) => {
+      const rows: { name: string; type: string; not_null: boolean }[] = await ds.query(
+        `SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS not_null
+         FROM pg_attribute
+         WHERE attrelid = to_regclass('public.' || quote_ident($1)) AND attnum > 0
+           AND NOT attisdropped
+         ORDER BY attnum`,
+        [table],
+      );
+      const actual = Object.fromEntries(
+        rows.map((r) => [r.name, r.not_null ? `${r.type} not null` : r.type]),
+      );
+      expect(actual).toEqual(TABLES_WITHOUT_ENTITY[table]);
+    },
+  );
 
   it('opens connections without JIT compilation (see dataSourceOptions)', async () => {
     expect(await ds.query('SHOW jit')).toEqual([{ jit: 'off' }]);

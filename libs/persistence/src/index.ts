@@ -8,4 +8,5 @@ export * from './persistence.module';
 export * from './repositories';
 export { isUniqueViolation } from './sql-errors';
 export * from './startup';
+export { TABLES_WITHOUT_ENTITY } from './tables';
 export * from './webhook-secrets.service';
