@@ -42,7 +42,7 @@ const PROBES: Probe[] = [
     expected: [CLOCK, CLOCK],
   },
   {
-    file: `libs/clinical/src/${RUN}/rule.ts`,
+    file: `libs/records/src/${RUN}/rule.ts`,
     source: "export const probe = (): Date => new Date('2026-01-01T00:00:00Z');\n",
     expected: [],
   },

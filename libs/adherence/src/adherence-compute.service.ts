@@ -1,6 +1,6 @@
-import { adherenceSettingsOf } from '@app/clinical';
 import {
   addDays,
+  adherenceSettingsOf,
   DEFAULT_ADHERENCE_SETTINGS,
   evaluateProgressionFlags,
   evaluationDay,

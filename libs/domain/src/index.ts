@@ -8,6 +8,7 @@ export * from './pain';
 export * from './program-items';
 export * from './red-flags';
 export * from './rules';
+export * from './settings';
 export * from './time-zone';
 export * from './webhooks';
 export * from './written-time';

@@ -117,3 +117,6 @@ export function offsetTextMinutes(text: string): number | null {
   const offset = offsetOf(m[1], m[2], m[3]);
   return typeof offset === 'number' ? offset : null;
 }
+
+/** How far ahead of the server's clock a device may be before the times it writes are refused. */
+export const CLOCK_SKEW_MS = 5 * 60_000;

@@ -1,4 +1,3 @@
-import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
 import { PatientsModule } from '../patients/patients.module';
 import { AdherenceController } from './adherence.controller';
@@ -7,7 +6,7 @@ import { DashboardController } from './dashboard.controller';
 import { DashboardService } from './dashboard.service';
 
 @Module({
-  imports: [ClinicalModule, PatientsModule],
+  imports: [PatientsModule],
   controllers: [AdherenceController, DashboardController],
   providers: [AdherenceService, DashboardService],
 })

@@ -1,7 +1,10 @@
-import { RuleSettingsService } from '@app/clinical';
 import { Clock } from '@app/config';
-import { localDateOf, mondayOf } from '@app/domain';
-import { AdherenceInputsRepository, AdherenceRepository } from '@app/persistence';
+import { adherenceSettingsOf, localDateOf, mondayOf } from '@app/domain';
+import {
+  AdherenceInputsRepository,
+  AdherenceRepository,
+  OrganizationsRepository,
+} from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { PatientAccessService } from '../patients/patient-access.service';
@@ -16,7 +19,7 @@ export class AdherenceService {
     private readonly inputs: AdherenceInputsRepository,
     private readonly access: PatientAccessService,
     private readonly clock: Clock,
-    private readonly settings: RuleSettingsService,
+    private readonly organizations: OrganizationsRepository,
   ) {}
 
   /**
@@ -40,7 +43,9 @@ export class AdherenceService {
     );
     // No current program: nothing is prescribed, so there is no adherence to speak of.
     if (!loaded) return { from, to, programStartDate: null, days: [], weeks: [] };
-    const settings = await this.settings.adherenceFor(patient.organizationId);
+    const settings = adherenceSettingsOf(
+      await this.organizations.settingsOf(patient.organizationId),
+    );
     return {
       from,
       to,

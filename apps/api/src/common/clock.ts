@@ -1,5 +1,4 @@
-import { CLOCK_SKEW_MS } from '@app/clinical';
-import { readInstant } from '@app/domain';
+import { CLOCK_SKEW_MS, readInstant } from '@app/domain';
 import { validationProblem } from './problem';
 
 export { Clock } from '@app/config';

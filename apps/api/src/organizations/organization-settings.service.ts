@@ -2,7 +2,7 @@ import {
   ADHERENCE_SETTING_KEYS,
   DEFAULT_CONFIGURABLE_SETTINGS,
   ruleOverridesOf,
-} from '@app/clinical';
+} from '@app/domain';
 import { Db, OrganizationsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';

@@ -1,4 +1,3 @@
-import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrganizationSettingsController } from './organization-settings.controller';
@@ -7,7 +6,7 @@ import { OrganizationsController } from './organizations.controller';
 import { OrganizationsService } from './organizations.service';
 
 @Module({
-  imports: [ClinicalModule, ApiKeysModule],
+  imports: [ApiKeysModule],
   controllers: [OrganizationsController, OrganizationSettingsController],
   providers: [OrganizationsService, OrganizationSettingsService],
   exports: [OrganizationSettingsService],

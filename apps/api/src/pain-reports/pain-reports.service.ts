@@ -1,4 +1,4 @@
-import { ClinicalRecordsService } from '@app/clinical';
+import { ClinicalRecordsService } from '@app/records';
 import { Db, type PainReport, RecordsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';

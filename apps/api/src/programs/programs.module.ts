@@ -1,4 +1,3 @@
-import { ClinicalModule } from '@app/clinical';
 import { Module } from '@nestjs/common';
 import { ExercisesModule } from '../exercises/exercises.module';
 import { PatientsModule } from '../patients/patients.module';
@@ -6,7 +5,7 @@ import { ProgramsController } from './programs.controller';
 import { ProgramsService } from './programs.service';
 
 @Module({
-  imports: [ClinicalModule, ExercisesModule, PatientsModule],
+  imports: [ExercisesModule, PatientsModule],
   controllers: [ProgramsController],
   providers: [ProgramsService],
   exports: [ProgramsService],

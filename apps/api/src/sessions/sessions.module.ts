@@ -1,4 +1,4 @@
-import { ClinicalModule } from '@app/clinical';
+import { RecordsModule } from '@app/records';
 import { Module } from '@nestjs/common';
 import { ExercisesModule } from '../exercises/exercises.module';
 import { PatientsModule } from '../patients/patients.module';
@@ -6,7 +6,7 @@ import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [ClinicalModule, ExercisesModule, PatientsModule],
+  imports: [RecordsModule, ExercisesModule, PatientsModule],
   controllers: [SessionsController],
   providers: [SessionsService],
 })

@@ -1,4 +1,4 @@
-import { ClinicalRecordsService, type NewPainReport } from '@app/clinical';
+import { ClinicalRecordsService, type NewPainReport } from '@app/records';
 import {
   Db,
   type PainReport,

@@ -1,4 +1,4 @@
-import { ClinicalRecordsService } from '@app/clinical';
+import { ClinicalRecordsService } from '@app/records';
 import { AppConfig, Clock } from '@app/config';
 import type { PainObservationItem, Rejection } from '@app/domain';
 import {

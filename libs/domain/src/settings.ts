@@ -1,11 +1,5 @@
-import {
-  DEFAULT_ADHERENCE_SETTINGS,
-  DEFAULT_RULE_SETTINGS,
-  type AdherenceSettings,
-  type RuleSettings,
-} from '@app/domain';
-import { OrganizationsRepository } from '@app/persistence';
-import { Injectable } from '@nestjs/common';
+import { DEFAULT_ADHERENCE_SETTINGS, type AdherenceSettings } from './adherence';
+import { DEFAULT_RULE_SETTINGS, type RuleSettings } from './rules';
 
 /**
  * The adherence thresholds clinical-rules §4–§5 marks configurable and that are not a
@@ -46,12 +40,7 @@ export function adherenceSettingsOf(settings: Record<string, unknown>): Adherenc
   return result;
 }
 
-@Injectable()
-export class RuleSettingsService {
-  constructor(private readonly organizations: OrganizationsRepository) {}
-
-  /** The adherence thresholds in force for an organization. */
-  async adherenceFor(organizationId: string): Promise<AdherenceSettings> {
-    return adherenceSettingsOf(await this.organizations.settingsOf(organizationId));
-  }
+/** The rule thresholds of an organization of these stored settings: defaults with its overrides. */
+export function ruleSettingsOf(settings: Record<string, unknown>): RuleSettings {
+  return { ...DEFAULT_RULE_SETTINGS, ...ruleOverridesOf(settings) };
 }

@@ -1,5 +1,6 @@
-import { DEFAULT_ADHERENCE_SETTINGS, DEFAULT_RULE_SETTINGS } from '@app/domain';
-import { adherenceSettingsOf, ruleOverridesOf } from './rule-settings.service';
+import { DEFAULT_ADHERENCE_SETTINGS } from './adherence';
+import { DEFAULT_RULE_SETTINGS } from './rules';
+import { adherenceSettingsOf, ruleOverridesOf } from './settings';
 
 describe('organization settings', () => {
   it('reads numeric overrides of known thresholds only', () => {

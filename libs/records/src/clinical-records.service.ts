@@ -2,7 +2,7 @@ import {
   type AlertEventBody,
   type AlertSeverity,
   decideAlert,
-  DEFAULT_RULE_SETTINGS,
+  CLOCK_SKEW_MS,
   evaluatePainRules,
   type Finding,
   isAlertSeverity,
@@ -11,7 +11,7 @@ import {
   type PainSite,
   type RedFlagAnswers,
   type RuleId,
-  type RuleSettings,
+  ruleSettingsOf,
   worstSeverity,
 } from '@app/domain';
 import {
@@ -28,12 +28,9 @@ import {
 } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ruleOverridesOf } from './rule-settings.service';
 
 // Enough history for every rule: the 7-day trend and the 36-hour flare window, with margin.
 const HISTORY_DAYS = 40;
-/** How far ahead of the server clock a device may be before its times are refused. */
-export const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** A pain report to write: what the app (or an import) said. */
 export interface NewPainReport {
@@ -71,11 +68,6 @@ export interface WrittenRecords {
   reports: PainReport[];
   findings: RuleFinding[];
   program: ProgramState | null;
-}
-
-/** The rule thresholds of an organization of these stored settings: defaults with its overrides. */
-export function ruleSettingsOf(settings: Record<string, unknown>): RuleSettings {
-  return { ...DEFAULT_RULE_SETTINGS, ...ruleOverridesOf(settings) };
 }
 
 /**

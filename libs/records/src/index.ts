@@ -1,0 +1,2 @@
+export * from './clinical-records.service';
+export * from './records.module';
