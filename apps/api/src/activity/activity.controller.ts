@@ -44,7 +44,7 @@ export class ActivityController {
   @HandlesOwnIdempotency()
   @ApiOperation({
     summary:
-      'Push wearable data in one of seven formats; it is stored at once and imported by the worker',
+      'Push wearable data in one of seven formats: a native batch is written in the request (status completed), any other payload is stored at once and imported by the worker (status queued)',
     description:
       'native: {"source":{"name","device"?},"samples":[{"start","end","steps","activeMinutes"?,"activityType"?,"origin"?}]}; ' +
       'openmhealth: a data point, an array of them, or a body (step-count 1.0–3.0, physical-activity); ' +
