@@ -52,6 +52,14 @@ export async function recreateDatabase(databaseUrl: string, template?: string): 
   });
 }
 
+/** Drops the benchmark database of `databaseUrl` (at the end of a run: nothing is left behind). */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await withAdmin(databaseUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  );
+}
+
 /** Deletes the Redis keys of a benchmark's queue prefix, left by an earlier run. */
 export async function flushQueue(prefix: string): Promise<void> {
   const redis = new IORedis(loadConfig().REDIS_URL);
@@ -225,6 +233,23 @@ function processCpuSeconds(pid: number | string): number {
   }
 }
 
+/**
+ * The database a PostgreSQL client backend serves, from its process title
+ * (`postgres: 15/main: user database host(port) state`); null for the server's own processes.
+ */
+function backendDatabase(pid: string): string | null {
+  try {
+    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .replace(/\0/g, ' ')
+      .replace(/^postgres: [^:]+: /, '')
+      .trim()
+      .split(/\s+/);
+    return /^(\[local\]|[\d.:a-f]+\(\d+\))$/.test(words[2] ?? '') ? words[1] : null;
+  } catch {
+    return null;
+  }
+}
+
 function commandOf(pid: string): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -233,10 +258,22 @@ function commandOf(pid: string): string {
   }
 }
 
+/** Busy CPU seconds of the whole machine so far, every core (the first line of /proc/stat). */
+function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
+}
+
 /**
  * CPU seconds used so far by the API, the worker, PostgreSQL (every process, backends included),
- * Redis and the benchmark client itself: the difference of two readings shows where a phase's
- * time went on the shared cores.
+ * Redis and the benchmark client itself, and by everything else on the machine (`other`: the
+ * kernel, other sessions' processes, a psql child): the difference of two readings shows where a
+ * phase's time went on the shared cores, and whether something else was competing for them.
  */
 export function cpuReading(services: Record<string, Service>): Record<string, number> {
   const reading: Record<string, number> = {};
@@ -246,10 +283,16 @@ export function cpuReading(services: Record<string, Service>): Record<string, nu
   reading.redis = 0;
   for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     const command = commandOf(pid);
-    if (command === 'postgres') reading.postgres += processCpuSeconds(pid);
-    else if (command.startsWith('redis-server')) reading.redis += processCpuSeconds(pid);
+    if (command === 'postgres') {
+      // Backends of other databases (another session's tests on the same server) are not ours.
+      const database = backendDatabase(pid);
+      if (database === null || database === BENCH_DATABASE)
+        reading.postgres += processCpuSeconds(pid);
+    } else if (command.startsWith('redis-server')) reading.redis += processCpuSeconds(pid);
   }
   reading['bench client'] = processCpuSeconds(process.pid);
+  const named = Object.values(reading).reduce((sum, seconds) => sum + seconds, 0);
+  reading.other = machineCpuSeconds() - named;
   return reading;
 }
 
