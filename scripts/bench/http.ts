@@ -263,7 +263,7 @@ export async function benchHttp(opts: HttpOptions): Promise<string> {
         .map(([code, n]) => `${fmt(n)} × ${code}`)
         .join(
           ', ',
-        )}${p.errors ? `; ${p.errors} errors (${p.timeouts} timeouts)` : ''}${p.stored === null ? '' : `; ${fmt(p.stored)} stored (with the requests in flight at the end), ${fmt(p.written.findings)} findings, ${fmt(p.written.alerts)} alerts, ${fmt(p.written.outbox)} outbox rows`}`;
+        )}${p.errors ? `; ${p.errors} errors (${p.timeouts} timeouts)` : ''}${p.stored === null ? '' : `; ${fmt(p.stored)} stored (with the requests in flight at the end), ${fmt(p.written.findings)} findings, ${fmt(p.written.alerts)} alerts opened, ${fmt(p.written.outbox)} outbox rows`}`;
     const status = (met: boolean, p: Phase) =>
       !clean(p) ? '**not measured** (non-2xx or errors)' : met ? 'met' : '**not met**';
     const row = (p: Phase, target: string, met: boolean | null) =>
