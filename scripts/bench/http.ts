@@ -68,8 +68,9 @@ function withOffset(instant: Date, timeZone: string): string {
  * The requests of an endpoint, spread round-robin over the patients, each write with a clientRef
  * of its own (`tag` keeps the phases apart). Pain reports describe a patient who is steady
  * (buttock pain on the left, 3 or 4 out of 10) except that every tenth report of a patient
- * reaches the thigh: that one raises PERIPHERALIZATION (a warning, an alert, an outbox row, the
- * program paused) and the next one CENTRALIZING, so the rules' write path is part of the cost.
+ * reaches the thigh: that one raises PERIPHERALIZATION (a warning, attached to the alert the
+ * setup opened, the program paused) and the next one CENTRALIZING, so the rules' write path is
+ * part of the cost.
  * Sessions log the program's exercise; every other one carries pain before and after (two linked
  * pain reports, the rules run on them).
  */
@@ -190,6 +191,25 @@ export async function benchHttp(opts: HttpOptions): Promise<string> {
     const keys = { admin: clinic.adminKey, app: clinic.appKey };
     const url = new URL(base);
     const runTag = `bench-${Date.now()}`;
+    // Every patient's PERIPHERALIZATION alert is open before any phase, so that the measured
+    // reports attach to it whatever the machine's speed (how many warm-up reports ran decided
+    // whether the alerts opened in the warm-up or in the measured phase).
+    for (const [i, id] of clinic.patientIds.entries()) {
+      for (const mostDistalSite of ['buttock', 'thigh']) {
+        await api(base, `/v1/patients/${id}/pain-reports`, {
+          method: 'POST',
+          key: clinic.appKey,
+          body: JSON.stringify({
+            clientRef: `${runTag}-setup-${i}-${mostDistalSite}`,
+            reportedAt: withOffset(new Date(Date.now() - 60_000), TIMEZONE),
+            intensity: 3,
+            mostDistalSite,
+            side: 'left',
+            context: 'baseline',
+          }),
+        });
+      }
+    }
 
     const run = async (label: string, endpoint: Endpoint, seconds: number): Promise<Phase> => {
       // Whatever the previous phase queued (outbox rows to relay) is done before the next starts.
