@@ -22,6 +22,8 @@ import {
   startBenchApi,
   api,
   benchDatabaseUrl,
+  dropDatabase,
+  flushQueue,
   withAdmin,
   BENCH_ADMIN_TOKEN,
   cpuReading,
@@ -424,6 +426,8 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
     await queue.close();
     redis.disconnect();
     await db.end();
+    await dropDatabase(databaseUrl);
+    await flushQueue(PREFIX);
   }
   return ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join(
     '\n',

@@ -16,6 +16,8 @@ import {
   api,
   cpuReading,
   cpuSpent,
+  benchDatabaseUrl,
+  dropDatabase,
   flushQueue,
   fmt,
   percentile,
@@ -433,6 +435,7 @@ export async function benchAlerts(opts: AlertsOptions): Promise<string> {
     await worker?.stop();
     await apiService?.stop();
     await receiver.stop();
+    await dropDatabase(benchDatabaseUrl());
     await flushQueue(PREFIX);
     if (previousAllow === undefined) delete process.env.WEBHOOK_ALLOW_PRIVATE_URLS;
     else process.env.WEBHOOK_ALLOW_PRIVATE_URLS = previousAllow;

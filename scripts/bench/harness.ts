@@ -52,6 +52,14 @@ export async function recreateDatabase(databaseUrl: string, template?: string): 
   });
 }
 
+/** Drops the benchmark database of `databaseUrl` (at the end of a run: nothing is left behind). */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await withAdmin(databaseUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  );
+}
+
 /** Deletes the Redis keys of a benchmark's queue prefix, left by an earlier run. */
 export async function flushQueue(prefix: string): Promise<void> {
   const redis = new IORedis(loadConfig().REDIS_URL);
@@ -225,6 +233,23 @@ function processCpuSeconds(pid: number | string): number {
   }
 }
 
+/**
+ * The database a PostgreSQL client backend serves, from its process title
+ * (`postgres: 15/main: user database host(port) state`); null for the server's own processes.
+ */
+function backendDatabase(pid: string): string | null {
+  try {
+    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .replace(/\0/g, ' ')
+      .replace(/^postgres: [^:]+: /, '')
+      .trim()
+      .split(/\s+/);
+    return /^(\[local\]|[\d.:a-f]+\(\d+\))$/.test(words[2] ?? '') ? words[1] : null;
+  } catch {
+    return null;
+  }
+}
+
 function commandOf(pid: string): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -233,33 +258,67 @@ function commandOf(pid: string): string {
   }
 }
 
-/**
- * CPU seconds used so far by the API, the worker, PostgreSQL (every process, backends included),
- * Redis and the benchmark client itself: the difference of two readings shows where a phase's
- * time went on the shared cores.
- */
-export function cpuReading(services: Record<string, Service>): Record<string, number> {
-  const reading: Record<string, number> = {};
-  for (const [name, service] of Object.entries(services))
-    reading[name] = processCpuSeconds(service.child.pid ?? 0);
-  reading.postgres = 0;
-  reading.redis = 0;
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    const command = commandOf(pid);
-    if (command === 'postgres') reading.postgres += processCpuSeconds(pid);
-    else if (command.startsWith('redis-server')) reading.redis += processCpuSeconds(pid);
-  }
-  reading['bench client'] = processCpuSeconds(process.pid);
-  return reading;
+/** Busy CPU seconds of the whole machine so far, every core (the first line of /proc/stat). */
+function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
 }
 
-export function cpuSpent(
-  before: Record<string, number>,
-  after: Record<string, number>,
-): Record<string, number> {
-  return Object.fromEntries(
-    Object.keys(after).map((name) => [name, after[name] - (before[name] ?? 0)]),
-  );
+export interface CpuReading {
+  /** Busy seconds of the whole machine. */
+  machine: number;
+  /** The groups in the order they are reported. */
+  groups: string[];
+  /** CPU seconds of each process of a group, by pid. */
+  processes: Map<number, { group: string; seconds: number }>;
+}
+
+/**
+ * CPU seconds used so far by each process of the API, the worker, PostgreSQL (every process,
+ * backends of the benchmark database included), Redis and the benchmark client itself: the
+ * difference of two readings (cpuSpent) shows where a phase's time went on the shared cores.
+ */
+export function cpuReading(services: Record<string, Service>): CpuReading {
+  const processes = new Map<number, { group: string; seconds: number }>();
+  const add = (pid: number, group: string) =>
+    processes.set(pid, { group, seconds: processCpuSeconds(pid) });
+  for (const [name, service] of Object.entries(services)) add(service.child.pid ?? 0, name);
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    const command = commandOf(pid);
+    if (command === 'postgres') {
+      // Backends of other databases (another session's tests on the same server) are not ours.
+      const database = backendDatabase(pid);
+      if (database === null || database === BENCH_DATABASE) add(Number(pid), 'postgres');
+    } else if (command.startsWith('redis-server')) add(Number(pid), 'redis');
+  }
+  add(process.pid, 'bench client');
+  return {
+    machine: machineCpuSeconds(),
+    groups: [...Object.keys(services), 'postgres', 'redis', 'bench client'],
+    processes,
+  };
+}
+
+/**
+ * CPU seconds per group between two readings, process by process (a process started in
+ * between counts whole), and `other`: the rest of the machine's busy time (the kernel, other
+ * sessions' processes, a psql child, and what processes that exited in between used).
+ * Summing whole groups instead made PostgreSQL's share negative when pooled connections closed.
+ */
+export function cpuSpent(before: CpuReading, after: CpuReading): Record<string, number> {
+  const spent: Record<string, number> = Object.fromEntries(after.groups.map((g) => [g, 0]));
+  for (const [pid, { group, seconds }] of after.processes) {
+    const earlier = before.processes.get(pid);
+    spent[group] += seconds - (earlier?.group === group ? earlier.seconds : 0);
+  }
+  const named = Object.values(spent).reduce((sum, seconds) => sum + seconds, 0);
+  spent.other = after.machine - before.machine - named;
+  return spent;
 }
 
 export interface BenchApi {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ROOT } from './harness';
 import { benchAdherence } from './adherence';
 import { benchAlerts } from './alerts';
+import { benchHttp } from './http';
 import { benchIngest } from './ingest';
 
 interface Bench {
@@ -37,6 +38,19 @@ const BENCHES: Record<string, Bench> = {
         loopPatients: quick ? 500 : 5_000,
         dashboardRequests: quick ? 50 : 200,
         workers: Number(process.env.BENCH_WORKERS ?? 2),
+      }),
+  },
+  http: {
+    title: 'HTTP request rates',
+    run: () =>
+      benchHttp({
+        seconds: quick ? 3 : 12,
+        warmupSeconds: quick ? 1 : 3,
+        connections: 32,
+        patients: 64,
+        readShare: 0.5,
+        writeShare: 0.2,
+        writeP99Ms: 250,
       }),
   },
   alerts: {
