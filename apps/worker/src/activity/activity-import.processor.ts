@@ -18,6 +18,8 @@ import { OnJob } from '../jobs/on-job.decorator';
 /** What a transaction of the import writes: a batch of the parser's output. */
 type Pending = Omit<ParsedBatch, 'rejections'> & { rejections: Rejection[] };
 
+/** Takes of one rollup job: enough for a burst of batches, bounded for a patient who never stops. */
+const MAX_ROLLUP_PASSES = 10;
 const nothingPending = (): Pending => ({ samples: [], pains: [], retractions: [], rejections: [] });
 const records = (p: Pending) =>
   p.samples.length + p.pains.length + p.retractions.length + p.rejections.length;
@@ -94,9 +96,15 @@ export class ActivityImportProcessor {
   /** The days an import written in its request marked (see the API's inline imports). */
   @OnJob('activity.rollup')
   async rollUp({ organizationId, patientId }: JobPayloads['activity.rollup']): Promise<void> {
-    await this.db.transaction((tx) =>
-      this.activity.rollUpMarkedDays(tx, organizationId, patientId),
-    );
+    // A batch written while this job runs queues a job of the same id, which BullMQ ignores
+    // while this one is active: so take again until nothing is left (the sweep covers the
+    // moment between the last take and this job's end).
+    for (let pass = 0; pass < MAX_ROLLUP_PASSES; pass++) {
+      const rolled = await this.db.transaction((tx) =>
+        this.activity.rollUpMarkedDays(tx, organizationId, patientId),
+      );
+      if (!rolled) return;
+    }
   }
 
   private async ingest(claimed: ClaimedImport): Promise<void> {

@@ -48,7 +48,7 @@ export class ActivityImportSweeper {
       const done = await this.db.transaction((tx) =>
         this.activity.rollUpMarkedDays(tx, p.organizationId, p.patientId),
       );
-      if (done) settled++;
+      if (done !== null) settled++;
     }
     return settled;
   }

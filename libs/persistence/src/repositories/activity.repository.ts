@@ -464,17 +464,21 @@ export class ActivityRepository {
    * completed or failed in the same transaction: of imports ending together, the last to take
    * the lock sees no other in flight and rolls up every day marked by then. An import stuck for
    * more than a few minutes does not hold the others' days back, and the sweep settles any day
-   * left marked. Answers false when deferred.
+   * left marked. Answers how many days it rolled up, or null when deferred.
    */
-  async rollUpMarkedDays(tx: Tx, organizationId: string, patientId: string): Promise<boolean> {
+  async rollUpMarkedDays(
+    tx: Tx,
+    organizationId: string,
+    patientId: string,
+  ): Promise<number | null> {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [patientId]);
     const [{ deferred, days }] = await tx.query<{ deferred: boolean; days: string[] }[]>(
       TAKE_MARKED_DAYS,
       [organizationId, patientId],
     );
-    if (deferred) return false;
+    if (deferred) return null;
     if (days.length > 0) await tx.query(ACTIVITY_ROLLUP_SQL, [organizationId, patientId, days]);
-    return true;
+    return days.length;
   }
 
   /** Patients with days left marked (their rollup was deferred), a page of them. */
