@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource, EntityManager } from 'typeorm';
+import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 
 declare const openTransaction: unique symbol;
 
@@ -65,4 +67,55 @@ export async function queryRows<T>(
   const result: [T[], number] | T[] = await m.query(sql, params);
   const isPair = result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number';
   return isPair ? (result as [T[], number])[0] : (result as T[]);
+}
+
+/**
+ * A statement PostgreSQL parses and plans once per connection (a named prepared statement)
+ * instead of on every call: for the statements every request sends, planning cost as much as
+ * running them (pg_stat_statements, BENCHMARKS.md). Only for constant texts: each text is
+ * prepared on each pooled connection it runs on, and kept there.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+const preparedTexts = new Map<string, PreparedStatement>();
+
+/** The prepared statement of a text (one per distinct text, named by its hash). */
+export function prepared(text: string): PreparedStatement {
+  let statement = preparedTexts.get(text);
+  if (!statement) {
+    const name = `sct_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    statement = { name, text };
+    preparedTexts.set(text, statement);
+  }
+  return statement;
+}
+
+/**
+ * Runs a prepared statement on `on` (a transaction, or the pool) and answers its rows, for any
+ * kind of statement. A driver error comes out as TypeORM's QueryFailedError, as from `query()`.
+ */
+export async function runPrepared<T>(
+  on: Executor,
+  statement: PreparedStatement,
+  params: unknown[],
+): Promise<T[]> {
+  const own = on.queryRunner ? null : on.connection.createQueryRunner();
+  const runner = on.queryRunner ?? own!;
+  try {
+    const client = (await runner.connect()) as PoolClient;
+    const result = await client.query<T & object>({
+      name: statement.name,
+      text: statement.text,
+      values: params,
+    });
+    return result.rows;
+  } catch (err) {
+    if (err instanceof QueryFailedError || !(err instanceof Error)) throw err;
+    throw new QueryFailedError(statement.text, params, err);
+  } finally {
+    await own?.release();
+  }
 }

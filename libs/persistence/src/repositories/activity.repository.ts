@@ -2,7 +2,7 @@ import type { ActivitySample, ImportFormat, SampleRetraction } from '@app/domain
 import { Injectable } from '@nestjs/common';
 import { Between } from 'typeorm';
 import { ACTIVITY_ROLLUP_SQL } from '../activity-rollup.sql';
-import { Db, queryRows, type Executor, type Tx } from '../db.service';
+import { Db, prepared, queryRows, runPrepared, type Executor, type Tx } from '../db.service';
 import { ActivityDaily, ActivityImport, ActivitySource, type ImportError } from '../entities';
 import { sqlState, UNIQUE_VIOLATION } from '../sql-errors';
 
@@ -445,7 +445,11 @@ export class ActivityRepository {
     skipStored: boolean,
   ): Promise<{ inserted: number; updated: number }> {
     try {
-      const [written] = await on.query<{ inserted: number; updated: number }[]>(sql, params);
+      const [written] = await runPrepared<{ inserted: number; updated: number }>(
+        on,
+        prepared(sql),
+        params,
+      );
       return written;
     } catch (err) {
       if (!skipStored && sqlState(err) === UNIQUE_VIOLATION) {

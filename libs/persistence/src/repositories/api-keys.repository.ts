@@ -1,6 +1,6 @@
 import type { Role, Scope } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Db, queryRows, type Tx } from '../db.service';
+import { Db, prepared, queryRows, runPrepared, type Tx } from '../db.service';
 import { ApiKey } from '../entities';
 import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
 
@@ -12,7 +12,7 @@ const LAST_USED_RESOLUTION = '1 minute';
  * most once a minute): authentication is one round trip. A wrong secret finds nothing and
  * stamps nothing.
  */
-const AUTHENTICATE = `
+const AUTHENTICATE = prepared(`
   WITH found AS (
     SELECT id, organization_id, role, scopes, clinician_id, client_app_id, revoked_at, last_used_at
     FROM api_keys WHERE prefix = $1 AND secret_hash = $2
@@ -22,7 +22,7 @@ const AUTHENTICATE = `
     WHERE k.id = f.id AND f.revoked_at IS NULL
       AND (f.last_used_at IS NULL OR f.last_used_at < now() - interval '${LAST_USED_RESOLUTION}')
   )
-  SELECT id, organization_id, role, scopes, clinician_id, client_app_id, revoked_at FROM found`;
+  SELECT id, organization_id, role, scopes, clinician_id, client_app_id, revoked_at FROM found`);
 
 export interface AuthenticatedKey {
   id: string;
@@ -52,17 +52,15 @@ export class ApiKeysRepository {
   constructor(private readonly db: Db) {}
 
   async authenticate(prefix: string, secretHash: Buffer): Promise<AuthenticatedKey | null> {
-    const [row] = await this.db.current.query<
-      {
-        id: string;
-        organization_id: string;
-        role: Role;
-        scopes: Scope[];
-        clinician_id: string | null;
-        client_app_id: string | null;
-        revoked_at: Date | null;
-      }[]
-    >(AUTHENTICATE, [prefix, secretHash]);
+    const [row] = await runPrepared<{
+      id: string;
+      organization_id: string;
+      role: Role;
+      scopes: Scope[];
+      clinician_id: string | null;
+      client_app_id: string | null;
+      revoked_at: Date | null;
+    }>(this.db.current, AUTHENTICATE, [prefix, secretHash]);
     return row
       ? {
           id: row.id,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db } from '../db.service';
+import { Db, prepared, runPrepared } from '../db.service';
 import { AuditLogEntry } from '../entities';
 
 export type NewAuditEntry = Pick<
@@ -20,11 +20,11 @@ export type NewAuditEntry = Pick<
 export const PATIENT_OWNED_TABLES = ['programs', 'activity_imports', 'alerts'] as const;
 export type PatientOwnedTable = (typeof PATIENT_OWNED_TABLES)[number];
 
-const INSERT_ENTRIES = `
+const INSERT_ENTRIES = prepared(`
   INSERT INTO audit_log (occurred_at, organization_id, api_key_id, actor_role, action, patient_id, resource_id,
                          outcome, status, request_id)
   SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
-                       $8::text[], $9::int[], $10::text[])`;
+                       $8::text[], $9::int[], $10::text[])`);
 
 interface Waiting {
   entry: NewAuditEntry;
@@ -60,7 +60,7 @@ export class AuditRepository {
         const e = group.map((w) => w.entry);
         try {
           // Never in a request's transaction: the log records what was rolled back too.
-          await this.db.pool.query(INSERT_ENTRIES, [
+          await runPrepared(this.db.pool, INSERT_ENTRIES, [
             e.map((x) => x.occurredAt),
             e.map((x) => x.organizationId),
             e.map((x) => x.apiKeyId),

@@ -1,5 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { Db, queryRows, type Tx } from '../db.service';
+import { Db, prepared, queryRows, runPrepared, type Tx } from '../db.service';
+import { sqlState } from '../sql-errors';
+
+const LOCK_NOT_AVAILABLE = '55P03';
+const SET_LOCK_TIMEOUT = prepared(`SELECT set_config('lock_timeout', $1, true)`);
+const CLAIM = prepared(
+  `INSERT INTO idempotency_keys (scope, key, method, path, request_hash)
+   VALUES ($1, $2, 'POST', $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
+);
+const COMPLETE = prepared(
+  `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
+);
 
 /** A key already claimed by a request still running: its row is locked. */
 export class KeyInFlightError extends Error {
@@ -30,19 +41,15 @@ export class IdempotencyRepository {
     key: { scope: string; key: string; path: string; requestHash: Buffer },
     waitMs: number,
   ): Promise<StoredAnswer | null> {
-    await tx.query(`SET LOCAL lock_timeout = '${Math.trunc(waitMs)}ms'`);
+    await runPrepared(tx, SET_LOCK_TIMEOUT, [`${Math.trunc(waitMs)}ms`]);
     let claimed: unknown[];
     try {
-      claimed = await tx.query(
-        `INSERT INTO idempotency_keys (scope, key, method, path, request_hash)
-         VALUES ($1, $2, 'POST', $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
-        [key.scope, key.key, key.path, key.requestHash],
-      );
+      claimed = await runPrepared(tx, CLAIM, [key.scope, key.key, key.path, key.requestHash]);
     } catch (err) {
-      if ((err as { code?: string }).code === '55P03') throw new KeyInFlightError();
+      if (sqlState(err) === LOCK_NOT_AVAILABLE) throw new KeyInFlightError();
       throw err;
     }
-    await tx.query(`SET LOCAL lock_timeout = 0`);
+    await runPrepared(tx, SET_LOCK_TIMEOUT, ['0']);
     if (claimed.length > 0) return null;
     const [stored] = await tx.query<{ request_hash: Buffer; response_body: unknown }[]>(
       `SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
@@ -52,10 +59,7 @@ export class IdempotencyRepository {
   }
 
   async complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
-    await tx.query(
-      `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
-      [scope, key, status, JSON.stringify(body ?? null)],
-    );
+    await runPrepared(tx, COMPLETE, [scope, key, status, JSON.stringify(body ?? null)]);
   }
 
   /** Forgets answers stored more than `hours` ago: the key may then be used afresh. */

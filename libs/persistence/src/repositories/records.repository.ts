@@ -8,7 +8,7 @@ import type {
   RuleId,
 } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Db, type Tx } from '../db.service';
+import { Db, prepared, runPrepared, type Tx } from '../db.service';
 import { PainReport, type ProgramStatus, RuleFinding, SessionLog } from '../entities';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 import type { Viewer } from './patients.repository';
@@ -189,7 +189,7 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
  * the program put on hold, and the adherence mark. Foreign keys between its parts are checked
  * at the end of the statement, so each part may refer to rows another part inserts.
  */
-const WRITE_RECORDS = `
+const WRITE_RECORDS = prepared(`
 WITH session_in AS (
   SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::bytea[], $9::timestamptz[], $10::int[], $11::jsonb[])
     AS t(id, program_id, client_ref, request_hash, performed_at, duration_minutes, items)
@@ -252,7 +252,7 @@ SELECT (SELECT to_jsonb(s) FROM session_written s) AS session,
        (SELECT COALESCE(jsonb_agg(to_jsonb(r)), '[]') FROM reports_written r) AS reports,
        (SELECT max(created_at) FROM findings_written) AS findings_created_at,
        -- NOTIFY reaches the relay at commit, once the outbox rows are visible.
-       (SELECT count(*) FROM (SELECT pg_notify($47, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`;
+       (SELECT count(*) FROM (SELECT pg_notify($47, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`);
 
 interface PainReportJson {
   id: string;
@@ -308,24 +308,22 @@ export class RecordsRepository {
   ): Promise<RecordsContext | null> {
     const params: unknown[] = [patientId, refs.clientRefs, historySince];
     const sql = loadContextSql(refs.table, visibility(viewer, params));
-    const [row] = await tx.query<
-      {
-        patient: {
-          id: string;
-          organization_id: string;
-          timezone: string;
-          symptom_onset_date: string | null;
-          baseline_pain_intensity: number | null;
-          baseline_pain_site: PainSite | null;
-          baseline_pain_side: PainSide | null;
-        };
-        settings: Record<string, unknown>;
-        program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
-        existing: { clientRef: string; id: string; requestHash: string | null }[];
-        history: PainReportJson[];
-        open_alerts: OpenAlert[];
-      }[]
-    >(sql, params);
+    const [row] = await runPrepared<{
+      patient: {
+        id: string;
+        organization_id: string;
+        timezone: string;
+        symptom_onset_date: string | null;
+        baseline_pain_intensity: number | null;
+        baseline_pain_site: PainSite | null;
+        baseline_pain_side: PainSide | null;
+      };
+      settings: Record<string, unknown>;
+      program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
+      existing: { clientRef: string; id: string; requestHash: string | null }[];
+      history: PainReportJson[];
+      open_alerts: OpenAlert[];
+    }>(tx, prepared(sql), params);
     if (!row) return null;
     const p = row.patient;
     return {
@@ -359,13 +357,11 @@ export class RecordsRepository {
     const s = w.session ? [w.session] : [];
     const r = w.reports;
     const f = w.findings;
-    const [row] = await tx.query<
-      {
-        session: { local_date: string; created_at: string } | null;
-        reports: { id: string; local_date: string; created_at: string }[];
-        findings_created_at: Date | null;
-      }[]
-    >(WRITE_RECORDS, [
+    const [row] = await runPrepared<{
+      session: { local_date: string; created_at: string } | null;
+      reports: { id: string; local_date: string; created_at: string }[];
+      findings_created_at: Date | null;
+    }>(tx, WRITE_RECORDS, [
       w.organizationId,
       w.patientId,
       w.timezone,
