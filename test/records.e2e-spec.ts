@@ -4,7 +4,7 @@ import { canonicalJson } from '../apps/api/src/idempotency/canonical-json';
 import { IN_FLIGHT_WAIT_MS } from '../apps/api/src/idempotency/idempotency.service';
 import { createTestApp, TestApp } from './support/app';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
-import { bearer, Clinic, seedClinic } from './support/factories';
+import { bearer, Clinic, factory, seedClinic } from './support/factories';
 import { TEST_ADMIN_TOKEN } from './support/test-env';
 import { createTestWorker } from './support/worker';
 
@@ -411,6 +411,41 @@ describe('records: idempotency, validation and rule settings', () => {
         defaultDose: { holdSeconds: 5, holdGoalSeconds: 30 },
       });
       await t.http.get('/v1/exercises').expect(401);
+    });
+  });
+
+  describe('the history the rules read', () => {
+    it('reads the recent weeks and, beyond them, the first at-rest report as the baseline', async () => {
+      const f = factory(t.http);
+      // No baseline recorded at enrolment: the first at-rest report stands for it.
+      const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
+      const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+      const first = await f.painReport(c.adminKey, patient.id, {
+        reportedAt: daysAgo(60),
+        intensity: 2,
+        mostDistalSite: 'buttock',
+      });
+      // Outside the window too, and not the first: never the baseline.
+      await f.painReport(c.adminKey, patient.id, {
+        reportedAt: daysAgo(50),
+        intensity: 6,
+        mostDistalSite: 'buttock',
+      });
+      const today = await f.painReport(c.adminKey, patient.id, {
+        reportedAt: minutesAgo(1),
+        intensity: 5,
+        mostDistalSite: 'buttock',
+      });
+      const trend = await t.db.query(
+        `SELECT evidence FROM findings WHERE pain_report_id = $1 AND rule = 'PAIN_TREND_WORSE'`,
+        [today.id],
+      );
+      // 5 against the first report's 2 is a worsening; against the 50-day-old 6 it would not be.
+      expect(trend).toHaveLength(1);
+      expect(trend[0].evidence.baseline).toMatchObject({
+        kind: 'baseline_report',
+        reportId: first.id,
+      });
     });
   });
 

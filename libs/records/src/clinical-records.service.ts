@@ -83,7 +83,8 @@ export class ClinicalRecordsService {
   /**
    * What a write about `patientId` needs, locked until `tx` ends (null: not visible to the
    * viewer, or no such patient). `reportTimes` are the times of the reports to write: the rules
-   * read the history of the days before the earliest.
+   * read the history of the days before the earliest. A write without reports (a session
+   * without pain) runs no rule and reads no history.
    */
   loadContext(
     tx: Tx,
@@ -99,7 +100,7 @@ export class ClinicalRecordsService {
       viewer,
       patientId,
       refs,
-      new Date(earliest - HISTORY_DAYS * 86_400_000),
+      reportTimes.length > 0 ? new Date(earliest - HISTORY_DAYS * 86_400_000) : null,
     );
   }
 

@@ -1,7 +1,7 @@
 import type { Role } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import type { SelectQueryBuilder } from 'typeorm';
-import { Db, queryRows, type Executor } from '../db.service';
+import { Db, prepared, queryRows, runPrepared, type Executor } from '../db.service';
 import { Enrollment, Patient } from '../entities';
 import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
 
@@ -62,6 +62,36 @@ export function visibleTo<T extends object>(
   }
 }
 
+/**
+ * visibleTo for hand-written SQL: the condition on the patient row `p`, its values appended to
+ * `params` (an empty condition for null, the worker, which sees every patient).
+ */
+export function visibleSql(viewer: Viewer | null, params: unknown[]): string {
+  if (!viewer) return '';
+  params.push(viewer.organizationId);
+  const org = `AND p.organization_id = $${params.length}`;
+  switch (viewer.role) {
+    case 'admin':
+      return org;
+    case 'clinician':
+      params.push(viewer.clinicianId);
+      return `${org} AND p.clinician_id = $${params.length}`;
+    case 'app':
+      params.push(viewer.clientAppId);
+      return `${org} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.organization_id = p.organization_id
+        AND e.patient_id = p.id AND e.client_app_id = $${params.length} AND e.revoked_at IS NULL)`;
+    case 'dashboard':
+      return 'AND false';
+  }
+}
+
+/** A patient row as the Patient entity holds it (dates as text, as TypeORM gives them). */
+const PATIENT_COLUMNS = `p.id, p.organization_id AS "organizationId", p.external_ref AS "externalRef",
+  p.timezone, p.clinician_id AS "clinicianId", p.symptom_onset_date::text AS "symptomOnsetDate",
+  p.condition, p.baseline_pain_intensity AS "baselinePainIntensity",
+  p.baseline_pain_site AS "baselinePainSite", p.baseline_pain_side AS "baselinePainSide",
+  p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+
 /** Patients, who may see them, and their enrollments (an app's consent to act for them). */
 @Injectable()
 export class PatientsRepository {
@@ -71,18 +101,19 @@ export class PatientsRepository {
    * The patient if the viewer may see it, else null. With `lock`, the row stays locked until the
    * transaction of `on` ends: writes that evaluate a patient's history run one at a time.
    */
-  findVisible(
+  async findVisible(
     viewer: Viewer,
     patientId: string,
     on: Executor = this.db.current,
     lock = false,
   ): Promise<Patient | null> {
-    const qb = visibleTo(on.getRepository(Patient).createQueryBuilder('p'), viewer).andWhere(
-      'p.id = :patientId',
-      { patientId },
-    );
-    if (lock) qb.setLock('pessimistic_write');
-    return qb.getOne();
+    // Every call about a patient starts here: a prepared statement, not the query builder.
+    const params: unknown[] = [patientId];
+    const sql = `SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1 ${visibleSql(viewer, params)}${
+      lock ? ' FOR UPDATE' : ''
+    }`;
+    const [row] = await runPrepared<Patient>(on, prepared(sql), params);
+    return row ? Object.assign(new Patient(), row) : null;
   }
 
   exists(patientId: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type {
   AlertEventBody,
   AlertSeverity,
   PainContext,
+  PainObservation,
   PainSide,
   PainSite,
   RedFlagAnswers,
@@ -11,7 +12,7 @@ import { Injectable } from '@nestjs/common';
 import { Db, prepared, runPrepared, type Tx } from '../db.service';
 import { PainReport, type ProgramStatus, RuleFinding, SessionLog } from '../entities';
 import { OUTBOX_CHANNEL } from './outbox.repository';
-import type { Viewer } from './patients.repository';
+import { visibleSql, type Viewer } from './patients.repository';
 
 /** What the rules read of a patient. */
 export interface RecordsPatient {
@@ -53,7 +54,8 @@ export interface RecordsContext {
   settings: Record<string, unknown>;
   program: ProgramState | null;
   existing: Map<string, StoredRef>;
-  history: PainReport[];
+  /** What the rules read of each earlier report. */
+  history: PainObservation[];
   openAlerts: OpenAlert[];
 }
 
@@ -129,27 +131,10 @@ export interface RecordsWritten {
   findingsCreatedAt: Date | null;
 }
 
-/** The visible-patient condition in SQL, for a viewer (null: the worker, which sees all). */
-function visibility(viewer: Viewer | null, params: unknown[]): string {
-  if (!viewer) return '';
-  params.push(viewer.organizationId);
-  const org = `AND p.organization_id = $${params.length}`;
-  switch (viewer.role) {
-    case 'admin':
-      return org;
-    case 'clinician':
-      params.push(viewer.clinicianId);
-      return `${org} AND p.clinician_id = $${params.length}`;
-    case 'app':
-      params.push(viewer.clientAppId);
-      return `${org} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.organization_id = p.organization_id
-        AND e.patient_id = p.id AND e.client_app_id = $${params.length} AND e.revoked_at IS NULL)`;
-    case 'dashboard':
-      return 'AND false';
-  }
-}
-
-/** $1 patient, $2 client refs, $3 history since; the table of the client refs is the write's. */
+/**
+ * $1 patient, $2 client refs, $3 history since (null: none); the table of the client refs is
+ * the write's.
+ */
 function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string): string {
   return `
   WITH p AS (
@@ -168,13 +153,21 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
        FROM ${refTable} r
       WHERE r.organization_id = p.organization_id AND r.patient_id = p.id AND r.client_ref = ANY($2)) AS existing,
     -- Recent history, plus the first at-rest report (the baseline when none was recorded).
-    (SELECT COALESCE(jsonb_agg(to_jsonb(h) - 'request_hash' ORDER BY h.reported_at, h.id), '[]')
-       FROM pain_reports h
-      WHERE h.organization_id = p.organization_id AND h.patient_id = p.id
-        AND (h.reported_at > $3 OR h.id = (
-              SELECT b.id FROM pain_reports b
-              WHERE b.organization_id = p.organization_id AND b.patient_id = p.id AND b.context = 'baseline'
-              ORDER BY b.reported_at ASC LIMIT 1))) AS history,
+    -- Only what the rules read, as arrays: the history is most of what this statement sends.
+    (SELECT COALESCE(json_agg(json_build_array(h.id, h.reported_at, h.intensity, h.most_distal_site,
+                                               h.side, h.context, h.session_id, h.red_flags)
+                              ORDER BY h.reported_at, h.id), '[]')
+       FROM (
+         -- Two index ranges, not one OR that would read every report the patient ever sent.
+         (SELECT h.* FROM pain_reports h
+           WHERE h.organization_id = p.organization_id AND h.patient_id = p.id AND h.reported_at > $3)
+         UNION ALL
+         -- The first at-rest report, when it is older than that (if not, the range holds it).
+         (SELECT b.* FROM pain_reports b
+           WHERE b.organization_id = p.organization_id AND b.patient_id = p.id AND b.context = 'baseline'
+             AND b.reported_at <= $3
+           ORDER BY b.reported_at ASC LIMIT 1)
+       ) h) AS history,
     (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
        FROM (SELECT id, rule, severity FROM alerts
               WHERE organization_id = (SELECT organization_id FROM p) AND patient_id = (SELECT id FROM p)
@@ -254,42 +247,37 @@ SELECT (SELECT to_jsonb(s) FROM session_written s) AS session,
        -- NOTIFY reaches the relay at commit, once the outbox rows are visible.
        (SELECT count(*) FROM (SELECT pg_notify($47, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`);
 
-interface PainReportJson {
-  id: string;
-  organization_id: string;
-  patient_id: string;
-  client_ref: string | null;
-  session_id: string | null;
-  reported_at: string;
-  local_date: string;
-  intensity: number;
-  most_distal_site: PainSite;
-  side: PainSide | null;
-  context: PainContext;
-  red_flags: RedFlagAnswers | null;
-  odi: number | null;
-  created_by_key_id: string | null;
-  created_at: string;
-}
+/** A history row as loadContext sends it (see the history column of loadContextSql). */
+type HistoryRow = [
+  id: string,
+  reportedAt: string,
+  intensity: number,
+  mostDistalSite: PainSite,
+  side: PainSide | null,
+  context: PainContext,
+  sessionId: string | null,
+  redFlags: RedFlagAnswers | null,
+];
 
-function painReportOf(j: PainReportJson): PainReport {
+function observationOf([
+  id,
+  reportedAt,
+  intensity,
+  mostDistalSite,
+  side,
+  context,
+  sessionId,
+  redFlags,
+]: HistoryRow): PainObservation {
   return {
-    id: j.id,
-    organizationId: j.organization_id,
-    patientId: j.patient_id,
-    clientRef: j.client_ref,
-    requestHash: null,
-    sessionId: j.session_id,
-    reportedAt: new Date(j.reported_at),
-    localDate: j.local_date,
-    intensity: j.intensity,
-    mostDistalSite: j.most_distal_site,
-    side: j.side,
-    context: j.context,
-    redFlags: j.red_flags,
-    odi: j.odi,
-    createdByKeyId: j.created_by_key_id,
-    createdAt: new Date(j.created_at),
+    id,
+    reportedAt: new Date(reportedAt),
+    intensity,
+    mostDistalSite,
+    side,
+    context,
+    sessionId,
+    redFlags,
   };
 }
 
@@ -304,10 +292,10 @@ export class RecordsRepository {
     viewer: Viewer | null,
     patientId: string,
     refs: { table: 'pain_reports' | 'sessions'; clientRefs: string[] },
-    historySince: Date,
+    historySince: Date | null,
   ): Promise<RecordsContext | null> {
     const params: unknown[] = [patientId, refs.clientRefs, historySince];
-    const sql = loadContextSql(refs.table, visibility(viewer, params));
+    const sql = loadContextSql(refs.table, visibleSql(viewer, params));
     const [row] = await runPrepared<{
       patient: {
         id: string;
@@ -321,7 +309,7 @@ export class RecordsRepository {
       settings: Record<string, unknown>;
       program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
       existing: { clientRef: string; id: string; requestHash: string | null }[];
-      history: PainReportJson[];
+      history: HistoryRow[];
       open_alerts: OpenAlert[];
     }>(tx, prepared(sql), params);
     if (!row) return null;
@@ -347,7 +335,7 @@ export class RecordsRepository {
           },
         ]),
       ),
-      history: row.history.map(painReportOf),
+      history: row.history.map(observationOf),
       openAlerts: row.open_alerts,
     };
   }
