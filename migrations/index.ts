@@ -10,6 +10,7 @@ import { WebhookEndpointLeases1763805600000 } from './1763805600000-WebhookEndpo
 import { ProgramHolds1763809200000 } from './1763809200000-ProgramHolds';
 import { DashboardReads1763812800000 } from './1763812800000-DashboardReads';
 import { SampleRecords1763816400000 } from './1763816400000-SampleRecords';
+import { ApiKeyChanges1763820000000 } from './1763820000000-ApiKeyChanges';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ProgramHolds1763809200000,
   DashboardReads1763812800000,
   SampleRecords1763816400000,
+  ApiKeyChanges1763820000000,
 ];

@@ -11,6 +11,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
 import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
 import { ClientAppsModule } from './client-apps/client-apps.module';
 import { CliniciansModule } from './clinicians/clinicians.module';
 import { loggerParams } from './common/logging';
@@ -38,6 +39,7 @@ export class AppModule {
         PersistenceModule,
         QueueModule,
         AuditModule,
+        AuthModule,
         IdempotencyModule,
         HealthModule,
         MetricsModule,

@@ -4,6 +4,7 @@ export * from './data-source-options';
 export { vacuumAsOwner } from './database-roles';
 export * from './entities';
 export * from './keyset-page';
+export type { Listener } from './listen';
 export * from './persistence.module';
 export * from './repositories';
 export { isUniqueViolation } from './sql-errors';

@@ -6,6 +6,7 @@ import { issueToken } from '../auth/api-key-token';
 import { notFound, validationProblem } from '../common/problem';
 import { pageRequest, type Page, type PageQueryDto } from '../common/pagination';
 import type { ApiKeyDto, CreateApiKeyDto, IssuedApiKeyDto } from './api-key.dto';
+import { ApiKeyCache } from '../auth/api-key-cache.service';
 
 export function toApiKeyDto(key: ApiKey): ApiKeyDto {
   return {
@@ -28,6 +29,7 @@ export class ApiKeysService {
     private readonly db: Db,
     private readonly keys: ApiKeysRepository,
     private readonly organizations: OrganizationsRepository,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   /** Creates a key in the caller's transaction; the token is returned once and never stored. */
@@ -86,5 +88,7 @@ export class ApiKeysService {
 
   async revoke(caller: Caller, id: string): Promise<void> {
     if (!(await this.keys.revoke(caller.organizationId, id))) throw notFound('API key');
+    // Other processes hear of it at commit; this one need not wait for the notification.
+    this.cache.forgetAll();
   }
 }

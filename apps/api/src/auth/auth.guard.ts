@@ -1,10 +1,10 @@
 import { AppConfig } from '@app/config';
-import { ApiKeysRepository } from '@app/persistence';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { AUDIT_KEY, AuditSpec } from '../audit/audited.decorator';
 import { AuditService } from '../audit/audit.service';
+import { ApiKeyCache } from './api-key-cache.service';
 import { ProblemException } from '../common/problem';
 import { ACCESS_KEY, AccessRule } from './access.decorator';
 import { hashToken, parseToken, secretsEqual } from './api-key-token';
@@ -20,7 +20,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
-    private readonly keys: ApiKeysRepository,
+    private readonly keys: ApiKeyCache,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -41,7 +41,7 @@ export class AuthGuard implements CanActivate {
     }
 
     const parsed = token ? parseToken(token) : null;
-    // Found only when the secret matches too; its last use is stamped in the same statement.
+    // Found only when the secret matches too (from memory, or with its last use stamped).
     const key = parsed ? await this.keys.authenticate(parsed.prefix, hashToken(token!)) : null;
     if (!token || !key || key.revokedAt) {
       if (audit) {

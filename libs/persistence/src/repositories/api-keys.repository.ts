@@ -1,7 +1,9 @@
 import type { Role, Scope } from '@app/domain';
+import { AppConfig } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import { Db, prepared, queryRows, runPrepared, type Tx } from '../db.service';
 import { ApiKey } from '../entities';
+import { listenOn, type Listener } from '../listen';
 import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
 
 // last_used_at is a hint for key hygiene, not an access log: one write a minute per key is plenty.
@@ -46,10 +48,24 @@ export type NewApiKey = Pick<
   | 'secretHash'
 >;
 
+/** Where a change to a key is told (see the ApiKeyChanges migration); it carries nothing. */
+export const API_KEYS_CHANNEL = 'sciatrack_api_keys';
+
 /** API keys: issued, listed, revoked, and looked up on every request. */
 @Injectable()
 export class ApiKeysRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * LISTENs for changes to any key that alter what it may do (revocation, role, scopes,
+   * deletion): told at commit by a trigger, whichever statement made them.
+   */
+  listenForChanges(onChange: () => void, onLost: () => void): Promise<Listener> {
+    return listenOn(this.config.DATABASE_URL, API_KEYS_CHANNEL, onChange, onLost);
+  }
 
   async authenticate(prefix: string, secretHash: Buffer): Promise<AuthenticatedKey | null> {
     const [row] = await runPrepared<{

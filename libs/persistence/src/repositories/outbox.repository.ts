@@ -1,8 +1,8 @@
 import { AppConfig } from '@app/config';
 import type { AlertEventBody, WebhookEventType } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Client } from 'pg';
 import { Db, queryRows, type Tx } from '../db.service';
+import { listenOn, type Listener } from '../listen';
 
 /** The channel the worker's relay listens on; notifications carry nothing, rows carry ids. */
 export const OUTBOX_CHANNEL = 'sciatrack_outbox';
@@ -33,9 +33,7 @@ export interface OutboxEvent {
 }
 
 /** The relay's LISTEN connection. */
-export interface OutboxListener {
-  close(): Promise<void>;
-}
+export type OutboxListener = Listener;
 
 /** The transactional outbox: events written with their record, relayed to the queue, purged. */
 @Injectable()
@@ -104,21 +102,8 @@ export class OutboxRepository {
     return rows.length;
   }
 
-  /**
-   * LISTENs for new events on a connection of its own (a LISTEN holds its connection, so not
-   * one of the pool's). `onLost` is called when that connection fails after it was opened.
-   */
-  async listen(onEvent: () => void, onLost: () => void): Promise<OutboxListener> {
-    const client = new Client({ connectionString: this.config.DATABASE_URL });
-    client.on('notification', onEvent);
-    client.on('error', onLost);
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    return { close: () => client.end() };
+  /** LISTENs for new events (see listenOn). */
+  listen(onEvent: () => void, onLost: () => void): Promise<OutboxListener> {
+    return listenOn(this.config.DATABASE_URL, OUTBOX_CHANNEL, onEvent, onLost);
   }
 }
