@@ -276,6 +276,23 @@ describe('real device data', () => {
       expect(await storedSamples(p.id)).toBe(1);
     });
 
+    it('takes an amended Observation off the day it no longer falls on', async () => {
+      const p = await imports.patient('Europe/Paris');
+      // Another patient's Observation of the same id: never read as this one's stored version.
+      const other = await imports.patient('Europe/Paris');
+      await imports.run(other.id, 'fhir', bundle(steps('a', ucum(999, '{steps}'))));
+      await imports.run(p.id, 'fhir', bundle(steps('a', ucum(1000, '{steps}'))));
+      const amended = steps('a', ucum(1000, '{steps}'), {
+        meta: { lastUpdated: '2026-11-14T09:00:00Z' },
+        effectivePeriod: { start: '2026-11-13T10:00:00+01:00', end: '2026-11-13T10:30:00+01:00' },
+      });
+      expect(await imports.run(p.id, 'fhir', bundle(amended))).toMatchObject({ updated: 1 });
+      const days = await imports.daily(p.id, '2026-11-12', '2026-11-13');
+      const on = (date: string) => days.find((d) => d.date === date)?.steps ?? 0;
+      expect([on('2026-11-12'), on('2026-11-13')]).toEqual([0, 1000]);
+      expect((await imports.daily(other.id, '2026-11-12', '2026-11-12'))[0].steps).toBe(999);
+    });
+
     it('lets the later of a withdrawal and a version of one Observation in a bundle stand', async () => {
       const p = await imports.patient('Europe/Paris');
       const withdrawn = { status: 'entered-in-error' };

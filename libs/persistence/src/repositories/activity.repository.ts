@@ -99,8 +99,10 @@ function writeSamplesSql(skipStored: boolean, inline = false): string {
     SELECT DISTINCT ON (record_id) * FROM (${input(13, 'record_id, revision')}) k
     ORDER BY record_id, revision DESC, steps DESC
   ), previous AS (
+    -- The record ids as sent ($21), not the CTE: the planner then reads the record index for
+    -- just those ids (joined to the CTE, it scanned every sample of the patient per batch).
     SELECT s.record_id, s.start_at, s.end_at FROM activity_samples s
-    WHERE s.organization_id = $1 AND s.patient_id = $2 AND s.record_id IN (SELECT record_id FROM keyed)
+    WHERE s.organization_id = $1 AND s.patient_id = $2 AND s.record_id = ANY($21::text[]) AND s.record_id <> ''
   ), keyed_written AS (
     INSERT INTO activity_samples AS s (organization_id, patient_id, ${SAMPLE_COLUMNS}, import_id, record_id, revision, received_at)
     SELECT $1, $2, ${SAMPLE_COLUMNS}, $4, record_id, revision, $23 FROM keyed
