@@ -11,6 +11,7 @@ import { ProgramHolds1763809200000 } from './1763809200000-ProgramHolds';
 import { DashboardReads1763812800000 } from './1763812800000-DashboardReads';
 import { SampleRecords1763816400000 } from './1763816400000-SampleRecords';
 import { ApiKeyChanges1763820000000 } from './1763820000000-ApiKeyChanges';
+import { RecordsVersion1763823600000 } from './1763823600000-RecordsVersion';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   DashboardReads1763812800000,
   SampleRecords1763816400000,
   ApiKeyChanges1763820000000,
+  RecordsVersion1763823600000,
 ];

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { canonicalJson } from '../apps/api/src/idempotency/canonical-json';
 import { IN_FLIGHT_WAIT_MS } from '../apps/api/src/idempotency/idempotency.service';
+import { Db, StaleRecordsContextError } from '@app/persistence';
+import { ClinicalRecordsService } from '@app/records';
 import { createTestApp, TestApp } from './support/app';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -411,6 +413,124 @@ describe('records: idempotency, validation and rule settings', () => {
         defaultDose: { holdSeconds: 5, holdGoalSeconds: 30 },
       });
       await t.http.get('/v1/exercises').expect(401);
+    });
+  });
+
+  describe('writes about one patient at once', () => {
+    it('records every one of 24 concurrent reports, under one alert that counts them all', async () => {
+      const f = factory(t.http);
+      const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
+      // Each raises an urgent finding whatever the order: one alert, opened by the first.
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, () =>
+          t.http
+            .post(`/v1/patients/${patient.id}/pain-reports`)
+            .set(bearer(c.adminKey))
+            .send({
+              clientRef: randomUUID(),
+              reportedAt: minutesAgo(1),
+              intensity: 5,
+              mostDistalSite: 'low_back',
+              context: 'baseline',
+              redFlags: { fever: true },
+            }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(24).fill(201));
+      expect(await count('pain_reports', patient.id)).toBe(24);
+      const alerts = await t.db.query(
+        `SELECT a.finding_count, (SELECT count(*)::int FROM findings f
+                                   WHERE f.patient_id = a.patient_id AND f.rule = a.rule) AS findings
+         FROM alerts a WHERE a.patient_id = $1`,
+        [patient.id],
+      );
+      expect(alerts).toEqual([{ finding_count: 24, findings: 24 }]);
+    });
+
+    it('writes nothing from a context that a change to what the rules read made stale', async () => {
+      const clinical = t.app.get(ClinicalRecordsService);
+      // A read and a write as a first attempt makes them: no transaction, no lock.
+      const scope = { on: t.app.get(Db).pool, lock: false };
+      const f = factory(t.http);
+      const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
+      const urgent = await f.painReport(c.adminKey, patient.id, { redFlags: { fever: true } });
+      const [alert] = await t.db.query('SELECT id FROM alerts WHERE patient_id = $1', [patient.id]);
+      expect(urgent.findings.length).toBeGreaterThan(0);
+      const changes: [string, () => Promise<unknown>][] = [
+        ['another report', () => f.painReport(c.adminKey, patient.id)],
+        [
+          'the alert acknowledged',
+          () =>
+            t.http
+              .post(`/v1/alerts/${alert.id}/acknowledge`)
+              .set(bearer(c.clinicianKey))
+              .expect(200),
+        ],
+        [
+          'a program',
+          () =>
+            t.http
+              .post(`/v1/patients/${patient.id}/programs`)
+              .set(bearer(c.clinicianKey))
+              .send({ startDate: '2026-11-20', items: [{ exerciseCode: 'prone_press_up' }] })
+              .expect(201),
+        ],
+        [
+          'the baseline pain',
+          () =>
+            t.http
+              .patch(`/v1/patients/${patient.id}`)
+              .set(bearer(c.adminKey))
+              .send({ baselinePain: { intensity: 6, mostDistalSite: 'thigh' } })
+              .expect(200),
+        ],
+      ];
+      for (const [change, make] of changes) {
+        const clientRef = `stale-${randomUUID()}`;
+        const now = new Date();
+        const load = () =>
+          clinical.loadContext(
+            scope,
+            null,
+            patient.id,
+            { table: 'pain_reports', clientRefs: [clientRef] },
+            [now],
+            now,
+          );
+        const input = {
+          session: null,
+          reports: [
+            {
+              clientRef,
+              requestHash: null,
+              reportedAt: now,
+              intensity: 3,
+              mostDistalSite: 'low_back' as const,
+              side: null,
+              context: 'baseline' as const,
+              redFlags: null,
+              odi: null,
+            },
+          ],
+          createdByKeyId: null,
+          now,
+        };
+        const stale = (await load())!;
+        await make();
+        await expect(clinical.write(scope, stale, input)).rejects.toBeInstanceOf(
+          StaleRecordsContextError,
+        );
+        const stored = async () =>
+          (
+            await t.db.query('SELECT count(*)::int AS n FROM pain_reports WHERE client_ref = $1', [
+              clientRef,
+            ])
+          )[0].n;
+        expect({ change, stored: await stored() }).toEqual({ change, stored: 0 });
+        // Decided again from a fresh context, it is written.
+        await clinical.write(scope, (await load())!, input);
+        expect({ change, stored: await stored() }).toEqual({ change, stored: 1 });
+      }
     });
   });
 

@@ -23,7 +23,9 @@ import {
   type RecordsWrite,
   type RuleFinding,
   type SessionLog,
-  type Tx,
+  StaleRecordsContextError,
+  Db,
+  type Executor,
   type Viewer,
 } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
@@ -31,6 +33,15 @@ import { randomUUID } from 'node:crypto';
 
 // Enough history for every rule: the 7-day trend and the 36-hour flare window, with margin.
 const HISTORY_DAYS = 40;
+
+/**
+ * Where a write of records runs: made by `ClinicalRecordsService.record` only. `lock`: the
+ * context is read with the patient's row locked until the transaction ends.
+ */
+export interface RecordsScope {
+  readonly on: Executor;
+  readonly lock: boolean;
+}
 
 /** A pain report to write: what the app (or an import) said. */
 export interface NewPainReport {
@@ -72,22 +83,44 @@ export interface WrittenRecords {
 
 /**
  * Sessions and pain reports with what the rules conclude from them, shared by the API (apps
- * post them) and the worker (FHIR imports carry pain scores). A write is two statements in the
- * caller's transaction: `loadContext` reads and locks what the rules need, `write` stores the
- * records, findings, alerts with their outbox events, and the program hold, decided in between.
+ * post them) and the worker (FHIR imports carry pain scores). A write is two statements run by
+ * `record`: `loadContext` reads what the rules need, `write` stores the records, findings,
+ * alerts with their outbox events, and the program hold, decided in between, provided nothing
+ * the rules read changed in the meantime (the patient's records version).
  */
 @Injectable()
 export class ClinicalRecordsService {
-  constructor(private readonly records: RecordsRepository) {}
+  constructor(
+    private readonly db: Db,
+    private readonly records: RecordsRepository,
+  ) {}
 
   /**
-   * What a write about `patientId` needs, locked until `tx` ends (null: not visible to the
-   * viewer, or no such patient). `reportTimes` are the times of the reports to write: the rules
+   * Runs `attempt` (a `loadContext`, what the caller decides from it, a `write`) first without
+   * a lock: two statements, on the transaction open in the call chain if there is one, else on
+   * the pool. If another change to what the rules read landed between its read and its write
+   * (nothing was written), once more in a transaction that locks the patient's row from the
+   * read on, which nothing can overtake: writes about one patient at once all end up recorded,
+   * each decided from what the others stored, and only a patient written to at that very
+   * moment pays for the transaction.
+   */
+  async record<T>(attempt: (scope: RecordsScope) => Promise<T>): Promise<T> {
+    try {
+      return await attempt({ on: this.db.current, lock: false });
+    } catch (err) {
+      if (!(err instanceof StaleRecordsContextError)) throw err;
+    }
+    return this.db.transaction((tx) => attempt({ on: tx, lock: true }));
+  }
+
+  /**
+   * What a write about `patientId` needs (null: not visible to the viewer, or no such
+   * patient). `reportTimes` are the times of the reports to write: the rules
    * read the history of the days before the earliest. A write without reports (a session
    * without pain) runs no rule and reads no history.
    */
   loadContext(
-    tx: Tx,
+    scope: RecordsScope,
     viewer: Viewer | null,
     patientId: string,
     refs: { table: 'pain_reports' | 'sessions'; clientRefs: string[] },
@@ -96,11 +129,12 @@ export class ClinicalRecordsService {
   ): Promise<RecordsContext | null> {
     const earliest = Math.min(now.getTime(), ...reportTimes.map((t) => t.getTime()));
     return this.records.loadContext(
-      tx,
+      scope.on,
       viewer,
       patientId,
       refs,
       reportTimes.length > 0 ? new Date(earliest - HISTORY_DAYS * 86_400_000) : null,
+      scope.lock,
     );
   }
 
@@ -109,7 +143,11 @@ export class ClinicalRecordsService {
    * and the only program changes the rules may make (pause on PERIPHERALIZATION / NEW_LEG_PAIN,
    * suspend on PERSISTENT_FLARE), and writes it all with the records in one statement.
    */
-  async write(tx: Tx, ctx: RecordsContext, input: RecordsInput): Promise<WrittenRecords> {
+  async write(
+    scope: RecordsScope,
+    ctx: RecordsContext,
+    input: RecordsInput,
+  ): Promise<WrittenRecords> {
     const { patient } = ctx;
     const session = input.session
       ? { ...input.session, id: randomUUID(), programId: ctx.program?.id ?? null }
@@ -172,7 +210,7 @@ export class ClinicalRecordsService {
       ...alerts,
       hold,
     };
-    const written = await this.records.write(tx, write);
+    const written = await this.records.write(scope.on, ctx.version, write);
 
     for (const report of reports) {
       const stamped = written.reports.get(report.id);

@@ -1,5 +1,5 @@
 import { ClinicalRecordsService } from '@app/records';
-import { Db, type PainReport, RecordsRepository } from '@app/persistence';
+import { type PainReport, RecordsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Caller } from '../auth/caller';
@@ -23,7 +23,6 @@ export function contentHash(input: object): Buffer {
 @Injectable()
 export class PainReportsService {
   constructor(
-    private readonly db: Db,
     private readonly clock: Clock,
     private readonly access: PatientAccessService,
     private readonly clinical: ClinicalRecordsService,
@@ -31,8 +30,9 @@ export class PainReportsService {
   ) {}
 
   /**
-   * Writes a pain report with what the rules conclude: two statements in the request's
-   * transaction, one that loads and locks what the rules need, one that writes it all.
+   * Writes a pain report with what the rules conclude: two statements (in the request's
+   * transaction when an Idempotency-Key opened one), one that reads what the rules need, one
+   * that writes it all if none of that changed meanwhile (see ClinicalRecordsService.record).
    */
   async create(
     caller: Caller,
@@ -42,9 +42,9 @@ export class PainReportsService {
     const now = this.clock.now();
     const reportedAt = assertPlausibleInstant('reportedAt', input.reportedAt, now);
     const hash = contentHash(input);
-    return this.db.transaction(async (tx) => {
+    return this.clinical.record(async (scope) => {
       const ctx = await this.clinical.loadContext(
-        tx,
+        scope,
         caller,
         patientId,
         { table: 'pain_reports', clientRefs: [input.clientRef] },
@@ -62,7 +62,7 @@ export class PainReportsService {
         }
         return { replayed: true, body: await this.render(existing.id, ctx.program) };
       }
-      const written = await this.clinical.write(tx, ctx, {
+      const written = await this.clinical.write(scope, ctx, {
         session: null,
         reports: [
           {

@@ -1,6 +1,5 @@
 import { ClinicalRecordsService, type NewPainReport } from '@app/records';
 import {
-  Db,
   type PainReport,
   type ProgramState,
   RecordsRepository,
@@ -20,7 +19,6 @@ import type { CreateSessionDto, SessionResultDto } from './session.dto';
 @Injectable()
 export class SessionsService {
   constructor(
-    private readonly db: Db,
     private readonly clock: Clock,
     private readonly access: PatientAccessService,
     private readonly exercises: ExercisesService,
@@ -30,8 +28,9 @@ export class SessionsService {
 
   /**
    * Writes a session, its pain before and after, and what the rules conclude: two statements
-   * in the request's transaction, one that loads and locks what the rules need, one that
-   * writes it all.
+   * (in the request's transaction when an Idempotency-Key opened one), one that reads what the
+   * rules need, one that writes it all if none of that changed meanwhile (see
+   * ClinicalRecordsService.record).
    */
   async create(
     caller: Caller,
@@ -51,9 +50,9 @@ export class SessionsService {
     const hash = contentHash(input);
     const pains = linkedReports(performedAt, input);
 
-    return this.db.transaction(async (tx) => {
+    return this.clinical.record(async (scope) => {
       const ctx = await this.clinical.loadContext(
-        tx,
+        scope,
         caller,
         patientId,
         { table: 'sessions', clientRefs: [input.clientRef] },
@@ -72,7 +71,7 @@ export class SessionsService {
         }
         return { replayed: true, body: await this.render(existing.id, ctx.program) };
       }
-      const written = await this.clinical.write(tx, ctx, {
+      const written = await this.clinical.write(scope, ctx, {
         session: {
           clientRef: input.clientRef,
           requestHash: hash,

@@ -1,4 +1,4 @@
-import { ClinicalRecordsService } from '@app/records';
+import { ClinicalRecordsService, type RecordsScope } from '@app/records';
 import { AppConfig, Clock } from '@app/config';
 import type { PainObservationItem, Rejection } from '@app/domain';
 import {
@@ -190,8 +190,19 @@ export class ActivityImportProcessor {
   ): Promise<number> {
     const now = this.clock.now();
     const refs = pains.map((pain) => `fhir:${pain.externalId}`);
+    // In the import's transaction (open in this call chain): `record` runs on it.
+    return this.clinical.record((scope) => this.recordPainsIn(scope, claimed, pains, refs, now));
+  }
+
+  private async recordPainsIn(
+    scope: RecordsScope,
+    claimed: ClaimedImport,
+    pains: PainObservationItem[],
+    refs: string[],
+    now: Date,
+  ): Promise<number> {
     const ctx = await this.clinical.loadContext(
-      tx,
+      scope,
       null,
       claimed.patientId,
       { table: 'pain_reports', clientRefs: refs },
@@ -204,7 +215,7 @@ export class ActivityImportProcessor {
       if (!ctx.existing.has(refs[i]) && !fresh.has(refs[i])) fresh.set(refs[i], pain);
     });
     if (fresh.size === 0) return 0;
-    await this.clinical.write(tx, ctx, {
+    await this.clinical.write(scope, ctx, {
       session: null,
       reports: [...fresh].map(([clientRef, pain]) => ({
         clientRef,

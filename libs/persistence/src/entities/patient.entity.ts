@@ -39,6 +39,13 @@ export class Patient {
   @Column('text', { nullable: true })
   baselinePainSide: PainSide | null;
 
+  /**
+   * Moves on with every change to what the pain rules read (see the RecordsVersion
+   * migration); written by SQL only, never by a save of the entity.
+   */
+  @Column({ type: 'bigint', default: 0, insert: false, update: false, select: false })
+  recordsVersion: string;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

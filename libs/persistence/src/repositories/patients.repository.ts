@@ -99,7 +99,8 @@ export class PatientsRepository {
 
   /**
    * The patient if the viewer may see it, else null. With `lock`, the row stays locked until the
-   * transaction of `on` ends: writes that evaluate a patient's history run one at a time.
+   * transaction of `on` ends, and its records version moves on: a program change runs alone,
+   * and a write of records decided before it decides again (see RecordsVersion).
    */
   async findVisible(
     viewer: Viewer,
@@ -109,9 +110,11 @@ export class PatientsRepository {
   ): Promise<Patient | null> {
     // Every call about a patient starts here: a prepared statement, not the query builder.
     const params: unknown[] = [patientId];
-    const sql = `SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1 ${visibleSql(viewer, params)}${
-      lock ? ' FOR UPDATE' : ''
-    }`;
+    const visible = visibleSql(viewer, params);
+    const sql = lock
+      ? `UPDATE patients p SET records_version = p.records_version + 1
+         WHERE p.id = $1 ${visible} RETURNING ${PATIENT_COLUMNS}`
+      : `SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1 ${visible}`;
     const [row] = await runPrepared<Patient>(on, prepared(sql), params);
     return row ? Object.assign(new Patient(), row) : null;
   }

@@ -9,7 +9,7 @@ import type {
   RuleId,
 } from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Db, prepared, runPrepared, type Tx } from '../db.service';
+import { Db, type Executor, prepared, runPrepared } from '../db.service';
 import { PainReport, type ProgramStatus, RuleFinding, SessionLog } from '../entities';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 import { visibleSql, type Viewer } from './patients.repository';
@@ -44,13 +44,15 @@ export interface StoredRef {
 }
 
 /**
- * Everything a write of records reads, loaded and locked in one statement: the patient's row
- * (locked: one write evaluates a patient's history at a time), its organization's settings, its
- * current program, the records already stored under the write's clientRefs, the pain history
- * the rules need, and its open alerts (locked: a clinician resolving one waits for this write).
+ * Everything a write of records reads, in one statement: the patient, its organization's
+ * settings, its current program, the records already stored under the write's clientRefs, the
+ * pain history the rules need, and its open alerts; with the patient's records version, which
+ * the write checks (see WRITE_RECORDS): nothing is locked between the two statements.
  */
 export interface RecordsContext {
   patient: RecordsPatient;
+  /** `patients.records_version` when this was read. */
+  version: string;
   settings: Record<string, unknown>;
   program: ProgramState | null;
   existing: Map<string, StoredRef>;
@@ -124,6 +126,18 @@ export interface RecordsWrite {
   hold: { programId: string; status: 'paused' | 'suspended'; reason: string; from: Date } | null;
 }
 
+/**
+ * A write whose context is out of date: another change to what the rules read about the
+ * patient (a write of records, a program or alert change, the patient's baseline) was committed
+ * after the context was read. Nothing was written; read the context again and decide again.
+ */
+export class StaleRecordsContextError extends Error {
+  constructor() {
+    super('the records context changed before the write');
+    this.name = 'StaleRecordsContextError';
+  }
+}
+
 /** What the database stamped on the rows it wrote. */
 export interface RecordsWritten {
   session: { localDate: string; createdAt: Date } | null;
@@ -133,17 +147,20 @@ export interface RecordsWritten {
 
 /**
  * $1 patient, $2 client refs, $3 history since (null: none); the table of the client refs is
- * the write's.
+ * the write's. With `lock`, the patient's row is locked until the transaction ends.
  */
-function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string): string {
+function loadContextSql(
+  refTable: 'pain_reports' | 'sessions',
+  visible: string,
+  lock: boolean,
+): string {
   return `
   WITH p AS (
     SELECT p.id, p.organization_id, p.timezone, p.symptom_onset_date::text AS symptom_onset_date,
-           p.baseline_pain_intensity, p.baseline_pain_site, p.baseline_pain_side
-    FROM patients p WHERE p.id = $1 ${visible}
-    FOR UPDATE
+           p.baseline_pain_intensity, p.baseline_pain_site, p.baseline_pain_side, p.records_version
+    FROM patients p WHERE p.id = $1 ${visible}${lock ? ' FOR UPDATE' : ''}
   )
-  SELECT to_jsonb(p) AS patient,
+  SELECT to_jsonb(p) - 'records_version' AS patient, p.records_version::text AS version,
     (SELECT o.settings FROM organizations o WHERE o.id = p.organization_id) AS settings,
     (SELECT jsonb_build_object('id', pr.id, 'status', pr.status, 'statusReason', pr.status_reason)
        FROM programs pr
@@ -171,8 +188,7 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
     (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
        FROM (SELECT id, rule, severity FROM alerts
               WHERE organization_id = (SELECT organization_id FROM p) AND patient_id = (SELECT id FROM p)
-                AND status = 'open'
-              FOR UPDATE) a) AS open_alerts
+                AND status = 'open') a) AS open_alerts
   FROM p`;
 }
 
@@ -181,9 +197,18 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
  * opened or escalated with their outbox events (and the NOTIFY that wakes the relay at commit),
  * the program put on hold, and the adherence mark. Foreign keys between its parts are checked
  * at the end of the statement, so each part may refer to rows another part inserts.
+ *
+ * All of it only if the patient's records version is still the one the context was read at
+ * ($48): \`unchanged\` moves it on, waiting for a write of the same patient in flight (its row
+ * lock) and then, if that one committed, finding another version and writing nothing. Every
+ * part below reads \`unchanged\` (a one-time filter, evaluated before any row is written).
  */
 const WRITE_RECORDS = prepared(`
-WITH session_in AS (
+WITH unchanged AS (
+  UPDATE patients SET records_version = records_version + 1
+  WHERE id = $2 AND organization_id = $1 AND records_version = $48::bigint
+  RETURNING id
+), session_in AS (
   SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::bytea[], $9::timestamptz[], $10::int[], $11::jsonb[])
     AS t(id, program_id, client_ref, request_hash, performed_at, duration_minutes, items)
 ), session_written AS (
@@ -191,7 +216,7 @@ WITH session_in AS (
                         local_date, duration_minutes, items, created_by_key_id)
   SELECT id, $1, $2, program_id, client_ref, request_hash, performed_at, (performed_at AT TIME ZONE $3)::date,
          duration_minutes, items, $4
-  FROM session_in
+  FROM session_in WHERE EXISTS (SELECT FROM unchanged)
   RETURNING local_date, created_at
 ), reports_written AS (
   INSERT INTO pain_reports (id, organization_id, patient_id, client_ref, request_hash, session_id, reported_at,
@@ -201,6 +226,7 @@ WITH session_in AS (
   FROM unnest($12::uuid[], $13::text[], $14::bytea[], $15::uuid[], $16::timestamptz[], $17::int[], $18::text[],
               $19::text[], $20::text[], $21::jsonb[], $22::int[])
     AS t(id, client_ref, request_hash, session_id, reported_at, intensity, most_distal_site, side, context, red_flags, odi)
+  WHERE EXISTS (SELECT FROM unchanged)
   RETURNING id, local_date, created_at
 ), findings_written AS (
   INSERT INTO findings (id, organization_id, patient_id, rule, severity, action, program_effect, evidence,
@@ -208,6 +234,7 @@ WITH session_in AS (
   SELECT id, $1, $2, rule, severity, action, program_effect, evidence, pain_report_id, session_id
   FROM unnest($23::uuid[], $24::text[], $25::text[], $26::text[], $27::text[], $28::jsonb[], $29::uuid[], $30::uuid[])
     AS t(id, rule, severity, action, program_effect, evidence, pain_report_id, session_id)
+  WHERE EXISTS (SELECT FROM unchanged)
   RETURNING created_at
 ), alerts_opened AS (
   INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, finding_count,
@@ -215,6 +242,7 @@ WITH session_in AS (
   SELECT id, $1, $2, rule, severity, finding_id, finding_id, finding_count, $31, $31
   FROM unnest($32::uuid[], $33::text[], $34::text[], $35::uuid[], $36::int[])
     AS t(id, rule, severity, finding_id, finding_count)
+  WHERE EXISTS (SELECT FROM unchanged)
 ), alerts_updated AS (
   UPDATE alerts a SET last_finding_id = u.finding_id, finding_count = a.finding_count + u.finding_count,
          updated_at = $31,
@@ -222,26 +250,29 @@ WITH session_in AS (
          escalation_count = a.escalation_count + CASE WHEN u.escalate_to IS NULL THEN 0 ELSE 1 END,
          escalated_at = CASE WHEN u.escalate_to IS NULL THEN a.escalated_at ELSE $31 END
   FROM unnest($37::uuid[], $38::uuid[], $39::int[], $40::text[]) AS u(id, finding_id, finding_count, escalate_to)
-  WHERE a.id = u.id
+  WHERE a.id = u.id AND EXISTS (SELECT FROM unchanged)
 ), events AS (
   INSERT INTO outbox (organization_id, event_type, payload)
   SELECT $1, event_type, payload FROM unnest($41::text[], $42::jsonb[]) AS t(event_type, payload)
+  WHERE EXISTS (SELECT FROM unchanged)
   RETURNING id
 ), program_held AS (
   UPDATE programs SET status = $44, status_reason = $45, status_changed_at = now()
-  WHERE id = $43 AND $44::text IS NOT NULL
+  WHERE id = $43 AND $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
 ), hold AS (
   -- One hold a program: a pause that becomes a suspension stays the same hold, so that it
   -- ends when the program resumes.
   INSERT INTO program_holds (organization_id, program_id, status, reason, started_at)
-  SELECT $1, $43, $44, $45, LEAST($46::timestamptz, now()) WHERE $44::text IS NOT NULL
+  SELECT $1, $43, $44, $45, LEAST($46::timestamptz, now())
+  WHERE $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
   ON CONFLICT (program_id) WHERE ended_at IS NULL
     DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason
 ), marked AS (
   -- The worker recomputes the patient's adherence within seconds.
-  INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($1, $2)
+  INSERT INTO adherence_dirty (organization_id, patient_id) SELECT $1, $2 FROM unchanged
 )
-SELECT (SELECT to_jsonb(s) FROM session_written s) AS session,
+SELECT EXISTS (SELECT FROM unchanged) AS unchanged,
+       (SELECT to_jsonb(s) FROM session_written s) AS session,
        (SELECT COALESCE(jsonb_agg(to_jsonb(r)), '[]') FROM reports_written r) AS reports,
        (SELECT max(created_at) FROM findings_written) AS findings_created_at,
        -- NOTIFY reaches the relay at commit, once the outbox rows are visible.
@@ -288,14 +319,15 @@ export class RecordsRepository {
 
   /** See RecordsContext; null when the viewer may not see the patient (or there is none). */
   async loadContext(
-    tx: Tx,
+    on: Executor,
     viewer: Viewer | null,
     patientId: string,
     refs: { table: 'pain_reports' | 'sessions'; clientRefs: string[] },
     historySince: Date | null,
+    lock: boolean,
   ): Promise<RecordsContext | null> {
     const params: unknown[] = [patientId, refs.clientRefs, historySince];
-    const sql = loadContextSql(refs.table, visibleSql(viewer, params));
+    const sql = loadContextSql(refs.table, visibleSql(viewer, params), lock);
     const [row] = await runPrepared<{
       patient: {
         id: string;
@@ -306,12 +338,13 @@ export class RecordsRepository {
         baseline_pain_site: PainSite | null;
         baseline_pain_side: PainSide | null;
       };
+      version: string;
       settings: Record<string, unknown>;
       program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
       existing: { clientRef: string; id: string; requestHash: string | null }[];
       history: HistoryRow[];
       open_alerts: OpenAlert[];
-    }>(tx, prepared(sql), params);
+    }>(on, prepared(sql), params);
     if (!row) return null;
     const p = row.patient;
     return {
@@ -324,6 +357,7 @@ export class RecordsRepository {
         baselinePainSite: p.baseline_pain_site,
         baselinePainSide: p.baseline_pain_side,
       },
+      version: row.version,
       settings: row.settings,
       program: row.program ? { ...row.program, organizationId: p.organization_id } : null,
       existing: new Map(
@@ -340,16 +374,20 @@ export class RecordsRepository {
     };
   }
 
-  /** Writes a whole decided write in one statement (see WRITE_RECORDS). */
-  async write(tx: Tx, w: RecordsWrite): Promise<RecordsWritten> {
+  /**
+   * Writes a whole decided write in one statement (see WRITE_RECORDS), or nothing when the
+   * context it was decided from is out of date (StaleRecordsContextError).
+   */
+  async write(on: Executor, version: string, w: RecordsWrite): Promise<RecordsWritten> {
     const s = w.session ? [w.session] : [];
     const r = w.reports;
     const f = w.findings;
     const [row] = await runPrepared<{
+      unchanged: boolean;
       session: { local_date: string; created_at: string } | null;
       reports: { id: string; local_date: string; created_at: string }[];
       findings_created_at: Date | null;
-    }>(tx, WRITE_RECORDS, [
+    }>(on, WRITE_RECORDS, [
       w.organizationId,
       w.patientId,
       w.timezone,
@@ -397,7 +435,9 @@ export class RecordsRepository {
       w.hold?.reason ?? null,
       w.hold?.from ?? null,
       OUTBOX_CHANNEL,
+      version,
     ]);
+    if (!row.unchanged) throw new StaleRecordsContextError();
     return {
       session: row.session
         ? { localDate: row.session.local_date, createdAt: new Date(row.session.created_at) }
