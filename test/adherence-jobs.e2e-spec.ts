@@ -193,6 +193,21 @@ describe('scheduled adherence with two workers', () => {
         `SELECT patient_id, xmin::text AS v FROM patient_progress
          UNION ALL SELECT patient_id, xmin::text FROM adherence_weeks ORDER BY 1, 2`,
       );
+    // Each worker also queued the period of the hour it started in (the scheduler's catch-up
+    // at start): in some hours of the real day that period closes a day of these patients too
+    // (08:00 UTC is midnight in Los Angeles). Its writes are done before the rerun is compared.
+    await eventually(
+      async () =>
+        (
+          await rows(
+            `SELECT 1 FROM adherence_periods HAVING count(*) FILTER (WHERE period <> $1) > 0
+               AND count(*) FILTER (WHERE completed_at IS NULL) = 0`,
+            [PERIOD],
+          )
+        ).length > 0,
+      30_000,
+      'the workers’ own start-up period completed',
+    );
     const before = await versions();
     await db.query(`DELETE FROM adherence_periods WHERE period = $1`, [PERIOD]);
     await jobs.add('adherence.period', { period: PERIOD }, { jobId: `adherence-${PERIOD}-rerun` });

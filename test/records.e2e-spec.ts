@@ -447,6 +447,52 @@ describe('records: idempotency, validation and rule settings', () => {
       expect(alerts).toEqual([{ finding_count: 24, findings: 24 }]);
     });
 
+    it('acknowledges alerts while reports about their patient arrive, losing no finding', async () => {
+      const f = factory(t.http);
+      const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
+      const report = () =>
+        t.http
+          .post(`/v1/patients/${patient.id}/pain-reports`)
+          .set(bearer(c.adminKey))
+          .send({
+            clientRef: randomUUID(),
+            reportedAt: minutesAgo(1),
+            intensity: 5,
+            mostDistalSite: 'low_back',
+            context: 'baseline',
+            redFlags: { fever: true },
+          });
+      const acknowledgeOpen = async () => {
+        const open = await t.db.query(
+          `SELECT id FROM alerts WHERE patient_id = $1 AND status = 'open'`,
+          [patient.id],
+        );
+        return Promise.all(
+          open.map(({ id }: { id: string }) =>
+            t.http.post(`/v1/alerts/${id}/acknowledge`).set(bearer(c.clinicianKey)),
+          ),
+        );
+      };
+      expect((await report()).status).toBe(201);
+      const statuses: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const answers = await Promise.all([
+          ...Array.from({ length: 6 }, report),
+          acknowledgeOpen().then((acks) => acks),
+        ]);
+        for (const a of answers.flat()) statuses.push(a.status);
+      }
+      // 201 for the reports; 200 for an acknowledgement, or 409 for an alert a report of the
+      // same round escalated or another acknowledgement closed first: never a 500.
+      expect(statuses.filter((s) => ![200, 201, 409].includes(s))).toEqual([]);
+      const [{ findings, counted }] = await t.db.query(
+        `SELECT (SELECT count(*)::int FROM findings WHERE patient_id = $1) AS findings,
+                (SELECT sum(finding_count)::int FROM alerts WHERE patient_id = $1) AS counted`,
+        [patient.id],
+      );
+      expect({ findings, counted }).toEqual({ findings: 25, counted: 25 });
+    });
+
     it('writes nothing from a context that a change to what the rules read made stale', async () => {
       const clinical = t.app.get(ClinicalRecordsService);
       // A read and a write as a first attempt makes them: no transaction, no lock.

@@ -41,7 +41,12 @@ export class AlertsService {
     to: 'acknowledged' | 'resolved',
   ): Promise<AlertDto> {
     return this.db.transaction(async (tx) => {
-      const alert = await this.findVisible(caller, id, tx);
+      // The patient's row first, as a write of records takes it (two writers taking the
+      // patient and the alert in opposite orders could deadlock), its records version moved
+      // on: a write decided while the alert was open decides again. Then the alert, locked.
+      const seen = await this.findVisible(caller, id);
+      await this.access.lockVisible(tx, caller, seen.patientId);
+      const alert = (await this.alerts.find(caller.organizationId, id, tx))!;
       if (!canTransition(alert.status, to)) {
         throw new ProblemException(409, `This alert is ${alert.status}; it cannot become ${to}`);
       }
@@ -50,16 +55,9 @@ export class AlertsService {
     });
   }
 
-  /**
-   * The alert if the caller may see its patient (locked in `lock`'s transaction when given);
-   * otherwise 404, whether or not it exists.
-   */
-  private async findVisible(
-    caller: Caller,
-    id: string,
-    lock?: Parameters<AlertsRepository['find']>[2],
-  ): Promise<Alert> {
-    const alert = await this.alerts.find(caller.organizationId, id, lock);
+  /** The alert if the caller may see its patient; otherwise 404, whether or not it exists. */
+  private async findVisible(caller: Caller, id: string): Promise<Alert> {
+    const alert = await this.alerts.find(caller.organizationId, id);
     if (!alert) {
       // Same answer either way; only the audit row tells another clinic's alert from none.
       if (await this.alerts.exists(id)) throw new PatientNotVisibleException();

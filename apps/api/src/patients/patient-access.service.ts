@@ -19,8 +19,9 @@ export class PatientAccessService {
   }
 
   /**
-   * The same, with the patient's row locked until `tx` ends: writes that evaluate the patient's
-   * history (rules, program status) run one at a time per patient.
+   * The same, with the patient's row locked until `tx` ends and its records version moved on:
+   * for changes to what the pain rules read (a program, an alert's status), which run one at a
+   * time per patient, and make a write of records decided before them decide again.
    */
   async lockVisible(tx: Tx, caller: Caller, patientId: string): Promise<Patient> {
     return this.orNotFound(await this.patients.findVisible(caller, patientId, tx, true), patientId);

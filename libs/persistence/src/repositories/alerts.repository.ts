@@ -46,8 +46,8 @@ export class AlertsRepository {
 
   /**
    * Acknowledged or resolved by a key, in one statement with the patient's adherence marked
-   * for recompute (an open warning holds READY_FOR_STRENGTHENING back) and the patient's
-   * records version moved on (a write of records decided while the alert was open decides again).
+   * for recompute (an open warning holds READY_FOR_STRENGTHENING back). The caller has moved
+   * the patient's records version on (PatientsRepository.findVisible with `lock`).
    */
   async transition(
     tx: Tx,
@@ -59,9 +59,6 @@ export class AlertsRepository {
       `WITH changed AS (
          UPDATE alerts SET status = $2, ${to}_at = now(), ${to}_by_key_id = $3, updated_at = now()
          WHERE id = $1
-       ), moved AS (
-         UPDATE patients SET records_version = records_version + 1
-         WHERE id = $5 AND organization_id = $4
        )
        INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($4, $5)`,
       [alert.id, to, keyId, alert.organizationId, alert.patientId],
