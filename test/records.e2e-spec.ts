@@ -417,25 +417,25 @@ describe('records: idempotency, validation and rule settings', () => {
   });
 
   describe('writes about one patient at once', () => {
+    /** A report that raises an urgent finding whatever came before it. */
+    const feverReport = (patientId: string) =>
+      t.http
+        .post(`/v1/patients/${patientId}/pain-reports`)
+        .set(bearer(c.adminKey))
+        .send({
+          clientRef: randomUUID(),
+          reportedAt: minutesAgo(1),
+          intensity: 5,
+          mostDistalSite: 'low_back',
+          context: 'baseline',
+          redFlags: { fever: true },
+        });
+
     it('records every one of 24 concurrent reports, under one alert that counts them all', async () => {
       const f = factory(t.http);
       const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
-      // Each raises an urgent finding whatever the order: one alert, opened by the first.
-      const answers = await Promise.all(
-        Array.from({ length: 24 }, () =>
-          t.http
-            .post(`/v1/patients/${patient.id}/pain-reports`)
-            .set(bearer(c.adminKey))
-            .send({
-              clientRef: randomUUID(),
-              reportedAt: minutesAgo(1),
-              intensity: 5,
-              mostDistalSite: 'low_back',
-              context: 'baseline',
-              redFlags: { fever: true },
-            }),
-        ),
-      );
+      // One alert, opened by the first, whatever the order.
+      const answers = await Promise.all(Array.from({ length: 24 }, () => feverReport(patient.id)));
       expect(answers.map((a) => a.status)).toEqual(Array(24).fill(201));
       expect(await count('pain_reports', patient.id)).toBe(24);
       const alerts = await t.db.query(
@@ -450,18 +450,7 @@ describe('records: idempotency, validation and rule settings', () => {
     it('acknowledges alerts while reports about their patient arrive, losing no finding', async () => {
       const f = factory(t.http);
       const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
-      const report = () =>
-        t.http
-          .post(`/v1/patients/${patient.id}/pain-reports`)
-          .set(bearer(c.adminKey))
-          .send({
-            clientRef: randomUUID(),
-            reportedAt: minutesAgo(1),
-            intensity: 5,
-            mostDistalSite: 'low_back',
-            context: 'baseline',
-            redFlags: { fever: true },
-          });
+      const report = () => feverReport(patient.id);
       const acknowledgeOpen = async () => {
         const open = await t.db.query(
           `SELECT id FROM alerts WHERE patient_id = $1 AND status = 'open'`,
