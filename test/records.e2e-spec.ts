@@ -482,6 +482,47 @@ describe('records: idempotency, validation and rule settings', () => {
       expect({ findings, counted }).toEqual({ findings: 25, counted: 25 });
     });
 
+    it('reads, once it holds the patient, what the writer it waited for committed', async () => {
+      const clinical = t.app.get(ClinicalRecordsService);
+      const f = factory(t.http);
+      const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
+      // Another writer holds the patient (as a write of records does) and adds a report.
+      const other = await (t.db.driver as unknown as { master: Pool }).master.connect();
+      const added = randomUUID();
+      try {
+        await other.query('BEGIN');
+        await other.query(
+          'UPDATE patients SET records_version = records_version + 1 WHERE id = $1',
+          [patient.id],
+        );
+        await other.query(
+          `INSERT INTO pain_reports (id, organization_id, patient_id, client_ref, reported_at, local_date,
+                                     intensity, most_distal_site, context)
+           VALUES ($1, $2, $3, $4, now() - interval '1 hour', current_date, 7, 'thigh', 'baseline')`,
+          [added, c.org.id, patient.id, `other-${added}`],
+        );
+        const now = new Date();
+        const waiting = t.app
+          .get(Db)
+          .transaction((tx) =>
+            clinical.loadContext(
+              { on: tx, lock: true },
+              null,
+              patient.id,
+              { table: 'pain_reports', clientRefs: [] },
+              [now],
+              now,
+            ),
+          );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await other.query('COMMIT');
+        const ctx = await waiting;
+        expect(ctx!.history.map((h) => h.id)).toContain(added);
+      } finally {
+        other.release();
+      }
+    });
+
     it('writes nothing from a context that a change to what the rules read made stale', async () => {
       const clinical = t.app.get(ClinicalRecordsService);
       // A read and a write as a first attempt makes them: no transaction, no lock.

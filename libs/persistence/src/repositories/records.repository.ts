@@ -147,18 +147,14 @@ export interface RecordsWritten {
 
 /**
  * $1 patient, $2 client refs, $3 history since (null: none); the table of the client refs is
- * the write's. With `lock`, the patient's row is locked until the transaction ends.
+ * the write's.
  */
-function loadContextSql(
-  refTable: 'pain_reports' | 'sessions',
-  visible: string,
-  lock: boolean,
-): string {
+function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string): string {
   return `
   WITH p AS (
     SELECT p.id, p.organization_id, p.timezone, p.symptom_onset_date::text AS symptom_onset_date,
            p.baseline_pain_intensity, p.baseline_pain_site, p.baseline_pain_side, p.records_version
-    FROM patients p WHERE p.id = $1 ${visible}${lock ? ' FOR UPDATE' : ''}
+    FROM patients p WHERE p.id = $1 ${visible}
   )
   SELECT to_jsonb(p) - 'records_version' AS patient, p.records_version::text AS version,
     (SELECT o.settings FROM organizations o WHERE o.id = p.organization_id) AS settings,
@@ -191,6 +187,8 @@ function loadContextSql(
                 AND status = 'open') a) AS open_alerts
   FROM p`;
 }
+
+const LOCK_PATIENT = prepared('SELECT 1 FROM patients WHERE id = $1 FOR UPDATE');
 
 /**
  * One statement for a whole write: the session, its pain reports, the findings, the alerts
@@ -326,8 +324,13 @@ export class RecordsRepository {
     historySince: Date | null,
     lock: boolean,
   ): Promise<RecordsContext | null> {
+    // The lock in a statement of its own, before the read: a statement that waited for the
+    // lock would read everything but the locked row as it was before the wait (READ
+    // COMMITTED takes the snapshot when a statement starts), missing what the writer it
+    // waited for committed.
+    if (lock) await runPrepared(on, LOCK_PATIENT, [patientId]);
     const params: unknown[] = [patientId, refs.clientRefs, historySince];
-    const sql = loadContextSql(refs.table, visibleSql(viewer, params), lock);
+    const sql = loadContextSql(refs.table, visibleSql(viewer, params));
     const [row] = await runPrepared<{
       patient: {
         id: string;
