@@ -127,14 +127,16 @@ describe('FHIR imports: steps and pain scores', () => {
       [c.patient.id],
     );
     expect(reports).toEqual([
-      // Leg pain where the enrolment baseline had none: the program is paused.
+      // The first report since enrolment, in the calf where the enrolment said low back: the
+      // pain has spread, into a leg that had none; the program is paused. One report alone is
+      // no trend.
       {
         client_ref: 'fhir:pain-calf',
         intensity: 6,
         most_distal_site: 'calf',
         side: 'left',
         context: 'baseline',
-        rules: ['NEW_LEG_PAIN', 'PAIN_TREND_WORSE'],
+        rules: ['NEW_LEG_PAIN', 'PERIPHERALIZATION'],
       },
       // Back to the low back: a good sign.
       {
@@ -150,7 +152,7 @@ describe('FHIR imports: steps and pain scores', () => {
       .get(`/v1/patients/${c.patient.id}/programs/active`)
       .set(bearer(c.appKey))
       .expect(200);
-    expect(program.body).toMatchObject({ status: 'paused', statusReason: 'NEW_LEG_PAIN' });
+    expect(program.body).toMatchObject({ status: 'paused', statusReason: 'PERIPHERALIZATION' });
 
     // Phone and watch saw the same hour: the day counts the larger, not the sum.
     const day = ago(50).slice(0, 10);

@@ -627,6 +627,13 @@ describe('records: idempotency, validation and rule settings', () => {
         intensity: 6,
         mostDistalSite: 'buttock',
       });
+      // A trend needs reports on two days of the week.
+      await f.painReport(c.adminKey, patient.id, {
+        reportedAt: daysAgo(2),
+        intensity: 5,
+        mostDistalSite: 'buttock',
+        context: 'next_day',
+      });
       const today = await f.painReport(c.adminKey, patient.id, {
         reportedAt: minutesAgo(1),
         intensity: 5,
@@ -642,6 +649,58 @@ describe('records: idempotency, validation and rule settings', () => {
         kind: 'baseline_report',
         reportId: first.id,
       });
+    });
+  });
+
+  describe('the enrolment baseline and the previous report', () => {
+    const program = (patientId: string) =>
+      t.http
+        .post(`/v1/patients/${patientId}/programs`)
+        .set(bearer(c.clinicianKey))
+        .send({ startDate: '2026-11-20', items: [{ exerciseCode: 'prone_press_up' }] })
+        .expect(201);
+    const thighAtEnrolment = { intensity: 5, mostDistalSite: 'thigh', side: 'left' };
+
+    it('compares the first report with the pain recorded at enrolment, and pauses the program', async () => {
+      const f = factory(t.http);
+      const patient = await f.patient(c.adminKey, {
+        clinicianId: c.clinician.id,
+        baselinePain: thighAtEnrolment,
+      });
+      await program(patient.id);
+      const first = await f.painReport(c.adminKey, patient.id, {
+        intensity: 5,
+        mostDistalSite: 'foot',
+        side: 'left',
+      });
+      expect(first.findings.map((x) => x.rule)).toContain('PERIPHERALIZATION');
+      const programs = await t.db.query(
+        `SELECT status FROM programs WHERE patient_id = $1 AND superseded_at IS NULL`,
+        [patient.id],
+      );
+      expect(programs).toEqual([{ status: 'paused' }]);
+    });
+
+    it('compares a later report with the previous one, even when that is months old', async () => {
+      const f = factory(t.http);
+      const patient = await f.patient(c.adminKey, {
+        clinicianId: c.clinician.id,
+        baselinePain: thighAtEnrolment,
+      });
+      const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+      await f.painReport(c.adminKey, patient.id, {
+        reportedAt: daysAgo(90),
+        mostDistalSite: 'foot',
+        side: 'left',
+        context: 'next_day',
+      });
+      // Foot again: against the 90-day-old foot report, no movement; against the thigh at
+      // enrolment, it would read as spreading.
+      const today = await f.painReport(c.adminKey, patient.id, {
+        mostDistalSite: 'foot',
+        side: 'left',
+      });
+      expect(today.findings.map((x) => x.rule)).not.toContain('PERIPHERALIZATION');
     });
   });
 

@@ -140,6 +140,21 @@ function dateOfDayNumber(n: number): string {
   return date;
 }
 
+/**
+ * Adds calendar months to a calendar date; a day the target month lacks becomes its last day
+ * (31 January + 1 month = 28 or 29 February).
+ */
+export function addMonths(date: string, months: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  const first = new Date(Date.UTC(y, m - 1 + months, 1));
+  const lastDay = new Date(
+    Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0),
+  ).getUTCDate();
+  return new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), Math.min(d, lastDay)))
+    .toISOString()
+    .slice(0, 10);
+}
+
 /** Adds days to a calendar date. */
 export function addDays(date: string, days: number): string {
   return dateOfDayNumber(dayNumber(date) + days);

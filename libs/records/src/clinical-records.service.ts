@@ -177,6 +177,7 @@ export class ClinicalRecordsService {
                     }
                   : null,
               symptomOnsetDate: patient.symptomOnsetDate,
+              timezone: patient.timezone,
             },
             newReports: reports,
             history: ctx.history,

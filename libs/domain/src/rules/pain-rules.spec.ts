@@ -1,3 +1,4 @@
+import type { PainContext } from '../pain';
 import type { RedFlagAnswers } from '../red-flags';
 import { evaluatePainRules } from './pain-rules';
 import {
@@ -69,6 +70,7 @@ const current = (overrides: Partial<PainObservation> = {}): PainObservation =>
 const patient = (overrides: Partial<PatientContext> = {}): PatientContext => ({
   baselinePain: null,
   symptomOnsetDate: null,
+  timezone: 'UTC',
   ...overrides,
 });
 
@@ -320,10 +322,48 @@ describe('evaluatePainRules', () => {
 
     it.each<{
       name: string;
+      baselinePain?: BaselinePain;
       history: PainObservation[];
       newReport: PainObservation;
       expected: ExpectedFinding[];
     }>([
+      {
+        name: 'compares the first report since enrolment with the pain recorded at enrolment',
+        baselinePain: { intensity: 5, mostDistalSite: 'thigh', side: 'left' },
+        history: [],
+        newReport: current({ mostDistalSite: 'foot', side: 'left' }),
+        expected: [
+          {
+            ...PERIPHERALIZATION,
+            evidence: {
+              comparedWith: 'enrolment_baseline',
+              reference: { kind: 'patient_record', mostDistalSite: 'thigh' },
+              report: { reportId: 'current', mostDistalSite: 'foot' },
+            },
+          },
+        ],
+      },
+      {
+        name: 'records centralizing when the first report is nearer the spine than at enrolment',
+        baselinePain: { intensity: 5, mostDistalSite: 'thigh', side: 'left' },
+        history: [],
+        newReport: current({ mostDistalSite: 'buttock', side: 'left' }),
+        expected: [{ ...CENTRALIZING, evidence: { comparedWith: 'enrolment_baseline' } }],
+      },
+      {
+        name: 'finds no movement when the first report is where the pain was at enrolment',
+        baselinePain: { intensity: 5, mostDistalSite: 'thigh', side: 'left' },
+        history: [],
+        newReport: current({ mostDistalSite: 'thigh', side: 'left' }),
+        expected: [],
+      },
+      {
+        name: 'compares a later report with the previous one, not with the enrolment',
+        baselinePain: { intensity: 5, mostDistalSite: 'thigh', side: 'left' },
+        history: [previous({ mostDistalSite: 'foot', side: 'left' })],
+        newReport: current({ mostDistalSite: 'foot', side: 'left' }),
+        expected: [],
+      },
       {
         name: 'flags peripheralization when the pain moves from thigh to calf',
         history: [previous({ mostDistalSite: 'thigh', side: 'left' })],
@@ -507,8 +547,12 @@ describe('evaluatePainRules', () => {
           },
         ],
       },
-    ])('$name', ({ history, newReport, expected }) => {
-      const findings = evaluate({ history, newReports: [newReport] });
+    ])('$name', ({ baselinePain, history, newReport, expected }) => {
+      const findings = evaluate({
+        patient: patient({ baselinePain: baselinePain ?? null }),
+        history,
+        newReports: [newReport],
+      });
 
       expect(ofRules(findings, 'PERIPHERALIZATION', 'CENTRALIZING')).toMatchObject(expected);
     });
@@ -990,13 +1034,18 @@ describe('evaluatePainRules', () => {
     const BEFORE_AT = at('2026-03-02T18:00:00Z');
     const AFTER_AT = at('2026-03-02T19:00:00Z');
 
-    function flareReports(afterIntensity: number, nextDayHours: number, nextDayIntensity: number) {
+    function flareReports(
+      afterIntensity: number,
+      nextDayHours: number,
+      nextDayIntensity: number,
+      nextDayContext: PainContext = 'next_day',
+    ) {
       return {
         before: beforeSession({ ...THIGH_LEFT, intensity: 3, reportedAt: BEFORE_AT }),
         after: afterSession({ ...THIGH_LEFT, intensity: afterIntensity, reportedAt: AFTER_AT }),
         nextDay: report({
           id: 'next-day',
-          context: 'next_day',
+          context: nextDayContext,
           ...THIGH_LEFT,
           intensity: nextDayIntensity,
           reportedAt: hoursAfter(AFTER_AT, nextDayHours),
@@ -1009,11 +1058,55 @@ describe('evaluatePainRules', () => {
       afterIntensity?: number;
       nextDayHours: number;
       nextDayIntensity?: number;
+      /** The context of the report 12–36 h later: `next_day` unless said. */
+      nextDayContext?: PainContext;
       newReport: 'next_day' | 'after_session';
       settings?: Partial<RuleSettings>;
       now?: Date;
       expected: boolean;
     }>([
+      {
+        name: 'counts an at-rest (baseline) report 24 h after the session as the next day',
+        nextDayHours: 24,
+        nextDayContext: 'baseline',
+        newReport: 'next_day',
+        expected: true,
+      },
+      {
+        name: 'counts an at-rest report exactly 12 h after the session',
+        nextDayHours: 12,
+        nextDayContext: 'baseline',
+        newReport: 'next_day',
+        expected: true,
+      },
+      {
+        name: 'ignores an at-rest report 11 h after the session',
+        nextDayHours: 11,
+        nextDayContext: 'baseline',
+        newReport: 'next_day',
+        expected: false,
+      },
+      {
+        name: 'counts an at-rest report exactly 36 h after the session',
+        nextDayHours: 36,
+        nextDayContext: 'baseline',
+        newReport: 'next_day',
+        expected: true,
+      },
+      {
+        name: 'ignores an at-rest report 37 h after the session',
+        nextDayHours: 37,
+        nextDayContext: 'baseline',
+        newReport: 'next_day',
+        expected: false,
+      },
+      {
+        name: 'finds the flare when the session is posted after its at-rest report of the next day',
+        nextDayHours: 20,
+        nextDayContext: 'baseline',
+        newReport: 'after_session',
+        expected: true,
+      },
       {
         name: 'suspends the program when pain is still 2 points up the next day, 24 h after the session',
         nextDayHours: 24,
@@ -1137,11 +1230,21 @@ describe('evaluatePainRules', () => {
       },
     ])(
       '$name',
-      ({ afterIntensity, nextDayHours, nextDayIntensity, newReport, settings, now, expected }) => {
+      ({
+        afterIntensity,
+        nextDayHours,
+        nextDayIntensity,
+        nextDayContext,
+        newReport,
+        settings,
+        now,
+        expected,
+      }) => {
         const { before, after, nextDay } = flareReports(
           afterIntensity ?? 5,
           nextDayHours,
           nextDayIntensity ?? 5,
+          nextDayContext,
         );
         const input =
           newReport === 'next_day'
@@ -1183,7 +1286,7 @@ describe('evaluatePainRules', () => {
       ]);
     });
 
-    it('only counts a report given in the next-day context', () => {
+    it('only counts an at-rest report, not the pain before a later session', () => {
       const { before, after } = flareReports(6, 20, 6);
       const laterSession = report({
         id: 'later-before',
@@ -1280,6 +1383,7 @@ describe('evaluatePainRules', () => {
     it.each<{
       name: string;
       baselinePain?: BaselinePain | null;
+      timezone?: string;
       history?: PainObservation[];
       intensity: number;
       settings?: Partial<RuleSettings>;
@@ -1311,24 +1415,50 @@ describe('evaluatePainRules', () => {
         expected: null,
       },
       {
-        name: 'flags a single report 2 points above baseline',
+        name: 'flags two reports on two local days 2 points above baseline',
+        history: [earlier('yesterday', daysBefore(CURRENT_AT, 1), 5)],
         intensity: 5,
-        expected: { reportIds: ['current'], mean: 5 },
+        expected: { reportIds: ['yesterday', 'current'], mean: 5, localDays: 2 },
       },
       {
-        name: 'does not flag a single report 1 point above baseline',
+        name: 'does not flag a single report, however far above baseline',
+        intensity: 9,
+        expected: null,
+      },
+      {
+        name: 'does not flag two reports on one local day',
+        history: [earlier('this-morning', at('2026-03-09T06:30:00Z'), 9)],
+        intensity: 9,
+        expected: null,
+      },
+      {
+        name: "counts the patient's local days: 23:30 and 02:00 in Los Angeles are two days",
+        timezone: 'America/Los_Angeles',
+        history: [earlier('last-night', at('2026-03-09T06:30:00Z'), 9)],
+        intensity: 9,
+        expected: { reportIds: ['last-night', 'current'], localDays: 2 },
+      },
+      {
+        name: 'does not flag two reports 1 point above baseline',
+        history: [earlier('yesterday', daysBefore(CURRENT_AT, 1), 4)],
         intensity: 4,
         expected: null,
       },
       {
         name: 'leaves out a report made exactly 7 days earlier',
-        history: [earlier('week-ago', daysBefore(CURRENT_AT, 7), 0)],
+        history: [
+          earlier('week-ago', daysBefore(CURRENT_AT, 7), 0),
+          earlier('yesterday', daysBefore(CURRENT_AT, 1), 5),
+        ],
         intensity: 5,
-        expected: { reportIds: ['current'], mean: 5 },
+        expected: { reportIds: ['yesterday', 'current'], mean: 5 },
       },
       {
         name: 'includes a report made 7 days less one minute earlier',
-        history: [earlier('week-ago', at('2026-03-02T09:01:00Z'), 0)],
+        history: [
+          earlier('week-ago', at('2026-03-02T09:01:00Z'), 0),
+          earlier('yesterday', daysBefore(CURRENT_AT, 1), 5),
+        ],
         intensity: 5,
         expected: null,
       },
@@ -1370,24 +1500,28 @@ describe('evaluatePainRules', () => {
       {
         name: 'flags pain of 2 over a pain-free baseline',
         baselinePain: { intensity: 0, mostDistalSite: 'none' },
+        history: [earlier('yesterday', daysBefore(CURRENT_AT, 1), 2)],
         intensity: 2,
         expected: { mean: 2, baseline: { intensity: 0, mostDistalSite: 'none' } },
       },
       {
         name: 'never flags a trend without a baseline',
         baselinePain: null,
+        history: [earlier('yesterday', daysBefore(CURRENT_AT, 1), 9)],
         intensity: 9,
         expected: null,
       },
       {
         name: 'does not flag 2 points above baseline when the organization asks for 3',
         settings: { painTrendDelta: 3 },
+        history: [earlier('yesterday', daysBefore(CURRENT_AT, 1), 5)],
         intensity: 5,
         expected: null,
       },
       {
         name: 'flags 3 points above baseline when the organization asks for 3',
         settings: { painTrendDelta: 3 },
+        history: [earlier('yesterday', daysBefore(CURRENT_AT, 1), 6)],
         intensity: 6,
         expected: { mean: 6, threshold: 3 },
       },
@@ -1400,15 +1534,22 @@ describe('evaluatePainRules', () => {
       {
         name: 'leaves out a report 4 days earlier when the organization shortens the window to 3 days',
         settings: { painTrendWindowDays: 3 },
-        history: [earlier('four-days-ago', daysBefore(CURRENT_AT, 4), 0)],
+        history: [
+          earlier('four-days-ago', daysBefore(CURRENT_AT, 4), 0),
+          earlier('two-days-ago', daysBefore(CURRENT_AT, 2), 5),
+        ],
         intensity: 5,
-        expected: { reportIds: ['current'], windowStart: '2026-03-06T09:00:00.000Z' },
+        expected: {
+          reportIds: ['two-days-ago', 'current'],
+          windowStart: '2026-03-06T09:00:00.000Z',
+        },
       },
-    ])('$name', ({ baselinePain, history, intensity, settings, expected }) => {
+    ])('$name', ({ baselinePain, timezone, history, intensity, settings, expected }) => {
       const findings = evaluate(
         {
           patient: patient({
             baselinePain: baselinePain === undefined ? LOW_BACK_BASELINE : baselinePain,
+            timezone: timezone ?? 'UTC',
           }),
           history: history ?? [],
           newReports: [report({ id: 'current', reportedAt: CURRENT_AT, intensity })],
@@ -1434,11 +1575,12 @@ describe('evaluatePainRules', () => {
   });
 
   describe('persistent symptoms', () => {
-    const ONSET = '2025-10-15'; // + 4 months = 2026-02-15T00:00:00Z
+    const ONSET = '2025-10-15'; // + 4 months = 2026-02-15: from 2026-02-16, in the patient's zone
 
     it.each<{
       name: string;
       onset?: string | null;
+      timezone?: string;
       baselinePain?: BaselinePain | null;
       history?: PainObservation[];
       reportedAt?: string;
@@ -1452,26 +1594,42 @@ describe('evaluatePainRules', () => {
         expected: { improvementPercent: 0 },
       },
       {
-        name: 'does not suggest it exactly 4 months after onset',
-        reportedAt: '2026-02-15T00:00:00Z',
+        name: 'does not suggest it on the day exactly 4 months after onset, to its last second',
+        reportedAt: '2026-02-15T23:59:59Z',
         intensity: 6,
         expected: null,
       },
       {
-        name: 'suggests it one second past the 4 months',
-        reportedAt: '2026-02-15T00:00:01Z',
+        name: 'suggests it from the next local day',
+        reportedAt: '2026-02-16T00:00:00Z',
         intensity: 6,
         expected: { improvementPercent: 0 },
       },
       {
-        name: 'counts the 4 months in UTC: 08:00 on the 15th at UTC+13 is still the 14th',
-        reportedAt: '2026-02-15T08:00:00+13:00',
+        name: "counts in the patient's zone: 08:00 on the 16th in Auckland is the next day",
+        timezone: 'Pacific/Auckland',
+        reportedAt: '2026-02-16T08:00:00+13:00',
+        intensity: 6,
+        expected: { improvementPercent: 0 },
+      },
+      {
+        name: "counts in the patient's zone: 16:30 on the 15th in Los Angeles is still the day",
+        timezone: 'America/Los_Angeles',
+        reportedAt: '2026-02-15T16:30:00-08:00',
         intensity: 6,
         expected: null,
       },
       {
-        name: 'counts the 4 months in UTC: 16:30 on the 14th at UTC-8 is already the 15th',
-        reportedAt: '2026-02-14T16:30:00-08:00',
+        name: 'takes a month without the onset day to its last day: 31 October + 4 months is 28 February',
+        onset: '2025-10-31',
+        reportedAt: '2026-02-28T12:00:00Z',
+        intensity: 6,
+        expected: null,
+      },
+      {
+        name: 'suggests it on 1 March after an onset on 31 October',
+        onset: '2025-10-31',
+        reportedAt: '2026-03-01T00:00:00Z',
         intensity: 6,
         expected: { improvementPercent: 0 },
       },
@@ -1544,9 +1702,9 @@ describe('evaluatePainRules', () => {
         expected: null,
       },
       {
-        name: 'suggests it just past 3 months when the organization asks for 3',
+        name: 'suggests it the day after 3 months when the organization asks for 3',
         settings: { persistentSymptomsMonths: 3 },
-        reportedAt: '2026-01-15T00:00:01Z',
+        reportedAt: '2026-01-16T00:00:00Z',
         intensity: 6,
         expected: { months: 3 },
       },
@@ -1564,32 +1722,36 @@ describe('evaluatePainRules', () => {
         intensity: 6,
         expected: { improvementPercent: 40, requiredImprovementPercent: 50 },
       },
-    ])('$name', ({ onset, baselinePain, history, reportedAt, intensity, settings, expected }) => {
-      const findings = evaluate(
-        {
-          patient: patient({
-            symptomOnsetDate: onset === undefined ? ONSET : onset,
-            baselinePain:
-              baselinePain === undefined
-                ? { intensity: 6, mostDistalSite: 'low_back' }
-                : baselinePain,
-          }),
-          history: history ?? [],
-          newReports: [
-            report({
-              id: 'current',
-              reportedAt: at(reportedAt ?? '2026-03-09T09:00:00Z'),
-              intensity,
+    ])(
+      '$name',
+      ({ onset, timezone, baselinePain, history, reportedAt, intensity, settings, expected }) => {
+        const findings = evaluate(
+          {
+            patient: patient({
+              symptomOnsetDate: onset === undefined ? ONSET : onset,
+              timezone: timezone ?? 'UTC',
+              baselinePain:
+                baselinePain === undefined
+                  ? { intensity: 6, mostDistalSite: 'low_back' }
+                  : baselinePain,
             }),
-          ],
-        },
-        { settings },
-      );
+            history: history ?? [],
+            newReports: [
+              report({
+                id: 'current',
+                reportedAt: at(reportedAt ?? '2026-03-09T09:00:00Z'),
+                intensity,
+              }),
+            ],
+          },
+          { settings },
+        );
 
-      expect(ofRules(findings, 'PERSISTENT_SYMPTOMS')).toMatchObject(
-        expected === null ? [] : [{ reportId: 'current', evidence: expected }],
-      );
-    });
+        expect(ofRules(findings, 'PERSISTENT_SYMPTOMS')).toMatchObject(
+          expected === null ? [] : [{ reportId: 'current', evidence: expected }],
+        );
+      },
+    );
 
     it('suggests a specialist review with the onset, baseline and report as evidence', () => {
       const findings = evaluate({

@@ -1,3 +1,4 @@
+import { addMonths, localDateOf } from '../local-time';
 import { isLegSite, PainContext, PainSide, PainSite, siteDistance } from '../pain';
 import type { RedFlagQuestion } from '../red-flags';
 import {
@@ -21,6 +22,11 @@ const CONTEXT_ORDER: Record<PainContext, number> = {
 };
 // Leg sites proper: bilateral pain here is "symptoms in both legs" (a cauda equina red flag).
 const BILATERAL_LEG_SITES: readonly PainSite[] = ['thigh', 'calf', 'foot'];
+
+/** An at-rest report: what PERSISTENT_FLARE reads as "the next day" 12–36 h after a session. */
+function atRest(r: PainObservation): boolean {
+  return r.context === 'baseline' || r.context === 'next_day';
+}
 
 function chronological(a: PainObservation, b: PainObservation): number {
   return (
@@ -158,16 +164,33 @@ function redFlagFindings(report: PainObservation): Finding[] {
   return findings;
 }
 
-/** Peripheralization (worse) or centralization (better), against the session's start or the last report. */
-function siteMovementFindings(report: PainObservation, t: Timeline): Finding[] {
+/**
+ * Peripheralization (worse) or centralization (better), against the session's start, else the
+ * last report, else (the first report since enrolment) the pain recorded at enrolment.
+ */
+function siteMovementFindings(
+  report: PainObservation,
+  t: Timeline,
+  patient: PainRuleInput['patient'],
+): Finding[] {
   const sessionStart = report.context === 'after_session' ? t.sessionBefore(report) : null;
-  const reference = sessionStart ?? t.previous(report);
+  const previous = sessionStart ? null : t.previous(report);
+  const enrolment = sessionStart || previous ? null : patient.baselinePain;
+  const reference = sessionStart ?? previous ?? enrolment;
   if (!reference) return [];
   const moved = siteDistance(report.mostDistalSite) - siteDistance(reference.mostDistalSite);
   if (moved === 0) return [];
   const evidence = {
-    comparedWith: sessionStart ? 'before_session' : 'previous_report',
-    reference: summary(reference),
+    comparedWith: sessionStart
+      ? 'before_session'
+      : previous
+        ? 'previous_report'
+        : 'enrolment_baseline',
+    reference: sessionStart
+      ? summary(sessionStart)
+      : previous
+        ? summary(previous)
+        : { kind: 'patient_record', ...enrolment },
     report: summary(report),
   };
   return moved > 0
@@ -253,7 +276,10 @@ function afterSessionFindings(report: PainObservation, t: Timeline, s: RuleSetti
   return findings;
 }
 
-/** Much worse right after exercise and still worse the next day: stop everything. */
+/**
+ * Much worse right after exercise and still worse the next day: stop everything. The next day
+ * is any at-rest report (`baseline` or `next_day`) 12–36 h after the session.
+ */
 function persistentFlareFindings(report: PainObservation, t: Timeline, s: RuleSettings): Finding[] {
   const inWindow = (after: PainObservation, nextDay: PainObservation) => {
     const hours = (nextDay.reportedAt.getTime() - after.reportedAt.getTime()) / HOUR_MS;
@@ -279,7 +305,7 @@ function persistentFlareFindings(report: PainObservation, t: Timeline, s: RuleSe
       },
     };
   };
-  if (report.context === 'next_day') {
+  if (atRest(report)) {
     const afters = t.all
       .filter((r) => r.context === 'after_session' && chronological(r, report) < 0)
       .reverse();
@@ -290,7 +316,7 @@ function persistentFlareFindings(report: PainObservation, t: Timeline, s: RuleSe
   }
   if (report.context === 'after_session') {
     // The session may be posted late, after its next-day report.
-    const nextDays = t.all.filter((r) => r.context === 'next_day' && chronological(r, report) > 0);
+    const nextDays = t.all.filter((r) => atRest(r) && chronological(r, report) > 0);
     for (const nextDay of nextDays) {
       const found = flare(report, nextDay);
       if (found) return [found];
@@ -299,8 +325,16 @@ function persistentFlareFindings(report: PainObservation, t: Timeline, s: RuleSe
   return [];
 }
 
-/** Mean pain over the last days well above the patient's baseline. */
-function painTrendFindings(report: PainObservation, t: Timeline, s: RuleSettings): Finding[] {
+/**
+ * Mean pain over the last days well above the patient's baseline: a trend, so at least two
+ * reports on at least two of the patient's local days in the window.
+ */
+function painTrendFindings(
+  report: PainObservation,
+  t: Timeline,
+  patient: PainRuleInput['patient'],
+  s: RuleSettings,
+): Finding[] {
   const baseline = t.baseline(report);
   if (!baseline) return [];
   const end = report.reportedAt.getTime();
@@ -308,6 +342,8 @@ function painTrendFindings(report: PainObservation, t: Timeline, s: RuleSettings
   const window = t.all.filter(
     (r) => r.reportedAt.getTime() > start && chronological(r, report) <= 0,
   );
+  const days = new Set(window.map((r) => localDateOf(r.reportedAt, patient.timezone)));
+  if (window.length < 2 || days.size < 2) return [];
   const mean = window.reduce((sum, r) => sum + r.intensity, 0) / window.length;
   if (mean < baseline.pain.intensity + s.painTrendDelta) return [];
   return [
@@ -321,21 +357,13 @@ function painTrendFindings(report: PainObservation, t: Timeline, s: RuleSettings
         windowStart: new Date(start).toISOString(),
         windowEnd: report.reportedAt.toISOString(),
         reportIds: window.map((r) => r.id),
+        localDays: days.size,
         mean: Math.round(mean * 100) / 100,
         baseline: baseline.source,
         threshold: s.painTrendDelta,
       },
     },
   ];
-}
-
-function addMonthsUtc(date: string, months: number): number {
-  const [y, m, d] = date.split('-').map(Number);
-  const target = new Date(Date.UTC(y, m - 1 + months, 1));
-  const lastDay = new Date(
-    Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0),
-  ).getUTCDate();
-  return Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d, lastDay));
 }
 
 /** Symptoms past the months where conservative care usually works, without real improvement. */
@@ -348,8 +376,9 @@ function persistentSymptomsFindings(
   if (!patient.symptomOnsetDate) return [];
   const baseline = t.baseline(report);
   if (!baseline || baseline.pain.intensity === 0) return [];
-  const limit = addMonthsUtc(patient.symptomOnsetDate, s.persistentSymptomsMonths);
-  if (report.reportedAt.getTime() <= limit) return [];
+  // Counted in the patient's calendar: exactly the months after onset is not yet "more than".
+  const limit = addMonths(patient.symptomOnsetDate, s.persistentSymptomsMonths);
+  if (localDateOf(report.reportedAt, patient.timezone) <= limit) return [];
   const improvementPercent =
     ((baseline.pain.intensity - report.intensity) / baseline.pain.intensity) * 100;
   if (improvementPercent >= s.persistentImprovementPercent) return [];
@@ -385,11 +414,11 @@ export function evaluatePainRules(
   const fresh = t.all.filter((r) => input.newReports.some((n) => n.id === r.id));
   return fresh.flatMap((report) => [
     ...redFlagFindings(report),
-    ...siteMovementFindings(report, t),
+    ...siteMovementFindings(report, t, input.patient),
     ...newLegPainFindings(report, t),
     ...afterSessionFindings(report, t, settings),
     ...persistentFlareFindings(report, t, settings),
-    ...painTrendFindings(report, t, settings),
+    ...painTrendFindings(report, t, input.patient, settings),
     ...persistentSymptomsFindings(report, t, input.patient, settings),
   ]);
 }

@@ -59,6 +59,8 @@ export interface PatientContext {
   readonly baselinePain: BaselinePain | null;
   /** `YYYY-MM-DD`, the day symptoms began, if known. */
   readonly symptomOnsetDate: string | null;
+  /** The patient's IANA time zone: the local days of the trend and of the months since onset. */
+  readonly timezone: string;
 }
 
 /** The thresholds clinical-rules marks *(configurable)*; organizations may override them. */

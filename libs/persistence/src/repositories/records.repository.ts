@@ -165,13 +165,15 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
                                                   'requestHash', encode(r.request_hash, 'hex'))), '[]')
        FROM ${refTable} r
       WHERE r.organization_id = p.organization_id AND r.patient_id = p.id AND r.client_ref = ANY($2)) AS existing,
-    -- Recent history, plus the first at-rest report (the baseline when none was recorded).
+    -- Recent history, plus the first at-rest report (the baseline when none was recorded) and
+    -- the last report before it (the previous report of its first one).
     -- Only what the rules read, as arrays: the history is most of what this statement sends.
     (SELECT COALESCE(json_agg(json_build_array(h.id, h.reported_at, h.intensity, h.most_distal_site,
                                                h.side, h.context, h.session_id, h.red_flags)
                               ORDER BY h.reported_at, h.id), '[]')
        FROM (
-         -- Two index ranges, not one OR that would read every report the patient ever sent.
+         -- Index ranges, not one OR that would read every report the patient ever sent (a report
+         -- in two of them is one: the rules key the history by id).
          (SELECT h.* FROM pain_reports h
            WHERE h.organization_id = p.organization_id AND h.patient_id = p.id AND h.reported_at > $3)
          UNION ALL
@@ -180,6 +182,12 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
            WHERE b.organization_id = p.organization_id AND b.patient_id = p.id AND b.context = 'baseline'
              AND b.reported_at <= $3
            ORDER BY b.reported_at ASC LIMIT 1)
+         UNION ALL
+         -- The last report before the range: the previous report of the range's first one (a
+         -- patient with none at all is at their first report since enrolment).
+         (SELECT l.* FROM pain_reports l
+           WHERE l.organization_id = p.organization_id AND l.patient_id = p.id AND l.reported_at <= $3
+           ORDER BY l.reported_at DESC LIMIT 1)
        ) h) AS history,
     (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
        FROM (SELECT id, rule, severity FROM alerts
