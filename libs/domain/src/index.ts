@@ -4,6 +4,7 @@ export * from './alerts';
 export * from './activity';
 export * from './exercises';
 export * from './local-time';
+export * from './outcomes';
 export * from './pain';
 export * from './program-items';
 export * from './red-flags';

@@ -1,0 +1,323 @@
+import {
+  type Bothersomeness,
+  odiChange,
+  type PsfsScore,
+  psfsChanges,
+  scoreOdi,
+  scorePsfs,
+  scoreStartBack,
+  startBackStratum,
+} from './outcomes';
+
+/** Items 1–8 agreeing where `agreed` lists them (1-based). */
+const agreeing = (...agreed: number[]) =>
+  Array.from({ length: 8 }, (_, i) => agreed.includes(i + 1));
+
+describe('STarT Back', () => {
+  it.each<{
+    name: string;
+    agreed: number[];
+    bothersomeness: Bothersomeness;
+    total: number;
+    psychosocial: number;
+    stratum: string;
+  }>([
+    {
+      name: 'nothing agreed',
+      agreed: [],
+      bothersomeness: 'not_at_all',
+      total: 0,
+      psychosocial: 0,
+      stratum: 'low',
+    },
+    {
+      name: 'total 3: still low',
+      agreed: [1, 2, 3],
+      bothersomeness: 'moderately',
+      total: 3,
+      psychosocial: 0,
+      stratum: 'low',
+    },
+    {
+      name: 'total 4: medium',
+      agreed: [1, 2, 3, 4],
+      bothersomeness: 'slightly',
+      total: 4,
+      psychosocial: 0,
+      stratum: 'medium',
+    },
+    {
+      name: 'total 3 with a subscale of 3: low',
+      agreed: [5, 6],
+      bothersomeness: 'extremely',
+      total: 3,
+      psychosocial: 3,
+      stratum: 'low',
+    },
+    {
+      name: 'subscale 3 with a total of 7: medium',
+      agreed: [1, 2, 3, 4, 5, 6],
+      bothersomeness: 'very_much',
+      total: 7,
+      psychosocial: 3,
+      stratum: 'medium',
+    },
+    {
+      name: 'subscale 4: high',
+      agreed: [5, 6, 7, 8],
+      bothersomeness: 'moderately',
+      total: 4,
+      psychosocial: 4,
+      stratum: 'high',
+    },
+    {
+      name: 'subscale 4 through item 9 "very much": high',
+      agreed: [5, 6, 7],
+      bothersomeness: 'very_much',
+      total: 4,
+      psychosocial: 4,
+      stratum: 'high',
+    },
+    {
+      name: 'item 9 "moderately" does not count',
+      agreed: [5, 6, 7],
+      bothersomeness: 'moderately',
+      total: 3,
+      psychosocial: 3,
+      stratum: 'low',
+    },
+    {
+      name: 'everything: high',
+      agreed: [1, 2, 3, 4, 5, 6, 7, 8],
+      bothersomeness: 'extremely',
+      total: 9,
+      psychosocial: 5,
+      stratum: 'high',
+    },
+    {
+      name: 'items 1–4 do not count in the subscale',
+      agreed: [1, 2, 3, 4],
+      bothersomeness: 'extremely',
+      total: 5,
+      psychosocial: 1,
+      stratum: 'medium',
+    },
+  ])('$name', ({ agreed, bothersomeness, total, psychosocial, stratum }) => {
+    expect(scoreStartBack({ agree: agreeing(...agreed), bothersomeness })).toEqual({
+      ok: true,
+      score: { total, psychosocial, stratum },
+    });
+  });
+
+  it('decides the stratum at each boundary', () => {
+    expect([startBackStratum(3, 3), startBackStratum(4, 3), startBackStratum(4, 4)]).toEqual([
+      'low',
+      'medium',
+      'high',
+    ]);
+  });
+
+  it.each([
+    [{ agree: agreeing(), bothersomeness: 'a lot' }, ['answers.bothersomeness']],
+    [{ agree: agreeing().slice(1), bothersomeness: 'slightly' }, ['answers.agree']],
+    [{ agree: [...agreeing().slice(1), 'yes'], bothersomeness: 'slightly' }, ['answers.agree[7]']],
+    [{}, ['answers.agree', 'answers.bothersomeness']],
+    [[true], ['answers', 'answers.agree', 'answers.bothersomeness']],
+  ])('names the wrong answers of %j', (answers, items) => {
+    const scored = scoreStartBack(answers);
+    expect(scored.ok).toBe(false);
+    expect(!scored.ok && scored.problems.map((p) => p.item)).toEqual(items);
+  });
+});
+
+describe('PSFS', () => {
+  const psfs = (...scores: [string, number][]): PsfsScore => {
+    const scored = scorePsfs({ activities: scores.map(([name, score]) => ({ name, score })) });
+    if (!scored.ok) throw new Error(JSON.stringify(scored.problems));
+    return scored.score;
+  };
+
+  it('scores the mean of the activities', () => {
+    expect(psfs(['walking', 3], ['sitting', 4], ['lifting', 4]).mean).toBe(3.67);
+    expect(psfs(['walking', 0]).mean).toBe(0);
+    expect(psfs(['a', 10], ['b', 10], ['c', 10], ['d', 10], ['e', 10]).mean).toBe(10);
+  });
+
+  it.each<{ name: string; first: [string, number][]; now: [string, number][]; expected: object[] }>(
+    [
+      {
+        name: 'the mean up by exactly 2: improved',
+        first: [
+          ['walking', 3],
+          ['sitting', 5],
+        ],
+        now: [
+          ['walking', 5],
+          ['sitting', 7],
+        ],
+        expected: [{ direction: 'improved', by: 'mean', meanChange: 2 }],
+      },
+      {
+        name: 'the mean up by 1.5, no activity up by 3: nothing',
+        first: [
+          ['walking', 3],
+          ['sitting', 5],
+        ],
+        now: [
+          ['walking', 5],
+          ['sitting', 6],
+        ],
+        expected: [],
+      },
+      {
+        name: 'the mean down by exactly 2: worsened',
+        first: [
+          ['walking', 6],
+          ['sitting', 6],
+        ],
+        now: [
+          ['walking', 4],
+          ['sitting', 4],
+        ],
+        expected: [{ direction: 'worsened', by: 'mean', meanChange: -2 }],
+      },
+      {
+        name: 'one activity up by exactly 3, the mean by 1: improved',
+        first: [
+          ['walking', 2],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        now: [
+          ['walking', 5],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        expected: [
+          {
+            direction: 'improved',
+            by: 'activity',
+            activities: [{ name: 'walking', first: 2, now: 5 }],
+          },
+        ],
+      },
+      {
+        name: 'one activity up by 2 only: nothing',
+        first: [
+          ['walking', 2],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        now: [
+          ['walking', 4],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        expected: [],
+      },
+      {
+        name: 'one activity down by 3 while another is up by 3: both',
+        first: [
+          ['walking', 2],
+          ['sitting', 8],
+        ],
+        now: [
+          ['walking', 5],
+          ['sitting', 5],
+        ],
+        expected: [
+          { direction: 'worsened', by: 'activity', activities: [{ name: 'sitting' }] },
+          { direction: 'improved', by: 'activity', activities: [{ name: 'walking' }] },
+        ],
+      },
+      {
+        name: 'matches activities by name whatever the case and spacing',
+        first: [
+          ['Climbing  stairs', 2],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        now: [
+          ['climbing stairs', 5],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        expected: [{ direction: 'improved', by: 'activity' }],
+      },
+      {
+        name: 'an activity named only once is not compared',
+        first: [
+          ['walking', 2],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        now: [
+          ['running', 6],
+          ['sitting', 5],
+          ['lifting', 5],
+        ],
+        expected: [],
+      },
+    ],
+  )('$name', ({ first, now, expected }) => {
+    expect(psfsChanges(psfs(...first), psfs(...now))).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ activities: [] }, ['answers.activities']],
+    [
+      { activities: Array.from({ length: 6 }, (_, i) => ({ name: `a${i}`, score: 5 })) },
+      ['answers.activities'],
+    ],
+    [{ activities: [{ name: 'walking', score: 11 }] }, ['answers.activities[0].score']],
+    [{ activities: [{ name: 'walking', score: 4.5 }] }, ['answers.activities[0].score']],
+    [{ activities: [{ name: ' ', score: 4 }] }, ['answers.activities[0].name']],
+    [
+      {
+        activities: [
+          { name: 'Walking', score: 4 },
+          { name: 'walking ', score: 6 },
+        ],
+      },
+      ['answers.activities[1].name'],
+    ],
+  ])('names the wrong answers of %j', (answers, items) => {
+    const scored = scorePsfs(answers);
+    expect(!scored.ok && scored.problems.map((p) => p.item)).toEqual(items);
+  });
+});
+
+describe('ODI', () => {
+  const odi = (sections: (number | null)[]) => {
+    const scored = scoreOdi({ sections });
+    if (!scored.ok) throw new Error(JSON.stringify(scored.problems));
+    return scored.score;
+  };
+
+  it('scores the total over 5 × the sections answered', () => {
+    expect(odi([2, 2, 2, 2, 2, 2, 1, 1, 1, 1]).score).toBe(32);
+    // One section left blank: 16 over 45, not over 50.
+    expect(odi([2, 2, 2, 2, 2, 2, 1, 1, 2, null])).toMatchObject({ score: 35.6, answered: 9 });
+    expect(odi(Array(10).fill(0)).score).toBe(0);
+    expect(odi(Array(10).fill(5)).score).toBe(100);
+  });
+
+  it.each([
+    [40, 30, 'improved'],
+    [40, 31, null],
+    [40, 49, null],
+    [40, 50, 'worsened'],
+  ])('from %d to %d: %s', (first, now, expected) => {
+    expect(odiChange(first, now)).toBe(expected);
+  });
+
+  it.each([
+    [{ sections: Array(9).fill(1) }, ['answers.sections']],
+    [{ sections: [6, ...Array(9).fill(1)] }, ['answers.sections[0]']],
+    [{ sections: [...Array(9).fill(1), -1] }, ['answers.sections[9]']],
+    [{ sections: Array(10).fill(null) }, ['answers.sections']],
+  ])('names the wrong answers of %j', (answers, items) => {
+    const scored = scoreOdi(answers);
+    expect(!scored.ok && scored.problems.map((p) => p.item)).toEqual(items);
+  });
+});

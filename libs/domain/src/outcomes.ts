@@ -1,0 +1,271 @@
+// Outcome measures (clinical-rules §6): how each instrument's answers are scored and what
+// counts as a meaningful change. Only answers and scores are handled here, never the
+// instruments' item texts. Sources in docs/outcomes.md.
+
+export type Instrument = 'startback' | 'psfs' | 'odi';
+export const INSTRUMENTS: readonly Instrument[] = ['startback', 'psfs', 'odi'];
+
+/** A problem with one answer: which item, and what is wrong with it. */
+export interface AnswerProblem {
+  readonly item: string;
+  readonly message: string;
+}
+
+export type Scored<T> = { ok: true; score: T } | { ok: false; problems: AnswerProblem[] };
+
+// ---- STarT Back Screening Tool (Hill et al. 2008) -------------------------------------------
+
+/** Item 9, how bothersome the back pain was over the last two weeks, in its five levels. */
+export const BOTHERSOMENESS = [
+  'not_at_all',
+  'slightly',
+  'moderately',
+  'very_much',
+  'extremely',
+] as const;
+export type Bothersomeness = (typeof BOTHERSOMENESS)[number];
+
+export interface StartBackAnswers {
+  /** Items 1–8 in order: true for "agree". */
+  readonly agree: readonly boolean[];
+  /** Item 9. */
+  readonly bothersomeness: Bothersomeness;
+}
+
+export type StartBackStratum = 'low' | 'medium' | 'high';
+
+export interface StartBackScore {
+  /** 0–9: the items answered positively. */
+  readonly total: number;
+  /** 0–5: items 5–9 (the psychosocial, or distress, subscale). */
+  readonly psychosocial: number;
+  readonly stratum: StartBackStratum;
+}
+
+const STARTBACK_AGREE_ITEMS = 8;
+// Item 9 counts for "very much" and "extremely" only.
+const BOTHERSOME: readonly Bothersomeness[] = ['very_much', 'extremely'];
+
+/**
+ * Low risk: total ≤ 3. Otherwise medium, unless the psychosocial subscale is 4 or 5: high
+ * (the subscale decides high whatever the total, which is then at least 4).
+ */
+export function startBackStratum(total: number, psychosocial: number): StartBackStratum {
+  if (psychosocial >= 4) return 'high';
+  return total <= 3 ? 'low' : 'medium';
+}
+
+export function scoreStartBack(answers: unknown): Scored<StartBackScore> {
+  const problems: AnswerProblem[] = [];
+  const a = isObject(answers) ? answers : {};
+  if (!isObject(answers)) problems.push({ item: 'answers', message: 'must be an object' });
+  const agree = a.agree;
+  if (!Array.isArray(agree) || agree.length !== STARTBACK_AGREE_ITEMS) {
+    problems.push({
+      item: 'answers.agree',
+      message: `must list items 1–${STARTBACK_AGREE_ITEMS}, true for agree, false for disagree`,
+    });
+  } else {
+    agree.forEach((value, i) => {
+      if (typeof value !== 'boolean') {
+        problems.push({ item: `answers.agree[${i}]`, message: 'must be true or false' });
+      }
+    });
+  }
+  const level = a.bothersomeness;
+  if (typeof level !== 'string' || !(BOTHERSOMENESS as readonly string[]).includes(level)) {
+    problems.push({
+      item: 'answers.bothersomeness',
+      message: `must be one of ${BOTHERSOMENESS.join(', ')}`,
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const items = [...(agree as boolean[]), BOTHERSOME.includes(level as Bothersomeness)].map(
+    (positive) => (positive ? 1 : 0),
+  );
+  const total = sum(items);
+  const psychosocial = sum(items.slice(4));
+  return {
+    ok: true,
+    score: { total, psychosocial, stratum: startBackStratum(total, psychosocial) },
+  };
+}
+
+// ---- Patient-Specific Functional Scale (Stratford 1995; Horn 2012) -------------------------
+
+export interface PsfsActivity {
+  /** The activity the patient named, in their words. */
+  readonly name: string;
+  /** 0 (unable to do it) to 10 (able to do it as before the problem). */
+  readonly score: number;
+}
+
+export interface PsfsScore {
+  /** The mean of the activities' scores, to two decimals. */
+  readonly mean: number;
+  readonly activities: readonly PsfsActivity[];
+}
+
+const PSFS_MAX_ACTIVITIES = 5;
+const PSFS_MAX_NAME = 200;
+
+export function scorePsfs(answers: unknown): Scored<PsfsScore> {
+  const problems: AnswerProblem[] = [];
+  const list = isObject(answers) ? answers.activities : undefined;
+  if (!Array.isArray(list) || list.length < 1 || list.length > PSFS_MAX_ACTIVITIES) {
+    return {
+      ok: false,
+      problems: [
+        {
+          item: 'answers.activities',
+          message: `must list 1 to ${PSFS_MAX_ACTIVITIES} activities, each a name and a score 0–10`,
+        },
+      ],
+    };
+  }
+  const seen = new Map<string, number>();
+  const activities: PsfsActivity[] = [];
+  list.forEach((raw, i) => {
+    const item = `answers.activities[${i}]`;
+    const entry = isObject(raw) ? raw : {};
+    const name = typeof entry.name === 'string' ? entry.name.trim() : '';
+    if (name.length === 0 || name.length > PSFS_MAX_NAME) {
+      problems.push({ item: `${item}.name`, message: `must be 1–${PSFS_MAX_NAME} characters` });
+    } else {
+      const key = activityKey(name);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.push({
+          item: `${item}.name`,
+          message: `names the same activity as answers.activities[${first}]`,
+        });
+      } else {
+        seen.set(key, i);
+      }
+    }
+    const score = entry.score;
+    if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > 10) {
+      problems.push({ item: `${item}.score`, message: 'must be a whole number from 0 to 10' });
+    }
+    activities.push({ name, score: score as number });
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  const mean = round2(sum(activities.map((a) => a.score)) / activities.length);
+  return { ok: true, score: { mean, activities } };
+}
+
+/** Activities are matched across questionnaires by name, ignoring case and spacing. */
+export function activityKey(name: string): string {
+  return name.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export type Direction = 'improved' | 'worsened';
+
+export interface PsfsChange {
+  readonly direction: Direction;
+  /** `mean`: the mean moved by 2 or more; `activity`: one activity moved by 3 or more. */
+  readonly by: 'mean' | 'activity';
+  readonly meanChange: number;
+  /** The activities named in both that moved by 3 points or more in this direction. */
+  readonly activities: readonly { name: string; first: number; now: number }[];
+}
+
+export const PSFS_MEAN_CHANGE = 2;
+export const PSFS_ACTIVITY_CHANGE = 3;
+
+/**
+ * Meaningful changes of a PSFS against the patient's first: the mean up (improved) or down
+ * (worsened) by 2 points or more; failing that, an activity named in both up or down by 3 or
+ * more. Higher is better. Activities can move apart: one 3 up and another 3 down give both
+ * changes, so that a worsening is never hidden by an improvement elsewhere.
+ */
+export function psfsChanges(first: PsfsScore, now: PsfsScore): PsfsChange[] {
+  const meanChange = round2(now.mean - first.mean);
+  const firstByKey = new Map(first.activities.map((a) => [activityKey(a.name), a.score]));
+  const moved = now.activities
+    .filter((a) => firstByKey.has(activityKey(a.name)))
+    .map((a) => ({ name: a.name, first: firstByKey.get(activityKey(a.name))!, now: a.score }));
+  const inDirection = (direction: Direction) =>
+    moved.filter((m) =>
+      direction === 'improved'
+        ? m.now - m.first >= PSFS_ACTIVITY_CHANGE
+        : m.first - m.now >= PSFS_ACTIVITY_CHANGE,
+    );
+  if (meanChange >= PSFS_MEAN_CHANGE) {
+    return [{ direction: 'improved', by: 'mean', meanChange, activities: inDirection('improved') }];
+  }
+  if (meanChange <= -PSFS_MEAN_CHANGE) {
+    return [{ direction: 'worsened', by: 'mean', meanChange, activities: inDirection('worsened') }];
+  }
+  return (['worsened', 'improved'] as const)
+    .map((direction) => ({ direction, activities: inDirection(direction) }))
+    .filter((c) => c.activities.length > 0)
+    .map((c) => ({ ...c, by: 'activity' as const, meanChange }));
+}
+
+// ---- Oswestry Disability Index (Fairbank & Pynsent 2000) ------------------------------------
+
+export interface OdiScore {
+  /** 0–100: the sections' total over 5 × the sections answered, × 100, to one decimal. */
+  readonly score: number;
+  readonly answered: number;
+  /** The 10 sections, 0–5 each, null where left blank. */
+  readonly sections: readonly (number | null)[];
+}
+
+const ODI_SECTIONS = 10;
+export const ODI_CHANGE = 10;
+
+export function scoreOdi(answers: unknown): Scored<OdiScore> {
+  const sections = isObject(answers) ? answers.sections : undefined;
+  if (!Array.isArray(sections) || sections.length !== ODI_SECTIONS) {
+    return {
+      ok: false,
+      problems: [
+        {
+          item: 'answers.sections',
+          message: `must list the ${ODI_SECTIONS} sections, each 0–5 or null where left blank`,
+        },
+      ],
+    };
+  }
+  const problems: AnswerProblem[] = [];
+  sections.forEach((value, i) => {
+    if (value === null) return;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 5) {
+      problems.push({
+        item: `answers.sections[${i}]`,
+        message: 'must be a whole number from 0 to 5, or null where left blank',
+      });
+    }
+  });
+  const answered = sections.filter((v) => v !== null) as number[];
+  if (problems.length === 0 && answered.length === 0) {
+    problems.push({ item: 'answers.sections', message: 'at least one section must be answered' });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const score = Math.round((sum(answered) / (5 * answered.length)) * 1000) / 10;
+  return { ok: true, score: { score, answered: answered.length, sections } };
+}
+
+/** A change of the ODI against the patient's first of 10 points or more; lower is better. */
+export function odiChange(first: number, now: number): Direction | null {
+  const change = now - first;
+  if (change <= -ODI_CHANGE) return 'improved';
+  if (change >= ODI_CHANGE) return 'worsened';
+  return null;
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, v) => total + v, 0);
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
