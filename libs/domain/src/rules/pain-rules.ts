@@ -286,8 +286,10 @@ function persistentFlareFindings(report: PainObservation, t: Timeline, s: RuleSe
     return hours >= s.flareNextDayMinHours && hours <= s.flareNextDayMaxHours;
   };
   const flare = (after: PainObservation, nextDay: PainObservation): Finding | null => {
+    // The window first: it is one subtraction, the session's start a search of the history.
+    if (!inWindow(after, nextDay)) return null;
     const before = t.sessionBefore(after);
-    if (!before || !inWindow(after, nextDay)) return null;
+    if (!before) return null;
     const limit = before.intensity + s.flareDelta;
     if (after.intensity < limit || nextDay.intensity < limit) return null;
     return {
@@ -342,10 +344,14 @@ function painTrendFindings(
   const window = t.all.filter(
     (r) => r.reportedAt.getTime() > start && chronological(r, report) <= 0,
   );
-  const days = new Set(window.map((r) => localDateOf(r.reportedAt, patient.timezone)));
-  if (window.length < 2 || days.size < 2) return [];
+  if (window.length < 2) return [];
+  // Local days follow instants, so the window spans two days exactly when its first and last
+  // reports fall on different ones: two conversions, not one per report.
+  const dayOf = (r: PainObservation) => localDateOf(r.reportedAt, patient.timezone);
+  if (dayOf(window[0]) === dayOf(window[window.length - 1])) return [];
   const mean = window.reduce((sum, r) => sum + r.intensity, 0) / window.length;
   if (mean < baseline.pain.intensity + s.painTrendDelta) return [];
+  const days = new Set(window.map(dayOf));
   return [
     {
       rule: 'PAIN_TREND_WORSE',
