@@ -701,8 +701,8 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
   });
 
   it('gives the flags the same input when only recent sessions carry their doses', async () => {
-    // Press-ups twice a day, held 10 s towards 30 s: a long history at 5 s, then the last
-    // sessions at 10 s on several days (HOLD_PROGRESSION_READY), among rounds that log no hold.
+    // Press-ups held 10 s towards 30 s: a long history at 5 s, then the last sessions at 10 s
+    // on several days (HOLD_PROGRESSION_READY), among rounds that log no hold at all.
     const f = factory(t.http);
     const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id, timezone: 'UTC' });
     await t.http
@@ -721,7 +721,6 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     const rows: [string, string][] = [];
     for (const day of eachDay({ from: '2026-02-02', to: '2026-03-15' })) {
       rows.push([`${day}T08:00:00Z`, held(day < '2026-03-12' ? 5 : 10)]);
-      rows.push([`${day}T12:00:00Z`, held(day < '2026-03-12' ? 5 : 10)]);
       rows.push([`${day}T18:00:00Z`, JSON.stringify([{ exerciseCode: 'lumbar_stabilization' }])]);
     }
     await t.db.query(
@@ -735,26 +734,21 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     const inputsRepository = t.app.get(AdherenceInputsRepository);
     const [full] = await inputsRepository.load(ref, '2026-02-02', today);
     const [light] = await inputsRepository.load(ref, '2026-02-02', today, {
-      recentDays: SETTINGS.progressionMinDays,
+      recentItems: SETTINGS.progressionSessions,
     });
-    // The sessions are those of the last days of each item that can progress (the press-ups,
-    // held 10 s towards 30 s; not the stabilization, which has no goal), with their doses;
-    // every session of the range is in sessionDays as its exercise codes.
-    const ofLastDays = (code: string) => {
-      const withCode = full.input.sessions.filter((x) =>
-        x.items.some((i) => i.exerciseCode === code),
-      );
-      const days = [...new Set(withCode.map((x) => x.localDate))]
-        .sort()
-        .slice(-SETTINGS.progressionMinDays);
-      return withCode.filter((x) => days.includes(x.localDate)).map((x) => x.id);
-    };
-    expect(light.input.sessions.map((x) => x.id).sort()).toEqual(
-      ofLastDays('prone_press_up').sort(),
-    );
+    // The sessions are the newest of each item that can progress (the press-ups, held 10 s
+    // towards 30 s; not the stabilization, which has no goal), with their doses; every session
+    // of the range is in sessionDays as its exercise codes.
+    const newest = (code: string) =>
+      full.input.sessions
+        .filter((x) => x.items.some((i) => i.exerciseCode === code))
+        .sort((a, b) => b.performedAt.getTime() - a.performedAt.getTime())
+        .slice(0, SETTINGS.progressionSessions)
+        .map((x) => x.id);
+    expect(light.input.sessions.map((x) => x.id).sort()).toEqual(newest('prone_press_up').sort());
     expect(
       light.input.sessions.filter((x) => x.items.some((i) => 'holdSeconds' in i)),
-    ).toHaveLength(2 * SETTINGS.progressionMinDays);
+    ).toHaveLength(SETTINGS.progressionSessions);
     const days = light.input.sessionDays ?? [];
     expect(days.flatMap((d) => d.sessions)).toHaveLength(full.input.sessions.length);
     expect(days.find((d) => d.localDate === '2026-03-12')?.sessions).toEqual(
@@ -946,7 +940,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
         const loadTo = [...until].sort().reverse()[0];
         const inputsRepository = t.app.get(AdherenceInputsRepository);
         const full = await inputsRepository.load(refs, loadFrom, loadTo, {}, m);
-        const light = await inputsRepository.load(refs, loadFrom, loadTo, { recentDays: 3 }, m);
+        const light = await inputsRepository.load(refs, loadFrom, loadTo, { recentItems: 3 }, m);
         const inputOfPatient = (loaded: PatientAdherenceInput[], id: string) =>
           (loaded.find((l) => l.patientId === id) as PatientAdherenceInput).input;
         return patients.map((p, i) => {

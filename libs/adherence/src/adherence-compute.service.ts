@@ -115,12 +115,11 @@ export class AdherenceComputeService {
       zones,
       addDays(days[0], -FLAG_WINDOW_DAYS),
       days[days.length - 1],
-      // Doses of the sessions of a few more days than the flags read: a day after a patient's
-      // own today (a batch's patients are in several zones; clock skew) is dropped by the
-      // flags and must not leave a gap.
+      // Doses of a few more sessions than the flags read: a session dated after a patient's
+      // own today (clock skew) is dropped by the flags and must not leave a gap.
       {
-        recentDays:
-          Math.max(...zones.map((z) => settingsOf(z.organizationId).progressionMinDays)) + 2,
+        recentItems:
+          Math.max(...zones.map((z) => settingsOf(z.organizationId).progressionSessions)) + 2,
       },
     );
     await this.adherence.upsertProgress(

@@ -137,10 +137,9 @@ interface DoseStreak {
 }
 
 /**
- * Every session of the item's last `progressionMinDays` local days that had one (sessions that
- * logged it, up to today) at the prescribed dose, `progressionSessions` sessions or more in
- * all, and no worsening finding from the first of those days through today. A patient who does
- * the exercise several times a day qualifies at the end of a day as well as the next morning.
+ * The item's last `progressionSessions` sessions (sessions that logged it, up to today) all at
+ * the prescribed dose, on `progressionMinDays` distinct days or more, and no worsening finding
+ * from the first of them through today.
  */
 function doseStreak(
   input: FlagInput,
@@ -149,13 +148,12 @@ function doseStreak(
   item: AdherenceProgramItem,
   atDose: (logged: LoggedSessionItem) => boolean,
 ): DoseStreak | null {
-  const withItem = input.sessions.filter(
-    (s) => s.localDate <= today && s.items.some((i) => i.exerciseCode === item.exerciseCode),
-  );
-  const days = [...new Set(withItem.map((s) => s.localDate))].sort();
-  if (days.length < settings.progressionMinDays) return null;
-  const since = days[days.length - settings.progressionMinDays];
-  const recent = withItem.filter((s) => s.localDate >= since).sort(newestFirst);
+  const recent = input.sessions
+    .filter(
+      (s) => s.localDate <= today && s.items.some((i) => i.exerciseCode === item.exerciseCode),
+    )
+    .sort(newestFirst)
+    .slice(0, settings.progressionSessions);
   if (recent.length < settings.progressionSessions) return null;
   const sessions: DoseSession[] = [];
   for (const session of [...recent].reverse()) {
@@ -163,14 +161,16 @@ function doseStreak(
     if (!logged) return null;
     sessions.push({ sessionId: session.id, day: session.localDate, logged });
   }
+  if (new Set(sessions.map((s) => s.day)).size < settings.progressionMinDays) return null;
+  const since = sessions[0].day;
   if (hasWorseningFinding(input.findings, { from: since, to: today })) return null;
   return { since, sessions };
 }
 
 /**
  * A held item below its hold goal, done at the prescribed hold (and at least the prescribed
- * reps and sets, where logged) in every session of its last 2 days with sessions (3 or more in
- * all), nothing worse meanwhile: suggest +5 s, capped at the goal.
+ * reps and sets, where logged) in its last 3 sessions on 2+ days, nothing worse meanwhile:
+ * suggest +5 s, capped at the goal.
  */
 export function holdProgressionReady(
   input: FlagInput,
@@ -216,8 +216,8 @@ export function holdProgressionReady(
 
 /**
  * The same for repetitions: an item below its reps goal, done at the prescribed reps (and at
- * least the prescribed sets and hold, where logged) in every session of its last 2 days with
- * sessions (3 or more in all), nothing worse meanwhile: suggest +1 rep, capped at the goal.
+ * least the prescribed sets and hold, where logged) in its last 3 sessions on 2+ days, nothing
+ * worse meanwhile: suggest +1 rep, capped at the goal.
  */
 export function repsProgressionReady(
   input: FlagInput,
@@ -260,9 +260,8 @@ export function repsProgressionReady(
 
 /**
  * Every pain report of the 3 most recent report days (up to today) has its most distal site at
- * `low_back` or `none`, no warning or urgent alert is open, the program has no strengthening
- * item yet, is not on hold today, and no REST_GAP_EXCEEDED is current: suggest adding the
- * strengthening set.
+ * `low_back` or `none`, no warning or urgent alert is open, and the program has no
+ * strengthening item yet: suggest adding the strengthening set.
  */
 export function readyForStrengthening(
   input: FlagInput,
@@ -271,8 +270,6 @@ export function readyForStrengthening(
 ): ProgressionFlag | null {
   if (input.program.items.some((i) => isStrengtheningFamily(i.family))) return null;
   if (input.openAlerts.some((a) => WORSENING.includes(a.severity))) return null;
-  if (isHeldOn(input.program, today)) return null;
-  if (restGapExceeded(input, settings, today)) return null;
   const byDay = new Map<LocalDay, ReportedPain[]>();
   for (const report of input.painReports) {
     if (report.localDate > today) continue;

@@ -108,8 +108,8 @@ export interface AdherenceInput {
   readonly program: AdherenceProgram;
   /**
    * The logged sessions. With `sessionDays` given, these need only be, for each program item,
-   * its sessions of its last `progressionMinDays` local days with sessions up to the evaluated
-   * day, with their doses: the day questions then read `sessionDays` instead.
+   * its newest sessions (at least `progressionSessions` of those up to the evaluated day) with
+   * their doses: the day questions then read `sessionDays` instead.
    */
   readonly sessions: readonly LoggedSession[];
   /**
@@ -134,10 +134,7 @@ export interface AdherenceSettings {
   readonly restGapDays: number;
   readonly holdIncrementSeconds: number;
   readonly repsIncrement: number;
-  /**
-   * HOLD/REPS_PROGRESSION_READY: every session with the item on its last M local days that had
-   * one (`progressionMinDays`), at least N of them (`progressionSessions`).
-   */
+  /** HOLD/REPS_PROGRESSION_READY: the last N sessions with the item, on at least M local days. */
   readonly progressionSessions: number;
   readonly progressionMinDays: number;
   /** READY_FOR_STRENGTHENING: distinct report days that must all be centralized. */

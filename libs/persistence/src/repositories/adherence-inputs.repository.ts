@@ -33,14 +33,13 @@ export interface PatientRef {
 
 export interface LoadOptions {
   /**
-   * Load as `sessions` only the sessions of the last `recentDays` local days that had one of
-   * each program item that can progress (a hold or reps goal above its dose), with their doses,
-   * and every session of the range as `sessionDays` (its exercise codes, from a covering index,
-   * no heap read). The flags read doses only in such an item's sessions of its last few days
-   * (settings.progressionMinDays, for HOLD/REPS_PROGRESSION_READY); everything else needs only
-   * which exercises a session held.
+   * Load as `sessions` only the newest `recentItems` sessions of each program item that can
+   * progress (a hold or reps goal above its dose), with their doses, and every session of the
+   * range as `sessionDays` (its exercise codes, from a covering index, no heap read). The flags
+   * read doses only in such an item's last few sessions (settings.progressionSessions, for
+   * HOLD/REPS_PROGRESSION_READY); everything else needs only which exercises a session held.
    */
-  readonly recentDays?: number;
+  readonly recentItems?: number;
 }
 
 // The patients of a batch as a relation: every statement below joins it on the patient key, so
@@ -116,9 +115,9 @@ const SESSIONS_SQL = `
 
 /**
  * For each program item that can progress (a hold or a reps goal above its prescribed dose),
- * its sessions of the last $5 local days of the range that had one, with their doses: all the
- * flags read doses from (HOLD/REPS_PROGRESSION_READY). The index holds the days, codes, times
- * and ids, so only the sessions chosen are read from the table.
+ * its newest $5 sessions of the range, with their doses: all the flags read doses from
+ * (HOLD/REPS_PROGRESSION_READY, by time, then id, as they order them). The index holds the
+ * codes, times and ids, so only the sessions chosen are read from the table.
  */
 const RECENT_SESSIONS_SQL = `
   SELECT r.patient_id, s.id, (extract(epoch FROM s.performed_at) * 1000)::float8 AS performed_ms,
@@ -134,13 +133,8 @@ const RECENT_SESSIONS_SQL = `
       SELECT s.id FROM sessions s
       WHERE s.organization_id = b.organization_id AND s.patient_id = b.patient_id
         AND s.local_date BETWEEN $3::date AND $4::date AND pi.exercise_code = ANY(s.exercise_codes)
-        AND s.local_date >= (
-          SELECT min(d.local_date) FROM (
-            SELECT DISTINCT k.local_date FROM sessions k
-            WHERE k.organization_id = b.organization_id AND k.patient_id = b.patient_id
-              AND k.local_date BETWEEN $3::date AND $4::date AND pi.exercise_code = ANY(k.exercise_codes)
-            ORDER BY k.local_date DESC
-            LIMIT $5) d)
+      ORDER BY s.performed_at DESC, s.id DESC
+      LIMIT $5
     ) t
   ) r
   JOIN sessions s ON s.organization_id = r.organization_id AND s.id = r.id`;
@@ -239,15 +233,15 @@ export class AdherenceInputsRepository {
     // Outside a transaction each statement takes its own pooled connection and they run side by
     // side; in one, they share its connection, which runs one at a time (and pg 9 will refuse
     // overlapping queries on one client), so they are awaited in turn.
-    const light = options.recentDays !== undefined;
+    const light = options.recentItems !== undefined;
     const [items, sessions, sessionDays, pains, steps, findings, alerts] = await inTurnOrTogether(
       on,
       [
         () => on.query<ItemRow[]>(ITEMS_SQL, [programs.map((p) => p.program_id)]),
         () =>
-          options.recentDays === undefined
+          options.recentItems === undefined
             ? on.query<SessionRow[]>(SESSIONS_SQL, range)
-            : on.query<SessionRow[]>(RECENT_SESSIONS_SQL, [...range, options.recentDays]),
+            : on.query<SessionRow[]>(RECENT_SESSIONS_SQL, [...range, options.recentItems]),
         () =>
           light ? loadSessionDays(on, range) : Promise.resolve(new Map<string, SessionDay[]>()),
         () => on.query<PainRow[]>(PAINS_SQL, range),
