@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_ADHERENCE_SETTINGS, evaluateProgressionFlags, localDateOf } from '@app/domain';
 import { AdherenceInputsRepository } from '@app/persistence';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
@@ -199,9 +200,19 @@ describe('alerts: raised from findings, listed and closed by clinicians', () => 
         items: [{ exerciseCode: 'prone_press_up' }],
       })
       .expect(201);
-    // Pain centralized on three report days: the flag's condition, but for alerts.
+    // Pain centralized on three report days, exercised on each (no rest gap): the flag's
+    // condition, but for alerts.
     for (const day of days) {
       await f.painReport(c.adminKey, patient.id, { reportedAt: day.toISOString() });
+      await t.http
+        .post(`/v1/patients/${patient.id}/sessions`)
+        .set(bearer(c.adminKey))
+        .send({
+          clientRef: randomUUID(),
+          performedAt: day.toISOString(),
+          items: [{ exerciseCode: 'prone_press_up' }],
+        })
+        .expect(201);
     }
     const flagsNow = async () => {
       const today = localDateOf(new Date(), 'UTC');

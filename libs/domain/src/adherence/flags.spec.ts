@@ -769,6 +769,32 @@ describe('readyForStrengthening', () => {
       expected: { since: '2026-03-15' },
     },
     {
+      name: 'holds off while more than 2 days without an active day run (REST_GAP_EXCEEDED)',
+      given: { painReports: centralized, dailySteps: walked({ to: '2026-03-16' }) },
+      expected: null,
+    },
+    {
+      name: 'is not held off by 2 days without an active day',
+      given: { painReports: centralized, dailySteps: walked({ to: '2026-03-17' }) },
+      expected: { since: '2026-03-15' },
+    },
+    {
+      name: 'holds off while the program is on hold',
+      given: {
+        painReports: centralized,
+        program: program({ holds: [{ from: '2026-03-19', to: null }] }),
+      },
+      expected: null,
+    },
+    {
+      name: 'is not held off by a hold that has ended',
+      given: {
+        painReports: centralized,
+        program: program({ holds: [{ from: '2026-03-05', to: '2026-03-08' }] }),
+      },
+      expected: { since: '2026-03-15' },
+    },
+    {
       name: 'raises nothing when the program already has a strengthening item',
       given: { painReports: centralized, program: program({ items: [pressUps(), gluteBridge()] }) },
       expected: null,
@@ -787,8 +813,9 @@ describe('readyForStrengthening', () => {
       expected: null,
     },
   ])('$name', ({ given, settings: overrides, today = TODAY, expected }) => {
+    // Active every day unless the row says otherwise: no rest gap stands in the way.
     expectFlag(
-      readyForStrengthening(input(given), settings(overrides), today),
+      readyForStrengthening(input({ dailySteps: walked(), ...given }), settings(overrides), today),
       'READY_FOR_STRENGTHENING',
       expected,
     );

@@ -260,8 +260,9 @@ export function repsProgressionReady(
 
 /**
  * Every pain report of the 3 most recent report days (up to today) has its most distal site at
- * `low_back` or `none`, no warning or urgent alert is open, and the program has no
- * strengthening item yet: suggest adding the strengthening set.
+ * `low_back` or `none`, no warning or urgent alert is open, the program has no strengthening
+ * item yet, is not on hold today, and no REST_GAP_EXCEEDED is current: suggest adding the
+ * strengthening set.
  */
 export function readyForStrengthening(
   input: FlagInput,
@@ -270,6 +271,8 @@ export function readyForStrengthening(
 ): ProgressionFlag | null {
   if (input.program.items.some((i) => isStrengtheningFamily(i.family))) return null;
   if (input.openAlerts.some((a) => WORSENING.includes(a.severity))) return null;
+  if (isHeldOn(input.program, today)) return null;
+  if (restGapExceeded(input, settings, today)) return null;
   const byDay = new Map<LocalDay, ReportedPain[]>();
   for (const report of input.painReports) {
     if (report.localDate > today) continue;

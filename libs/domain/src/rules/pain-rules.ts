@@ -86,30 +86,46 @@ function timeline(input: PainRuleInput, now: Date): Timeline {
     if (r.reportedAt.getTime() <= now.getTime()) byId.set(r.id, r);
   }
   const all = [...byId.values()].sort(chronological);
-  const earlierThan = (report: PainObservation) => all.filter((r) => chronological(r, report) < 0);
+  // How many reports come before `report` (all is in order: a binary search). Every rule asks
+  // this for every report it evaluates, over histories of a few hundred reports.
+  const countBefore = (report: PainObservation) => {
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (chronological(all[mid], report) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const firstAtRest = all.findIndex((r) => r.context === 'baseline');
   return {
     all,
-    previous: (report) => earlierThan(report).at(-1) ?? null,
+    previous: (report) => all[countBefore(report) - 1] ?? null,
     // The patient's baseline: the pain recorded at enrolment; without one, the first at-rest
     // (`baseline`) report. Later at-rest reports never move it, or a slow worsening would
     // carry its own baseline along and never show as a trend.
     baseline: (report) => {
       const recorded = input.patient.baselinePain;
       if (recorded) return { pain: recorded, source: { kind: 'patient_record', ...recorded } };
-      const first = earlierThan(report).find((r) => r.context === 'baseline');
-      return first ? { pain: first, source: { kind: 'baseline_report', ...summary(first) } } : null;
+      if (firstAtRest < 0 || firstAtRest >= countBefore(report)) return null;
+      const first = all[firstAtRest];
+      return { pain: first, source: { kind: 'baseline_report', ...summary(first) } };
     },
     sessionBefore: (after) => {
-      const earlier = earlierThan(after);
+      const before = countBefore(after);
       if (after.sessionId) {
-        return (
-          earlier.find((r) => r.sessionId === after.sessionId && r.context === 'before_session') ??
-          null
-        );
+        for (let i = 0; i < before; i++) {
+          const r = all[i];
+          if (r.sessionId === after.sessionId && r.context === 'before_session') return r;
+        }
+        return null;
       }
-      const candidate = earlier
-        .filter((r) => r.context === 'before_session' || r.context === 'after_session')
-        .at(-1);
+      let candidate: PainObservation | null = null;
+      for (let i = before - 1; i >= 0 && !candidate; i--) {
+        const r = all[i];
+        if (r.context === 'before_session' || r.context === 'after_session') candidate = r;
+      }
       if (!candidate || candidate.context !== 'before_session') return null;
       const gap = after.reportedAt.getTime() - candidate.reportedAt.getTime();
       return gap <= SESSION_PAIR_MAX_HOURS * HOUR_MS ? candidate : null;
