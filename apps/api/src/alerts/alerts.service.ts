@@ -1,5 +1,5 @@
 import { canTransition } from '@app/domain';
-import { Alert, AlertsRepository, Db } from '@app/persistence';
+import { Alert, AlertsRepository, Db, type Tx } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import { PatientNotVisibleException } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
@@ -44,8 +44,7 @@ export class AlertsService {
       // The patient's row first, as a write of records takes it (two writers taking the
       // patient and the alert in opposite orders could deadlock), its records version moved
       // on: a write decided while the alert was open decides again. Then the alert, locked.
-      const seen = await this.findVisible(caller, id);
-      await this.access.lockVisible(tx, caller, seen.patientId);
+      await this.findVisible(caller, id, tx);
       const alert = (await this.alerts.find(caller.organizationId, id, tx))!;
       if (!canTransition(alert.status, to)) {
         throw new ProblemException(409, `This alert is ${alert.status}; it cannot become ${to}`);
@@ -55,15 +54,20 @@ export class AlertsService {
     });
   }
 
-  /** The alert if the caller may see its patient; otherwise 404, whether or not it exists. */
-  private async findVisible(caller: Caller, id: string): Promise<Alert> {
+  /**
+   * The alert if the caller may see its patient; otherwise 404, whether or not it exists. With
+   * `lockIn`, the patient is locked in that transaction (and its records version moved on) by
+   * the same statement that checks it may be seen.
+   */
+  private async findVisible(caller: Caller, id: string, lockIn?: Tx): Promise<Alert> {
     const alert = await this.alerts.find(caller.organizationId, id);
     if (!alert) {
       // Same answer either way; only the audit row tells another clinic's alert from none.
       if (await this.alerts.exists(id)) throw new PatientNotVisibleException();
       throw notFound('alert');
     }
-    await this.access.findVisible(caller, alert.patientId);
+    if (lockIn) await this.access.lockVisible(lockIn, caller, alert.patientId);
+    else await this.access.findVisible(caller, alert.patientId);
     return alert;
   }
 
