@@ -48,6 +48,7 @@ const BENCHES: Record<string, Bench> = {
         warmupSeconds: quick ? 1 : 3,
         connections: 32,
         patients: 64,
+        rounds: quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3),
         readShare: 0.5,
         writeShare: 0.2,
         writeP99Ms: 250,
