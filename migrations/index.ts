@@ -12,6 +12,7 @@ import { DashboardReads1763812800000 } from './1763812800000-DashboardReads';
 import { SampleRecords1763816400000 } from './1763816400000-SampleRecords';
 import { ApiKeyChanges1763820000000 } from './1763820000000-ApiKeyChanges';
 import { RecordsVersion1763823600000 } from './1763823600000-RecordsVersion';
+import { Questionnaires1763827200000 } from './1763827200000-Questionnaires';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   SampleRecords1763816400000,
   ApiKeyChanges1763820000000,
   RecordsVersion1763823600000,
+  Questionnaires1763827200000,
 ];

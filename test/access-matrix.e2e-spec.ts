@@ -265,6 +265,28 @@ const ROUTES: PatientRoute[] = [
     action: 'session.create',
     success: 201,
   },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/questionnaires',
+    path: (id) => `/v1/patients/${id}/questionnaires`,
+    body: () => ({
+      instrument: 'odi',
+      completedAt: new Date(Date.now() - 60_000).toISOString(),
+      answers: { sections: [2, 2, 1, 3, 2, 1, null, 2, 1, 2] },
+    }),
+    // Clinicians record outcomes too (they hold outcomes:write, not records:write).
+    roles: ['admin', 'clinician', 'app'],
+    action: 'questionnaire.create',
+    success: 201,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/questionnaires',
+    path: (id) => `/v1/patients/${id}/questionnaires?instrument=odi`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'questionnaire.list',
+    success: 200,
+  },
 ];
 
 interface Case {

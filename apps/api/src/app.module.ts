@@ -24,6 +24,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { PatientsModule } from './patients/patients.module';
 import { ExercisesModule } from './exercises/exercises.module';
 import { PainReportsModule } from './pain-reports/pain-reports.module';
+import { QuestionnairesModule } from './questionnaires/questionnaires.module';
 import { ProgramsModule } from './programs/programs.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -51,6 +52,7 @@ export class AppModule {
         ExercisesModule,
         ProgramsModule,
         PainReportsModule,
+        QuestionnairesModule,
         SessionsModule,
         ActivityModule,
         AdherenceModule,

@@ -11,6 +11,7 @@ export const SCOPES = [
   'programs:write',
   'records:read',
   'records:write',
+  'outcomes:write',
   'activity:write',
   'alerts:read',
   'alerts:write',
@@ -26,10 +27,18 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly Scope[]>> = {
     'programs:read',
     'programs:write',
     'records:read',
+    'outcomes:write',
     'alerts:read',
     'alerts:write',
   ],
-  app: ['patients:read', 'programs:read', 'records:read', 'records:write', 'activity:write'],
+  app: [
+    'patients:read',
+    'programs:read',
+    'records:read',
+    'records:write',
+    'outcomes:write',
+    'activity:write',
+  ],
   dashboard: ['aggregates:read'],
 };
 

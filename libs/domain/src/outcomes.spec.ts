@@ -1,10 +1,12 @@
 import {
   type Bothersomeness,
   odiChange,
+  outcomeChange,
   type PsfsScore,
   psfsChanges,
   scoreOdi,
   scorePsfs,
+  scoreQuestionnaire,
   scoreStartBack,
   startBackStratum,
 } from './outcomes';
@@ -319,5 +321,74 @@ describe('ODI', () => {
   ])('names the wrong answers of %j', (answers, items) => {
     const scored = scoreOdi(answers);
     expect(!scored.ok && scored.problems.map((p) => p.item)).toEqual(items);
+  });
+});
+
+describe('a questionnaire, whatever its instrument', () => {
+  const scored = (instrument: 'startback' | 'psfs' | 'odi', answers: unknown) => {
+    const r = scoreQuestionnaire(instrument, answers);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    return r.score;
+  };
+
+  it('keeps only the answers the scoring reads, PSFS names trimmed', () => {
+    expect(
+      scored('psfs', { activities: [{ name: '  Sitting ', score: 4, note: 'x' }], extra: 1 }),
+    ).toEqual({ answers: { activities: [{ name: 'Sitting', score: 4 }] }, score: { mean: 4 } });
+    expect(scored('odi', { sections: [5, null, 0, 0, 0, 0, 0, 0, 0, 0], text: 'no' })).toEqual({
+      answers: { sections: [5, null, 0, 0, 0, 0, 0, 0, 0, 0] },
+      score: { score: 11.1, answered: 9 },
+    });
+    expect(
+      scored('startback', { agree: agreeing(1, 5, 6, 7), bothersomeness: 'extremely', x: 1 }),
+    ).toEqual({
+      answers: { agree: agreeing(1, 5, 6, 7), bothersomeness: 'extremely' },
+      score: { total: 5, psychosocial: 4, stratum: 'high' },
+    });
+  });
+
+  it('passes on the problems of the instrument’s own scoring', () => {
+    expect(scoreQuestionnaire('odi', { sections: [] })).toMatchObject({
+      ok: false,
+      problems: [{ item: 'answers.sections' }],
+    });
+  });
+
+  it.each([
+    [40, 30, -10, ['improved']],
+    [40, 30.1, -9.9, []],
+    [40, 50, 10, ['worsened']],
+    [40, 49.9, 9.9, []],
+  ])('ODI %s then %s: a difference of %s', (first, now, difference, directions) => {
+    const odi = (score: number) => ({
+      answers: { sections: [] },
+      score: { score, answered: 10 },
+    });
+    const change = outcomeChange('odi', odi(first), odi(now));
+    expect(change?.difference).toBe(difference);
+    expect(change?.meaningful.map((m) => m.direction)).toEqual(directions);
+  });
+
+  it('PSFS compares the mean and the activities named in both; STarT Back has no change rule', () => {
+    const first = scored('psfs', { activities: [{ name: 'Lifting', score: 2 }] });
+    const now = scored('psfs', {
+      activities: [
+        { name: 'lifting', score: 5 },
+        { name: 'Driving', score: 0 },
+      ],
+    });
+    // Mean 2.5 (+0.5); Lifting 3 up, Driving new (not compared).
+    expect(outcomeChange('psfs', first, now)).toEqual({
+      difference: 0.5,
+      meaningful: [
+        {
+          direction: 'improved',
+          by: 'activity',
+          activities: [{ name: 'lifting', first: 2, now: 5 }],
+        },
+      ],
+    });
+    const sb = scored('startback', { agree: agreeing(), bothersomeness: 'slightly' });
+    expect(outcomeChange('startback', sb, sb)).toBeNull();
   });
 });

@@ -269,3 +269,110 @@ function sum(values: readonly number[]): number {
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
+
+// ---- one questionnaire, whatever its instrument ---------------------------------------------
+
+/** The answers as stored: only what the instrument's scoring reads, names trimmed. */
+export type StoredAnswers =
+  | { agree: boolean[]; bothersomeness: Bothersomeness }
+  | { activities: PsfsActivity[] }
+  | { sections: (number | null)[] };
+
+/** The score as stored and shown, per instrument. */
+export type InstrumentScore =
+  StartBackScore | { mean: number } | { score: number; answered: number };
+
+export interface ScoredQuestionnaire {
+  readonly answers: StoredAnswers;
+  readonly score: InstrumentScore;
+}
+
+/** Scores a questionnaire's answers, or says which items are wrong. */
+export function scoreQuestionnaire(
+  instrument: Instrument,
+  answers: unknown,
+): Scored<ScoredQuestionnaire> {
+  switch (instrument) {
+    case 'startback': {
+      const r = scoreStartBack(answers);
+      if (!r.ok) return r;
+      const a = answers as StartBackAnswers;
+      return {
+        ok: true,
+        score: {
+          answers: { agree: [...a.agree], bothersomeness: a.bothersomeness },
+          score: r.score,
+        },
+      };
+    }
+    case 'psfs': {
+      const r = scorePsfs(answers);
+      if (!r.ok) return r;
+      return {
+        ok: true,
+        score: { answers: { activities: [...r.score.activities] }, score: { mean: r.score.mean } },
+      };
+    }
+    case 'odi': {
+      const r = scoreOdi(answers);
+      if (!r.ok) return r;
+      return {
+        ok: true,
+        score: {
+          answers: { sections: [...r.score.sections] },
+          score: { score: r.score.score, answered: r.score.answered },
+        },
+      };
+    }
+  }
+}
+
+/** How a questionnaire compares with the patient's first of the same instrument. */
+export interface OutcomeChange {
+  /** PSFS: the change of the mean (higher is better); ODI: of the score (lower is better). */
+  readonly difference: number;
+  /** The meaningful changes; empty when the difference is within the instrument's noise. */
+  readonly meaningful: readonly {
+    direction: Direction;
+    by: 'mean' | 'activity' | 'score';
+    activities?: readonly { name: string; first: number; now: number }[];
+  }[];
+}
+
+/**
+ * The change of `now` against `first` (both stored as `scoreQuestionnaire` left them), for the
+ * instruments that have a change rule: PSFS and ODI. STarT Back has none: null.
+ */
+export function outcomeChange(
+  instrument: Instrument,
+  first: ScoredQuestionnaire,
+  now: ScoredQuestionnaire,
+): OutcomeChange | null {
+  switch (instrument) {
+    case 'startback':
+      return null;
+    case 'psfs': {
+      const psfs = (q: ScoredQuestionnaire): PsfsScore => ({
+        mean: (q.score as { mean: number }).mean,
+        activities: (q.answers as { activities: PsfsActivity[] }).activities,
+      });
+      const changes = psfsChanges(psfs(first), psfs(now));
+      return {
+        difference: round2(psfs(now).mean - psfs(first).mean),
+        meaningful: changes.map((c) => ({
+          direction: c.direction,
+          by: c.by,
+          activities: c.activities,
+        })),
+      };
+    }
+    case 'odi': {
+      const score = (q: ScoredQuestionnaire) => (q.score as { score: number }).score;
+      const direction = odiChange(score(first), score(now));
+      return {
+        difference: Math.round((score(now) - score(first)) * 10) / 10,
+        meaningful: direction ? [{ direction, by: 'score' }] : [],
+      };
+    }
+  }
+}

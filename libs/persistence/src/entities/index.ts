@@ -12,6 +12,7 @@ import { Exercise } from './exercise.entity';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { PainReport } from './pain-report.entity';
 import { Program, ProgramItem } from './program.entity';
+import { Questionnaire } from './questionnaire.entity';
 import { RuleFinding } from './rule-finding.entity';
 import { SessionLog } from './session-log.entity';
 import { WebhookDelivery, WebhookEndpoint } from './webhook.entity';
@@ -33,6 +34,7 @@ export {
   Patient,
   Program,
   ProgramItem,
+  Questionnaire,
   RuleFinding,
   SessionLog,
   WebhookDelivery,
@@ -66,4 +68,5 @@ export const ENTITIES = [
   Alert,
   WebhookEndpoint,
   WebhookDelivery,
+  Questionnaire,
 ];

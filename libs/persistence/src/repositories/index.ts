@@ -12,6 +12,7 @@ import { OrganizationsRepository } from './organizations.repository';
 import { OutboxRepository } from './outbox.repository';
 import { PatientsRepository } from './patients.repository';
 import { ProgramsRepository } from './programs.repository';
+import { QuestionnairesRepository } from './questionnaires.repository';
 import { RecordsRepository } from './records.repository';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -30,6 +31,7 @@ export * from './organizations.repository';
 export * from './outbox.repository';
 export * from './patients.repository';
 export * from './programs.repository';
+export * from './questionnaires.repository';
 export * from './records.repository';
 export * from './webhooks.repository';
 
@@ -49,6 +51,7 @@ export const REPOSITORIES = [
   OutboxRepository,
   PatientsRepository,
   ProgramsRepository,
+  QuestionnairesRepository,
   RecordsRepository,
   WebhooksRepository,
 ];
