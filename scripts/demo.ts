@@ -953,6 +953,106 @@ async function showLifecycle(clinic: Clinic, alerts: readonly Alert[]): Promise<
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Outcome questionnaires
+
+interface Screening {
+  /** STarT Back items 1–8, agreed or not, and item 9. */
+  agree: boolean[];
+  bothersomeness: string;
+  /** PSFS activities at the start and today (none: no PSFS). */
+  psfs?: { first: [string, number][]; now: [string, number][] };
+}
+
+// Per story: A screens at medium risk and its function improves; B screens at high risk and
+// one activity gets worse; C screens at low risk.
+const SCREENINGS: Record<string, Screening> = {
+  A: {
+    agree: [true, true, true, false, true, false, false, false],
+    bothersomeness: 'slightly',
+    psfs: {
+      first: [
+        ['Sitting through a work meeting', 3],
+        ['Walking to the shop', 4],
+      ],
+      now: [
+        ['Sitting through a work meeting', 6],
+        ['Walking to the shop', 6],
+      ],
+    },
+  },
+  B: {
+    agree: [true, true, false, false, true, true, true, false],
+    bothersomeness: 'very_much',
+    psfs: {
+      first: [
+        ['Bending to tie shoes', 5],
+        ['Driving', 6],
+      ],
+      now: [
+        ['Bending to tie shoes', 2],
+        ['Driving', 6],
+      ],
+    },
+  },
+  C: {
+    agree: [false, true, false, false, false, false, false, false],
+    bothersomeness: 'slightly',
+  },
+};
+
+interface QuestionnaireAnswer {
+  score: Record<string, number | string>;
+  change: {
+    difference: number;
+    meaningful: { direction: string; by: string; activities?: { name: string }[] }[];
+  } | null;
+}
+
+async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
+  heading('Outcome questionnaires (clinician key): STarT Back at the start, PSFS then and now');
+  for (const p of patients) {
+    const plan = SCREENINGS[p.story.label];
+    if (!plan) continue;
+    const tz = p.story.timezone;
+    const atStart = withOffset(wallTime(p.startDate, '09:00', tz), tz);
+    const path = `/v1/patients/${p.id}/questionnaires`;
+    await call('POST', path, clinic.clinicianKey, {
+      instrument: 'startback',
+      completedAt: atStart,
+      answers: { agree: plan.agree, bothersomeness: plan.bothersomeness },
+    });
+    const patient = await call<{
+      startBack: { total: number; psychosocial: number; stratum: string } | null;
+    }>('GET', `/v1/patients/${p.id}`, clinic.clinicianKey);
+    const sb = patient.startBack!;
+    line(
+      `  patient ${p.story.label}  STarT Back ${sb.total}/9, psychosocial ${sb.psychosocial}/5: ${sb.stratum} risk`,
+    );
+    if (!plan.psfs) continue;
+    const psfs = (completedAt: string, activities: [string, number][]) =>
+      call<QuestionnaireAnswer>('POST', path, clinic.clinicianKey, {
+        instrument: 'psfs',
+        completedAt,
+        answers: { activities: activities.map(([name, score]) => ({ name, score })) },
+      });
+    const first = await psfs(atStart, plan.psfs.first);
+    const now = await psfs(withOffset(new Date(Date.now() - 10 * 60_000), tz), plan.psfs.now);
+    const change = now.change!;
+    const meaningful = change.meaningful.length
+      ? change.meaningful
+          .map(
+            (m) =>
+              `${m.direction} (${m.by === 'mean' ? 'mean ≥ 2 points' : `${m.activities!.map((a) => a.name).join(', ')} ≥ 3 points`})`,
+          )
+          .join(', ')
+      : 'no meaningful change';
+    line(
+      `             PSFS mean ${first.score.mean} → ${now.score.mean} (${change.difference > 0 ? '+' : ''}${change.difference}): ${meaningful}`,
+    );
+  }
+}
+
 async function assertReady(): Promise<void> {
   let status: number;
   try {
@@ -983,6 +1083,7 @@ async function main(): Promise<void> {
 
     await showAdherence(clinic, patients);
     await showFlags(clinic, patients, storyEnd);
+    await showOutcomes(clinic, patients);
     const alerts = await showAlertsAndWebhooks(clinic, patients, receiver);
     await showLifecycle(clinic, alerts);
 

@@ -174,6 +174,30 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
       });
     });
 
+    it('shows the STarT Back stratum of the screening completed last on the patient', async () => {
+      const patient = () =>
+        t.http.get(`/v1/patients/${patientId}`).set(bearer(c.clinicianKey)).expect(200);
+      expect((await patient()).body.startBack).toBeNull();
+      const later = await post(
+        { ...startBack(items(1, 3), 'very_much'), completedAt: hoursAgo(2) },
+        c.adminKey,
+        patientId,
+      ).expect(201);
+      // Posted after, completed before: not the current one.
+      await post(
+        { ...startBack(items(1, 0), 'slightly'), completedAt: hoursAgo(20) },
+        c.adminKey,
+        patientId,
+      ).expect(201);
+      expect((await patient()).body.startBack).toEqual({
+        questionnaireId: later.body.id,
+        completedAt: later.body.completedAt,
+        total: 5,
+        psychosocial: 4,
+        stratum: 'high',
+      });
+    });
+
     it('lists them by instrument, in the order recorded, a page at a time', async () => {
       const page1 = await t.http
         .get(`/v1/patients/${patientId}/questionnaires?instrument=odi&limit=3`)
@@ -195,7 +219,7 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
         .get(`/v1/patients/${patientId}/questionnaires?limit=100`)
         .set(bearer(c.clinicianKey))
         .expect(200);
-      expect(all.body.data).toHaveLength(8);
+      expect(all.body.data).toHaveLength(10);
     });
   });
 

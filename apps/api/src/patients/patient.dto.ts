@@ -1,3 +1,4 @@
+import type { StartBackStratum } from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
@@ -78,6 +79,23 @@ export class PatientDto {
   @ApiProperty({ type: BaselinePainDto, nullable: true }) baselinePain: BaselinePainDto | null;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
+}
+
+export class StartBackResultDto {
+  @ApiProperty({ format: 'uuid' }) questionnaireId: string;
+  @ApiProperty() completedAt: Date;
+  @ApiProperty({ minimum: 0, maximum: 9 }) total: number;
+  @ApiProperty({ minimum: 0, maximum: 5, description: 'Items 5–9' }) psychosocial: number;
+  @ApiProperty({ enum: ['low', 'medium', 'high'] }) stratum: StartBackStratum;
+}
+
+export class PatientDetailDto extends PatientDto {
+  @ApiProperty({
+    type: StartBackResultDto,
+    nullable: true,
+    description: 'The current STarT Back risk stratum: from the screening completed last',
+  })
+  startBack: StartBackResultDto | null;
 }
 
 export class CreateEnrollmentDto {

@@ -16,6 +16,7 @@ import { PageQueryDto, pageSchema, type Page } from '../common/pagination';
 import {
   CreateEnrollmentDto,
   CreatePatientDto,
+  PatientDetailDto,
   EnrollmentDto,
   PatientDto,
   UpdatePatientDto,
@@ -52,8 +53,8 @@ export class PatientsController {
   @Get(':id')
   @Access(['admin', 'clinician', 'app'], 'patients:read')
   @Audited('patient.read')
-  @ApiOkResponse({ type: PatientDto })
-  get(@CurrentCaller() caller: Caller, @PatientId() id: string): Promise<PatientDto> {
+  @ApiOkResponse({ type: PatientDetailDto })
+  get(@CurrentCaller() caller: Caller, @PatientId() id: string): Promise<PatientDetailDto> {
     return this.patients.get(caller, id);
   }
 

@@ -7,6 +7,7 @@ import type {
   CreateEnrollmentDto,
   CreatePatientDto,
   EnrollmentDto,
+  PatientDetailDto,
   PatientDto,
   UpdatePatientDto,
 } from './patient.dto';
@@ -75,8 +76,14 @@ export class PatientsService {
     return { data: result.data.map(toPatientDto), nextCursor: result.nextCursor };
   }
 
-  async get(caller: Caller, patientId: string): Promise<PatientDto> {
-    return toPatientDto(await this.access.findVisible(caller, patientId));
+  async get(caller: Caller, patientId: string): Promise<PatientDetailDto> {
+    const found = await this.patients.findVisibleWithStratum(caller, patientId);
+    if (!found) return this.access.notVisible(patientId);
+    const sb = found.startBack;
+    return {
+      ...toPatientDto(found.patient),
+      startBack: sb ? { ...sb, completedAt: new Date(sb.completedAt) } : null,
+    };
   }
 
   async update(caller: Caller, patientId: string, input: UpdatePatientDto): Promise<PatientDto> {

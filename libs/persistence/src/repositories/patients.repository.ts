@@ -1,4 +1,4 @@
-import type { Role } from '@app/domain';
+import type { Role, StartBackStratum } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import type { SelectQueryBuilder } from 'typeorm';
 import { Db, prepared, queryRows, runPrepared, type Executor } from '../db.service';
@@ -85,6 +85,15 @@ export function visibleSql(viewer: Viewer | null, params: unknown[]): string {
   }
 }
 
+/** A patient's latest STarT Back screening, as the patient's record shows it. */
+export interface CurrentStartBack {
+  questionnaireId: string;
+  completedAt: string;
+  total: number;
+  psychosocial: number;
+  stratum: StartBackStratum;
+}
+
 /** A patient row as the Patient entity holds it (dates as text, as TypeORM gives them). */
 const PATIENT_COLUMNS = `p.id, p.organization_id AS "organizationId", p.external_ref AS "externalRef",
   p.timezone, p.clinician_id AS "clinicianId", p.symptom_onset_date::text AS "symptomOnsetDate",
@@ -117,6 +126,37 @@ export class PatientsRepository {
       : `SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1 ${visible}`;
     const [row] = await runPrepared<Patient>(on, prepared(sql), params);
     return row ? Object.assign(new Patient(), row) : null;
+  }
+
+  /**
+   * The patient as findVisible reads it, with its current STarT Back result: the questionnaire
+   * completed last (null when it has none), by a backward probe of the instrument's index.
+   */
+  async findVisibleWithStratum(
+    viewer: Viewer,
+    patientId: string,
+  ): Promise<{ patient: Patient; startBack: CurrentStartBack | null } | null> {
+    const params: unknown[] = [patientId];
+    const visible = visibleSql(viewer, params);
+    const sql = `SELECT ${PATIENT_COLUMNS}, sb.start_back AS "startBack"
+      FROM patients p
+      LEFT JOIN LATERAL (
+        SELECT jsonb_build_object('questionnaireId', q.id, 'completedAt', q.completed_at,
+                                  'total', q.score->'total', 'psychosocial', q.score->'psychosocial',
+                                  'stratum', q.score->'stratum') AS start_back
+        FROM questionnaires q
+        WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'startback'
+        ORDER BY q.completed_at DESC, q.id DESC LIMIT 1
+      ) sb ON true
+      WHERE p.id = $1 ${visible}`;
+    const [row] = await runPrepared<Patient & { startBack: CurrentStartBack | null }>(
+      this.db.current,
+      prepared(sql),
+      params,
+    );
+    if (!row) return null;
+    const { startBack, ...patient } = row;
+    return { patient: Object.assign(new Patient(), patient), startBack };
   }
 
   exists(patientId: string): Promise<boolean> {
