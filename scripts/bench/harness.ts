@@ -258,20 +258,27 @@ function commandOf(pid: string): string {
   }
 }
 
-/** Busy CPU seconds of the whole machine so far, every core (the first line of /proc/stat). */
-function machineCpuSeconds(): number {
+/**
+ * CPU seconds of the whole machine so far, every core (the first line of /proc/stat): busy in
+ * this VM, and stolen by the hypervisor (time this VM's processes were ready to run and were
+ * not, which a VM's benchmark cannot avoid but can report).
+ */
+function machineCpuSeconds(): { busy: number; steal: number } {
   const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
     .split('\n')[0]
     .trim()
     .split(/\s+/)
     .slice(1)
     .map(Number);
-  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
+  return {
+    busy: (user + nice + system + irq + softirq) / CLOCK_TICKS_PER_SECOND,
+    steal: steal / CLOCK_TICKS_PER_SECOND,
+  };
 }
 
 export interface CpuReading {
-  /** Busy seconds of the whole machine. */
-  machine: number;
+  /** Busy and stolen seconds of the whole machine. */
+  machine: { busy: number; steal: number };
   /** The groups in the order they are reported. */
   groups: string[];
   /** CPU seconds of each process of a group, by pid. */
@@ -306,8 +313,9 @@ export function cpuReading(services: Record<string, Service>): CpuReading {
 
 /**
  * CPU seconds per group between two readings, process by process (a process started in
- * between counts whole), and `other`: the rest of the machine's busy time (the kernel, other
- * sessions' processes, a psql child, and what processes that exited in between used).
+ * between counts whole), `other`: the rest of the machine's busy time (the kernel, other
+ * sessions' processes, a psql child, and what processes that exited in between used), and
+ * `steal`: what the hypervisor took from the VM's cores meanwhile.
  * Summing whole groups instead made PostgreSQL's share negative when pooled connections closed.
  */
 export function cpuSpent(before: CpuReading, after: CpuReading): Record<string, number> {
@@ -317,7 +325,8 @@ export function cpuSpent(before: CpuReading, after: CpuReading): Record<string, 
     spent[group] += seconds - (earlier?.group === group ? earlier.seconds : 0);
   }
   const named = Object.values(spent).reduce((sum, seconds) => sum + seconds, 0);
-  spent.other = after.machine - before.machine - named;
+  spent.other = after.machine.busy - before.machine.busy - named;
+  spent.steal = after.machine.steal - before.machine.steal;
   return spent;
 }
 

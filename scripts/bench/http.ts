@@ -237,11 +237,11 @@ function report(opts: HttpOptions, phases: Phase[], rounds: Round[]): string {
   return [
     `${opts.connections} connections (autocannon, in the benchmark process), ${opts.seconds} s per phase after ${opts.warmupSeconds} s of unmeasured warm-up per endpoint. ${rounds.length} round${rounds.length === 1 ? '' : 's'}, each of a patient read, pain reports and sessions over ${opts.patients} patients of its own (round-robin), between two \`GET /health\` phases: **a round's floor is the mean of those two**, and each target is judged on the **median of the rounds' shares** (the p99 bound on every round).`,
     '',
-    `| round | floor: \`/health\` before / after | GET a patient | pain reports (p99) | sessions (p99) | CPU per pain report / session: API, PostgreSQL |`,
-    `|---|---|---|---|---|---|`,
+    `| round | floor: \`/health\` before / after | GET a patient | pain reports (p99) | sessions (p99) | CPU per pain report / session: API, PostgreSQL | stolen by the hypervisor (read, pain, sessions) |`,
+    `|---|---|---|---|---|---|---|`,
     ...rounds.map(
       (r) =>
-        `| ${r.round} | **${fmt(r.floor)}** req/s: ${fmt(r.healthBefore.perSecond)} / ${fmt(r.healthAfter.perSecond)} | ${fmt(share(r, r.patient), 2)}× (${fmt(r.patient.perSecond)} req/s) | ${fmt(share(r, r.pain), 2)}× (${fmt(r.pain.perSecond)} req/s, ${fmt(r.pain.p99)} ms) | ${fmt(share(r, r.session), 2)}× (${fmt(r.session.perSecond)} req/s, ${fmt(r.session.p99)} ms) | ${perRequest(r.pain)} / ${perRequest(r.session)} |`,
+        `| ${r.round} | **${fmt(r.floor)}** req/s: ${fmt(r.healthBefore.perSecond)} / ${fmt(r.healthAfter.perSecond)} | ${fmt(share(r, r.patient), 2)}× (${fmt(r.patient.perSecond)} req/s) | ${fmt(share(r, r.pain), 2)}× (${fmt(r.pain.perSecond)} req/s, ${fmt(r.pain.p99)} ms) | ${fmt(share(r, r.session), 2)}× (${fmt(r.session.perSecond)} req/s, ${fmt(r.session.p99)} ms) | ${perRequest(r.pain)} / ${perRequest(r.session)} | ${[r.patient, r.pain, r.session].map((p) => fmt(p.cpu.steal, 1)).join(', ')} CPU-s |`,
     ),
     '',
     `| target (issue 16) | the rounds | median | status |`,
