@@ -8,6 +8,13 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * write records (admin, app) or read them (clinician), so that no key loses what its role
  * was meant to do.
  */
+/** The existing keys that get `outcomes:write` (exported for its test). */
+export const GRANT_OUTCOMES_WRITE = `
+  UPDATE api_keys SET scopes = array_append(scopes, 'outcomes:write')
+  WHERE NOT ('outcomes:write' = ANY (scopes))
+    AND ((role IN ('admin', 'app') AND 'records:write' = ANY (scopes))
+      OR (role = 'clinician' AND 'records:read' = ANY (scopes)))`;
+
 export class Questionnaires1763827200000 implements MigrationInterface {
   name = 'Questionnaires1763827200000';
 
@@ -36,11 +43,7 @@ export class Questionnaires1763827200000 implements MigrationInterface {
       `CREATE INDEX questionnaires_patient_created_idx
          ON questionnaires (organization_id, patient_id, created_at, id)`,
     );
-    await q.query(`
-      UPDATE api_keys SET scopes = array_append(scopes, 'outcomes:write')
-      WHERE NOT ('outcomes:write' = ANY (scopes))
-        AND ((role IN ('admin', 'app') AND 'records:write' = ANY (scopes))
-          OR (role = 'clinician' AND 'records:read' = ANY (scopes)))`);
+    await q.query(GRANT_OUTCOMES_WRITE);
   }
 
   public async down(q: QueryRunner): Promise<void> {

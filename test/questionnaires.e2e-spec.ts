@@ -1,3 +1,4 @@
+import { GRANT_OUTCOMES_WRITE } from '../migrations/1763827200000-Questionnaires';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, seedClinic } from './support/factories';
 
@@ -304,6 +305,49 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
       );
       expect(await stored()).toBe(before);
     });
+  });
+
+  it('the migration gives outcomes:write to the keys that could write records, or read them as a clinician', async () => {
+    const other = await seedClinic(t.http);
+    const narrow = async (role: string, scopes: string[], extra: object) => {
+      const res = await t.http
+        .post('/v1/api-keys')
+        .set(bearer(other.adminKey))
+        .send({ name: `${role} ${scopes.join(' ')}`, role, scopes, ...extra })
+        .expect(201);
+      return res.body.id as string;
+    };
+    const keys = {
+      appWriter: await narrow('app', ['records:write'], { clientAppId: other.clientApp.id }),
+      appReader: await narrow('app', ['records:read'], { clientAppId: other.clientApp.id }),
+      clinicianReader: await narrow('clinician', ['records:read'], {
+        clinicianId: other.clinician.id,
+      }),
+      clinicianAlerts: await narrow('clinician', ['alerts:read'], {
+        clinicianId: other.clinician.id,
+      }),
+      adminWriter: await narrow('admin', ['records:write', 'org:manage'], {}),
+      adminReader: await narrow('admin', ['aggregates:read'], {}),
+    };
+    const ids = Object.values(keys);
+    // As they were before the migration: keys created then had no such scope.
+    await t.db.query(
+      `UPDATE api_keys SET scopes = array_remove(scopes, 'outcomes:write') WHERE id = ANY($1)`,
+      [ids],
+    );
+    await t.db.query(`${GRANT_OUTCOMES_WRITE} AND id = ANY($1)`, [ids]);
+    await t.db.query(`${GRANT_OUTCOMES_WRITE} AND id = ANY($1)`, [ids]);
+    const rows: { id: string; scopes: string[] }[] = await t.db.query(
+      `SELECT id, scopes FROM api_keys WHERE id = ANY($1)`,
+      [ids],
+    );
+    const scopesOf = (id: string) => rows.find((r) => r.id === id)!.scopes;
+    expect(scopesOf(keys.appWriter)).toEqual(['records:write', 'outcomes:write']);
+    expect(scopesOf(keys.appReader)).toEqual(['records:read']);
+    expect(scopesOf(keys.clinicianReader)).toEqual(['records:read', 'outcomes:write']);
+    expect(scopesOf(keys.clinicianAlerts)).toEqual(['alerts:read']);
+    expect(scopesOf(keys.adminWriter)).toEqual(['records:write', 'org:manage', 'outcomes:write']);
+    expect(scopesOf(keys.adminReader)).toEqual(['aggregates:read']);
   });
 
   it('a patient another clinician follows, or of another organization, is a 404 and writes nothing', async () => {
