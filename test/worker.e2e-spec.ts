@@ -1,8 +1,10 @@
-import { loadConfig } from '@app/config';
-import { JOB_NAMES } from '@app/queue';
+import { Clock, loadConfig } from '@app/config';
+import IORedis from 'ioredis';
+import { heartbeatKey, JOB_NAMES } from '@app/queue';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
 import { randomUUID } from 'node:crypto';
+import { HeartbeatService } from '../apps/worker/src/heartbeat/heartbeat.service';
 import { JobRunnerService } from '../apps/worker/src/jobs/job-runner.service';
 import { createWorkerApp } from '../apps/worker/src/worker.factory';
 import { finished, start, waitForOutput } from './support/processes';
@@ -75,6 +77,23 @@ describe('worker', () => {
     it('processes a job from Redis', async () => {
       await ping(queue, events);
     });
+  });
+
+  it('beats as soon as it has started, not at the first interval', async () => {
+    const prefix = specQueuePrefix('hb');
+    const heartbeat = new HeartbeatService(
+      loadConfig({ ...process.env, QUEUE_PREFIX: prefix }),
+      new Clock(),
+    );
+    const redis = new IORedis(config.REDIS_URL);
+    try {
+      // Right after construction, while its connection is still connecting.
+      await heartbeat.onApplicationBootstrap();
+      expect(await redis.ttl(heartbeatKey(prefix))).toBeGreaterThan(0);
+    } finally {
+      await heartbeat.onApplicationShutdown();
+      await redis.quit();
+    }
   });
 
   it('runs as its own process, processes jobs and exits 0 on SIGTERM', async () => {

@@ -4,6 +4,8 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import { Interval } from '@nestjs/schedule';
 import type IORedis from 'ioredis';
 
+const CONNECT_WAIT_MS = 5_000;
+
 /** Tells the outside (the container health check) that this worker is alive and sees Redis. */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -19,8 +21,28 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     this.key = heartbeatKey(config.QUEUE_PREFIX);
   }
 
+  /**
+   * The first beat, once the connection is up: the connection refuses commands while it
+   * connects (no offline queue), and a beat refused then left the worker unhealthy to the
+   * health check until the next one, 10 s after it said it had started.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    await this.connected(CONNECT_WAIT_MS);
     await this.beat();
+  }
+
+  /** Resolves when the connection is ready, or after `ms` (Redis down: the next beat retries). */
+  private connected(ms: number): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.redis.once('ready', done);
+    });
   }
 
   @Interval((HEARTBEAT_TTL_SECONDS / 3) * 1000)
