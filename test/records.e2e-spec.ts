@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { canonicalJson } from '../apps/api/src/idempotency/canonical-json';
 import { IN_FLIGHT_WAIT_MS } from '../apps/api/src/idempotency/idempotency.service';
-import { Db, StaleRecordsContextError } from '@app/persistence';
+import { Db, RecordsRepository, StaleRecordsContextError } from '@app/persistence';
 import { ClinicalRecordsService } from '@app/records';
 import { createTestApp, TestApp } from './support/app';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
@@ -650,6 +650,63 @@ describe('records: idempotency, validation and rule settings', () => {
         reportId: first.id,
       });
     });
+  });
+
+  it('sends the rules every report of the window as stored: times to the millisecond, sides, sessions, nulls', async () => {
+    const f = factory(t.http);
+    const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id });
+    await f.painReport(c.adminKey, patient.id, {
+      reportedAt: '2026-11-30T23:59:59.999+14:00',
+      intensity: 0,
+      mostDistalSite: 'none',
+      side: undefined,
+    });
+    await f.painReport(c.adminKey, patient.id, {
+      reportedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      intensity: 10,
+      mostDistalSite: 'foot',
+      side: 'both',
+      context: 'next_day',
+    });
+    await t.http
+      .post(`/v1/patients/${patient.id}/sessions`)
+      .set(bearer(c.adminKey))
+      .send({
+        clientRef: `history-${randomUUID()}`,
+        performedAt: new Date(Date.now() - 1_800_000).toISOString(),
+        items: [{ exerciseCode: 'prone_press_up', sets: 1, reps: 10 }],
+        painBefore: { intensity: 4, mostDistalSite: 'thigh', side: 'left' },
+        painAfter: { intensity: 3, mostDistalSite: 'buttock' },
+      })
+      .expect(201);
+    const stored = await t.db.query(
+      `SELECT id, reported_at, intensity, most_distal_site, side, context, session_id
+         FROM pain_reports WHERE patient_id = $1 ORDER BY reported_at, id`,
+      [patient.id],
+    );
+    expect(stored).toHaveLength(4);
+    const ctx = await t.app
+      .get(RecordsRepository)
+      .loadContext(
+        t.app.get(Db).pool,
+        null,
+        patient.id,
+        { table: 'pain_reports', clientRefs: [] },
+        new Date('2026-11-01T00:00:00Z'),
+        false,
+      );
+    expect(ctx!.history).toEqual(
+      stored.map((r: Record<string, unknown>) => ({
+        id: r.id,
+        reportedAt: r.reported_at,
+        intensity: r.intensity,
+        mostDistalSite: r.most_distal_site,
+        side: r.side,
+        context: r.context,
+        sessionId: r.session_id,
+        redFlags: null,
+      })),
+    );
   });
 
   describe('the enrolment baseline and the previous report', () => {
