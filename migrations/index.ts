@@ -13,6 +13,7 @@ import { SampleRecords1763816400000 } from './1763816400000-SampleRecords';
 import { ApiKeyChanges1763820000000 } from './1763820000000-ApiKeyChanges';
 import { RecordsVersion1763823600000 } from './1763823600000-RecordsVersion';
 import { Questionnaires1763827200000 } from './1763827200000-Questionnaires';
+import { QuestionnaireFindings1763830800000 } from './1763830800000-QuestionnaireFindings';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ApiKeyChanges1763820000000,
   RecordsVersion1763823600000,
   Questionnaires1763827200000,
+  QuestionnaireFindings1763830800000,
 ];

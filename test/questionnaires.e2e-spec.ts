@@ -126,6 +126,15 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
         difference: 2,
         meaningful: [{ direction: 'improved', by: 'mean', activities: [] }],
       });
+      expect(better.body.findings).toMatchObject([
+        {
+          rule: 'FUNCTION_IMPROVED',
+          severity: 'positive',
+          action: 'continue',
+          evidence: { firstQuestionnaireId: first.body.id, first: 3.5, now: 5.5, threshold: 2 },
+        },
+      ]);
+      expect(first.body.findings).toEqual([]);
 
       // Mean +1.5, no activity 3 points away: nothing meaningful.
       const same = await psfs(40, [
@@ -133,6 +142,7 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
         { name: 'Sitting at work', score: 6 },
       ]).expect(201);
       expect(same.body.change).toMatchObject({ difference: 1.5, meaningful: [] });
+      expect(same.body.findings).toEqual([]);
 
       // One activity 3 down, the mean only 1.5 down: worsened by that activity.
       const worse = await psfs(30, [
@@ -149,6 +159,13 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
           },
         ],
       });
+      // For the clinician to review, not an alert (only a worse ODI is a warning).
+      expect(worse.body.findings).toMatchObject([
+        { rule: 'FUNCTION_WORSENED', severity: 'info', action: 'review_with_clinician' },
+      ]);
+      expect(
+        await t.db.query(`SELECT 1 FROM alerts WHERE patient_id = $1`, [patientId]),
+      ).toHaveLength(0);
     });
 
     it('ODI: blank sections are left out of the score; 10 points down is an improvement, 9.9 is not', async () => {
@@ -164,15 +181,65 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
         difference: -10.4,
         meaningful: [{ direction: 'improved', by: 'score' }],
       });
+      expect(better.body.findings).toMatchObject([
+        { rule: 'DISABILITY_IMPROVED', severity: 'positive' },
+      ]);
       // 7 of 4 answered sections × 5 = 35 %: 9.4 down, within the noise.
       const near = await odi(40, [2, 2, 1, 2, null, null, null, null, null, null]).expect(201);
       expect(near.body.change).toMatchObject({ difference: -9.4, meaningful: [] });
+      expect(near.body.findings).toEqual([]);
       // 56 %: 11.6 up, worsened.
       const worse = await odi(30, [3, 3, 3, 3, 3, 3, 3, 3, 2, 2]).expect(201);
       expect(worse.body.change).toMatchObject({
         difference: 11.6,
         meaningful: [{ direction: 'worsened', by: 'score' }],
       });
+      // A warning: an alert for the clinician, with its webhook event, in the same transaction.
+      expect(worse.body.findings).toMatchObject([
+        {
+          rule: 'DISABILITY_WORSENED',
+          severity: 'warning',
+          action: 'contact_clinician',
+          evidence: { first: 44.4, now: 56, difference: 11.6, threshold: 10 },
+        },
+      ]);
+      const findingId = worse.body.findings[0].id;
+      const alerts = async () =>
+        t.db.query(
+          `SELECT id, status, severity, finding_id, last_finding_id, finding_count FROM alerts
+            WHERE patient_id = $1 AND rule = 'DISABILITY_WORSENED'`,
+          [patientId],
+        );
+      const [alert] = await alerts();
+      expect(alert).toMatchObject({
+        status: 'open',
+        severity: 'warning',
+        finding_id: findingId,
+        finding_count: 1,
+      });
+      const events = async () =>
+        t.db.query(`SELECT payload FROM outbox WHERE payload->'data'->>'alertId' = $1`, [alert.id]);
+      expect(await events()).toMatchObject([
+        {
+          payload: {
+            type: 'alert.created',
+            data: { patientId, rule: 'DISABILITY_WORSENED', severity: 'warning' },
+          },
+        },
+      ]);
+      const [finding] = await t.db.query(
+        `SELECT questionnaire_id, pain_report_id FROM findings WHERE id = $1`,
+        [findingId],
+      );
+      expect(finding).toEqual({ questionnaire_id: worse.body.id, pain_report_id: null });
+
+      // Worse again: the open alert takes the finding; no second alert, no second event.
+      const again = await odi(20, [4, 3, 3, 3, 3, 3, 3, 3, 2, 2]).expect(201);
+      expect(again.body.findings).toMatchObject([{ rule: 'DISABILITY_WORSENED' }]);
+      expect(await alerts()).toMatchObject([
+        { id: alert.id, finding_count: 2, last_finding_id: again.body.findings[0].id },
+      ]);
+      expect(await events()).toHaveLength(1);
     });
 
     it('shows the STarT Back stratum of the screening completed last on the patient', async () => {
@@ -215,12 +282,12 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
         .set(bearer(c.clinicianKey))
         .expect(200);
       expect(page2.body).toMatchObject({ nextCursor: null });
-      expect(page2.body.data).toHaveLength(1);
+      expect(page2.body.data).toHaveLength(2);
       const all = await t.http
         .get(`/v1/patients/${patientId}/questionnaires?limit=100`)
         .set(bearer(c.clinicianKey))
         .expect(200);
-      expect(all.body.data).toHaveLength(10);
+      expect(all.body.data).toHaveLength(11);
     });
   });
 

@@ -2,6 +2,7 @@ import {
   type Bothersomeness,
   odiChange,
   outcomeChange,
+  outcomeFindings,
   type PsfsScore,
   psfsChanges,
   scoreOdi,
@@ -390,5 +391,46 @@ describe('a questionnaire, whatever its instrument', () => {
     });
     const sb = scored('startback', { agree: agreeing(), bothersomeness: 'slightly' });
     expect(outcomeChange('startback', sb, sb)).toBeNull();
+  });
+});
+
+describe('outcome findings', () => {
+  const compared = {
+    firstId: 'q1',
+    firstCompletedAt: '2026-11-01T09:00:00.000Z',
+    first: 40,
+    now: 0,
+  };
+  const change = (direction: 'improved' | 'worsened', by: 'mean' | 'activity' | 'score') => ({
+    difference: 0,
+    meaningful: [{ direction, by }],
+  });
+
+  it.each([
+    ['odi', 'worsened', 'score', 'DISABILITY_WORSENED', 'warning', 'contact_clinician', 10],
+    ['odi', 'improved', 'score', 'DISABILITY_IMPROVED', 'positive', 'continue', 10],
+    ['psfs', 'worsened', 'mean', 'FUNCTION_WORSENED', 'info', 'review_with_clinician', 2],
+    ['psfs', 'worsened', 'activity', 'FUNCTION_WORSENED', 'info', 'review_with_clinician', 3],
+    ['psfs', 'improved', 'activity', 'FUNCTION_IMPROVED', 'positive', 'continue', 3],
+  ] as const)('%s %s by %s: %s', (instrument, direction, by, rule, severity, action, threshold) => {
+    expect(outcomeFindings(instrument, change(direction, by), compared)).toEqual([
+      {
+        rule,
+        severity,
+        action,
+        evidence: expect.objectContaining({
+          instrument,
+          by,
+          threshold,
+          firstQuestionnaireId: 'q1',
+        }),
+      },
+    ]);
+  });
+
+  it('nothing without a meaningful change, for STarT Back, or for the first questionnaire', () => {
+    expect(outcomeFindings('odi', { difference: 9.9, meaningful: [] }, compared)).toEqual([]);
+    expect(outcomeFindings('startback', change('worsened', 'score'), compared)).toEqual([]);
+    expect(outcomeFindings('psfs', null, compared)).toEqual([]);
   });
 });

@@ -376,3 +376,63 @@ export function outcomeChange(
     }
   }
 }
+
+/** What an outcome rule concluded from a questionnaire (clinical-rules §6). */
+export interface OutcomeFinding {
+  readonly rule:
+    'FUNCTION_IMPROVED' | 'FUNCTION_WORSENED' | 'DISABILITY_IMPROVED' | 'DISABILITY_WORSENED';
+  readonly severity: 'positive' | 'info' | 'warning';
+  readonly action: 'continue' | 'review_with_clinician' | 'contact_clinician';
+  readonly evidence: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The findings of a meaningful change against the patient's first questionnaire of the
+ * instrument. An improvement is a good sign (`positive`). A worse ODI is a warning, an alert
+ * for the clinician, as clinical-rules §6 marks it; a worse PSFS is `info`, for the clinician to
+ * review (the spec marks only the ODI's as a warning). A PSFS may carry both: one activity 3
+ * points up and another 3 down.
+ */
+export function outcomeFindings(
+  instrument: Instrument,
+  change: OutcomeChange | null,
+  compared: { firstId: string; firstCompletedAt: string; first: number; now: number },
+): OutcomeFinding[] {
+  if (!change || instrument === 'startback') return [];
+  return change.meaningful.map((m) => {
+    const evidence = {
+      instrument,
+      firstQuestionnaireId: compared.firstId,
+      firstCompletedAt: compared.firstCompletedAt,
+      first: compared.first,
+      now: compared.now,
+      difference: change.difference,
+      by: m.by,
+      ...(m.activities ? { activities: m.activities } : {}),
+      threshold:
+        instrument === 'odi'
+          ? ODI_CHANGE
+          : m.by === 'mean'
+            ? PSFS_MEAN_CHANGE
+            : PSFS_ACTIVITY_CHANGE,
+    };
+    if (instrument === 'psfs') {
+      return m.direction === 'improved'
+        ? { rule: 'FUNCTION_IMPROVED', severity: 'positive', action: 'continue', evidence }
+        : {
+            rule: 'FUNCTION_WORSENED',
+            severity: 'info',
+            action: 'review_with_clinician',
+            evidence,
+          };
+    }
+    return m.direction === 'improved'
+      ? { rule: 'DISABILITY_IMPROVED', severity: 'positive', action: 'continue', evidence }
+      : {
+          rule: 'DISABILITY_WORSENED',
+          severity: 'warning',
+          action: 'contact_clinician',
+          evidence,
+        };
+  });
+}

@@ -240,6 +240,7 @@ export class ClinicalRecordsService {
       reports,
       findings: findings.map((f) => ({
         ...f,
+        questionnaireId: null,
         organizationId: patient.organizationId,
         patientId: patient.id,
         createdAt,

@@ -10,7 +10,8 @@ export function toFindingDto(f: RuleFinding): FindingDto {
     action: f.action,
     message: findingMessage(f),
     evidence: f.evidence,
-    painReportId: f.painReportId,
+    // The findings of pain reports and sessions: always from a pain report.
+    painReportId: f.painReportId!,
   };
 }
 

@@ -1,4 +1,11 @@
-import { INSTRUMENTS, type Instrument } from '@app/domain';
+import {
+  ACTIONS,
+  type Action,
+  INSTRUMENTS,
+  type Instrument,
+  type RuleId,
+  type Severity,
+} from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../common/pagination';
@@ -76,7 +83,29 @@ export class OutcomeChangeDto {
   meaningful: Record<string, unknown>[];
 }
 
+export class OutcomeFindingDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({
+    enum: ['FUNCTION_IMPROVED', 'FUNCTION_WORSENED', 'DISABILITY_IMPROVED', 'DISABILITY_WORSENED'],
+  })
+  rule: RuleId;
+  @ApiProperty({ enum: ['positive', 'info', 'warning'] }) severity: Severity;
+  @ApiProperty({ enum: ACTIONS }) action: Action;
+  @ApiProperty({ description: 'A sentence the app can show the patient' }) message: string;
+  @ApiProperty({ description: 'The questionnaires and values compared' }) evidence: Record<
+    string,
+    unknown
+  >;
+}
+
 export class QuestionnaireResultDto extends QuestionnaireDto {
+  @ApiProperty({
+    type: [OutcomeFindingDto],
+    description:
+      'What the outcome rules concluded from the change (a warning opens or joins an alert)',
+  })
+  findings: OutcomeFindingDto[];
+
   @ApiProperty({
     type: OutcomeChangeDto,
     nullable: true,

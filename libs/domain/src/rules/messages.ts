@@ -24,6 +24,14 @@ export const RULE_MESSAGES: Readonly<Record<RuleId, string>> = {
     'Your pain was higher after exercising than before. Mention it to your clinician at your next contact.',
   CENTRALIZING:
     'Good sign: your pain is moving out of the leg toward the lower back. Keep going with your program.',
+  FUNCTION_IMPROVED:
+    'You can do the activities you chose clearly better than when you first rated them. Keep going with your program.',
+  FUNCTION_WORSENED:
+    'Some of the activities you chose have become clearly harder since you first rated them. Talk it over with your clinician at your next contact.',
+  DISABILITY_IMPROVED:
+    'Your back and leg trouble gets in the way of daily life clearly less than at your first questionnaire. Keep going with your program.',
+  DISABILITY_WORSENED:
+    'Your back and leg trouble gets in the way of daily life clearly more than at your first questionnaire. Your clinician has been told.',
 };
 
 /** The message for one finding: a fever is urgent and says so. */

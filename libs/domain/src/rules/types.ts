@@ -13,6 +13,11 @@ export const RULE_IDS = [
   'PERSISTENT_SYMPTOMS',
   'INCREASED_PAIN_AFTER_EXERCISE',
   'CENTRALIZING',
+  // Outcome questionnaires (clinical-rules §6): a meaningful change against the first.
+  'FUNCTION_IMPROVED',
+  'FUNCTION_WORSENED',
+  'DISABILITY_IMPROVED',
+  'DISABILITY_WORSENED',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

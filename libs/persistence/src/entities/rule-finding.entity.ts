@@ -1,7 +1,7 @@
 import type { Action, ProgramEffect, RuleId, Severity } from '@app/domain';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** What a rule concluded from a pain report, with its evidence. */
+/** What a rule concluded from a pain report or a questionnaire (one of the two), with its evidence. */
 @Entity('findings')
 export class RuleFinding {
   @PrimaryGeneratedColumn('uuid')
@@ -28,8 +28,12 @@ export class RuleFinding {
   @Column('jsonb')
   evidence: Record<string, unknown>;
 
-  @Column('uuid')
-  painReportId: string;
+  /** Null for the outcome rules' findings, which come from a questionnaire. */
+  @Column('uuid', { nullable: true })
+  painReportId: string | null;
+
+  @Column('uuid', { nullable: true })
+  questionnaireId: string | null;
 
   @Column('uuid', { nullable: true })
   sessionId: string | null;

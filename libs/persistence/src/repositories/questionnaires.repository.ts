@@ -1,9 +1,19 @@
-import type { Instrument, InstrumentScore, StoredAnswers } from '@app/domain';
+import type {
+  Action,
+  AlertEventBody,
+  AlertSeverity,
+  Instrument,
+  InstrumentScore,
+  RuleId,
+  Severity,
+  StoredAnswers,
+} from '@app/domain';
 import { Injectable } from '@nestjs/common';
-import { Db, prepared, runPrepared } from '../db.service';
+import { Db, prepared, runPrepared, type Tx } from '../db.service';
 import { Questionnaire } from '../entities';
 import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
-import { visibleSql, type Viewer } from './patients.repository';
+import { OUTBOX_CHANNEL } from './outbox.repository';
+import type { OpenAlert } from './records.repository';
 
 export interface NewQuestionnaire {
   id: string;
@@ -12,15 +22,6 @@ export interface NewQuestionnaire {
   answers: StoredAnswers;
   score: InstrumentScore;
   createdByKeyId: string | null;
-}
-
-export interface QuestionnaireWritten {
-  questionnaire: Questionnaire;
-  /**
-   * The patient's first questionnaire of the same instrument completed no later than this one
-   * (null: this one is the first), what a later one is compared with.
-   */
-  first: Questionnaire | null;
 }
 
 /** A questionnaires row as to_jsonb spells it. */
@@ -52,58 +53,130 @@ function questionnaireOf(row: QuestionnaireJson): Questionnaire {
   });
 }
 
-/**
- * $1 patient, $2 id, $3 instrument, $4 completed at, $5 answers, $6 score, $7 key; then the
- * viewer's visibility parameters. The first of the instrument is read from the snapshot the
- * statement started with, so it never is the row the statement inserts.
- */
-function recordSql(visible: string): string {
-  return `
-  WITH p AS (
-    SELECT p.id, p.organization_id, p.timezone FROM patients p WHERE p.id = $1 ${visible}
-  ), written AS (
-    INSERT INTO questionnaires (id, organization_id, patient_id, instrument, completed_at, local_date, answers,
-                                score, created_by_key_id)
-    SELECT $2, p.organization_id, p.id, $3, $4, ($4::timestamptz AT TIME ZONE p.timezone)::date, $5, $6, $7 FROM p
-    RETURNING *
-  ), first AS (
-    SELECT q.* FROM questionnaires q JOIN p ON q.organization_id = p.organization_id AND q.patient_id = p.id
-    WHERE q.instrument = $3 AND q.completed_at <= $4
-    ORDER BY q.completed_at, q.id LIMIT 1
-  )
-  SELECT (SELECT to_jsonb(w) FROM written w) AS written, (SELECT to_jsonb(f) FROM first f) AS first`;
+/** A finding of an outcome rule, to write with its questionnaire. */
+export interface NewOutcomeFindingRow {
+  id: string;
+  rule: RuleId;
+  severity: Severity;
+  action: Action;
+  evidence: Record<string, unknown>;
 }
 
-/** Outcome questionnaires: answers and scores, per patient. */
+/** One questionnaire's write: the questionnaire, its findings, and the alert they raise. */
+export interface QuestionnaireWrite {
+  organizationId: string;
+  patientId: string;
+  timezone: string;
+  questionnaire: NewQuestionnaire;
+  findings: NewOutcomeFindingRow[];
+  /** A new alert, or the open one the warning attaches to or escalates. */
+  alert:
+    | { kind: 'open'; id: string; rule: RuleId; severity: AlertSeverity; findingId: string }
+    | { kind: 'attach'; id: string; findingId: string; escalateTo: AlertSeverity | null }
+    | null;
+  event: AlertEventBody | null;
+  now: Date;
+}
+
+const FIRST_AND_OPEN_ALERTS = prepared(`
+  SELECT (SELECT to_jsonb(f) FROM (
+            SELECT q.* FROM questionnaires q
+            WHERE q.organization_id = $1 AND q.patient_id = $2 AND q.instrument = $3 AND q.completed_at <= $4
+            ORDER BY q.completed_at, q.id LIMIT 1) f) AS first,
+         (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
+            FROM alerts a WHERE a.organization_id = $1 AND a.patient_id = $2 AND a.status = 'open') AS open_alerts`);
+
+/**
+ * The questionnaire, its findings, the alert opened or updated and its outbox event (with the
+ * NOTIFY that wakes the relay at commit), in one statement.
+ */
+const WRITE_QUESTIONNAIRE = prepared(`
+  WITH written AS (
+    INSERT INTO questionnaires (id, organization_id, patient_id, instrument, completed_at, local_date, answers,
+                                score, created_by_key_id)
+    VALUES ($3, $1, $2, $4, $5, ($5::timestamptz AT TIME ZONE $6)::date, $7, $8, $9)
+    RETURNING *
+  ), findings_written AS (
+    INSERT INTO findings (id, organization_id, patient_id, rule, severity, action, evidence, questionnaire_id)
+    SELECT id, $1, $2, rule, severity, action, evidence, $3
+    FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::jsonb[]) AS t(id, rule, severity, action, evidence)
+    RETURNING id
+  ), alert_opened AS (
+    INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, created_at, updated_at)
+    SELECT $16, $1, $2, $17, $18, $19, $19, $20, $20 WHERE $15::text = 'open'
+  ), alert_updated AS (
+    UPDATE alerts a SET last_finding_id = $19, finding_count = a.finding_count + 1, updated_at = $20,
+           severity = COALESCE($21, a.severity),
+           escalation_count = a.escalation_count + CASE WHEN $21::text IS NULL THEN 0 ELSE 1 END,
+           escalated_at = CASE WHEN $21::text IS NULL THEN a.escalated_at ELSE $20 END
+    WHERE $15::text = 'attach' AND a.id = $16
+  ), event AS (
+    INSERT INTO outbox (organization_id, event_type, payload)
+    SELECT $1, $22, $23 WHERE $22::text IS NOT NULL
+    RETURNING id
+  ), marked AS (
+    INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($1, $2)
+  )
+  SELECT (SELECT to_jsonb(w) FROM written w) AS written,
+         (SELECT count(*) FROM findings_written) AS findings,
+         (SELECT count(*) FROM (SELECT pg_notify($24, '') FROM (SELECT 1 FROM event LIMIT 1) e) n) AS notified`);
+
+/** Outcome questionnaires: answers and scores, per patient, and what the outcome rules found. */
 @Injectable()
 export class QuestionnairesRepository {
   constructor(private readonly db: Db) {}
 
-  /** Stores a scored questionnaire in one statement; null when the viewer may not see the patient. */
-  async record(
-    viewer: Viewer,
+  /**
+   * The patient's first questionnaire of the instrument completed no later than `completedAt`
+   * (null: the new one is the first), and the patient's open alerts. In the transaction that
+   * locked the patient, so that nothing else decides an alert of the patient meanwhile.
+   */
+  async context(
+    tx: Tx,
+    organizationId: string,
     patientId: string,
-    q: NewQuestionnaire,
-  ): Promise<QuestionnaireWritten | null> {
-    const params: unknown[] = [
-      patientId,
+    instrument: Instrument,
+    completedAt: Date,
+  ): Promise<{ first: Questionnaire | null; openAlerts: OpenAlert[] }> {
+    const [row] = await runPrepared<{ first: QuestionnaireJson | null; open_alerts: OpenAlert[] }>(
+      tx,
+      FIRST_AND_OPEN_ALERTS,
+      [organizationId, patientId, instrument, completedAt],
+    );
+    return { first: row.first ? questionnaireOf(row.first) : null, openAlerts: row.open_alerts };
+  }
+
+  /** Writes a decided questionnaire (see WRITE_QUESTIONNAIRE); its stored row. */
+  async write(tx: Tx, w: QuestionnaireWrite): Promise<Questionnaire> {
+    const q = w.questionnaire;
+    const a = w.alert;
+    const [row] = await runPrepared<{ written: QuestionnaireJson }>(tx, WRITE_QUESTIONNAIRE, [
+      w.organizationId,
+      w.patientId,
       q.id,
       q.instrument,
       q.completedAt,
+      w.timezone,
       JSON.stringify(q.answers),
       JSON.stringify(q.score),
       q.createdByKeyId,
-    ];
-    const sql = recordSql(visibleSql(viewer, params));
-    const [row] = await runPrepared<{
-      written: QuestionnaireJson | null;
-      first: QuestionnaireJson | null;
-    }>(this.db.current, prepared(sql), params);
-    if (!row?.written) return null;
-    return {
-      questionnaire: questionnaireOf(row.written),
-      first: row.first ? questionnaireOf(row.first) : null,
-    };
+      w.findings.map((f) => f.id),
+      w.findings.map((f) => f.rule),
+      w.findings.map((f) => f.severity),
+      w.findings.map((f) => f.action),
+      w.findings.map((f) => JSON.stringify(f.evidence)),
+      a?.kind ?? null,
+      a?.id ?? null,
+      a?.kind === 'open' ? a.rule : null,
+      a?.kind === 'open' ? a.severity : null,
+      a?.findingId ?? null,
+      w.now,
+      a?.kind === 'attach' ? a.escalateTo : null,
+      w.event?.type ?? null,
+      w.event ? JSON.stringify(w.event) : null,
+      OUTBOX_CHANNEL,
+    ]);
+    return questionnaireOf(row.written);
   }
 
   /** A patient's questionnaires in the order they were recorded, of one instrument if given. */

@@ -87,15 +87,11 @@ export type NewPainReportRow = Pick<
 
 export type NewFindingRow = Pick<
   RuleFinding,
-  | 'id'
-  | 'rule'
-  | 'severity'
-  | 'action'
-  | 'programEffect'
-  | 'evidence'
-  | 'painReportId'
-  | 'sessionId'
->;
+  'id' | 'rule' | 'severity' | 'action' | 'programEffect' | 'evidence' | 'sessionId'
+> & {
+  /** A records write's findings come from its pain reports. */
+  painReportId: string;
+};
 
 /** Everything one write of records stores, decided beforehand by the rules. */
 export interface RecordsWrite {
