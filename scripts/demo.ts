@@ -1003,6 +1003,7 @@ const SCREENINGS: Record<string, Screening> = {
 
 interface QuestionnaireAnswer {
   score: Record<string, number | string>;
+  findings: { rule: string; severity: string }[];
   change: {
     difference: number;
     meaningful: { direction: string; by: string; activities?: { name: string }[] }[];
@@ -1047,8 +1048,9 @@ async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): P
           )
           .join(', ')
       : 'no meaningful change';
+    const found = now.findings.map((f) => `${f.rule} (${f.severity})`).join(', ');
     line(
-      `             PSFS mean ${first.score.mean} → ${now.score.mean} (${change.difference > 0 ? '+' : ''}${change.difference}): ${meaningful}`,
+      `             PSFS mean ${first.score.mean} → ${now.score.mean} (${change.difference > 0 ? '+' : ''}${change.difference}): ${meaningful}${found ? ` → ${found}` : ''}`,
     );
   }
 }
