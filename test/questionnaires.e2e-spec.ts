@@ -291,6 +291,68 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
     });
   });
 
+  describe('PERSISTENT_SYMPTOMS reads the ODI questionnaires', () => {
+    const persistent = async (odiScores: number[]) => {
+      const res = await t.http
+        .post('/v1/patients')
+        .set(bearer(c.adminKey))
+        .send({
+          externalRef: `PS-${Date.now()}-${Math.random()}`,
+          timezone: 'Europe/Paris',
+          clinicianId: c.clinician.id,
+          symptomOnsetDate: '2026-01-10',
+          baselinePain: { intensity: 6, mostDistalSite: 'calf', side: 'left' },
+        })
+        .expect(201);
+      const patientId = res.body.id as string;
+      // Sections of 5 points each: 5 × n of 50.
+      for (const [i, score] of odiScores.entries()) {
+        const fives = score / 10;
+        await post(
+          {
+            instrument: 'odi',
+            completedAt: hoursAgo(24 * (odiScores.length - i)),
+            answers: { sections: Array.from({ length: 10 }, (_, s) => (s < fives ? 5 : 0)) },
+          },
+          c.adminKey,
+          patientId,
+        ).expect(201);
+      }
+      const report = await t.http
+        .post(`/v1/patients/${patientId}/pain-reports`)
+        .set(bearer(c.adminKey))
+        .send({
+          clientRef: `ps-${Date.now()}`,
+          reportedAt: hoursAgo(1),
+          intensity: 6,
+          mostDistalSite: 'calf',
+          side: 'left',
+          context: 'baseline',
+        })
+        .expect(201);
+      return report.body.findings.filter(
+        (f: { rule: string }) => f.rule === 'PERSISTENT_SYMPTOMS',
+      ) as { evidence: Record<string, unknown> }[];
+    };
+
+    it('does not suggest a specialist review when the ODI improved by 30 % or more', async () => {
+      expect(await persistent([50, 40, 30])).toEqual([]);
+    });
+
+    it('still does when neither the pain nor the ODI improved enough, with the ODI as evidence', async () => {
+      const found = await persistent([50, 40]);
+      expect(found).toHaveLength(1);
+      expect(found[0].evidence).toMatchObject({
+        improvementPercent: 0,
+        odi: { first: 50, latest: 40, improvementPercent: 20 },
+      });
+    });
+
+    it('lets the pain decide without any ODI', async () => {
+      expect(await persistent([])).toHaveLength(1);
+    });
+  });
+
   describe('bad input: 422 naming the item, nothing stored', () => {
     it.each([
       ['an unknown instrument', { instrument: 'sf36', answers: {} }, 'instrument'],

@@ -178,6 +178,7 @@ export class ClinicalRecordsService {
                   : null,
               symptomOnsetDate: patient.symptomOnsetDate,
               timezone: patient.timezone,
+              odi: ctx.odi,
             },
             newReports: reports,
             history: ctx.history,

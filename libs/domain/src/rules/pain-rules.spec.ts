@@ -1586,6 +1586,7 @@ describe('evaluatePainRules', () => {
       reportedAt?: string;
       intensity: number;
       settings?: Partial<RuleSettings>;
+      odi?: { first: number; latest: number };
       expected: Record<string, unknown> | null;
     }>([
       {
@@ -1722,14 +1723,52 @@ describe('evaluatePainRules', () => {
         intensity: 6,
         expected: { improvementPercent: 40, requiredImprovementPercent: 50 },
       },
+      {
+        name: 'does not suggest it when the ODI improved by 30 % though the pain did not',
+        odi: { first: 50, latest: 35 },
+        intensity: 6,
+        expected: null,
+      },
+      {
+        name: 'suggests it when the ODI improved by 29.9 % only, with the ODI as evidence',
+        odi: { first: 40.1, latest: 28.12 },
+        intensity: 6,
+        expected: {
+          improvementPercent: 0,
+          odi: { first: 40.1, latest: 28.12, improvementPercent: 29.9 },
+        },
+      },
+      {
+        name: 'suggests it when the ODI got worse',
+        odi: { first: 30, latest: 44 },
+        intensity: 6,
+        expected: { odi: { improvementPercent: -46.7 } },
+      },
+      {
+        name: 'lets the pain decide when the first ODI was 0',
+        odi: { first: 0, latest: 0 },
+        intensity: 6,
+        expected: { improvementPercent: 0 },
+      },
     ])(
       '$name',
-      ({ onset, timezone, baselinePain, history, reportedAt, intensity, settings, expected }) => {
+      ({
+        onset,
+        timezone,
+        baselinePain,
+        history,
+        reportedAt,
+        intensity,
+        settings,
+        expected,
+        odi,
+      }) => {
         const findings = evaluate(
           {
             patient: patient({
               symptomOnsetDate: onset === undefined ? ONSET : onset,
               timezone: timezone ?? 'UTC',
+              odi: odi ?? null,
               baselinePain:
                 baselinePain === undefined
                   ? { intensity: 6, mostDistalSite: 'low_back' }

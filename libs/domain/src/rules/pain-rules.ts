@@ -404,6 +404,14 @@ function persistentSymptomsFindings(
   const improvementPercent =
     ((baseline.pain.intensity - report.intensity) / baseline.pain.intensity) * 100;
   if (improvementPercent >= s.persistentImprovementPercent) return [];
+  // Real improvement on the ODI counts as much as on pain (clinical-rules §6): the first ODI
+  // against the latest. A first ODI of 0 has nothing to improve on: the pain decides.
+  const odi = patient.odi ?? null;
+  const odiImprovementPercent =
+    odi && odi.first > 0 ? ((odi.first - odi.latest) / odi.first) * 100 : null;
+  if (odiImprovementPercent !== null && odiImprovementPercent >= s.persistentImprovementPercent) {
+    return [];
+  }
   return [
     {
       rule: 'PERSISTENT_SYMPTOMS',
@@ -417,6 +425,15 @@ function persistentSymptomsFindings(
         baseline: baseline.source,
         report: summary(report),
         improvementPercent: Math.round(improvementPercent * 10) / 10,
+        ...(odi && odiImprovementPercent !== null
+          ? {
+              odi: {
+                first: odi.first,
+                latest: odi.latest,
+                improvementPercent: Math.round(odiImprovementPercent * 10) / 10,
+              },
+            }
+          : {}),
         requiredImprovementPercent: s.persistentImprovementPercent,
       },
     },

@@ -66,6 +66,11 @@ export interface PatientContext {
   readonly symptomOnsetDate: string | null;
   /** The patient's IANA time zone: the local days of the trend and of the months since onset. */
   readonly timezone: string;
+  /**
+   * The patient's first and latest ODI questionnaires (0–100, lower is better), if any; read
+   * only for a patient with a known onset (PERSISTENT_SYMPTOMS), else absent.
+   */
+  readonly odi?: { readonly first: number; readonly latest: number } | null;
 }
 
 /** The thresholds clinical-rules marks *(configurable)*; organizations may override them. */

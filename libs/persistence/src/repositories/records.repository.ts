@@ -57,6 +57,8 @@ export interface RecordsContext {
   existing: Map<string, StoredRef>;
   /** What the rules read of each earlier report. */
   history: PainObservation[];
+  /** The first and latest ODI questionnaires; null without any, or without a known onset. */
+  odi: { first: number; latest: number } | null;
   openAlerts: OpenAlert[];
 }
 
@@ -189,6 +191,17 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
            WHERE l.organization_id = p.organization_id AND l.patient_id = p.id AND l.reported_at <= $3
            ORDER BY l.reported_at DESC LIMIT 1)
        ) h) AS history,
+    -- The first and latest ODI questionnaires, for PERSISTENT_SYMPTOMS: only for a patient
+    -- with a known onset (the rule needs one), two probes of the instrument's index.
+    CASE WHEN p.symptom_onset_date IS NOT NULL THEN
+      (SELECT jsonb_build_object('first', f.score->'score', 'latest', l.score->'score')
+         FROM (SELECT q.score FROM questionnaires q
+                WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'odi'
+                ORDER BY q.completed_at, q.id LIMIT 1) f,
+              (SELECT q.score FROM questionnaires q
+                WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'odi'
+                ORDER BY q.completed_at DESC, q.id DESC LIMIT 1) l)
+    END AS odi,
     (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
        FROM (SELECT id, rule, severity FROM alerts
               WHERE organization_id = (SELECT organization_id FROM p) AND patient_id = (SELECT id FROM p)
@@ -338,6 +351,7 @@ export class RecordsRepository {
       program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
       existing: { clientRef: string; id: string; requestHash: string | null }[];
       history: string;
+      odi: { first: number; latest: number } | null;
       open_alerts: OpenAlert[];
     }>(on, prepared(sql), params);
     if (!row) return null;
@@ -365,6 +379,7 @@ export class RecordsRepository {
         ]),
       ),
       history: historyOf(row.history),
+      odi: row.odi,
       openAlerts: row.open_alerts,
     };
   }
