@@ -437,6 +437,32 @@ describe('adherence, progression flags and the adherence dashboard', () => {
       await progress(p1, 20, '98977');
       await progress(p2, 5, '98985');
       await progress(p4, 1, null);
+      // STarT Back: p1 screened low, then high (its current stratum); p2 medium; p4 high;
+      // p3 never; another organization's patient low (counted there only).
+      const screen = (
+        key: string,
+        patient: string,
+        hoursAgo: number,
+        agree: number[],
+        level: string,
+      ) =>
+        t.http
+          .post(`/v1/patients/${patient}/questionnaires`)
+          .set(bearer(key))
+          .send({
+            instrument: 'startback',
+            completedAt: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(),
+            answers: {
+              agree: Array.from({ length: 8 }, (_, i) => agree.includes(i + 1)),
+              bothersomeness: level,
+            },
+          })
+          .expect(201);
+      await screen(d.adminKey, p1, 48, [1], 'slightly');
+      await screen(d.adminKey, p1, 2, [1, 5, 6, 7], 'extremely');
+      await screen(d.adminKey, p2, 5, [1, 2, 3, 5], 'slightly');
+      await screen(d.adminKey, p4, 5, [5, 6, 7, 8], 'slightly');
+      await screen(c.adminKey, c.patient.id, 5, [], 'slightly');
     });
 
     it('aggregates each week: patients, mean, median and share at 80 % of exercise adherence', async () => {
@@ -452,6 +478,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
         none: 1,
       });
       expect(res.body.openAlerts).toEqual({ warning: 2, urgent: 1 });
+      expect(res.body.startBack).toEqual({ low: 0, medium: 1, high: 2 });
       const [first, second, ...rest] = res.body.data;
       expect(rest).toEqual([]);
       // Ratios 1, 0.8 and 0.5; the patient with nothing prescribed counts only in `patients`.

@@ -80,6 +80,13 @@ export class OpenAlertsDto {
   @ApiProperty({ description: 'Open urgent alerts' }) urgent: number;
 }
 
+export class StartBackCountsDto {
+  @ApiProperty({ description: 'Current stratum low (total 0–3)' }) low: number;
+  @ApiProperty({ description: 'Current stratum medium (total 4 or more, psychosocial 0–3)' })
+  medium: number;
+  @ApiProperty({ description: 'Current stratum high (psychosocial 4–5)' }) high: number;
+}
+
 export class DashboardClinicianDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
@@ -142,6 +149,13 @@ export class DashboardAdherenceDto {
       'The organization’s alerts still open (not yet acknowledged or resolved), by severity, now',
   })
   openAlerts: OpenAlertsDto;
+
+  @ApiProperty({
+    type: StartBackCountsDto,
+    description:
+      'The organization’s screened patients by their current STarT Back risk stratum (the screening completed last), now',
+  })
+  startBack: StartBackCountsDto;
 
   @ApiProperty({
     type: [DashboardAdherenceGroupDto],

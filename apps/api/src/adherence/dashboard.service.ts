@@ -80,6 +80,7 @@ export class DashboardService {
       to,
       remoteMonitoring,
       openAlerts: { warning: first.open_warning, urgent: first.open_urgent },
+      startBack: { low: first.sb_low, medium: first.sb_medium, high: first.sb_high },
       data: rows
         .filter((r): r is DashboardAdherenceRow & { patients: number } => r.patients !== null)
         .map((r) => group(r, groupBy)),

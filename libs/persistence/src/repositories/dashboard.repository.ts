@@ -33,6 +33,15 @@ const eligibility = (progress: string) => `
     SELECT count(*) FILTER (WHERE severity = 'warning')::int AS open_warning,
            count(*) FILTER (WHERE severity = 'urgent')::int AS open_urgent
     FROM alerts WHERE organization_id = $1 AND status = 'open'
+  ), strata AS (
+    -- Each patient's current STarT Back stratum: the screening completed last (a backward walk
+    -- of the instrument's index, one row kept per patient).
+    SELECT count(*) FILTER (WHERE stratum = 'low')::int AS sb_low,
+           count(*) FILTER (WHERE stratum = 'medium')::int AS sb_medium,
+           count(*) FILTER (WHERE stratum = 'high')::int AS sb_high
+    FROM (SELECT DISTINCT ON (q.patient_id) q.score->>'stratum' AS stratum
+          FROM questionnaires q WHERE q.organization_id = $1 AND q.instrument = 'startback'
+          ORDER BY q.patient_id DESC, q.completed_at DESC, q.id DESC) current
   )`;
 
 /** Per week, every patient-week row is one patient's ratio for that week. */
@@ -47,7 +56,8 @@ WITH patient_week AS (
   SELECT week_start::text AS week_start, ${FIGURES}
   FROM patient_week GROUP BY week_start
 ), ${eligibility('patient_progress WHERE organization_id = $1')}
-SELECT e.*, o.*, g.* FROM eligibility e CROSS JOIN open_alerts o LEFT JOIN groups g ON true
+SELECT e.*, o.*, sb.*, g.* FROM eligibility e CROSS JOIN open_alerts o CROSS JOIN strata sb
+LEFT JOIN groups g ON true
 ORDER BY g.week_start`;
 
 /**
@@ -84,8 +94,8 @@ WITH progress AS MATERIALIZED (
   WHERE a.organization_id = $1 AND a.status = 'open'
   GROUP BY pa.clinician_id
 ), ${eligibility('progress')}
-SELECT e.*, o.*, c.name AS clinician_name, g.*, ca.group_open_warning, ca.group_open_urgent
-FROM eligibility e CROSS JOIN open_alerts o
+SELECT e.*, o.*, sb.*, c.name AS clinician_name, g.*, ca.group_open_warning, ca.group_open_urgent
+FROM eligibility e CROSS JOIN open_alerts o CROSS JOIN strata sb
 LEFT JOIN (groups g JOIN clinicians c ON c.organization_id = $1 AND c.id = g.clinician_id
            LEFT JOIN clinician_alerts ca ON ca.clinician_id = g.clinician_id) ON true
 ORDER BY c.name, c.id`;
@@ -97,6 +107,9 @@ export interface DashboardAdherenceRow {
   rm_none: number;
   open_warning: number;
   open_urgent: number;
+  sb_low: number;
+  sb_medium: number;
+  sb_high: number;
   week_start?: string;
   clinician_id?: string;
   clinician_name?: string;
