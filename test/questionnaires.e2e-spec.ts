@@ -1,6 +1,7 @@
 import { GRANT_OUTCOMES_WRITE } from '../migrations/1763827200000-Questionnaires';
+import { AdherenceInputsRepository } from '@app/persistence';
 import { createTestApp, TestApp } from './support/app';
-import { bearer, Clinic, seedClinic } from './support/factories';
+import { bearer, Clinic, factory, seedClinic } from './support/factories';
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
@@ -348,9 +349,76 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
       });
     });
 
+    it('reads the ODI as it stood when the pain was reported, not a later one', async () => {
+      const res = await t.http
+        .post('/v1/patients')
+        .set(bearer(c.adminKey))
+        .send({
+          externalRef: `PS-asof-${Date.now()}`,
+          timezone: 'Europe/Paris',
+          clinicianId: c.clinician.id,
+          symptomOnsetDate: '2026-01-10',
+          baselinePain: { intensity: 6, mostDistalSite: 'calf', side: 'left' },
+        })
+        .expect(201);
+      const id = res.body.id as string;
+      const odiAt = (hours: number, fives: number) =>
+        post(
+          {
+            instrument: 'odi',
+            completedAt: hoursAgo(hours),
+            answers: { sections: Array.from({ length: 10 }, (_, s) => (s < fives ? 5 : 0)) },
+          },
+          c.adminKey,
+          id,
+        ).expect(201);
+      await odiAt(240, 5); // 50 %
+      await odiAt(2, 3); // 30 %: 40 % better, but only from two hours ago
+      const painAt = async (hours: number) =>
+        (
+          await t.http
+            .post(`/v1/patients/${id}/pain-reports`)
+            .set(bearer(c.adminKey))
+            .send({
+              clientRef: `asof-${hours}`,
+              reportedAt: hoursAgo(hours),
+              intensity: 6,
+              mostDistalSite: 'calf',
+              side: 'left',
+              context: 'baseline',
+            })
+            .expect(201)
+        ).body.findings.map((f: { rule: string }) => f.rule) as string[];
+      // Five days ago the only ODI was the first: no improvement yet.
+      expect(await painAt(120)).toContain('PERSISTENT_SYMPTOMS');
+      expect(await painAt(1)).not.toContain('PERSISTENT_SYMPTOMS');
+    });
+
     it('lets the pain decide without any ODI', async () => {
       expect(await persistent([])).toHaveLength(1);
     });
+  });
+
+  it('a worse ODI counts as a worsening finding for the progression flags, on its local day', async () => {
+    const patient = await factory(t.http).patient(c.adminKey, {
+      clinicianId: c.clinician.id,
+      timezone: 'Pacific/Auckland',
+    });
+    await t.http
+      .post(`/v1/patients/${patient.id}/programs`)
+      .set(bearer(c.adminKey))
+      .send({ startDate: '2026-11-01', items: [{ exerciseCode: 'prone_press_up' }] })
+      .expect(201);
+    const odiAt = (completedAt: string, sections: number[]) =>
+      post({ instrument: 'odi', completedAt, answers: { sections } }, c.adminKey, patient.id);
+    await odiAt('2026-11-20T09:00:00+13:00', [2, 2, 2, 2, 2, 2, 2, 2, 2, 2]).expect(201);
+    // 23:30 UTC on 1 December is 12:30 on 2 December in Auckland.
+    const worse = await odiAt('2026-12-01T23:30:00Z', [4, 4, 3, 3, 3, 3, 3, 3, 3, 3]).expect(201);
+    expect(worse.body.findings).toMatchObject([{ rule: 'DISABILITY_WORSENED' }]);
+    const [loaded] = await t.app
+      .get(AdherenceInputsRepository)
+      .load([{ organizationId: c.org.id, patientId: patient.id }], '2026-11-15', '2026-12-03');
+    expect(loaded.input.findings).toEqual([{ localDate: '2026-12-02', severity: 'warning' }]);
   });
 
   describe('bad input: 422 naming the item, nothing stored', () => {

@@ -434,3 +434,12 @@ describe('outcome findings', () => {
     expect(outcomeFindings('psfs', null, compared)).toEqual([]);
   });
 });
+
+describe('ODI change in tenths', () => {
+  it('counts 23.3 → 33.3 as 10 points, though floating point makes it 9.999999999999996', () => {
+    expect(33.3 - 23.3).toBeLessThan(10);
+    expect(odiChange(23.3, 33.3)).toBe('worsened');
+    expect(odiChange(33.3, 23.3)).toBe('improved');
+    expect(odiChange(23.3, 33.2)).toBeNull();
+  });
+});

@@ -250,7 +250,8 @@ export function scoreOdi(answers: unknown): Scored<OdiScore> {
 
 /** A change of the ODI against the patient's first of 10 points or more; lower is better. */
 export function odiChange(first: number, now: number): Direction | null {
-  const change = now - first;
+  // In tenths, as the scores are: 33.3 − 23.3 is 9.999999999999996 in floating point.
+  const change = Math.round((now - first) * 10) / 10;
   if (change <= -ODI_CHANGE) return 'improved';
   if (change >= ODI_CHANGE) return 'worsened';
   return null;

@@ -128,6 +128,7 @@ export class ClinicalRecordsService {
     now: Date,
   ): Promise<RecordsContext | null> {
     const earliest = Math.min(now.getTime(), ...reportTimes.map((t) => t.getTime()));
+    const latest = Math.max(...reportTimes.map((t) => t.getTime()));
     return this.records.loadContext(
       scope.on,
       viewer,
@@ -135,6 +136,7 @@ export class ClinicalRecordsService {
       refs,
       reportTimes.length > 0 ? new Date(earliest - HISTORY_DAYS * 86_400_000) : null,
       scope.lock,
+      reportTimes.length > 0 ? new Date(latest) : null,
     );
   }
 

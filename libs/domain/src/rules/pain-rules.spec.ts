@@ -1745,6 +1745,12 @@ describe('evaluatePainRules', () => {
         expected: { odi: { improvementPercent: -46.7 } },
       },
       {
+        name: 'counts 92 → 64.4 as 30 % exactly (29.999999999999993 in floating point)',
+        odi: { first: 92, latest: 64.4 },
+        intensity: 6,
+        expected: null,
+      },
+      {
         name: 'lets the pain decide when the first ODI was 0',
         odi: { first: 0, latest: 0 },
         intensity: 6,

@@ -407,9 +407,17 @@ function persistentSymptomsFindings(
   // Real improvement on the ODI counts as much as on pain (clinical-rules §6): the first ODI
   // against the latest. A first ODI of 0 has nothing to improve on: the pain decides.
   const odi = patient.odi ?? null;
+  // ODI scores have one decimal: compared in whole tenths, so that 92 → 64.4 is 30 % exactly,
+  // not 29.999999999999993 %.
+  const tenths = (score: number) => Math.round(score * 10);
   const odiImprovementPercent =
     odi && odi.first > 0 ? ((odi.first - odi.latest) / odi.first) * 100 : null;
-  if (odiImprovementPercent !== null && odiImprovementPercent >= s.persistentImprovementPercent) {
+  if (
+    odi &&
+    odi.first > 0 &&
+    (tenths(odi.first) - tenths(odi.latest)) * 100 >=
+      s.persistentImprovementPercent * tenths(odi.first)
+  ) {
     return [];
   }
   return [

@@ -183,13 +183,18 @@ interface FindingRow {
   severity: Severity;
 }
 
-/** Only warning and urgent findings, dated by their report's local day. */
+/**
+ * Only warning and urgent findings, dated by the local day of what they came from: a pain
+ * report, or a questionnaire (DISABILITY_WORSENED).
+ */
 const FINDINGS_SQL = `
-  SELECT f.patient_id, r.local_date::text AS local_date, f.severity
+  SELECT f.patient_id, COALESCE(r.local_date, q.local_date)::text AS local_date, f.severity
   FROM ${BATCH} b
   JOIN findings f ON f.organization_id = b.organization_id AND f.patient_id = b.patient_id
-  JOIN pain_reports r ON r.organization_id = f.organization_id AND r.id = f.pain_report_id
-  WHERE r.local_date BETWEEN $3::date AND $4::date AND f.severity IN ('warning', 'urgent')`;
+  LEFT JOIN pain_reports r ON r.organization_id = f.organization_id AND r.id = f.pain_report_id
+  LEFT JOIN questionnaires q ON q.organization_id = f.organization_id AND q.id = f.questionnaire_id
+  WHERE COALESCE(r.local_date, q.local_date) BETWEEN $3::date AND $4::date
+    AND f.severity IN ('warning', 'urgent')`;
 
 interface OpenAlertRow {
   patient_id: string;

@@ -143,7 +143,8 @@ export interface RecordsWritten {
 }
 
 /**
- * $1 patient, $2 client refs, $3 history since (null: none); the table of the client refs is
+ * $1 patient, $2 client refs, $3 history since (null: none), $4 the ODI's as-of time (null:
+ * none read); the table of the client refs is
  * the write's.
  */
 function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string): string {
@@ -192,14 +193,17 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
            ORDER BY l.reported_at DESC LIMIT 1)
        ) h) AS history,
     -- The first and latest ODI questionnaires, for PERSISTENT_SYMPTOMS: only for a patient
-    -- with a known onset (the rule needs one), two probes of the instrument's index.
+    -- with a known onset (the rule needs one), two probes of the instrument's index. The
+    -- latest completed by the newest report of the write ($4), not one completed after it.
     CASE WHEN p.symptom_onset_date IS NOT NULL THEN
       (SELECT jsonb_build_object('first', f.score->'score', 'latest', l.score->'score')
          FROM (SELECT q.score FROM questionnaires q
                 WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'odi'
+                  AND q.completed_at <= $4
                 ORDER BY q.completed_at, q.id LIMIT 1) f,
               (SELECT q.score FROM questionnaires q
                 WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'odi'
+                  AND q.completed_at <= $4
                 ORDER BY q.completed_at DESC, q.id DESC LIMIT 1) l)
     END AS odi,
     (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'severity', a.severity)), '[]')
@@ -328,13 +332,15 @@ export class RecordsRepository {
     refs: { table: 'pain_reports' | 'sessions'; clientRefs: string[] },
     historySince: Date | null,
     lock: boolean,
+    /** The newest report's time: the ODI questionnaires read are those completed by then. */
+    odiAsOf: Date | null = null,
   ): Promise<RecordsContext | null> {
     // The lock in a statement of its own, before the read: a statement that waited for the
     // lock would read everything but the locked row as it was before the wait (READ
     // COMMITTED takes the snapshot when a statement starts), missing what the writer it
     // waited for committed.
     if (lock) await runPrepared(on, LOCK_PATIENT, [patientId]);
-    const params: unknown[] = [patientId, refs.clientRefs, historySince];
+    const params: unknown[] = [patientId, refs.clientRefs, historySince, odiAsOf];
     const sql = loadContextSql(refs.table, visibleSql(viewer, params));
     const [row] = await runPrepared<{
       patient: {
