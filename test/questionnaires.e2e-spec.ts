@@ -293,19 +293,18 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
   });
 
   describe('PERSISTENT_SYMPTOMS reads the ODI questionnaires', () => {
-    const persistent = async (odiScores: number[]) => {
-      const res = await t.http
-        .post('/v1/patients')
-        .set(bearer(c.adminKey))
-        .send({
-          externalRef: `PS-${Date.now()}-${Math.random()}`,
-          timezone: 'Europe/Paris',
+    // Symptoms for more than 4 months, pain unchanged since enrolment.
+    const patientWithOnset = async () =>
+      (
+        await factory(t.http).patient(c.adminKey, {
           clinicianId: c.clinician.id,
+          timezone: 'Europe/Paris',
           symptomOnsetDate: '2026-01-10',
           baselinePain: { intensity: 6, mostDistalSite: 'calf', side: 'left' },
         })
-        .expect(201);
-      const patientId = res.body.id as string;
+      ).id;
+    const persistent = async (odiScores: number[]) => {
+      const patientId = await patientWithOnset();
       // Sections of 5 points each: 5 × n of 50.
       for (const [i, score] of odiScores.entries()) {
         const fives = score / 10;
@@ -350,18 +349,7 @@ describe('questionnaires: STarT Back, PSFS and ODI', () => {
     });
 
     it('reads the ODI as it stood when the pain was reported, not a later one', async () => {
-      const res = await t.http
-        .post('/v1/patients')
-        .set(bearer(c.adminKey))
-        .send({
-          externalRef: `PS-asof-${Date.now()}`,
-          timezone: 'Europe/Paris',
-          clinicianId: c.clinician.id,
-          symptomOnsetDate: '2026-01-10',
-          baselinePain: { intensity: 6, mostDistalSite: 'calf', side: 'left' },
-        })
-        .expect(201);
-      const id = res.body.id as string;
+      const id = await patientWithOnset();
       const odiAt = (hours: number, fives: number) =>
         post(
           {
