@@ -395,11 +395,15 @@ describe('a questionnaire, whatever its instrument', () => {
 });
 
 describe('outcome findings', () => {
+  const odiScored = (score: number) => ({
+    answers: { sections: [] },
+    score: { score, answered: 10 },
+  });
   const compared = {
     firstId: 'q1',
     firstCompletedAt: '2026-11-01T09:00:00.000Z',
-    first: 40,
-    now: 0,
+    first: odiScored(40),
+    now: odiScored(0),
   };
   const change = (direction: 'improved' | 'worsened', by: 'mean' | 'activity' | 'score') => ({
     difference: 0,

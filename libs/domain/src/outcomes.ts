@@ -387,26 +387,52 @@ export interface OutcomeFinding {
   readonly evidence: Readonly<Record<string, unknown>>;
 }
 
+/** The one figure of a score the change rules compare: the STarT Back total, the PSFS mean, the ODI. */
+export function headlineOf(score: InstrumentScore): number {
+  return 'mean' in score ? score.mean : 'answered' in score ? score.score : score.total;
+}
+
+type OutcomeRule = Pick<OutcomeFinding, 'rule' | 'severity' | 'action'>;
+
+/**
+ * What each meaningful change concludes. An improvement is a good sign (`positive`). A worse
+ * ODI is a warning, an alert for the clinician, as clinical-rules §6 marks it; a worse PSFS is
+ * `info`, for the clinician to review (the spec marks only the ODI's as a warning).
+ */
+const OUTCOME_RULES: Record<'psfs' | 'odi', Record<Direction, OutcomeRule>> = {
+  psfs: {
+    improved: { rule: 'FUNCTION_IMPROVED', severity: 'positive', action: 'continue' },
+    worsened: { rule: 'FUNCTION_WORSENED', severity: 'info', action: 'review_with_clinician' },
+  },
+  odi: {
+    improved: { rule: 'DISABILITY_IMPROVED', severity: 'positive', action: 'continue' },
+    worsened: { rule: 'DISABILITY_WORSENED', severity: 'warning', action: 'contact_clinician' },
+  },
+};
+
 /**
  * The findings of a meaningful change against the patient's first questionnaire of the
- * instrument. An improvement is a good sign (`positive`). A worse ODI is a warning, an alert
- * for the clinician, as clinical-rules §6 marks it; a worse PSFS is `info`, for the clinician to
- * review (the spec marks only the ODI's as a warning). A PSFS may carry both: one activity 3
- * points up and another 3 down.
+ * instrument (`OUTCOME_RULES`); a PSFS may carry two: one activity 3 points up, another 3 down.
  */
 export function outcomeFindings(
   instrument: Instrument,
   change: OutcomeChange | null,
-  compared: { firstId: string; firstCompletedAt: string; first: number; now: number },
+  compared: {
+    firstId: string;
+    firstCompletedAt: string;
+    first: ScoredQuestionnaire;
+    now: ScoredQuestionnaire;
+  },
 ): OutcomeFinding[] {
   if (!change || instrument === 'startback') return [];
-  return change.meaningful.map((m) => {
-    const evidence = {
+  return change.meaningful.map((m) => ({
+    ...OUTCOME_RULES[instrument][m.direction],
+    evidence: {
       instrument,
       firstQuestionnaireId: compared.firstId,
       firstCompletedAt: compared.firstCompletedAt,
-      first: compared.first,
-      now: compared.now,
+      first: headlineOf(compared.first.score),
+      now: headlineOf(compared.now.score),
       difference: change.difference,
       by: m.by,
       ...(m.activities ? { activities: m.activities } : {}),
@@ -416,24 +442,6 @@ export function outcomeFindings(
           : m.by === 'mean'
             ? PSFS_MEAN_CHANGE
             : PSFS_ACTIVITY_CHANGE,
-    };
-    if (instrument === 'psfs') {
-      return m.direction === 'improved'
-        ? { rule: 'FUNCTION_IMPROVED', severity: 'positive', action: 'continue', evidence }
-        : {
-            rule: 'FUNCTION_WORSENED',
-            severity: 'info',
-            action: 'review_with_clinician',
-            evidence,
-          };
-    }
-    return m.direction === 'improved'
-      ? { rule: 'DISABILITY_IMPROVED', severity: 'positive', action: 'continue', evidence }
-      : {
-          rule: 'DISABILITY_WORSENED',
-          severity: 'warning',
-          action: 'contact_clinician',
-          evidence,
-        };
-  });
+    },
+  }));
 }

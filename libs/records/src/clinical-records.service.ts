@@ -18,6 +18,7 @@ import {
   type NewFindingRow,
   type PainReport,
   type ProgramState,
+  type OpenAlert,
   type RecordsContext,
   RecordsRepository,
   type RecordsWrite,
@@ -199,7 +200,7 @@ export class ClinicalRecordsService {
       painReportId: f.reportId,
       sessionId: session?.id ?? null,
     }));
-    const alerts = decideAlerts(ctx, findings, input.now);
+    const alerts = decideAlerts(patient.id, ctx.openAlerts, findings, input.now);
     const hold = holdOf(ctx.program, concluded, reports);
 
     const write: RecordsWrite = {
@@ -256,23 +257,28 @@ export class ClinicalRecordsService {
   }
 }
 
+/** What `decideAlerts` decides: alerts to open, open alerts to update, outbox events. */
+export type AlertWrites = Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'>;
+
 /**
- * Turns the warning and urgent findings of one write into alerts (clinical-rules §3): a rule
- * with no open alert opens one, a worse finding escalates the open one, another attaches to
- * it; an outbox event for each alert opened or escalated. The open alerts were loaded and
- * locked with the patient, so one patient's alerts are decided by one write at a time.
+ * Turns the warning and urgent findings of one write (of records, or of a questionnaire) into
+ * alerts (clinical-rules §3): a rule with no open alert opens one, a worse finding escalates
+ * the open one, another attaches to it; an outbox event for each alert opened or escalated.
+ * The caller read `openAlerts` under the patient's lock or records version, so one patient's
+ * alerts are decided by one write at a time.
  */
-function decideAlerts(
-  ctx: RecordsContext,
-  findings: readonly NewFindingRow[],
+export function decideAlerts(
+  patientId: string,
+  openAlerts: readonly OpenAlert[],
+  findings: readonly Pick<NewFindingRow, 'id' | 'rule' | 'severity'>[],
   now: Date,
-): Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'> {
-  const out: Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'> = {
+): AlertWrites {
+  const out: AlertWrites = {
     alertsOpened: [],
     alertsUpdated: [],
     events: [],
   };
-  const byRule = new Map<RuleId, NewFindingRow[]>();
+  const byRule = new Map<RuleId, Pick<NewFindingRow, 'id' | 'rule' | 'severity'>[]>();
   for (const f of findings) {
     if (!isAlertSeverity(f.severity)) continue;
     byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f]);
@@ -281,7 +287,7 @@ function decideAlerts(
     const severity = worstSeverity(ofRule.map((f) => f.severity as AlertSeverity));
     // The finding named on the alert is the worst one, the newest among equals.
     const finding = [...ofRule].reverse().find((f) => f.severity === severity)!;
-    const open = ctx.openAlerts.find((a) => a.rule === rule) ?? null;
+    const open = openAlerts.find((a) => a.rule === rule) ?? null;
     const decision = decideAlert(open, { severity });
     let alertId: string;
     switch (decision.kind) {
@@ -310,7 +316,7 @@ function decideAlerts(
     const event: AlertEventBody = {
       type: decision.kind === 'open' ? 'alert.created' : 'alert.escalated',
       timestamp: now.toISOString(),
-      data: { alertId, patientId: ctx.patient.id, rule, severity: decision.severity },
+      data: { alertId, patientId, rule, severity: decision.severity },
     };
     out.events.push(event);
   }

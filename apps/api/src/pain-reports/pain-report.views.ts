@@ -2,7 +2,10 @@ import { findingMessage } from '@app/domain';
 import type { PainReport, ProgramState, RuleFinding } from '@app/persistence';
 import type { FindingDto, PainReportDto, ProgramStatusDto } from './pain-report.dto';
 
-export function toFindingDto(f: RuleFinding): FindingDto {
+/** A finding as the API shows it, whatever it came from: with its patient-facing message. */
+export function findingView(
+  f: Pick<RuleFinding, 'id' | 'rule' | 'severity' | 'action' | 'evidence'>,
+): Omit<FindingDto, 'painReportId'> {
   return {
     id: f.id,
     rule: f.rule,
@@ -10,9 +13,12 @@ export function toFindingDto(f: RuleFinding): FindingDto {
     action: f.action,
     message: findingMessage(f),
     evidence: f.evidence,
-    // The findings of pain reports and sessions: always from a pain report.
-    painReportId: f.painReportId!,
   };
+}
+
+export function toFindingDto(f: RuleFinding): FindingDto {
+  // The findings of pain reports and sessions: always from a pain report.
+  return { ...findingView(f), painReportId: f.painReportId! };
 }
 
 export function toPainReportDto(r: PainReport): PainReportDto {

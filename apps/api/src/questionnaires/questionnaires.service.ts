@@ -1,30 +1,20 @@
 import {
-  type AlertEventBody,
-  decideAlert,
-  findingMessage,
-  isAlertSeverity,
   outcomeChange,
   outcomeFindings,
   type InstrumentScore,
-  type RuleId,
   type ScoredQuestionnaire,
   scoreQuestionnaire,
-  type Severity,
   type StoredAnswers,
 } from '@app/domain';
-import {
-  Db,
-  type OpenAlert,
-  type Questionnaire,
-  type QuestionnaireWrite,
-  QuestionnairesRepository,
-} from '@app/persistence';
+import { Db, type Questionnaire, QuestionnairesRepository } from '@app/persistence';
+import { decideAlerts } from '@app/records';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/caller';
 import { assertPlausibleInstant, Clock } from '../common/clock';
 import { pageRequest, type Page } from '../common/pagination';
 import { validationProblem } from '../common/problem';
+import { findingView } from '../pain-reports/pain-report.views';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type {
   CreateQuestionnaireDto,
@@ -89,24 +79,17 @@ export class QuestionnairesService {
         completedAt,
       );
       const change = first ? outcomeChange(input.instrument, scored(first), scoredNow) : null;
-      const headline = (q: ScoredQuestionnaire) =>
-        'mean' in q.score ? q.score.mean : 'answered' in q.score ? q.score.score : q.score.total;
-      const concluded =
+      const findings = (
         first && change
           ? outcomeFindings(input.instrument, change, {
               firstId: first.id,
               firstCompletedAt: first.completedAt.toISOString(),
-              first: headline(scored(first)),
-              now: headline(scoredNow),
+              first: scored(first),
+              now: scoredNow,
             })
-          : [];
-      const findings = concluded.map((f) => ({
-        ...f,
-        id: randomUUID(),
-        evidence: { ...f.evidence },
-      }));
+          : []
+      ).map((f) => ({ ...f, id: randomUUID(), evidence: { ...f.evidence } }));
       const now = this.clock.now();
-      const { alert, event } = decideQuestionnaireAlert(patient.id, openAlerts, findings, now);
       const questionnaire = await this.questionnaires.write(tx, {
         organizationId: patient.organizationId,
         patientId: patient.id,
@@ -120,8 +103,7 @@ export class QuestionnairesService {
           createdByKeyId: caller.keyId,
         },
         findings,
-        alert,
-        event,
+        alerts: decideAlerts(patient.id, openAlerts, findings, now),
         now,
       });
       return {
@@ -132,17 +114,10 @@ export class QuestionnairesService {
                 firstId: first.id,
                 firstCompletedAt: first.completedAt,
                 difference: change.difference,
-                meaningful: change.meaningful.map((m) => ({ ...m })),
+                meaningful: [...change.meaningful],
               }
             : null,
-        findings: findings.map((f) => ({
-          id: f.id,
-          rule: f.rule,
-          severity: f.severity,
-          action: f.action,
-          message: findingMessage(f),
-          evidence: f.evidence,
-        })),
+        findings: findings.map(findingView),
       };
     });
   }
@@ -161,46 +136,4 @@ export class QuestionnairesService {
     );
     return { data: page.data.map(toDto), nextCursor: page.nextCursor };
   }
-}
-
-/**
- * The alert a questionnaire's findings raise (clinical-rules §3, as for pain reports): a
- * warning with no open alert of its rule opens one, a worse one escalates it, another attaches
- * to it; an outbox event when one is opened or escalated. Only DISABILITY_WORSENED is a warning.
- */
-function decideQuestionnaireAlert(
-  patientId: string,
-  openAlerts: readonly OpenAlert[],
-  findings: readonly { id: string; rule: RuleId; severity: Severity }[],
-  now: Date,
-): Pick<QuestionnaireWrite, 'alert' | 'event'> {
-  const finding = findings.find((f) => isAlertSeverity(f.severity));
-  if (!finding || !isAlertSeverity(finding.severity)) return { alert: null, event: null };
-  const open = openAlerts.find((a) => a.rule === finding.rule) ?? null;
-  const decision = decideAlert(open, { severity: finding.severity });
-  const alertId = open?.id ?? randomUUID();
-  const alert: QuestionnaireWrite['alert'] =
-    decision.kind === 'open'
-      ? {
-          kind: 'open',
-          id: alertId,
-          rule: finding.rule,
-          severity: decision.severity,
-          findingId: finding.id,
-        }
-      : {
-          kind: 'attach',
-          id: alertId,
-          findingId: finding.id,
-          escalateTo: decision.kind === 'escalate' ? decision.severity : null,
-        };
-  const event: AlertEventBody | null =
-    decision.kind === 'attach'
-      ? null
-      : {
-          type: decision.kind === 'open' ? 'alert.created' : 'alert.escalated',
-          timestamp: now.toISOString(),
-          data: { alertId, patientId, rule: finding.rule, severity: decision.severity },
-        };
-  return { alert, event };
 }

@@ -1,7 +1,5 @@
 import type {
   Action,
-  AlertEventBody,
-  AlertSeverity,
   Instrument,
   InstrumentScore,
   RuleId,
@@ -13,7 +11,12 @@ import { Db, prepared, runPrepared, type Tx } from '../db.service';
 import { Questionnaire } from '../entities';
 import { keysetPage, type KeysetPage, type PageRequest } from '../keyset-page';
 import { OUTBOX_CHANNEL } from './outbox.repository';
-import type { OpenAlert } from './records.repository';
+import {
+  alertWritesArgs,
+  alertWritesSql,
+  type OpenAlert,
+  type RecordsWrite,
+} from './records.repository';
 
 export interface NewQuestionnaire {
   id: string;
@@ -69,12 +72,8 @@ export interface QuestionnaireWrite {
   timezone: string;
   questionnaire: NewQuestionnaire;
   findings: NewOutcomeFindingRow[];
-  /** A new alert, or the open one the warning attaches to or escalates. */
-  alert:
-    | { kind: 'open'; id: string; rule: RuleId; severity: AlertSeverity; findingId: string }
-    | { kind: 'attach'; id: string; findingId: string; escalateTo: AlertSeverity | null }
-    | null;
-  event: AlertEventBody | null;
+  /** The alerts the findings open or join, and their events (`decideAlerts`). */
+  alerts: Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'>;
   now: Date;
 }
 
@@ -87,8 +86,8 @@ const FIRST_AND_OPEN_ALERTS = prepared(`
             FROM alerts a WHERE a.organization_id = $1 AND a.patient_id = $2 AND a.status = 'open') AS open_alerts`);
 
 /**
- * The questionnaire, its findings, the alert opened or updated and its outbox event (with the
- * NOTIFY that wakes the relay at commit), in one statement.
+ * The questionnaire, its findings, the alerts opened or updated and their outbox events (with
+ * the NOTIFY that wakes the relay at commit), in one statement; $15 on: alertWritesSql.
  */
 const WRITE_QUESTIONNAIRE = prepared(`
   WITH written AS (
@@ -101,25 +100,12 @@ const WRITE_QUESTIONNAIRE = prepared(`
     SELECT id, $1, $2, rule, severity, action, evidence, $3
     FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::jsonb[]) AS t(id, rule, severity, action, evidence)
     RETURNING id
-  ), alert_opened AS (
-    INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, created_at, updated_at)
-    SELECT $16, $1, $2, $17, $18, $19, $19, $20, $20 WHERE $15::text = 'open'
-  ), alert_updated AS (
-    UPDATE alerts a SET last_finding_id = $19, finding_count = a.finding_count + 1, updated_at = $20,
-           severity = COALESCE($21, a.severity),
-           escalation_count = a.escalation_count + CASE WHEN $21::text IS NULL THEN 0 ELSE 1 END,
-           escalated_at = CASE WHEN $21::text IS NULL THEN a.escalated_at ELSE $20 END
-    WHERE $15::text = 'attach' AND a.id = $16
-  ), event AS (
-    INSERT INTO outbox (organization_id, event_type, payload)
-    SELECT $1, $22, $23 WHERE $22::text IS NOT NULL
-    RETURNING id
-  ), marked AS (
+  ), ${alertWritesSql(15, 'true')}, marked AS (
     INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($1, $2)
   )
   SELECT (SELECT to_jsonb(w) FROM written w) AS written,
          (SELECT count(*) FROM findings_written) AS findings,
-         (SELECT count(*) FROM (SELECT pg_notify($24, '') FROM (SELECT 1 FROM event LIMIT 1) e) n) AS notified`);
+         (SELECT count(*) FROM (SELECT pg_notify($27, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`);
 
 /** Outcome questionnaires: answers and scores, per patient, and what the outcome rules found. */
 @Injectable()
@@ -149,7 +135,6 @@ export class QuestionnairesRepository {
   /** Writes a decided questionnaire (see WRITE_QUESTIONNAIRE); its stored row. */
   async write(tx: Tx, w: QuestionnaireWrite): Promise<Questionnaire> {
     const q = w.questionnaire;
-    const a = w.alert;
     const [row] = await runPrepared<{ written: QuestionnaireJson }>(tx, WRITE_QUESTIONNAIRE, [
       w.organizationId,
       w.patientId,
@@ -165,15 +150,7 @@ export class QuestionnairesRepository {
       w.findings.map((f) => f.severity),
       w.findings.map((f) => f.action),
       w.findings.map((f) => JSON.stringify(f.evidence)),
-      a?.kind ?? null,
-      a?.id ?? null,
-      a?.kind === 'open' ? a.rule : null,
-      a?.kind === 'open' ? a.severity : null,
-      a?.findingId ?? null,
-      w.now,
-      a?.kind === 'attach' ? a.escalateTo : null,
-      w.event?.type ?? null,
-      w.event ? JSON.stringify(w.event) : null,
+      ...alertWritesArgs(w.now, w.alerts),
       OUTBOX_CHANNEL,
     ]);
     return questionnaireOf(row.written);

@@ -213,6 +213,58 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
   FROM p`;
 }
 
+/**
+ * The parts of a write statement that open alerts, update open ones and queue their outbox
+ * events, as `decideAlerts` decided them (`alertWritesArgs` gives their parameters, from `$n`:
+ * the time, then the alerts opened, updated, and the events); `$1` is the organization, `$2` the
+ * patient; `when` guards every part. Shared by the records write and the questionnaire write.
+ */
+export function alertWritesSql(n: number, when: string): string {
+  const $ = (i: number) => `$${n + i}`;
+  return `alerts_opened AS (
+  INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, finding_count,
+                      created_at, updated_at)
+  SELECT id, $1, $2, rule, severity, finding_id, finding_id, finding_count, ${$(0)}, ${$(0)}
+  FROM unnest(${$(1)}::uuid[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::uuid[], ${$(5)}::int[])
+    AS t(id, rule, severity, finding_id, finding_count)
+  WHERE ${when}
+), alerts_updated AS (
+  UPDATE alerts a SET last_finding_id = u.finding_id, finding_count = a.finding_count + u.finding_count,
+         updated_at = ${$(0)},
+         severity = COALESCE(u.escalate_to, a.severity),
+         escalation_count = a.escalation_count + CASE WHEN u.escalate_to IS NULL THEN 0 ELSE 1 END,
+         escalated_at = CASE WHEN u.escalate_to IS NULL THEN a.escalated_at ELSE ${$(0)} END
+  FROM unnest(${$(6)}::uuid[], ${$(7)}::uuid[], ${$(8)}::int[], ${$(9)}::text[]) AS u(id, finding_id, finding_count, escalate_to)
+  WHERE a.id = u.id AND a.organization_id = $1 AND ${when}
+), events AS (
+  INSERT INTO outbox (organization_id, event_type, payload)
+  SELECT $1, event_type, payload FROM unnest(${$(10)}::text[], ${$(11)}::jsonb[]) AS t(event_type, payload)
+  WHERE ${when}
+  RETURNING id
+)`;
+}
+
+/** The parameters of `alertWritesSql`, in its order. */
+export function alertWritesArgs(
+  now: Date,
+  w: Pick<RecordsWrite, 'alertsOpened' | 'alertsUpdated' | 'events'>,
+): unknown[] {
+  return [
+    now,
+    w.alertsOpened.map((x) => x.id),
+    w.alertsOpened.map((x) => x.rule),
+    w.alertsOpened.map((x) => x.severity),
+    w.alertsOpened.map((x) => x.findingId),
+    w.alertsOpened.map((x) => x.count),
+    w.alertsUpdated.map((x) => x.id),
+    w.alertsUpdated.map((x) => x.findingId),
+    w.alertsUpdated.map((x) => x.count),
+    w.alertsUpdated.map((x) => x.escalateTo),
+    w.events.map((e) => e.type),
+    w.events.map((e) => JSON.stringify(e)),
+  ];
+}
+
 const LOCK_PATIENT = prepared('SELECT 1 FROM patients WHERE id = $1 FOR UPDATE');
 
 /**
@@ -259,27 +311,7 @@ WITH unchanged AS (
     AS t(id, rule, severity, action, program_effect, evidence, pain_report_id, session_id)
   WHERE EXISTS (SELECT FROM unchanged)
   RETURNING created_at
-), alerts_opened AS (
-  INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, finding_count,
-                      created_at, updated_at)
-  SELECT id, $1, $2, rule, severity, finding_id, finding_id, finding_count, $31, $31
-  FROM unnest($32::uuid[], $33::text[], $34::text[], $35::uuid[], $36::int[])
-    AS t(id, rule, severity, finding_id, finding_count)
-  WHERE EXISTS (SELECT FROM unchanged)
-), alerts_updated AS (
-  UPDATE alerts a SET last_finding_id = u.finding_id, finding_count = a.finding_count + u.finding_count,
-         updated_at = $31,
-         severity = COALESCE(u.escalate_to, a.severity),
-         escalation_count = a.escalation_count + CASE WHEN u.escalate_to IS NULL THEN 0 ELSE 1 END,
-         escalated_at = CASE WHEN u.escalate_to IS NULL THEN a.escalated_at ELSE $31 END
-  FROM unnest($37::uuid[], $38::uuid[], $39::int[], $40::text[]) AS u(id, finding_id, finding_count, escalate_to)
-  WHERE a.id = u.id AND EXISTS (SELECT FROM unchanged)
-), events AS (
-  INSERT INTO outbox (organization_id, event_type, payload)
-  SELECT $1, event_type, payload FROM unnest($41::text[], $42::jsonb[]) AS t(event_type, payload)
-  WHERE EXISTS (SELECT FROM unchanged)
-  RETURNING id
-), program_held AS (
+), ${alertWritesSql(31, 'EXISTS (SELECT FROM unchanged)')}, program_held AS (
   UPDATE programs SET status = $44, status_reason = $45, status_changed_at = now()
   WHERE id = $43 AND $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
 ), hold AS (
@@ -302,7 +334,7 @@ SELECT EXISTS (SELECT FROM unchanged) AS unchanged,
        (SELECT count(*) FROM (SELECT pg_notify($47, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`);
 
 /** The history as loadContext sends it (see the history column of loadContextSql). */
-export function historyOf(text: string): PainObservation[] {
+function historyOf(text: string): PainObservation[] {
   if (text === '') return [];
   return text.split('\n').map((line) => {
     const [id, reportedMs, intensity, mostDistalSite, side, context, sessionId] = line.split(',');
@@ -434,18 +466,7 @@ export class RecordsRepository {
       f.map((x) => JSON.stringify(x.evidence)),
       f.map((x) => x.painReportId),
       f.map((x) => x.sessionId),
-      w.now,
-      w.alertsOpened.map((x) => x.id),
-      w.alertsOpened.map((x) => x.rule),
-      w.alertsOpened.map((x) => x.severity),
-      w.alertsOpened.map((x) => x.findingId),
-      w.alertsOpened.map((x) => x.count),
-      w.alertsUpdated.map((x) => x.id),
-      w.alertsUpdated.map((x) => x.findingId),
-      w.alertsUpdated.map((x) => x.count),
-      w.alertsUpdated.map((x) => x.escalateTo),
-      w.events.map((e) => e.type),
-      w.events.map((e) => JSON.stringify(e)),
+      ...alertWritesArgs(w.now, w),
       w.hold?.programId ?? null,
       w.hold?.status ?? null,
       w.hold?.reason ?? null,
