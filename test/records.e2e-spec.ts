@@ -302,6 +302,100 @@ describe('records: idempotency, validation and rule settings', () => {
     });
   });
 
+  describe('a session without pain (one statement, no rules)', () => {
+    const painless = () => ({
+      clientRef: `painless-${randomUUID()}`,
+      performedAt: minutesAgo(40),
+      durationMinutes: 8,
+      items: [{ exerciseCode: 'prone_press_up', sets: 2, reps: 10 }],
+    });
+
+    it('is stored once under its program and marks adherence; a replay answers it, other content is 409', async () => {
+      const body = painless();
+      const before = await count('sessions');
+      await t.db.query('DELETE FROM adherence_dirty WHERE patient_id = $1', [c.patient.id]);
+      const first = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send(body)
+        .expect(201);
+      const [program] = await t.db.query(
+        'SELECT id FROM programs WHERE patient_id = $1 AND superseded_at IS NULL',
+        [c.patient.id],
+      );
+      expect(first.body).toMatchObject({
+        clientRef: body.clientRef,
+        performedAt: body.performedAt,
+        durationMinutes: 8,
+        items: body.items,
+        programId: program?.id ?? null,
+        painBefore: null,
+        painAfter: null,
+        findings: [],
+      });
+      const [stored] = await t.db.query(
+        'SELECT local_date::text AS "localDate", program_id AS "programId", exercise_codes AS codes FROM sessions WHERE id = $1',
+        [first.body.id],
+      );
+      expect(stored).toEqual({
+        localDate: first.body.localDate,
+        programId: first.body.programId,
+        codes: ['prone_press_up'],
+      });
+      const marks = await t.db.query('SELECT 1 FROM adherence_dirty WHERE patient_id = $1', [
+        c.patient.id,
+      ]);
+      expect(marks.length).toBeGreaterThan(0);
+
+      const again = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send(body)
+        .expect(200);
+      expect(again.body).toEqual(first.body);
+      await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send({ ...body, durationMinutes: 9 })
+        .expect(409);
+      expect(await count('sessions')).toBe(before + 1);
+    });
+
+    it('turns 20 concurrent identical posts into one session, each answered 201 or 200 with it', async () => {
+      const body = painless();
+      const before = await count('sessions');
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          t.http.post(`/v1/patients/${c.patient.id}/sessions`).set(bearer(c.appKey)).send(body),
+        ),
+      );
+      expect(await count('sessions')).toBe(before + 1);
+      expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+      const ids = new Set(answers.map((a) => a.body.id));
+      expect({ statuses: [...new Set(answers.map((a) => a.status))].sort(), ids: ids.size }).toEqual(
+        { statuses: [200, 201], ids: 1 },
+      );
+    });
+
+    it('is 404 for a patient the key does not see, and 422 for an unknown exercise, writing nothing', async () => {
+      const before = await count('sessions');
+      await t.http
+        .post(`/v1/patients/${randomUUID()}/sessions`)
+        .set(bearer(c.appKey))
+        .send(painless())
+        .expect(404);
+      const unknown = await t.http
+        .post(`/v1/patients/${c.patient.id}/sessions`)
+        .set(bearer(c.appKey))
+        .send({ ...painless(), items: [{ exerciseCode: 'no_such_exercise', reps: 3 }] })
+        .expect(422);
+      expect(unknown.body.errors).toEqual([
+        { field: 'items[0].exerciseCode', message: expect.any(String) },
+      ]);
+      expect(await count('sessions')).toBe(before);
+    });
+  });
+
   describe('invalid pain reports are 422 naming the field, and store nothing', () => {
     const valid = () => ({
       clientRef: randomUUID(),

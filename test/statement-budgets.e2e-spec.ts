@@ -12,12 +12,14 @@ import { createTestWorker } from './support/worker';
 // include BEGIN and COMMIT where there is a transaction, and the audit row; the key was used
 // before (its lookup is answered from the process's key cache, see
 // test/api-key-cache.e2e-spec.ts). A write of records is its context, its write and the audit
-// row: no transaction, the write checks the patient's records version instead of a lock.
+// row: no transaction, the write checks the patient's records version instead of a lock. A
+// session without pain runs no rule: one statement writes it, and the audit row.
 const BUDGETS = {
   'GET /v1/patients/{id}': 2,
   'POST /v1/patients/{id}/pain-reports': 3,
   'POST /v1/patients/{id}/pain-reports, raising an alert': 3,
   'POST /v1/patients/{id}/sessions, with pain before and after': 3,
+  'POST /v1/patients/{id}/sessions, without pain': 2,
   'POST /v1/patients/{id}/activity-imports (native)': 3,
   'worker: a native import of 1,000 samples, from claim to rollup': 8,
 };
@@ -127,6 +129,20 @@ describe('statement budgets', () => {
             items: [{ exerciseCode: 'prone_press_up', sets: 1, reps: 10 }],
             painBefore: { intensity: 3, mostDistalSite: 'low_back' },
             painAfter: { intensity: 2, mostDistalSite: 'low_back' },
+          })
+          .expect(201),
+    ],
+    [
+      'POST /v1/patients/{id}/sessions, without pain',
+      () =>
+        t.http
+          .post(`/v1/patients/${c.patient.id}/sessions`)
+          .set(bearer(c.appKey))
+          .send({
+            clientRef: 'budget-4',
+            performedAt: minutesAgo(20),
+            durationMinutes: 10,
+            items: [{ exerciseCode: 'prone_press_up', sets: 1, reps: 10 }],
           })
           .expect(201),
     ],

@@ -23,6 +23,7 @@ import {
   RecordsRepository,
   type RecordsWrite,
   type RuleFinding,
+  type SessionAloneResult,
   type SessionLog,
   StaleRecordsContextError,
   Db,
@@ -112,6 +113,26 @@ export class ClinicalRecordsService {
       if (!(err instanceof StaleRecordsContextError)) throw err;
     }
     return this.db.transaction((tx) => attempt({ on: tx, lock: true }));
+  }
+
+  /**
+   * A session without pain before or after: no rule reads it (they read pain reports), so it
+   * is written in one statement, with neither the rules' context nor the records version (see
+   * RecordsRepository.writeSessionAlone), on the transaction open in the call chain if any.
+   */
+  writeSessionAlone(
+    viewer: Viewer | null,
+    patientId: string,
+    session: NewSession,
+    createdByKeyId: string | null,
+  ): Promise<SessionAloneResult> {
+    return this.records.writeSessionAlone(
+      this.db.current,
+      viewer,
+      patientId,
+      { ...session, id: randomUUID() },
+      createdByKeyId,
+    );
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   type ProgramState,
   RecordsRepository,
   type SessionLog,
+  type StoredRef,
 } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
@@ -49,6 +50,48 @@ export class SessionsService {
       }));
     const hash = contentHash(input);
     const pains = linkedReports(performedAt, input);
+    const session = {
+      clientRef: input.clientRef,
+      requestHash: hash,
+      performedAt,
+      durationMinutes: input.durationMinutes ?? null,
+      items: input.items,
+    };
+
+    // Most sessions come without pain: nothing for the rules, one statement.
+    if (pains.length === 0 && unknown.length === 0) {
+      const alone = await this.clinical.writeSessionAlone(caller, patientId, session, caller.keyId);
+      switch (alone.kind) {
+        case 'not_visible':
+          return this.access.notVisible(patientId);
+        case 'existing':
+          return this.replay(alone.existing, hash, alone.program);
+        case 'written':
+          return {
+            replayed: false,
+            body: this.toDto(
+              {
+                ...session,
+                id: alone.id,
+                organizationId: caller.organizationId,
+                patientId,
+                programId: alone.programId,
+                localDate: alone.localDate,
+                items: input.items as SessionLog['items'],
+                exerciseCodes: null,
+                createdByKeyId: caller.keyId,
+                createdAt: alone.createdAt,
+              },
+              [],
+              [],
+              toProgramStatus(alone.program),
+            ),
+          };
+        case 'raced':
+          // Another request stored this clientRef meanwhile: the path below reads it.
+          break;
+      }
+    }
 
     return this.clinical.record(async (scope) => {
       const ctx = await this.clinical.loadContext(
@@ -62,23 +105,9 @@ export class SessionsService {
       if (!ctx) return this.access.notVisible(patientId);
       if (unknown.length) throw validationProblem(unknown);
       const existing = ctx.existing.get(input.clientRef);
-      if (existing) {
-        if (!existing.requestHash?.equals(hash)) {
-          throw new ProblemException(
-            409,
-            'This clientRef was already used for a different session of the patient',
-          );
-        }
-        return { replayed: true, body: await this.render(existing.id, ctx.program) };
-      }
+      if (existing) return this.replay(existing, hash, ctx.program);
       const written = await this.clinical.write(scope, ctx, {
-        session: {
-          clientRef: input.clientRef,
-          requestHash: hash,
-          performedAt,
-          durationMinutes: input.durationMinutes ?? null,
-          items: input.items,
-        },
+        session,
         reports: pains,
         createdByKeyId: caller.keyId,
         now,
@@ -93,6 +122,21 @@ export class SessionsService {
         ),
       };
     });
+  }
+
+  /** The clientRef is stored: the same session again is answered as stored, another is a conflict. */
+  private async replay(
+    existing: StoredRef,
+    hash: Buffer,
+    program: ProgramState | null,
+  ): Promise<WriteResult<SessionResultDto>> {
+    if (!existing.requestHash?.equals(hash)) {
+      throw new ProblemException(
+        409,
+        'This clientRef was already used for a different session of the patient',
+      );
+    }
+    return { replayed: true, body: await this.render(existing.id, program) };
   }
 
   private async render(sessionId: string, program: ProgramState | null): Promise<SessionResultDto> {

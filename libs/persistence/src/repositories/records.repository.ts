@@ -333,6 +333,58 @@ SELECT EXISTS (SELECT FROM unchanged) AS unchanged,
        -- NOTIFY reaches the relay at commit, once the outbox rows are visible.
        (SELECT count(*) FROM (SELECT pg_notify($47, '') FROM (SELECT 1 FROM events LIMIT 1) e) n) AS notified`);
 
+/** What `writeSessionAlone` found or wrote. */
+export type SessionAloneResult =
+  | { kind: 'not_visible' }
+  | {
+      kind: 'written';
+      id: string;
+      localDate: string;
+      createdAt: Date;
+      programId: string | null;
+      program: ProgramState | null;
+    }
+  | { kind: 'existing'; existing: StoredRef; program: ProgramState | null }
+  /** Another write of the same clientRef committed while this one ran: read it again. */
+  | { kind: 'raced' };
+
+/**
+ * A session without pain before or after, in one statement: the rules read pain reports, open
+ * alerts and the program's status, none of which such a session changes, so it needs neither
+ * their context nor the records version. $1 patient, $2 id, $3 clientRef, $4 request hash,
+ * $5 performedAt, $6 duration, $7 items, $8 key; the viewer's visibility after them.
+ */
+function sessionAloneSql(visible: string): string {
+  return `
+  WITH p AS (
+    SELECT p.id, p.organization_id, p.timezone FROM patients p WHERE p.id = $1 ${visible}
+  ), program AS (
+    SELECT pr.id, pr.status, pr.status_reason AS "statusReason" FROM programs pr, p
+    WHERE pr.organization_id = p.organization_id AND pr.patient_id = p.id AND pr.superseded_at IS NULL
+  ), written AS (
+    INSERT INTO sessions (id, organization_id, patient_id, program_id, client_ref, request_hash, performed_at,
+                          local_date, duration_minutes, items, created_by_key_id)
+    SELECT $2::uuid, p.organization_id, p.id, (SELECT id FROM program), $3::text, $4::bytea, $5::timestamptz,
+           ($5::timestamptz AT TIME ZONE p.timezone)::date, $6::int, $7::jsonb, $8::uuid
+    FROM p
+    ON CONFLICT (organization_id, patient_id, client_ref) DO NOTHING
+    RETURNING local_date::text AS "localDate", created_at AS "createdAt"
+  ), marked AS (
+    -- The worker recomputes the patient's adherence within seconds.
+    INSERT INTO adherence_dirty (organization_id, patient_id)
+    SELECT p.organization_id, p.id FROM p WHERE EXISTS (SELECT FROM written)
+  )
+  SELECT EXISTS (SELECT FROM p) AS visible,
+    (SELECT to_jsonb(w) FROM written w) AS written,
+    (SELECT to_jsonb(program) FROM program) AS program,
+    -- Stored before this statement began (one stored meanwhile is neither this nor written).
+    (SELECT jsonb_build_object('id', s.id, 'requestHash', encode(s.request_hash, 'hex'))
+       FROM sessions s, p
+      WHERE s.organization_id = p.organization_id AND s.patient_id = p.id AND s.client_ref = $3::text
+        AND NOT EXISTS (SELECT FROM written)) AS existing,
+    (SELECT organization_id FROM p) AS organization_id`;
+}
+
 /** The history as loadContext sends it (see the history column of loadContextSql). */
 function historyOf(text: string): PainObservation[] {
   if (text === '') return [];
@@ -486,6 +538,56 @@ export class RecordsRepository {
         ]),
       ),
       findingsCreatedAt: row.findings_created_at,
+    };
+  }
+
+  /** See sessionAloneSql; `on` is the request's transaction if it has one, else the pool. */
+  async writeSessionAlone(
+    on: Executor,
+    viewer: Viewer | null,
+    patientId: string,
+    s: Omit<NewSessionRow, 'programId'>,
+    createdByKeyId: string | null,
+  ): Promise<SessionAloneResult> {
+    const params: unknown[] = [
+      patientId,
+      s.id,
+      s.clientRef,
+      s.requestHash,
+      s.performedAt,
+      s.durationMinutes,
+      JSON.stringify(s.items),
+      createdByKeyId,
+    ];
+    const sql = sessionAloneSql(visibleSql(viewer, params));
+    const [row] = await runPrepared<{
+      visible: boolean;
+      written: { localDate: string; createdAt: string } | null;
+      program: { id: string; status: ProgramStatus; statusReason: string | null } | null;
+      existing: { id: string; requestHash: string | null } | null;
+      organization_id: string | null;
+    }>(on, prepared(sql), params);
+    if (!row.visible) return { kind: 'not_visible' };
+    const program = row.program ? { ...row.program, organizationId: row.organization_id! } : null;
+    if (row.written) {
+      return {
+        kind: 'written',
+        id: s.id,
+        localDate: row.written.localDate,
+        createdAt: new Date(row.written.createdAt),
+        programId: program?.id ?? null,
+        program,
+      };
+    }
+    if (!row.existing) return { kind: 'raced' };
+    const hash = row.existing.requestHash;
+    return {
+      kind: 'existing',
+      existing: {
+        id: row.existing.id,
+        requestHash: hash === null ? null : Buffer.from(hash, 'hex'),
+      },
+      program,
     };
   }
 
