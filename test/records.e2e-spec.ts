@@ -372,9 +372,10 @@ describe('records: idempotency, validation and rule settings', () => {
       expect(await count('sessions')).toBe(before + 1);
       expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
       const ids = new Set(answers.map((a) => a.body.id));
-      expect({ statuses: [...new Set(answers.map((a) => a.status))].sort(), ids: ids.size }).toEqual(
-        { statuses: [200, 201], ids: 1 },
-      );
+      expect({
+        statuses: [...new Set(answers.map((a) => a.status))].sort(),
+        ids: ids.size,
+      }).toEqual({ statuses: [200, 201], ids: 1 });
     });
 
     it('is 404 for a patient the key does not see, and 422 for an unknown exercise, writing nothing', async () => {

@@ -77,7 +77,6 @@ export class SessionsService {
                 patientId,
                 programId: alone.programId,
                 localDate: alone.localDate,
-                items: input.items as SessionLog['items'],
                 exerciseCodes: null,
                 createdByKeyId: caller.keyId,
                 createdAt: alone.createdAt,
