@@ -12,6 +12,7 @@ import {
   type LocalDay,
   localDayBounds,
   mondayOf,
+  progressionSessionsRead,
   remoteMonitoringEligibility,
   weeklyFigures,
   weeklyFiguresOf,
@@ -701,8 +702,8 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
   });
 
   it('gives the flags the same input when only recent sessions carry their doses', async () => {
-    // Press-ups held 10 s towards 30 s: a long history at 5 s, then the last sessions at 10 s
-    // on several days (HOLD_PROGRESSION_READY), among rounds that log no hold at all.
+    // Press-ups twice a day, held 10 s towards 30 s: a long history at 5 s, then the last
+    // sessions at 10 s on several days (HOLD_PROGRESSION_READY), among rounds that log no hold.
     const f = factory(t.http);
     const patient = await f.patient(c.adminKey, { clinicianId: c.clinician.id, timezone: 'UTC' });
     await t.http
@@ -721,6 +722,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     const rows: [string, string][] = [];
     for (const day of eachDay({ from: '2026-02-02', to: '2026-03-15' })) {
       rows.push([`${day}T08:00:00Z`, held(day < '2026-03-12' ? 5 : 10)]);
+      rows.push([`${day}T12:00:00Z`, held(day < '2026-03-12' ? 5 : 10)]);
       rows.push([`${day}T18:00:00Z`, JSON.stringify([{ exerciseCode: 'lumbar_stabilization' }])]);
     }
     await t.db.query(
@@ -734,7 +736,7 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
     const inputsRepository = t.app.get(AdherenceInputsRepository);
     const [full] = await inputsRepository.load(ref, '2026-02-02', today);
     const [light] = await inputsRepository.load(ref, '2026-02-02', today, {
-      recentItems: SETTINGS.progressionSessions,
+      recentItems: progressionSessionsRead(SETTINGS),
     });
     // The sessions are the newest of each item that can progress (the press-ups, held 10 s
     // towards 30 s; not the stabilization, which has no goal), with their doses; every session
@@ -743,12 +745,12 @@ describe('weekly adherence in SQL (ADHERENCE_WEEKS_SQL) against the domain funct
       full.input.sessions
         .filter((x) => x.items.some((i) => i.exerciseCode === code))
         .sort((a, b) => b.performedAt.getTime() - a.performedAt.getTime())
-        .slice(0, SETTINGS.progressionSessions)
+        .slice(0, progressionSessionsRead(SETTINGS))
         .map((x) => x.id);
     expect(light.input.sessions.map((x) => x.id).sort()).toEqual(newest('prone_press_up').sort());
     expect(
       light.input.sessions.filter((x) => x.items.some((i) => 'holdSeconds' in i)),
-    ).toHaveLength(SETTINGS.progressionSessions);
+    ).toHaveLength(progressionSessionsRead(SETTINGS));
     const days = light.input.sessionDays ?? [];
     expect(days.flatMap((d) => d.sessions)).toHaveLength(full.input.sessions.length);
     expect(days.find((d) => d.localDate === '2026-03-12')?.sessions).toEqual(

@@ -7,6 +7,7 @@ import {
   remoteMonitoringEligibility,
   type AdherenceSettings,
   type LocalDay,
+  progressionSessionsRead,
 } from '@app/domain';
 import {
   AdherenceInputsRepository,
@@ -115,11 +116,12 @@ export class AdherenceComputeService {
       zones,
       addDays(days[0], -FLAG_WINDOW_DAYS),
       days[days.length - 1],
-      // Doses of a few more sessions than the flags read: a session dated after a patient's
-      // own today (clock skew) is dropped by the flags and must not leave a gap.
+      // Doses of a few more sessions than the flags read (progressionSessionsRead): a session
+      // dated after a patient's own today (clock skew) is dropped by the flags and must not
+      // leave a gap.
       {
         recentItems:
-          Math.max(...zones.map((z) => settingsOf(z.organizationId).progressionSessions)) + 2,
+          Math.max(...zones.map((z) => progressionSessionsRead(settingsOf(z.organizationId)))) + 2,
       },
     );
     await this.adherence.upsertProgress(

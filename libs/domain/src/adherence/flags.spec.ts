@@ -103,8 +103,8 @@ const session = (
 const held = (day: LocalDay, holdSeconds: number | undefined, hour = 9, reps?: number) =>
   session(day, [{ exerciseCode: 'prone_press_up', holdSeconds, reps }], hour);
 
-const bridges = (day: LocalDay, reps: number | undefined, sets: number | undefined = 2) =>
-  session(day, [{ exerciseCode: 'glute_bridge', sets, reps }]);
+const bridges = (day: LocalDay, reps: number | undefined, sets: number | undefined = 2, hour = 9) =>
+  session(day, [{ exerciseCode: 'glute_bridge', sets, reps }], hour);
 
 const stabilizationOn = (day: LocalDay, hour = 9) =>
   session(day, [{ exerciseCode: 'lumbar_stabilization', durationMinutes: 30 }], hour);
@@ -467,14 +467,15 @@ describe('dataGap', () => {
 });
 
 describe('holdProgressionReady', () => {
-  const atDose = [held('2026-03-17', 10), held('2026-03-18', 10), held('2026-03-19', 10)];
+  // The last 2 days with sessions, 3 sessions in all, every one at the prescribed 10 s.
+  const atDose = [held('2026-03-18', 10, 8), held('2026-03-18', 10, 14), held('2026-03-19', 10)];
 
   it.each<Row & { item?: Partial<AdherenceProgramItem> }>([
     {
-      name: 'suggests 5 s more after the last 3 sessions at the prescribed hold',
+      name: 'suggests 5 s more when every session of the last 2 days with sessions was at the prescribed hold',
       given: { sessions: atDose },
       expected: {
-        since: '2026-03-17',
+        since: '2026-03-18',
         evidence: {
           itemPosition: 1,
           exerciseCode: 'prone_press_up',
@@ -482,7 +483,7 @@ describe('holdProgressionReady', () => {
           holdGoalSeconds: 30,
           suggestedHoldSeconds: 15,
           sessions: [
-            { sessionId: atDose[0].id, day: '2026-03-17', holdSeconds: 10 },
+            { sessionId: atDose[0].id, day: '2026-03-18', holdSeconds: 10 },
             { sessionId: atDose[1].id, day: '2026-03-18', holdSeconds: 10 },
             { sessionId: atDose[2].id, day: '2026-03-19', holdSeconds: 10 },
           ],
@@ -490,34 +491,58 @@ describe('holdProgressionReady', () => {
       },
     },
     {
-      name: 'suggests it when the 3 sessions fall on 2 days',
-      given: { sessions: [held('2026-03-18', 10, 8), held('2026-03-18', 12, 14), held(TODAY, 10)] },
+      name: 'suggests it at the end of a day of eight rounds, after a day of one',
+      given: {
+        sessions: [
+          held('2026-03-18', 10),
+          ...[8, 10, 12, 14, 16, 18, 20, 22].map((h) => held('2026-03-19', 10, h)),
+        ],
+      },
       expected: { since: '2026-03-18' },
     },
     {
-      name: 'does not suggest it when the 3 sessions were all on one day',
+      name: 'suggests it after 15 rounds on each of the last 2 days (30 in all, the most it reads)',
+      given: {
+        sessions: ['2026-03-18', '2026-03-19'].flatMap((day) =>
+          Array.from({ length: 15 }, (_, i) => held(day, 10, 6 + i)),
+        ),
+      },
+      expected: { since: '2026-03-18' },
+    },
+    {
+      name: 'does not suggest it after 31 rounds on the last 2 days: not a dose the program prescribes',
+      given: {
+        sessions: [
+          ...Array.from({ length: 15 }, (_, i) => held('2026-03-18', 10, 6 + i)),
+          ...Array.from({ length: 16 }, (_, i) => held('2026-03-19', 10, 6 + i)),
+        ],
+      },
+      expected: null,
+    },
+    {
+      name: 'does not suggest it after one session a day on the last 2 days (2 in all)',
+      given: { sessions: [held('2026-03-17', 10), held('2026-03-18', 10), held('2026-03-19', 10)] },
+      expected: null,
+    },
+    {
+      name: 'does not suggest it when every session was on one day',
       given: { sessions: [8, 12, 16].map((h) => held('2026-03-19', 10, h)) },
       expected: null,
     },
     {
-      name: 'does not suggest it after only 2 sessions',
-      given: { sessions: atDose.slice(1) },
+      name: 'does not suggest it when one session of those days was held shorter, even an early one',
+      given: { sessions: [atDose[0], held('2026-03-18', 8, 14), atDose[2]] },
       expected: null,
     },
     {
-      name: 'does not suggest it when one of the last 3 was held shorter than prescribed',
-      given: { sessions: [atDose[0], held('2026-03-18', 8), atDose[2]] },
-      expected: null,
+      name: 'suggests it when only a session of an earlier day fell short',
+      given: { sessions: [held('2026-03-16', 5), held('2026-03-17', 5), ...atDose] },
+      expected: { since: '2026-03-18' },
     },
     {
-      name: 'suggests it when only an older session fell short',
-      given: { sessions: [held('2026-03-16', 5), ...atDose] },
-      expected: { since: '2026-03-17' },
-    },
-    {
-      name: 'looks at the last 3 sessions that logged the item, not at other sessions',
+      name: 'counts the days that had the item, not days with other sessions',
       given: { sessions: [...atDose, stabilizationOn('2026-03-19', 20), stabilizationOn(TODAY)] },
-      expected: { since: '2026-03-17' },
+      expected: { since: '2026-03-18' },
     },
     {
       name: 'does not take a session that did not log the hold as evidence',
@@ -532,10 +557,10 @@ describe('holdProgressionReady', () => {
     {
       name: 'ignores sessions dated after today',
       given: { sessions: [...atDose, held('2026-03-21', 5)] },
-      expected: { since: '2026-03-17' },
+      expected: { since: '2026-03-18' },
     },
     {
-      name: 'holds off after a warning finding since the first of the 3 sessions',
+      name: 'holds off after a warning finding since the first of those days',
       given: { sessions: atDose, findings: [finding('2026-03-18', 'warning')] },
       expected: null,
     },
@@ -550,12 +575,12 @@ describe('holdProgressionReady', () => {
         sessions: atDose,
         findings: [finding('2026-03-18', 'info'), finding('2026-03-19', 'positive')],
       },
-      expected: { since: '2026-03-17' },
+      expected: { since: '2026-03-18' },
     },
     {
-      name: 'is not held off by a warning finding from before the 3 sessions',
-      given: { sessions: atDose, findings: [finding('2026-03-16', 'warning')] },
-      expected: { since: '2026-03-17' },
+      name: 'is not held off by a warning finding from before those days',
+      given: { sessions: atDose, findings: [finding('2026-03-17', 'warning')] },
+      expected: { since: '2026-03-18' },
     },
     {
       name: 'never suggests a hold past the goal',
@@ -563,7 +588,7 @@ describe('holdProgressionReady', () => {
       given: {
         sessions: atDose.map((s) => ({ ...s, items: [{ ...s.items[0], holdSeconds: 27 }] })),
       },
-      expected: { since: '2026-03-17', evidence: { holdSeconds: 27, suggestedHoldSeconds: 30 } },
+      expected: { since: '2026-03-18', evidence: { holdSeconds: 27, suggestedHoldSeconds: 30 } },
     },
     {
       name: 'raises nothing when the hold is already at the goal',
@@ -583,7 +608,7 @@ describe('holdProgressionReady', () => {
       name: 'follows a configured hold increment',
       given: { sessions: atDose },
       settings: { holdIncrementSeconds: 10 },
-      expected: { since: '2026-03-17', evidence: { suggestedHoldSeconds: 20 } },
+      expected: { since: '2026-03-18', evidence: { suggestedHoldSeconds: 20 } },
     },
   ])('$name', ({ item, given, settings: overrides, today = TODAY, expected }) => {
     expectFlag(
@@ -627,14 +652,18 @@ describe('holdProgressionReady', () => {
 });
 
 describe('repsProgressionReady', () => {
-  const atDose = [bridges('2026-03-17', 8), bridges('2026-03-18', 8), bridges('2026-03-19', 9)];
+  const atDose = [
+    bridges('2026-03-18', 8, 2, 8),
+    bridges('2026-03-18', 8, 2, 14),
+    bridges('2026-03-19', 9),
+  ];
 
   it.each<Row & { item?: Partial<AdherenceProgramItem> }>([
     {
-      name: 'suggests 1 rep more after the last 3 sessions at the prescribed reps and sets',
+      name: 'suggests 1 rep more when every session of the last 2 days with sessions was at the prescribed reps and sets',
       given: { sessions: atDose },
       expected: {
-        since: '2026-03-17',
+        since: '2026-03-18',
         evidence: {
           itemPosition: 2,
           exerciseCode: 'glute_bridge',
@@ -642,7 +671,7 @@ describe('repsProgressionReady', () => {
           repsGoal: 10,
           suggestedReps: 9,
           sessions: [
-            { sessionId: atDose[0].id, day: '2026-03-17', reps: 8 },
+            { sessionId: atDose[0].id, day: '2026-03-18', reps: 8 },
             { sessionId: atDose[1].id, day: '2026-03-18', reps: 8 },
             { sessionId: atDose[2].id, day: '2026-03-19', reps: 9 },
           ],
@@ -650,23 +679,30 @@ describe('repsProgressionReady', () => {
       },
     },
     {
+      name: 'does not suggest it after one session a day (2 in the last 2 days)',
+      given: {
+        sessions: [bridges('2026-03-17', 8), bridges('2026-03-18', 8), bridges('2026-03-19', 9)],
+      },
+      expected: null,
+    },
+    {
       name: 'does not suggest it when fewer reps than prescribed were done',
-      given: { sessions: [atDose[0], bridges('2026-03-18', 7), atDose[2]] },
+      given: { sessions: [atDose[0], bridges('2026-03-18', 7, 2, 14), atDose[2]] },
       expected: null,
     },
     {
       name: 'does not suggest it when fewer sets than prescribed were done',
-      given: { sessions: [atDose[0], bridges('2026-03-18', 8, 1), atDose[2]] },
+      given: { sessions: [atDose[0], bridges('2026-03-18', 8, 1, 14), atDose[2]] },
       expected: null,
     },
     {
       name: 'accepts a session that logged the reps but not the sets',
-      given: { sessions: [atDose[0], bridges('2026-03-18', 8, undefined), atDose[2]] },
-      expected: { since: '2026-03-17' },
+      given: { sessions: [atDose[0], bridges('2026-03-18', 8, undefined, 14), atDose[2]] },
+      expected: { since: '2026-03-18' },
     },
     {
       name: 'does not take a session that did not log the reps as evidence',
-      given: { sessions: [atDose[0], bridges('2026-03-18', undefined), atDose[2]] },
+      given: { sessions: [atDose[0], bridges('2026-03-18', undefined, 2, 14), atDose[2]] },
       expected: null,
     },
     {
@@ -678,7 +714,7 @@ describe('repsProgressionReady', () => {
       name: 'never suggests reps past the goal',
       given: { sessions: atDose },
       settings: { repsIncrement: 5 },
-      expected: { since: '2026-03-17', evidence: { suggestedReps: 10 } },
+      expected: { since: '2026-03-18', evidence: { suggestedReps: 10 } },
     },
     {
       name: 'raises nothing when the reps are already at the goal',
@@ -1172,8 +1208,8 @@ describe('evaluateProgressionFlags', () => {
       flagsOf({
         program: program({ items: [pressUps({ repsGoal: 12 }), stabilization()] }),
         sessions: [
-          held('2026-03-17', 10, 9, 10),
           held('2026-03-18', 10, 9, 10),
+          held('2026-03-18', 10, 15, 10),
           held('2026-03-19', 10, 9, 10),
         ],
         dailySteps: walked({ usualSteps: 6500 }),

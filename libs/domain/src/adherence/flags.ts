@@ -137,9 +137,24 @@ interface DoseStreak {
 }
 
 /**
- * The item's last `progressionSessions` sessions (sessions that logged it, up to today) all at
- * the prescribed dose, on `progressionMinDays` distinct days or more, and no worsening finding
- * from the first of them through today.
+ * Sessions of one exercise a day beyond which a patient's log is not a dose the program
+ * prescribes (press-ups about every 2 hours are 8 a day): a progression over more than this many
+ * a day of its window is not suggested, and the worker reads no more doses than that.
+ */
+export const PROGRESSION_MAX_SESSIONS_PER_DAY = 15;
+
+/** How many of an item's newest sessions, with their doses, the progression flags read at most. */
+export function progressionSessionsRead(settings: AdherenceSettings): number {
+  return PROGRESSION_MAX_SESSIONS_PER_DAY * settings.progressionMinDays + 1;
+}
+
+/**
+ * Every session of the item's last `progressionMinDays` local days that had one (sessions that
+ * logged it, up to today) at the prescribed dose, `progressionSessions` sessions or more in
+ * all, and no worsening finding from the first of those days through today. A patient who does
+ * the exercise several times a day qualifies at the end of a day as well as the next morning.
+ * More than PROGRESSION_MAX_SESSIONS_PER_DAY a day of those days: nothing is suggested (the
+ * caller may pass only the item's newest `progressionSessionsRead` sessions).
  */
 function doseStreak(
   input: FlagInput,
@@ -148,29 +163,32 @@ function doseStreak(
   item: AdherenceProgramItem,
   atDose: (logged: LoggedSessionItem) => boolean,
 ): DoseStreak | null {
-  const recent = input.sessions
+  const withItem = input.sessions
     .filter(
       (s) => s.localDate <= today && s.items.some((i) => i.exerciseCode === item.exerciseCode),
     )
     .sort(newestFirst)
-    .slice(0, settings.progressionSessions);
+    .slice(0, progressionSessionsRead(settings));
+  const days = [...new Set(withItem.map((s) => s.localDate))].sort();
+  if (days.length < settings.progressionMinDays) return null;
+  const since = days[days.length - settings.progressionMinDays];
+  const recent = withItem.filter((s) => s.localDate >= since);
   if (recent.length < settings.progressionSessions) return null;
+  if (recent.length > PROGRESSION_MAX_SESSIONS_PER_DAY * settings.progressionMinDays) return null;
   const sessions: DoseSession[] = [];
   for (const session of [...recent].reverse()) {
     const logged = session.items.find((i) => i.exerciseCode === item.exerciseCode && atDose(i));
     if (!logged) return null;
     sessions.push({ sessionId: session.id, day: session.localDate, logged });
   }
-  if (new Set(sessions.map((s) => s.day)).size < settings.progressionMinDays) return null;
-  const since = sessions[0].day;
   if (hasWorseningFinding(input.findings, { from: since, to: today })) return null;
   return { since, sessions };
 }
 
 /**
  * A held item below its hold goal, done at the prescribed hold (and at least the prescribed
- * reps and sets, where logged) in its last 3 sessions on 2+ days, nothing worse meanwhile:
- * suggest +5 s, capped at the goal.
+ * reps and sets, where logged) in every session of its last 2 days with sessions (3 or more in
+ * all), nothing worse meanwhile: suggest +5 s, capped at the goal.
  */
 export function holdProgressionReady(
   input: FlagInput,
@@ -216,8 +234,8 @@ export function holdProgressionReady(
 
 /**
  * The same for repetitions: an item below its reps goal, done at the prescribed reps (and at
- * least the prescribed sets and hold, where logged) in its last 3 sessions on 2+ days, nothing
- * worse meanwhile: suggest +1 rep, capped at the goal.
+ * least the prescribed sets and hold, where logged) in every session of its last 2 days with
+ * sessions (3 or more in all), nothing worse meanwhile: suggest +1 rep, capped at the goal.
  */
 export function repsProgressionReady(
   input: FlagInput,

@@ -111,17 +111,18 @@ function patient(seed: number): FlagInput {
   };
 }
 
-/** What the worker's loader gives: each item's newest `count` sessions, every session by day. */
-function asLoaded(input: FlagInput, count: number): FlagInput {
-  const newestFirst = [...input.sessions].sort(
-    (a, b) => b.performedAt.getTime() - a.performedAt.getTime() || (a.id < b.id ? 1 : -1),
-  );
+/**
+ * What the worker's loader gives: each item's sessions of its last `dayCount` local days that
+ * had one (up to today), every session by day.
+ */
+function asLoaded(input: FlagInput, dayCount: number): FlagInput {
   const kept = new Set<LoggedSession>();
   for (const item of input.program.items) {
-    newestFirst
-      .filter((s) => s.items.some((i) => i.exerciseCode === item.exerciseCode))
-      .slice(0, count)
-      .forEach((s) => kept.add(s));
+    const withItem = input.sessions.filter(
+      (s) => s.localDate <= TODAY && s.items.some((i) => i.exerciseCode === item.exerciseCode),
+    );
+    const itemDays = [...new Set(withItem.map((s) => s.localDate))].sort().slice(-dayCount);
+    withItem.filter((s) => itemDays.includes(s.localDate)).forEach((s) => kept.add(s));
   }
   const days = new Map<string, SessionDay['sessions'][number][]>();
   for (const s of input.sessions) {
@@ -146,7 +147,7 @@ describe('flags and figures from sessionDays and the newest sessions only', () =
       const all = evaluateProgressionFlags(input, settings, TODAY);
       raised += all.length;
       expect(
-        evaluateProgressionFlags(asLoaded(input, settings.progressionSessions), settings, TODAY),
+        evaluateProgressionFlags(asLoaded(input, settings.progressionMinDays), settings, TODAY),
       ).toEqual(all);
     }
     // The population is varied enough to raise flags, progression ones included.
@@ -161,7 +162,7 @@ describe('flags and figures from sessionDays and the newest sessions only', () =
 
   it('give the same weekly figures, daily rounds and eligibility', () => {
     for (const input of patients.slice(0, 100)) {
-      const loaded = asLoaded(input, settings.progressionSessions);
+      const loaded = asLoaded(input, settings.progressionMinDays);
       const week = addDays(TODAY, -11); // a Monday
       expect(weeklyFigures(loaded, settings, week)).toEqual(weeklyFigures(input, settings, week));
       const range = { from: addDays(TODAY, -30), to: TODAY };
