@@ -14,6 +14,7 @@ import { ApiKeyChanges1763820000000 } from './1763820000000-ApiKeyChanges';
 import { RecordsVersion1763823600000 } from './1763823600000-RecordsVersion';
 import { Questionnaires1763827200000 } from './1763827200000-Questionnaires';
 import { QuestionnaireFindings1763830800000 } from './1763830800000-QuestionnaireFindings';
+import { RemoteMonitoring1763838000000 } from './1763838000000-RemoteMonitoring';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   RecordsVersion1763823600000,
   Questionnaires1763827200000,
   QuestionnaireFindings1763830800000,
+  RemoteMonitoring1763838000000,
 ];

@@ -64,6 +64,42 @@ const pausePrograms = async (t: TestApp, c: Clinic) => {
     records.get(c.patient.id),
   ]);
 };
+// Remote monitoring: a fresh care-time entry or open episode of each seeded patient (the
+// void and end routes consume them), written directly as the routes' setup.
+const freshCareTime = async (t: TestApp, c: Clinic) => {
+  for (const patientId of [c.patient.id, c.otherPatient.id]) {
+    const id = randomUUID();
+    const [p] = await t.db.query(
+      'SELECT organization_id, clinician_id FROM patients WHERE id = $1',
+      [patientId],
+    );
+    await t.db.query(
+      `INSERT INTO care_time_entries (id, organization_id, patient_id, clinician_id, started_at, local_date,
+                                      minutes, interactive, kind)
+       VALUES ($1, $2, $3, $4, now() - interval '1 hour', current_date, 5, false, 'data_review')`,
+      [id, p.organization_id, patientId, p.clinician_id ?? c.clinician.id],
+    );
+    records.set(patientId, id);
+  }
+};
+const freshEpisodes = async (t: TestApp, c: Clinic) => {
+  for (const patientId of [c.patient.id, c.otherPatient.id]) {
+    await t.db.query('DELETE FROM rtm_episodes WHERE patient_id = $1', [patientId]);
+    const id = randomUUID();
+    await t.db.query(
+      `INSERT INTO rtm_episodes (id, organization_id, patient_id, start_date)
+       SELECT $1, organization_id, id, current_date - 40 FROM patients WHERE id = $2`,
+      [id, patientId],
+    );
+    records.set(patientId, id);
+  }
+};
+const noEpisodes = async (t: TestApp, c: Clinic) => {
+  await t.db.query('DELETE FROM rtm_episodes WHERE patient_id = ANY($1::uuid[])', [
+    [c.patient.id, c.otherPatient.id],
+  ]);
+};
+const thisMonth = () => new Date().toISOString().slice(0, 7);
 const painBody = () => ({
   clientRef: randomUUID(),
   reportedAt: new Date(Date.now() - 60_000).toISOString(),
@@ -287,6 +323,81 @@ const ROUTES: PatientRoute[] = [
     action: 'questionnaire.list',
     success: 200,
   },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/care-time',
+    path: (id) => `/v1/patients/${id}/care-time`,
+    body: (c) => ({
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      minutes: 12,
+      interactive: true,
+      kind: 'call',
+      clinicianId: c.clinician.id,
+    }),
+    roles: ['admin', 'clinician'],
+    action: 'care_time.create',
+    success: 201,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/care-time',
+    path: (id) => `/v1/patients/${id}/care-time?month=${thisMonth()}`,
+    roles: ['admin', 'clinician'],
+    action: 'care_time.list',
+    success: 200,
+  },
+  {
+    method: 'post',
+    template: '/v1/care-time/{id}/void',
+    path: (id) => `/v1/care-time/${records.get(id) ?? randomUUID()}/void`,
+    body: () => ({ reason: 'logged twice' }),
+    roles: ['admin', 'clinician'],
+    action: 'care_time.void',
+    success: 200,
+    setup: freshCareTime,
+    beforeSuccess: freshCareTime,
+    viaRecord: true,
+  },
+  {
+    method: 'post',
+    template: '/v1/patients/{id}/rtm-episodes',
+    path: (id) => `/v1/patients/${id}/rtm-episodes`,
+    body: () => ({ startDate: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) }),
+    roles: ['admin', 'clinician'],
+    action: 'rtm_episode.create',
+    success: 201,
+    setup: noEpisodes,
+    beforeSuccess: noEpisodes,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/rtm-episodes',
+    path: (id) => `/v1/patients/${id}/rtm-episodes`,
+    roles: ['admin', 'clinician'],
+    action: 'rtm_episode.list',
+    success: 200,
+  },
+  {
+    method: 'post',
+    template: '/v1/rtm-episodes/{id}/end',
+    path: (id) => `/v1/rtm-episodes/${records.get(id) ?? randomUUID()}/end`,
+    body: () => ({}),
+    roles: ['admin', 'clinician'],
+    action: 'rtm_episode.end',
+    success: 200,
+    setup: freshEpisodes,
+    beforeSuccess: freshEpisodes,
+    viaRecord: true,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/rtm',
+    path: (id) => `/v1/patients/${id}/rtm?month=${thisMonth()}`,
+    roles: ['admin', 'clinician'],
+    action: 'rtm_ledger.read',
+    success: 200,
+    setup: freshEpisodes,
+  },
 ];
 
 interface Case {
@@ -359,7 +470,11 @@ describe('access matrix over every patient-scoped route', () => {
   it('covers every /v1/patients/{id} operation of the OpenAPI document', async () => {
     const doc = await t.http.get('/docs-json').expect(200);
     const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
-      .filter(([path]) => /^\/v1\/(patients|programs|activity-imports|alerts)\/\{id\}/.test(path))
+      .filter(([path]) =>
+        /^\/v1\/(patients|programs|activity-imports|alerts|care-time|rtm-episodes)\/\{id\}/.test(
+          path,
+        ),
+      )
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
       .sort();
     expect(ROUTES.map((r) => `${r.method} ${r.template}`).sort()).toEqual(documented);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { AdherenceComputeService } from '@app/adherence';
-import { AdherenceInputsRepository, AdherenceRepository } from '@app/persistence';
+import { AdherenceComputeService, WorklistComputeService } from '@app/adherence';
+import {
+  AdherenceInputsRepository,
+  AdherenceRepository,
+  Db,
+  OrganizationsRepository,
+  RtmRepository,
+  WorklistRepository,
+} from '@app/persistence';
 import { Clock } from '../apps/api/src/common/clock';
 import { createTestApp, TestApp } from './support/app';
 import { bearer, Clinic, factory, seedClinic } from './support/factories';
@@ -675,6 +682,12 @@ describe('adherence, progression flags and the adherence dashboard', () => {
       const compute = new AdherenceComputeService(
         t.app.get(AdherenceRepository),
         t.app.get(AdherenceInputsRepository),
+        new WorklistComputeService(
+          t.app.get(Db),
+          t.app.get(WorklistRepository),
+          t.app.get(RtmRepository),
+          t.app.get(OrganizationsRepository),
+        ),
       );
       await compute.compute(
         clinics.map((clinic, i) => ({ organizationId: clinic.org.id, patientId: patients[i] })),

@@ -5,7 +5,7 @@
 // chunk jobs, set-based SQL); the same computation as a per-patient loop (one transaction per
 // patient, as a naive job would) on a sample, extrapolated; and the dashboard endpoint's
 // latency for one organization, through the real API.
-import { AdherenceComputeService } from '@app/adherence';
+import { AdherenceComputeService, WorklistComputeService } from '@app/adherence';
 import { loadConfig } from '@app/config';
 import { addDays, evaluationDay } from '@app/domain';
 import {
@@ -13,6 +13,9 @@ import {
   AdherenceRepository,
   Db,
   dataSourceOptions,
+  OrganizationsRepository,
+  RtmRepository,
+  WorklistRepository,
 } from '@app/persistence';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
@@ -400,6 +403,12 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
       const compute = new AdherenceComputeService(
         new AdherenceRepository(tx),
         new AdherenceInputsRepository(tx),
+        new WorklistComputeService(
+          tx,
+          new WorklistRepository(tx),
+          new RtmRepository(tx),
+          new OrganizationsRepository(tx),
+        ),
       );
       const at = new Date(`${now.toISOString().slice(0, 13)}:00:00Z`);
       const weeksFrom = addDays(evaluationDay(at, 'UTC'), -FULL_WEEKS_DAYS - 1);

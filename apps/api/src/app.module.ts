@@ -25,9 +25,11 @@ import { PatientsModule } from './patients/patients.module';
 import { ExercisesModule } from './exercises/exercises.module';
 import { PainReportsModule } from './pain-reports/pain-reports.module';
 import { QuestionnairesModule } from './questionnaires/questionnaires.module';
+import { RtmModule } from './rtm/rtm.module';
 import { ProgramsModule } from './programs/programs.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { WorklistModule } from './worklist/worklist.module';
 
 @Module({})
 export class AppModule {
@@ -53,11 +55,13 @@ export class AppModule {
         ProgramsModule,
         PainReportsModule,
         QuestionnairesModule,
+        RtmModule,
         SessionsModule,
         ActivityModule,
         AdherenceModule,
         AlertsModule,
         WebhooksModule,
+        WorklistModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

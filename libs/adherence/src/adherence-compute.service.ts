@@ -16,6 +16,7 @@ import {
   type PatientZone,
 } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
+import { WorklistComputeService } from './worklist-compute.service';
 
 /**
  * How far back the flags look. The longest window of clinical-rules §5 is PROGRAM_DOSE_MET's
@@ -49,6 +50,7 @@ export class AdherenceComputeService {
   constructor(
     private readonly adherence: AdherenceRepository,
     private readonly inputs: AdherenceInputsRepository,
+    private readonly worklist: WorklistComputeService,
   ) {}
 
   /** As computeZoned, for patients known by their ids only: their zones are looked up. */
@@ -88,7 +90,7 @@ export class AdherenceComputeService {
     // Flags in slices: a chunk's records, parsed, would otherwise grow with the chunk (and the
     // worker's heap is bounded), while each slice is still a handful of statements.
     for (let i = 0; i < zones.length; i += FLAG_SLICE_PATIENTS) {
-      await this.storeFlags(zones.slice(i, i + FLAG_SLICE_PATIENTS), today, settingsOf);
+      await this.storeFlags(zones.slice(i, i + FLAG_SLICE_PATIENTS), today, settingsOf, now);
     }
     return zones.length;
   }
@@ -110,6 +112,7 @@ export class AdherenceComputeService {
     zones: readonly PatientZone[],
     today: ReadonlyMap<string, LocalDay>,
     settingsOf: (organizationId: string) => AdherenceSettings,
+    now: Date,
   ): Promise<void> {
     const days = zones.map((z) => today.get(z.patientId) as LocalDay).sort();
     const inputs = await this.inputs.load(
@@ -124,22 +127,25 @@ export class AdherenceComputeService {
           Math.max(...zones.map((z) => progressionSessionsRead(settingsOf(z.organizationId)))) + 2,
       },
     );
-    await this.adherence.upsertProgress(
-      inputs.map((p) => {
-        const day = today.get(p.patientId) as LocalDay;
-        const eligibility = remoteMonitoringEligibility(
-          p.input,
-          addDays(day, -BILLING_PERIOD_DAYS),
-        );
-        return {
-          organizationId: p.organizationId,
-          patientId: p.patientId,
-          asOf: day,
-          flags: evaluateProgressionFlags(p.input, settingsOf(p.organizationId), day),
-          dataDays30: eligibility.dataDays,
-          remoteMonitoringCode: eligibility.code,
-        };
-      }),
-    );
+    const progress = inputs.map((p) => {
+      const day = today.get(p.patientId) as LocalDay;
+      const eligibility = remoteMonitoringEligibility(p.input, addDays(day, -BILLING_PERIOD_DAYS));
+      return {
+        organizationId: p.organizationId,
+        patientId: p.patientId,
+        asOf: day,
+        flags: evaluateProgressionFlags(p.input, settingsOf(p.organizationId), day),
+        dataDays30: eligibility.dataDays,
+        remoteMonitoringCode: eligibility.code,
+      };
+    });
+    await this.adherence.upsertProgress(progress);
+    // The worklist of every patient of the slice, with or without a program.
+    const dataGapSince = new Map<string, LocalDay>();
+    for (const p of progress) {
+      const gap = p.flags.find((f) => f.flag === 'DATA_GAP');
+      if (gap) dataGapSince.set(p.patientId, gap.since);
+    }
+    await this.worklist.compute(zones, today, dataGapSince, now);
   }
 }

@@ -15,6 +15,8 @@ export const SCOPES = [
   'activity:write',
   'alerts:read',
   'alerts:write',
+  'care:read',
+  'care:write',
   'aggregates:read',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -30,6 +32,8 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly Scope[]>> = {
     'outcomes:write',
     'alerts:read',
     'alerts:write',
+    'care:read',
+    'care:write',
   ],
   app: [
     'patients:read',

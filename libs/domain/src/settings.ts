@@ -44,3 +44,13 @@ export function adherenceSettingsOf(settings: Record<string, unknown>): Adherenc
 export function ruleSettingsOf(settings: Record<string, unknown>): RuleSettings {
   return { ...DEFAULT_RULE_SETTINGS, ...ruleOverridesOf(settings) };
 }
+
+/** What makes a data day for remote monitoring (docs/rtm.md): any record or sample, or exercise sessions only. */
+export type RtmDataDayKind = 'any' | 'exercise';
+export const RTM_DATA_DAY_KINDS: readonly RtmDataDayKind[] = ['any', 'exercise'];
+
+/** The organization's data-day setting (`settings.rtm.dataDay`); `any` unless set to `exercise`. */
+export function rtmDataDayOf(settings: Record<string, unknown>): RtmDataDayKind {
+  const rtm = settings.rtm as { dataDay?: unknown } | undefined;
+  return rtm?.dataDay === 'exercise' ? 'exercise' : 'any';
+}

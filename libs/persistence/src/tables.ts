@@ -95,4 +95,16 @@ export const TABLES_WITHOUT_ENTITY: Readonly<Record<string, Readonly<Record<stri
     started_at: 'timestamp with time zone not null',
     ended_at: 'timestamp with time zone',
   },
+  worklist_entries: {
+    organization_id: 'uuid not null',
+    patient_id: 'uuid not null',
+    clinician_id: 'uuid',
+    band: 'smallint not null',
+    score: 'integer not null',
+    oldest_urgent_at: 'timestamp with time zone not null',
+    reasons: 'jsonb not null',
+    rtm_month: 'text',
+    rtm_codes: 'text[] not null',
+    computed_at: 'timestamp with time zone not null',
+  },
 };

@@ -87,6 +87,20 @@ export class StartBackCountsDto {
   @ApiProperty({ description: 'Current stratum high (psychosocial 4–5)' }) high: number;
 }
 
+export class RtmCodeCountsDto {
+  @ApiProperty({ description: 'The month counted (UTC month of the request), YYYY-MM' })
+  month: string;
+  @ApiProperty({ description: 'Patients whose set-up (98975) is met this month' })
+  code98975: number;
+  @ApiProperty({ description: 'Patients with a device period at 16+ data days' }) code98977: number;
+  @ApiProperty({ description: 'Patients with a device period at 2–15 data days' })
+  code98985: number;
+  @ApiProperty({ description: 'Patients at 10–19 minutes of treatment management' })
+  code98979: number;
+  @ApiProperty({ description: 'Patients at 20 minutes or more' }) code98980: number;
+  @ApiProperty({ description: 'Patients with at least one further 20 minutes' }) code98981: number;
+}
+
 export class DashboardClinicianDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
@@ -156,6 +170,13 @@ export class DashboardAdherenceDto {
       'The organization’s screened patients by their current STarT Back risk stratum (the screening completed last), now',
   })
   startBack: StartBackCountsDto;
+
+  @ApiProperty({
+    type: RtmCodeCountsDto,
+    description:
+      'Remote therapeutic monitoring this month: patients per code met so far (docs/rtm.md), counts only',
+  })
+  rtm: RtmCodeCountsDto;
 
   @ApiProperty({
     type: [DashboardAdherenceGroupDto],

@@ -63,10 +63,17 @@ export class DashboardService {
     const groupBy = query.groupBy ?? 'week';
     // Patients live in many zones; an organization-wide default can only be the UTC day.
     const { from, to } = resolveRange(query, localDateOf(this.clock.now(), 'UTC'));
+    // Counted for the organization's UTC month, like its default range.
+    const month = localDateOf(this.clock.now(), 'UTC').slice(0, 7);
     const rows =
       groupBy === 'week'
-        ? await this.dashboard.adherenceByWeek(caller.organizationId, mondayOf(from), to)
-        : await this.dashboard.adherenceByClinician(caller.organizationId, mondayOf(from), to);
+        ? await this.dashboard.adherenceByWeek(caller.organizationId, mondayOf(from), to, month)
+        : await this.dashboard.adherenceByClinician(
+            caller.organizationId,
+            mondayOf(from),
+            to,
+            month,
+          );
     const [first] = rows;
     const remoteMonitoring: RemoteMonitoringCountsDto = {
       patients: first.rm_patients,
@@ -81,6 +88,15 @@ export class DashboardService {
       remoteMonitoring,
       openAlerts: { warning: first.open_warning, urgent: first.open_urgent },
       startBack: { low: first.sb_low, medium: first.sb_medium, high: first.sb_high },
+      rtm: {
+        month,
+        code98975: first.rtm_98975,
+        code98977: first.rtm_98977,
+        code98985: first.rtm_98985,
+        code98979: first.rtm_98979,
+        code98980: first.rtm_98980,
+        code98981: first.rtm_98981,
+      },
       data: rows
         .filter((r): r is DashboardAdherenceRow & { patients: number } => r.patients !== null)
         .map((r) => group(r, groupBy)),

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { RTM_DATA_DAY_KINDS, type RtmDataDayKind } from '@app/domain';
 
 /** Overrides of the thresholds clinical-rules marks configurable; absent fields keep the default. */
 export class RuleSettingsOverridesDto {
@@ -101,6 +102,18 @@ export class RuleSettingsOverridesDto {
   walkingIncreasePercent?: number;
 }
 
+/** Remote therapeutic monitoring (docs/rtm.md). */
+export class RtmSettingsDto {
+  @ApiProperty({
+    enum: RTM_DATA_DAY_KINDS,
+    default: 'any',
+    description:
+      'What makes a data day for the device-supply codes: any record or sample, or exercise sessions only',
+  })
+  @IsIn(RTM_DATA_DAY_KINDS)
+  dataDay: RtmDataDayKind;
+}
+
 export class UpdateOrganizationSettingsDto {
   @ApiProperty({
     type: RuleSettingsOverridesDto,
@@ -109,6 +122,12 @@ export class UpdateOrganizationSettingsDto {
   @ValidateNested()
   @Type(() => RuleSettingsOverridesDto)
   rules: RuleSettingsOverridesDto;
+
+  @ApiPropertyOptional({ type: RtmSettingsDto, description: 'Kept as it is when absent' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RtmSettingsDto)
+  rtm?: RtmSettingsDto;
 }
 
 export class OrganizationSettingsDto {
@@ -120,4 +139,6 @@ export class OrganizationSettingsDto {
     description: 'The thresholds in force: defaults with the overrides applied',
   })
   rules: Required<RuleSettingsOverridesDto>;
+
+  @ApiProperty({ type: RtmSettingsDto }) rtm: RtmSettingsDto;
 }

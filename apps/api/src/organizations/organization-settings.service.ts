@@ -2,6 +2,7 @@ import {
   ADHERENCE_SETTING_KEYS,
   DEFAULT_CONFIGURABLE_SETTINGS,
   ruleOverridesOf,
+  rtmDataDayOf,
 } from '@app/domain';
 import { Db, OrganizationsRepository } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
@@ -9,6 +10,7 @@ import type { Caller } from '../auth/caller';
 import { validationProblem } from '../common/problem';
 import type {
   OrganizationSettingsDto,
+  RtmSettingsDto,
   RuleSettingsOverridesDto,
 } from './organization-settings.dto';
 
@@ -20,13 +22,19 @@ export class OrganizationSettingsService {
   ) {}
 
   async get(caller: Caller): Promise<OrganizationSettingsDto> {
-    const overrides = ruleOverridesOf(await this.organizations.settingsOf(caller.organizationId));
-    return { overrides, rules: { ...DEFAULT_CONFIGURABLE_SETTINGS, ...overrides } };
+    const settings = await this.organizations.settingsOf(caller.organizationId);
+    const overrides = ruleOverridesOf(settings);
+    return {
+      overrides,
+      rules: { ...DEFAULT_CONFIGURABLE_SETTINGS, ...overrides },
+      rtm: { dataDay: rtmDataDayOf(settings) },
+    };
   }
 
   async updateRules(
     caller: Caller,
     overrides: RuleSettingsOverridesDto,
+    rtm?: RtmSettingsDto,
   ): Promise<OrganizationSettingsDto> {
     const clean = ruleOverridesOf({ rules: { ...overrides } });
     const effective = { ...DEFAULT_CONFIGURABLE_SETTINGS, ...clean };
@@ -35,16 +43,24 @@ export class OrganizationSettingsService {
         { field: 'rules.flareNextDayMaxHours', message: 'must not be below flareNextDayMinHours' },
       ]);
     }
-    await this.db.transaction(async (tx) => {
+    const dataDay = await this.db.transaction(async (tx) => {
       const before = await this.organizations.lockSettings(tx, caller.organizationId);
       await this.organizations.replaceRuleSettings(tx, caller.organizationId, clean);
+      const kind = rtm?.dataDay ?? rtmDataDayOf(before);
+      if (rtm)
+        await this.organizations.replaceRtmSettings(tx, caller.organizationId, { dataDay: kind });
       // A changed adherence threshold changes every patient's flags and recent weeks: the
       // worker recomputes them all within a minute (older weeks keep the figures of their time).
       const was = { ...DEFAULT_CONFIGURABLE_SETTINGS, ...ruleOverridesOf(before) };
-      if (ADHERENCE_SETTING_KEYS.some((k) => was[k] !== effective[k])) {
+      // What makes a data day changes every monitored patient's worklist entry too.
+      if (
+        ADHERENCE_SETTING_KEYS.some((k) => was[k] !== effective[k]) ||
+        kind !== rtmDataDayOf(before)
+      ) {
         await this.organizations.markAllForAdherence(tx, caller.organizationId);
       }
+      return kind;
     });
-    return { overrides: clean, rules: effective };
+    return { overrides: clean, rules: effective, rtm: { dataDay } };
   }
 }

@@ -50,6 +50,9 @@ export class AdherenceProcessor {
     // would hold patient_progress back until then (it never goes back to an older day).
     if (period.at.getTime() > this.clock.nowMs() + FUTURE_TOLERANCE_MS)
       throw new UnrecoverableError(`adherence period ${name} has not begun`);
+    // Patients without a program are in no period; their worklist entries still age (days
+    // without review, RTM deadlines): their local midnight marks them for the next update.
+    await this.results.markUnprogrammedAtMidnight(period.at);
     const patients = await this.results.countPeriodPatients(period.at, period.full);
     await this.results.insertPeriod(period.name, Math.max(1, Math.ceil(patients / CHUNK_PATIENTS)));
     // The first plan stands, whoever wrote it. Its chunks are queued again for as long as the

@@ -1,5 +1,9 @@
 /** Event types a webhook endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES = ['alert.created', 'alert.escalated'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'alert.created',
+  'alert.escalated',
+  'worklist.escalated',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /**
@@ -7,7 +11,17 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
  * details with its own key and nothing clinical travels outside the API.
  */
 export interface AlertEventBody {
-  type: WebhookEventType;
+  type: 'alert.created' | 'alert.escalated';
   timestamp: string;
   data: { alertId: string; patientId: string; rule: string; severity: string };
+}
+
+/**
+ * A patient entered the worklist's urgent band (docs/worklist.md): ids and the reasons' kinds
+ * only, like the alert events.
+ */
+export interface WorklistEventBody {
+  type: 'worklist.escalated';
+  timestamp: string;
+  data: { patientId: string; band: 'urgent'; score: number; reasons: string[] };
 }

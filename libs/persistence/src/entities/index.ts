@@ -14,10 +14,13 @@ import { PainReport } from './pain-report.entity';
 import { Program, ProgramItem } from './program.entity';
 import { Questionnaire } from './questionnaire.entity';
 import { RuleFinding } from './rule-finding.entity';
+import { CareTimeEntryRow, RtmEpisodeRow } from './rtm.entity';
 import { SessionLog } from './session-log.entity';
 import { WebhookDelivery, WebhookEndpoint } from './webhook.entity';
 
 export {
+  CareTimeEntryRow,
+  RtmEpisodeRow,
   ActivityDaily,
   ActivityImport,
   ActivitySource,
@@ -69,4 +72,6 @@ export const ENTITIES = [
   WebhookEndpoint,
   WebhookDelivery,
   Questionnaire,
+  RtmEpisodeRow,
+  CareTimeEntryRow,
 ];

@@ -203,6 +203,22 @@ export class AdherenceRepository {
   }
 
   /**
+   * Marks for the next update the patients without a current program whose local day began in
+   * the hour before `at` (the periods compute only patients with one).
+   */
+  async markUnprogrammedAtMidnight(at: Date): Promise<void> {
+    await this.db.current.query(
+      `INSERT INTO adherence_dirty (organization_id, patient_id)
+       SELECT pa.organization_id, pa.id FROM patients pa
+        WHERE NOT EXISTS (SELECT 1 FROM programs pr WHERE pr.organization_id = pa.organization_id
+                            AND pr.patient_id = pa.id AND pr.superseded_at IS NULL)
+          AND ($1::timestamptz AT TIME ZONE pa.timezone)::date
+              <> (($1::timestamptz - interval '1 hour') AT TIME ZONE pa.timezone)::date`,
+      [at],
+    );
+  }
+
+  /**
    * Takes (deletes) up to `limit` of the oldest marks, skipping those another transaction
    * holds, and answers their patients with their zones. A rollback puts the marks back.
    */

@@ -17,7 +17,13 @@ export type NewAuditEntry = Pick<
 >;
 
 /** Tables whose rows belong to one patient: a route naming such a row is audited under its patient. */
-export const PATIENT_OWNED_TABLES = ['programs', 'activity_imports', 'alerts'] as const;
+export const PATIENT_OWNED_TABLES = [
+  'programs',
+  'activity_imports',
+  'alerts',
+  'care_time_entries',
+  'rtm_episodes',
+] as const;
 export type PatientOwnedTable = (typeof PATIENT_OWNED_TABLES)[number];
 
 const INSERT_ENTRIES = prepared(`

@@ -42,6 +42,16 @@ const eligibility = (progress: string) => `
     FROM (SELECT DISTINCT ON (q.patient_id) q.score->>'stratum' AS stratum
           FROM questionnaires q WHERE q.organization_id = $1 AND q.instrument = 'startback'
           ORDER BY q.patient_id DESC, q.completed_at DESC, q.id DESC) current
+  ), rtm AS (
+    -- Patients per RTM code met so far in their current month, as the worker last computed
+    -- them (worklist_entries), for the month $4.
+    SELECT count(*) FILTER (WHERE '98975' = ANY (rtm_codes))::int AS rtm_98975,
+           count(*) FILTER (WHERE '98977' = ANY (rtm_codes))::int AS rtm_98977,
+           count(*) FILTER (WHERE '98985' = ANY (rtm_codes))::int AS rtm_98985,
+           count(*) FILTER (WHERE '98979' = ANY (rtm_codes))::int AS rtm_98979,
+           count(*) FILTER (WHERE '98980' = ANY (rtm_codes))::int AS rtm_98980,
+           count(*) FILTER (WHERE '98981' = ANY (rtm_codes))::int AS rtm_98981
+    FROM worklist_entries WHERE organization_id = $1 AND rtm_month = $4
   )`;
 
 /** Per week, every patient-week row is one patient's ratio for that week. */
@@ -56,7 +66,7 @@ WITH patient_week AS (
   SELECT week_start::text AS week_start, ${FIGURES}
   FROM patient_week GROUP BY week_start
 ), ${eligibility('patient_progress WHERE organization_id = $1')}
-SELECT e.*, o.*, sb.*, g.* FROM eligibility e CROSS JOIN open_alerts o CROSS JOIN strata sb
+SELECT e.*, o.*, sb.*, rm.*, g.* FROM eligibility e CROSS JOIN open_alerts o CROSS JOIN strata sb CROSS JOIN rtm rm
 LEFT JOIN groups g ON true
 ORDER BY g.week_start`;
 
@@ -94,8 +104,8 @@ WITH progress AS MATERIALIZED (
   WHERE a.organization_id = $1 AND a.status = 'open'
   GROUP BY pa.clinician_id
 ), ${eligibility('progress')}
-SELECT e.*, o.*, sb.*, c.name AS clinician_name, g.*, ca.group_open_warning, ca.group_open_urgent
-FROM eligibility e CROSS JOIN open_alerts o CROSS JOIN strata sb
+SELECT e.*, o.*, sb.*, rm.*, c.name AS clinician_name, g.*, ca.group_open_warning, ca.group_open_urgent
+FROM eligibility e CROSS JOIN open_alerts o CROSS JOIN strata sb CROSS JOIN rtm rm
 LEFT JOIN (groups g JOIN clinicians c ON c.organization_id = $1 AND c.id = g.clinician_id
            LEFT JOIN clinician_alerts ca ON ca.clinician_id = g.clinician_id) ON true
 ORDER BY c.name, c.id`;
@@ -110,6 +120,12 @@ export interface DashboardAdherenceRow {
   sb_low: number;
   sb_medium: number;
   sb_high: number;
+  rtm_98975: number;
+  rtm_98977: number;
+  rtm_98985: number;
+  rtm_98979: number;
+  rtm_98980: number;
+  rtm_98981: number;
   week_start?: string;
   clinician_id?: string;
   clinician_name?: string;
@@ -147,11 +163,13 @@ export class DashboardRepository {
     organizationId: string,
     fromMonday: string,
     to: string,
+    month: string,
   ): Promise<DashboardAdherenceRow[]> {
     return this.db.current.query<DashboardAdherenceRow[]>(BY_WEEK_SQL, [
       organizationId,
       fromMonday,
       to,
+      month,
     ]);
   }
 
@@ -160,11 +178,13 @@ export class DashboardRepository {
     organizationId: string,
     fromMonday: string,
     to: string,
+    month: string,
   ): Promise<DashboardAdherenceRow[]> {
     return this.db.current.query<DashboardAdherenceRow[]>(BY_CLINICIAN_SQL, [
       organizationId,
       fromMonday,
       to,
+      month,
     ]);
   }
 }

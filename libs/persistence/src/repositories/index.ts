@@ -14,7 +14,9 @@ import { PatientsRepository } from './patients.repository';
 import { ProgramsRepository } from './programs.repository';
 import { QuestionnairesRepository } from './questionnaires.repository';
 import { RecordsRepository } from './records.repository';
+import { RtmRepository } from './rtm.repository';
 import { WebhooksRepository } from './webhooks.repository';
+import { WorklistRepository } from './worklist.repository';
 
 export * from './activity.repository';
 export * from './adherence-inputs.repository';
@@ -33,7 +35,9 @@ export * from './patients.repository';
 export * from './programs.repository';
 export * from './questionnaires.repository';
 export * from './records.repository';
+export * from './rtm.repository';
 export * from './webhooks.repository';
+export * from './worklist.repository';
 
 /** Every repository: provided and exported by PersistenceModule. */
 export const REPOSITORIES = [
@@ -53,5 +57,7 @@ export const REPOSITORIES = [
   ProgramsRepository,
   QuestionnairesRepository,
   RecordsRepository,
+  RtmRepository,
   WebhooksRepository,
+  WorklistRepository,
 ];

@@ -35,6 +35,13 @@ export class OrganizationsRepository {
     );
   }
 
+  async replaceRtmSettings(tx: Tx, organizationId: string, rtm: object): Promise<void> {
+    await tx.query(
+      `UPDATE organizations SET settings = jsonb_set(settings, '{rtm}', $2::jsonb) WHERE id = $1`,
+      [organizationId, JSON.stringify(rtm)],
+    );
+  }
+
   /** Every patient of the organization to be recomputed by the adherence worker. */
   async markAllForAdherence(tx: Tx, organizationId: string): Promise<void> {
     await tx.query(
