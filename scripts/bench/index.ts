@@ -8,6 +8,7 @@ import { benchAdherence } from './adherence';
 import { benchAlerts } from './alerts';
 import { benchHttp } from './http';
 import { benchIngest } from './ingest';
+import { benchWorklist } from './worklist';
 
 interface Bench {
   title: string;
@@ -52,6 +53,17 @@ const BENCHES: Record<string, Bench> = {
         readShare: 0.5,
         writeShare: 0.2,
         writeP99Ms: 250,
+      }),
+  },
+  worklist: {
+    title: 'Clinician worklist',
+    run: () =>
+      benchWorklist({
+        patients: quick ? 2_000 : 10_000,
+        clinicianPatients: 500,
+        clinicians: 20,
+        requests: quick ? 50 : 200,
+        targetP95Ms: 50,
       }),
   },
   alerts: {
