@@ -139,7 +139,13 @@ export class AdherenceProcessor {
     }
   }
 
-  /** Recomputes, as of now, the patients whose records changed; until none is left. */
+  /**
+   * Recomputes, as of now, the patients whose records changed: batch after batch while the
+   * batches come full (a backlog), and once a batch comes short (caught up) the marks written
+   * meanwhile wait for the next tick, at most DIRTY_EVERY_MS later. Draining until none was left
+   * kept a patient who writes continuously (an app posting session after session) recomputed
+   * back to back, the worker's whole core spent on the same few patients.
+   */
   @OnJob('adherence.dirty')
   async computeDirty(): Promise<{ patients: number }> {
     let total = 0;
@@ -151,7 +157,7 @@ export class AdherenceProcessor {
         return taken.length;
       });
       total += done;
-      if (done === 0) return { patients: total };
+      if (done < DIRTY_BATCH) return { patients: total };
     }
   }
 }
