@@ -1055,6 +1055,108 @@ async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): P
   }
 }
 
+interface WorklistReasonView {
+  kind: string;
+  rule?: string;
+  status?: string;
+  days?: number;
+  stratum?: string;
+  text?: string;
+}
+interface WorklistPage {
+  data: {
+    patientId: string;
+    band: string;
+    score: number;
+    reasons: WorklistReasonView[];
+    computedAt: string;
+  }[];
+}
+
+function reasonText(r: WorklistReasonView): string {
+  switch (r.kind) {
+    case 'urgent_alert':
+    case 'warning_alert':
+      return `${r.kind === 'urgent_alert' ? 'urgent' : 'warning'} ${r.rule}`;
+    case 'program_on_hold':
+      return `program ${r.status}`;
+    case 'no_review':
+      return `no review for ${r.days} days`;
+    case 'startback':
+      return `STarT Back ${r.stratum}`;
+    case 'rtm_at_risk':
+      return `RTM: ${r.text}`;
+    default:
+      return r.kind;
+  }
+}
+
+// Remote monitoring: each patient enrolled in an RTM episode from their program's start, some
+// clinician time logged this month; then the worklist the worker keeps, and one ledger.
+async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
+  heading('Remote monitoring and the clinician worklist (clinician key)');
+  for (const p of patients) {
+    await call('POST', `/v1/patients/${p.id}/rtm-episodes`, clinic.clinicianKey, {
+      startDate: p.startDate,
+    });
+  }
+  const [a, b] = patients;
+  const care = (p: DemoPatient, minutes: number, kind: string, interactive: boolean) =>
+    call<{ createdAt: string }>('POST', `/v1/patients/${p.id}/care-time`, clinic.clinicianKey, {
+      startedAt: withOffset(new Date(Date.now() - 30 * 60_000), p.story.timezone),
+      minutes,
+      kind,
+      interactive,
+    });
+  await care(a, 12, 'call', true);
+  await care(b, 5, 'data_review', false);
+  // The server's time of the last change (its clock, as the worker's).
+  const changedAt = Date.parse((await care(a, 10, 'data_review', false)).createdAt);
+  line('  episodes started on each program start; care time: A a 12-minute call and a');
+  line('  10-minute review, B a 5-minute review; waiting for the worker (its 10 s tick)');
+
+  // The worker updates the entries within seconds of the changes (its 10 s tick).
+  const ours = new Set(patients.map((p) => p.id));
+  const page = await poll(async () => {
+    const res = await call<WorklistPage>('GET', '/v1/worklist?limit=100', clinic.clinicianKey);
+    const entries = res.data.filter((e) => ours.has(e.patientId));
+    // A's entry changes with its last care time (an unchanged entry keeps its time); the
+    // others were marked before it, so the batch that updated A after it updated them.
+    const fresh = entries.some((e) => e.patientId === a.id && Date.parse(e.computedAt) > changedAt);
+    return entries.length === patients.length && fresh ? entries : null;
+  }, 45_000);
+  if (!page) throw new Error('the worker did not update the worklist within 45 s: is it running?');
+  line('\n  rank  patient  band        score  reasons');
+  page.forEach((e, i) => {
+    const label = patients.find((p) => p.id === e.patientId)!.story.label;
+    const reasons = e.reasons.map(reasonText).join('; ') || '–';
+    line(
+      `  ${String(i + 1).padStart(4)}  ${label.padEnd(7)}  ${e.band.padEnd(10)}  ${String(e.score).padStart(5)}  ${reasons}`,
+    );
+  });
+
+  const month = a.today.slice(0, 7);
+  const ledger = await call<{
+    codes: {
+      code: string | null;
+      met: boolean;
+      units?: number;
+      period?: { from: string; to: string };
+      missing: { code: string; text: string } | null;
+    }[];
+  }>('GET', `/v1/patients/${a.id}/rtm?month=${month}`, clinic.clinicianKey);
+  line(`\n  patient ${a.story.label}'s RTM ledger for ${month}:`);
+  for (const c of ledger.codes) {
+    if (c.code === null) continue;
+    const period = c.period
+      ? ` (period ${shortDate(c.period.from)}–${shortDate(c.period.to)})`
+      : '';
+    const state = c.met ? `met${c.units && c.units > 1 ? ` ×${c.units}` : ''}` : 'not met';
+    const missing = c.missing ? `; ${c.missing.code} ${c.missing.text}` : '';
+    line(`    ${c.code}${period}  ${state}${missing}`);
+  }
+}
+
 async function assertReady(): Promise<void> {
   let status: number;
   try {
@@ -1088,6 +1190,7 @@ async function main(): Promise<void> {
     await showOutcomes(clinic, patients);
     const alerts = await showAlertsAndWebhooks(clinic, patients, receiver);
     await showLifecycle(clinic, alerts);
+    await showWorklist(clinic, patients);
 
     // The receiver goes away with the demo: leave no endpoint pointing at a closed port.
     await call(

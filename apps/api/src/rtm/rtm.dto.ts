@@ -135,7 +135,7 @@ export class RtmLedgerDto {
   dataDay: 'any' | 'exercise';
   @ApiProperty({
     description:
-      'Per code: met or not, the evidence, what is still missing and by when (docs/rtm.md)',
+      'Per code (set-up, each device period, each treatment code): met or not, the evidence, and `missing`: what is still needed for the next code and by when, `{ code, kind, needed, by, reachable, text }` (docs/rtm.md)',
     type: 'array',
     items: { type: 'object', additionalProperties: true },
   })

@@ -74,7 +74,7 @@ function codesOf(ledger: RtmLedger): Record<string, unknown>[] {
       episodeId: s.episodeId,
       met: s.met,
       dateOfService: s.dateOfService,
-      missing: s.missing?.text ?? null,
+      missing: s.missing,
     });
   }
   for (const p of ledger.devicePeriods) {
@@ -86,7 +86,8 @@ function codesOf(ledger: RtmLedger): Record<string, unknown>[] {
       met: p.code !== null,
       dateOfService: p.dateOfService,
       evidence: { dataDayCount: p.dataDays.length, dataDays: p.dataDays },
-      missing: p.missing?.text ?? null,
+      // For the next code: 98977 once 98985 is met.
+      missing: p.missing,
     });
   }
   const t = ledger.treatment;
@@ -103,7 +104,7 @@ function codesOf(ledger: RtmLedger): Record<string, unknown>[] {
       units: met?.units ?? 0,
       dateOfService: met ? t.dateOfService : null,
       evidence,
-      missing: t.missing.filter((m) => m.code === code).map((m) => m.text)[0] ?? null,
+      missing: t.missing.find((m) => m.code === code) ?? null,
     });
   }
   return codes;
