@@ -336,6 +336,30 @@ describe('alerts delivered as signed webhooks', () => {
     expect(receiver.mostAtOnce.get('/slow')).toBeLessThanOrEqual(2);
   });
 
+  it('sends worklist.escalated, signed, when the worker moves a patient into the urgent band', async () => {
+    const c = await seedClinic(t.http);
+    const endpoint = await factory(t.http).webhookEndpoint(c.adminKey, {
+      url: receiver.url('/worklist'),
+      events: ['worklist.escalated'],
+    });
+    await factory(t.http).painReport(c.appKey, c.patient.id, FEVER);
+    // The worker's next adherence tick (every 10 s) updates the entry and writes the event.
+    const [got] = await arrivals('/worklist', 1, 30_000);
+    expect(new Webhook(endpoint.secret).verify(got.body, headersOf(got))).toEqual({
+      type: 'worklist.escalated',
+      timestamp: expect.any(String),
+      data: {
+        patientId: c.patient.id,
+        band: 'urgent',
+        score: expect.any(Number),
+        reasons: expect.arrayContaining(['urgent_alert']),
+      },
+    });
+    // The endpoint did not subscribe to the alert's own event.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.at('/worklist')).toHaveLength(1);
+  });
+
   it("sends a clinician's endpoint that clinician's patients only", async () => {
     const c = await seedClinic(t.http);
     await factory(t.http).webhookEndpoint(c.adminKey, {

@@ -4,6 +4,7 @@ import {
   describeOutcome,
   nextDeliveryStep,
   signatureHeader,
+  webhookBody,
 } from '@app/domain';
 import {
   OutboxRepository,
@@ -56,21 +57,11 @@ export class WebhooksProcessor implements OnApplicationShutdown {
   async fanOut({ eventId }: JobPayloads['webhook.event']): Promise<{ deliveries: number }> {
     const event = await this.outbox.toFanOut(eventId);
     if (!event) return { deliveries: 0 };
-    const { type, timestamp, data } = event.payload;
     // Written in the contract's field order; the same bytes on every attempt.
-    const body = JSON.stringify({
-      type,
-      timestamp,
-      data: {
-        alertId: data.alertId,
-        patientId: data.patientId,
-        rule: data.rule,
-        severity: data.severity,
-      },
-    });
+    const body = webhookBody(event.payload);
     // Read without a lock (an event never changes); fanOut stamps it under its row lock, so
     // a second fan-out running at once creates nothing.
-    const created = await this.webhooks.fanOut(eventId, body, data.patientId);
+    const created = await this.webhooks.fanOut(eventId, body, event.payload.data.patientId);
     await this.queueAttempts(created.map((id) => deliveryJob(id, 0)));
     return { deliveries: created.length };
   }

@@ -25,3 +25,27 @@ export interface WorklistEventBody {
   timestamp: string;
   data: { patientId: string; band: 'urgent'; score: number; reasons: string[] };
 }
+
+/** Any event the outbox holds. */
+export type WebhookEventBody = AlertEventBody | WorklistEventBody;
+
+/**
+ * The body delivered for an event, its fields in the contract's order: the same bytes on every
+ * attempt and replay, and nothing the event type does not define.
+ */
+export function webhookBody(event: WebhookEventBody): string {
+  if (event.type === 'worklist.escalated') {
+    const d = event.data;
+    return JSON.stringify({
+      type: event.type,
+      timestamp: event.timestamp,
+      data: { patientId: d.patientId, band: d.band, score: d.score, reasons: d.reasons },
+    });
+  }
+  const d = event.data;
+  return JSON.stringify({
+    type: event.type,
+    timestamp: event.timestamp,
+    data: { alertId: d.alertId, patientId: d.patientId, rule: d.rule, severity: d.severity },
+  });
+}

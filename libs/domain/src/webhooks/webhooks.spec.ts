@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { isPrivateAddress } from './addresses';
+import { webhookBody } from './events';
 import { nextDeliveryStep, parseRetryAfter } from './retry-policy';
 import { generateWebhookSecret, signatureHeader, signWebhook } from './signature';
 
@@ -179,5 +180,39 @@ describe('isPrivateAddress', () => {
     ['not-an-address', true],
   ])('%s → %s', (address, expected) => {
     expect(isPrivateAddress(address)).toBe(expected);
+  });
+});
+
+describe('webhookBody', () => {
+  it.each([
+    [
+      'an alert event: its four ids and words, in the contract order',
+      {
+        type: 'alert.created' as const,
+        timestamp: '2026-12-03T10:00:00.000Z',
+        data: { severity: 'urgent', rule: 'RED_FLAG_SYSTEMIC', patientId: 'p1', alertId: 'a1' },
+      },
+      '{"type":"alert.created","timestamp":"2026-12-03T10:00:00.000Z","data":{"alertId":"a1","patientId":"p1","rule":"RED_FLAG_SYSTEMIC","severity":"urgent"}}',
+    ],
+    [
+      "a worklist escalation: the patient, band, score and the reasons' kinds",
+      {
+        type: 'worklist.escalated' as const,
+        timestamp: '2026-12-03T10:00:00.000Z',
+        data: { reasons: ['urgent_alert'], score: 500, band: 'urgent' as const, patientId: 'p1' },
+      },
+      '{"type":"worklist.escalated","timestamp":"2026-12-03T10:00:00.000Z","data":{"patientId":"p1","band":"urgent","score":500,"reasons":["urgent_alert"]}}',
+    ],
+  ])('%s', (_name, event, body) => {
+    expect(webhookBody(event)).toBe(body);
+  });
+
+  it('sends nothing the event type does not define', () => {
+    const event = {
+      type: 'alert.created' as const,
+      timestamp: 't',
+      data: { alertId: 'a', patientId: 'p', rule: 'r', severity: 's', note: 'leg pain' },
+    };
+    expect(webhookBody(event)).not.toContain('leg pain');
   });
 });

@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import type { AlertEventBody, WebhookEventType } from '@app/domain';
+import type { AlertEventBody, WebhookEventBody, WebhookEventType } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { Db, queryRows, type Tx } from '../db.service';
 import { listenOn, type Listener } from '../listen';
@@ -29,7 +29,7 @@ const TAKE_FOR_RELAY = `
 export interface OutboxEvent {
   organizationId: string;
   eventType: WebhookEventType;
-  payload: AlertEventBody;
+  payload: WebhookEventBody;
 }
 
 /** The relay's LISTEN connection. */
@@ -81,7 +81,7 @@ export class OutboxRepository {
   /** The event, unless it is gone or already fanned out. */
   async toFanOut(eventId: string): Promise<OutboxEvent | null> {
     const [row] = await this.db.current.query<
-      { organization_id: string; event_type: WebhookEventType; payload: AlertEventBody }[]
+      { organization_id: string; event_type: WebhookEventType; payload: WebhookEventBody }[]
     >(
       `SELECT organization_id, event_type, payload FROM outbox
        WHERE id = $1 AND fanned_out_at IS NULL`,
