@@ -1057,11 +1057,8 @@ async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): P
 
 interface WorklistReasonView {
   kind: string;
-  rule?: string;
-  status?: string;
-  days?: number;
-  stratum?: string;
-  text?: string;
+  since: string | null;
+  detail: { rule?: string; status?: string; days?: number; stratum?: string; text?: string };
 }
 interface WorklistPage {
   data: {
@@ -1074,18 +1071,19 @@ interface WorklistPage {
 }
 
 function reasonText(r: WorklistReasonView): string {
+  const d = r.detail;
   switch (r.kind) {
     case 'urgent_alert':
     case 'warning_alert':
-      return `${r.kind === 'urgent_alert' ? 'urgent' : 'warning'} ${r.rule}`;
+      return `${r.kind === 'urgent_alert' ? 'urgent' : 'warning'} ${d.rule}`;
     case 'program_on_hold':
-      return `program ${r.status}`;
+      return `program ${d.status}`;
     case 'no_review':
-      return `no review for ${r.days} days`;
+      return `no review for ${d.days} days`;
     case 'startback':
-      return `STarT Back ${r.stratum}`;
+      return `STarT Back ${d.stratum}`;
     case 'rtm_at_risk':
-      return `RTM: ${r.text}`;
+      return `RTM: ${d.text}`;
     default:
       return r.kind;
   }

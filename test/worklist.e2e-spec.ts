@@ -129,7 +129,13 @@ describe('clinician worklist', () => {
     expect(byId.get(ids.urgentOld)).toMatchObject({
       band: 'urgent',
       score: WORKLIST_WEIGHTS.urgentAlert,
-      reasons: [expect.objectContaining({ kind: 'urgent_alert', rule: 'RED_FLAG_SYSTEMIC' })],
+      reasons: [
+        {
+          kind: 'urgent_alert',
+          since: expect.any(String),
+          detail: { alertId: expect.any(String), rule: 'RED_FLAG_SYSTEMIC' },
+        },
+      ],
     });
     expect(byId.get(ids.held)).toMatchObject({ band: 'attention' });
     expect(byId.get(ids.held)!.reasons.map((r) => r.kind)).toEqual([
@@ -139,11 +145,13 @@ describe('clinician worklist', () => {
     expect(byId.get(ids.unreviewed)).toMatchObject({
       band: 'routine',
       score: WORKLIST_WEIGHTS.noReview,
-      reasons: [expect.objectContaining({ kind: 'no_review', days: 10, lastReviewAt: null })],
+      reasons: [
+        { kind: 'no_review', since: expect.any(String), detail: { days: 10, lastReviewAt: null } },
+      ],
     });
     expect(byId.get(ids.screened)).toMatchObject({
       score: WORKLIST_WEIGHTS.startBackHigh,
-      reasons: [{ kind: 'startback', stratum: 'high' }],
+      reasons: [{ kind: 'startback', since: expect.any(String), detail: { stratum: 'high' } }],
     });
     expect(byId.get(ids.reviewed)).toMatchObject({ band: 'routine', score: 0, reasons: [] });
     // A clinician sees only its own patients; an admin the whole organization.
@@ -226,11 +234,9 @@ describe('clinician worklist', () => {
     const entry = (await list(c.clinicianKey, '?limit=100')).data.find(
       (e) => e.patientId === ids.reviewed,
     )!;
-    const rtm = entry.reasons.filter((r) => r.kind === 'rtm_at_risk') as unknown as {
-      code: string;
-      shortfall: string;
-      text: string;
-    }[];
+    const rtm = entry.reasons
+      .filter((r) => r.kind === 'rtm_at_risk')
+      .map((r) => (r as unknown as { detail: { shortfall: string } }).detail);
     expect(rtm.map((r) => r.shortfall)).toEqual(
       expect.arrayContaining(['data_days', 'interactive_contact']),
     );

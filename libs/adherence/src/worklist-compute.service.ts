@@ -61,6 +61,7 @@ export class WorklistComputeService {
             lastReviewAt: f.lastReviewAt,
             enrolledAt: f.enrolledAt,
             startBack: f.startBack,
+            startBackAt: f.startBackAt,
           },
           now,
         ),

@@ -164,7 +164,7 @@ describe('worklistEntry', () => {
       quiet({ openAlerts: [alert('urgent', 1, 'b'), alert('urgent', 3, 'a')] }),
       NOW,
     );
-    expect(entry.reasons.map((r) => (r as { alertId: string }).alertId)).toEqual(['a', 'b']);
+    expect(entry.reasons.map((r) => (r.detail as { alertId: string }).alertId)).toEqual(['a', 'b']);
     expect(entry.oldestUrgentAt).toEqual(daysAgo(3));
   });
 });

@@ -36,23 +36,32 @@ export interface WorklistInput {
   /** When the patient joined (a patient never reviewed counts from then). */
   readonly enrolledAt: Date;
   readonly startBack: StartBackStratum | null;
+  /** When that screening was completed. */
+  readonly startBackAt?: Date | null;
 }
 
+/**
+ * One reason for a patient's place, as the API contract shapes it: its kind, since when it
+ * holds (an instant, a local day, or null where it has no start of its own), and its detail.
+ */
 export type WorklistReason =
-  | { kind: 'urgent_alert'; alertId: string; rule: string; since: string }
-  | { kind: 'warning_alert'; alertId: string; rule: string; since: string }
-  | { kind: 'program_on_hold'; programId: string; status: 'paused' | 'suspended'; since: string }
-  | { kind: 'data_gap'; since: LocalDay }
+  | { kind: 'urgent_alert'; since: string; detail: { alertId: string; rule: string } }
+  | { kind: 'warning_alert'; since: string; detail: { alertId: string; rule: string } }
+  | {
+      kind: 'program_on_hold';
+      since: string;
+      detail: { programId: string; status: 'paused' | 'suspended' };
+    }
+  | { kind: 'data_gap'; since: LocalDay; detail: Record<string, never> }
   | {
       kind: 'rtm_at_risk';
-      code: string;
-      shortfall: string;
-      needed: number;
-      by: LocalDay;
-      text: string;
+      since: null;
+      detail: { code: string; shortfall: string; needed: number; by: LocalDay; text: string };
     }
-  | { kind: 'no_review'; days: number; lastReviewAt: string | null }
-  | { kind: 'startback'; stratum: 'medium' | 'high' };
+  | { kind: 'no_review'; since: string; detail: { days: number; lastReviewAt: string | null } }
+  | { kind: 'startback'; since: string | null; detail: { stratum: 'medium' | 'high' } };
+
+export type WorklistReasonKind = WorklistReason['kind'];
 
 export interface WorklistEntry {
   readonly band: WorklistBand;
@@ -93,42 +102,36 @@ export function worklistEntry(input: WorklistInput, now: Date): WorklistEntry {
     score += w.urgentAlert;
     reasons.push({
       kind: 'urgent_alert',
-      alertId: a.id,
-      rule: a.rule,
       since: a.createdAt.toISOString(),
+      detail: { alertId: a.id, rule: a.rule },
     });
   }
   for (const a of warnings) {
     score += w.warningAlert;
     reasons.push({
       kind: 'warning_alert',
-      alertId: a.id,
-      rule: a.rule,
       since: a.createdAt.toISOString(),
+      detail: { alertId: a.id, rule: a.rule },
     });
   }
   if (input.programHold) {
     score += w.programOnHold;
     reasons.push({
       kind: 'program_on_hold',
-      programId: input.programHold.programId,
-      status: input.programHold.status,
       since: input.programHold.since.toISOString(),
+      detail: { programId: input.programHold.programId, status: input.programHold.status },
     });
   }
   if (input.dataGapSince) {
     score += w.dataGap;
-    reasons.push({ kind: 'data_gap', since: input.dataGapSince });
+    reasons.push({ kind: 'data_gap', since: input.dataGapSince, detail: {} });
   }
   for (const r of input.monitored ? input.rtmRisks.filter((x) => x.reachable) : []) {
     score += w.rtmAtRisk;
     reasons.push({
       kind: 'rtm_at_risk',
-      code: r.code,
-      shortfall: r.kind,
-      needed: r.needed,
-      by: r.by,
-      text: r.text,
+      since: null,
+      detail: { code: r.code, shortfall: r.kind, needed: r.needed, by: r.by, text: r.text },
     });
   }
   const reviewedFrom = input.lastReviewAt ?? input.enrolledAt;
@@ -137,13 +140,17 @@ export function worklistEntry(input: WorklistInput, now: Date): WorklistEntry {
     score += w.noReview;
     reasons.push({
       kind: 'no_review',
-      days: unreviewedDays,
-      lastReviewAt: input.lastReviewAt?.toISOString() ?? null,
+      since: reviewedFrom.toISOString(),
+      detail: { days: unreviewedDays, lastReviewAt: input.lastReviewAt?.toISOString() ?? null },
     });
   }
   if (input.startBack === 'high' || input.startBack === 'medium') {
     score += input.startBack === 'high' ? w.startBackHigh : w.startBackMedium;
-    reasons.push({ kind: 'startback', stratum: input.startBack });
+    reasons.push({
+      kind: 'startback',
+      since: input.startBackAt?.toISOString() ?? null,
+      detail: { stratum: input.startBack },
+    });
   }
   const band: WorklistBand =
     urgent.length > 0

@@ -34,9 +34,33 @@ export class WorklistEntryDto {
   @ApiProperty({ description: 'Higher first within a band (docs/worklist.md)' }) score: number;
   @ApiProperty({
     type: 'array',
-    items: { type: 'object', additionalProperties: true },
+    items: {
+      type: 'object',
+      required: ['kind', 'since', 'detail'],
+      properties: {
+        kind: {
+          type: 'string',
+          enum: [
+            'urgent_alert',
+            'warning_alert',
+            'program_on_hold',
+            'data_gap',
+            'rtm_at_risk',
+            'no_review',
+            'startback',
+          ],
+        },
+        since: {
+          type: 'string',
+          nullable: true,
+          description:
+            'An instant, or a local day for data_gap; null where the reason has no start',
+        },
+        detail: { type: 'object', additionalProperties: true },
+      },
+    },
     description:
-      'Why, most pressing first: urgent_alert (oldest first), warning_alert, program_on_hold, data_gap, rtm_at_risk, no_review, startback',
+      'Why, most pressing first: urgent_alert (oldest first), warning_alert, program_on_hold, data_gap, rtm_at_risk, no_review, startback (docs/worklist.md)',
   })
   reasons: WorklistReason[];
   @ApiProperty({ description: 'When the worker last updated the entry' }) computedAt: Date;

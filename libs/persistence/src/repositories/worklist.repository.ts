@@ -26,6 +26,7 @@ export interface WorklistFacts {
   } | null;
   lastReviewAt: Date | null;
   startBack: StartBackStratum | null;
+  startBackAt: Date | null;
 }
 
 /** A worklist row as the API lists it. */
@@ -61,10 +62,12 @@ const FACTS = prepared(`
       (SELECT max(GREATEST(a.acknowledged_at, a.resolved_at)) FROM alerts a
         WHERE a.organization_id = p.organization_id AND a.patient_id = p.id AND a.status <> 'open')
     ) AS "lastReviewAt",
-    (SELECT q.score->>'stratum' FROM questionnaires q
-      WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'startback'
-      ORDER BY q.completed_at DESC, q.id DESC LIMIT 1) AS "startBack"
-  FROM b JOIN patients p ON p.organization_id = b.organization_id AND p.id = b.patient_id`);
+    sb.stratum AS "startBack", sb.completed_at AS "startBackAt"
+  FROM b JOIN patients p ON p.organization_id = b.organization_id AND p.id = b.patient_id
+  LEFT JOIN LATERAL (
+    SELECT q.score->>'stratum' AS stratum, q.completed_at FROM questionnaires q
+     WHERE q.organization_id = p.organization_id AND q.patient_id = p.id AND q.instrument = 'startback'
+     ORDER BY q.completed_at DESC, q.id DESC LIMIT 1) sb ON true`);
 
 /**
  * Writes a batch's entries; an unchanged entry is not rewritten. A patient entering the urgent
@@ -170,7 +173,8 @@ export class WorklistRepository {
   ): Promise<WorklistFacts[]> {
     if (patients.length === 0) return [];
     const rows = await runPrepared<
-      Omit<WorklistFacts, 'openAlerts' | 'programHold'> & {
+      Omit<WorklistFacts, 'openAlerts' | 'programHold' | 'startBackAt'> & {
+        startBackAt: string | null;
         openAlerts: {
           id: string;
           rule: string;
@@ -189,6 +193,7 @@ export class WorklistRepository {
       ...r,
       enrolledAt: new Date(r.enrolledAt),
       lastReviewAt: r.lastReviewAt ? new Date(r.lastReviewAt) : null,
+      startBackAt: r.startBackAt ? new Date(r.startBackAt) : null,
       openAlerts: r.openAlerts.map((a) => ({ ...a, createdAt: new Date(a.createdAt) })),
       programHold: r.programHold
         ? { ...r.programHold, since: new Date(r.programHold.since) }
