@@ -223,6 +223,31 @@ describe('clinician worklist', () => {
     });
   });
 
+  it('moves a reassigned patient: off the old list at once, on the new one at the next update', async () => {
+    await t.http
+      .patch(`/v1/patients/${ids.screened}`)
+      .set(bearer(c.adminKey))
+      .send({ clinicianId: c.otherClinician.id })
+      .expect(200);
+    const mine = async (key: string) =>
+      (await list(key, '?limit=100')).data.map((e) => e.patientId);
+    expect(await mine(c.clinicianKey)).not.toContain(ids.screened);
+    // The change marked the patient for the worker.
+    const marks = await t.db.query('SELECT 1 FROM adherence_dirty WHERE patient_id = $1', [
+      ids.screened,
+    ]);
+    expect(marks.length).toBeGreaterThan(0);
+    await recompute();
+    expect(await mine(c.otherClinicianKey)).toContain(ids.screened);
+    await t.http
+      .patch(`/v1/patients/${ids.screened}`)
+      .set(bearer(c.adminKey))
+      .send({ clinicianId: c.clinician.id })
+      .expect(200);
+    await recompute();
+    expect(await mine(c.clinicianKey)).toContain(ids.screened);
+  });
+
   it('flags an RTM month at risk: data days short and no interactive contact yet', async () => {
     const today = new Date().toISOString().slice(0, 10);
     await t.http

@@ -179,8 +179,19 @@ export class PatientsRepository {
     return patients.save(patients.create(patient));
   }
 
+  /**
+   * Saves a changed patient and marks it for the worker's next update, in one transaction: its
+   * time zone moves its local days, its clinician moves it to another worklist.
+   */
   save(patient: Patient): Promise<Patient> {
-    return this.db.current.getRepository(Patient).save(patient);
+    return this.db.transaction(async (tx) => {
+      const saved = await tx.getRepository(Patient).save(patient);
+      await tx.query(`INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($1, $2)`, [
+        saved.organizationId,
+        saved.id,
+      ]);
+      return saved;
+    });
   }
 
   /**
