@@ -1140,7 +1140,7 @@ async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): P
       met: boolean;
       units?: number;
       period?: { from: string; to: string };
-      missing: { code: string; text: string } | null;
+      missing: { code: string; text: string }[];
     }[];
   }>('GET', `/v1/patients/${a.id}/rtm?month=${month}`, clinic.clinicianKey);
   line(`\n  patient ${a.story.label}'s RTM ledger for ${month}:`);
@@ -1150,7 +1150,7 @@ async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): P
       ? ` (period ${shortDate(c.period.from)}–${shortDate(c.period.to)})`
       : '';
     const state = c.met ? `met${c.units && c.units > 1 ? ` ×${c.units}` : ''}` : 'not met';
-    const missing = c.missing ? `; ${c.missing.code} ${c.missing.text}` : '';
+    const missing = c.missing.map((m) => `; ${m.code} ${m.text}`).join('');
     line(`    ${c.code}${period}  ${state}${missing}`);
   }
 }

@@ -120,7 +120,8 @@ describe('remote therapeutic monitoring: care time, episodes, ledger and claims'
         l.dateOfService,
       ]),
     ).toEqual([
-      ['98975', 1, '2026-10-01'],
+      // Met on the first period's second data day.
+      ['98975', 1, '2026-10-02'],
       ['98977', 1, '2026-10-30'],
       ['98980', 1, '2026-10-31'],
       ['98981', 1, '2026-10-31'],
@@ -138,7 +139,7 @@ describe('remote therapeutic monitoring: care time, episodes, ledger and claims'
     );
     const rows = lines.slice(1).filter((l) => l.startsWith(patientId));
     expect(rows.map((l) => l.split(',').slice(2, 5))).toEqual([
-      ['98975', '1', '2026-10-01'],
+      ['98975', '1', '2026-10-02'],
       ['98977', '1', '2026-10-30'],
       ['98980', '1', '2026-10-31'],
       ['98981', '1', '2026-10-31'],
@@ -164,6 +165,28 @@ describe('remote therapeutic monitoring: care time, episodes, ledger and claims'
       [c.org.id],
     );
     expect(claimsAudit[0].n).toBe(2);
+  });
+
+  it('counts data days on New York local days, the night the clocks go back included', async () => {
+    // 01:30 EDT, then 22:30 EST (already 2 November in UTC): both on 1 November in New York.
+    for (const at of ['2026-11-01T05:30:00Z', '2026-11-02T03:30:00Z']) {
+      await t.http
+        .post(`/v1/patients/${patientId}/sessions`)
+        .set(bearer(c.adminKey))
+        .send({
+          clientRef: randomUUID(),
+          performedAt: at,
+          items: [{ exerciseCode: 'prone_press_up', reps: 10 }],
+        })
+        .expect(201);
+    }
+    const november = await t.http
+      .get(`/v1/patients/${patientId}/rtm?month=2026-11`)
+      .set(bearer(c.clinicianKey))
+      .expect(200);
+    const period = november.body.ledger.devicePeriods.find((p: { index: number }) => p.index === 1);
+    expect(period).toMatchObject({ from: '2026-10-31', to: '2026-11-29' });
+    expect(period.dataDays).toEqual(['2026-11-01']);
   });
 
   it('counts only exercise sessions as data days when the organization says so', async () => {
@@ -344,6 +367,10 @@ describe('remote therapeutic monitoring: care time, episodes, ledger and claims'
       await expect(
         t.db.query(`UPDATE care_time_entries SET minutes = 99 WHERE id = $1`, [entry.body.id]),
       ).rejects.toThrow(/append-only/);
+      // The service's own role may not delete an entry at all.
+      await expect(
+        t.db.query(`DELETE FROM care_time_entries WHERE id = $1`, [entry.body.id]),
+      ).rejects.toThrow(/permission denied/);
     });
 
     it('a month outside the episode, or malformed, is 422', async () => {
@@ -367,7 +394,7 @@ describe('remote therapeutic monitoring: care time, episodes, ledger and claims'
           .get(`/v1/patients/${patientId}/rtm-episodes`)
           .set(bearer(c.clinicianKey))
           .expect(200)
-      ).body;
+      ).body.data;
       await t.http
         .post(`/v1/rtm-episodes/${open.id}/end`)
         .set(bearer(c.clinicianKey))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AdherenceComputeService, WorklistComputeService } from '@app/adherence';
-import { WORKLIST_WEIGHTS } from '@app/domain';
+import { compareWorklist, WORKLIST_WEIGHTS, type WorklistBand } from '@app/domain';
 import {
   AdherenceInputsRepository,
   AdherenceRepository,
@@ -125,6 +125,19 @@ describe('clinician worklist', () => {
       ids.reviewed,
     ];
     expect(order.filter((id) => mine.includes(id))).toEqual(mine);
+    // The database's order is the domain's (compareWorklist) over the same entries.
+    const asEntries = page.data.map((e) => {
+      const urgent = (e.reasons as unknown as { kind: string; since: string }[])
+        .filter((r) => r.kind === 'urgent_alert')
+        .map((r) => new Date(r.since).getTime());
+      return {
+        ...e,
+        band: e.band as WorklistBand,
+        reasons: [],
+        oldestUrgentAt: urgent.length ? new Date(Math.min(...urgent)) : null,
+      };
+    });
+    expect([...asEntries].sort(compareWorklist).map((e) => e.patientId)).toEqual(order);
     const byId = new Map(page.data.map((e) => [e.patientId, e]));
     expect(byId.get(ids.urgentOld)).toMatchObject({
       band: 'urgent',
@@ -183,6 +196,10 @@ describe('clinician worklist', () => {
       'not-a-cursor',
       Buffer.from(JSON.stringify([9, 0, 'infinity', randomUUID()])).toString('base64url'),
       Buffer.from(JSON.stringify([0, 0, "2026-01-01'; --", randomUUID()])).toString('base64url'),
+      // A day that does not exist: refused by the API, never sent to PostgreSQL.
+      Buffer.from(JSON.stringify([0, 0, '2026-02-30T00:00:00.000Z', randomUUID()])).toString(
+        'base64url',
+      ),
     ]) {
       await t.http.get(`/v1/worklist?cursor=${forged}`).set(bearer(c.clinicianKey)).expect(400);
     }
@@ -266,11 +283,27 @@ describe('clinician worklist', () => {
       expect.arrayContaining(['data_days', 'interactive_contact']),
     );
     expect(entry.score).toBeGreaterThanOrEqual(2 * WORKLIST_WEIGHTS.rtmAtRisk);
-    // The dashboard counts the month's codes: none met yet for this patient.
-    const dashboard = await t.http
-      .get('/v1/dashboard/adherence')
-      .set(bearer(c.dashboardKey))
-      .expect(200);
-    expect(dashboard.body.rtm).toMatchObject({ month: today.slice(0, 7), code98977: 0 });
+    const rtmCounts = async () =>
+      (await t.http.get('/v1/dashboard/adherence').set(bearer(c.dashboardKey)).expect(200)).body
+        .rtm;
+    // The dashboard counts patients per code met this month: none yet.
+    expect(await rtmCounts()).toMatchObject({ month: today.slice(0, 7), code98979: 0 });
+    // A 12-minute call after the 10 minutes of review logged earlier: 22 minutes with an
+    // interactive contact, 98980 met (not 98979), and the contact's shortfall gone.
+    await t.http
+      .post(`/v1/patients/${ids.reviewed}/care-time`)
+      .set(bearer(c.clinicianKey))
+      .send({ startedAt: minutesAgo(2), minutes: 12, interactive: true, kind: 'call' })
+      .expect(201);
+    await recompute();
+    expect(await rtmCounts()).toMatchObject({ code98979: 0, code98980: 1 });
+    const after = (await list(c.clinicianKey, '?limit=100')).data.find(
+      (e) => e.patientId === ids.reviewed,
+    )!;
+    expect(
+      after.reasons
+        .filter((r) => r.kind === 'rtm_at_risk')
+        .map((r) => (r as unknown as { detail: { shortfall: string } }).detail.shortfall),
+    ).not.toContain('interactive_contact');
   });
 });

@@ -8,6 +8,8 @@ const NARROWED_TABLES: Record<string, string> = {
   // Append-only: without UPDATE, DELETE or TRUNCATE the runtime role cannot even try, and not
   // owning the table it cannot disable the trigger that refuses them either.
   audit_log: 'SELECT, INSERT',
+  // Append-only too: an entry is voided (an UPDATE its trigger checks), never deleted.
+  care_time_entries: 'SELECT, INSERT, UPDATE',
   // TypeORM's list of applied migrations: read to know that the schema is ready; only the owner
   // writes it.
   migrations: 'SELECT',

@@ -20,6 +20,7 @@ import {
   CreateEpisodeDto,
   EndEpisodeDto,
   EpisodeDto,
+  EpisodeListDto,
   MonthQueryDto,
   RtmLedgerDto,
   VoidCareTimeDto,
@@ -89,11 +90,11 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:read')
   @Audited('rtm_episode.list')
   @ApiOperation({ summary: 'A patient’s monitoring episodes, oldest first' })
-  @ApiOkResponse({ type: [EpisodeDto] })
+  @ApiOkResponse({ type: EpisodeListDto })
   listEpisodes(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
-  ): Promise<EpisodeDto[]> {
+  ): Promise<EpisodeListDto> {
     return this.rtm.listEpisodes(caller, patientId);
   }
 

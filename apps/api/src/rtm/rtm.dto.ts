@@ -125,6 +125,10 @@ export class EpisodeDto {
   @ApiProperty({ nullable: true, type: Date }) endedAt: Date | null;
 }
 
+export class EpisodeListDto {
+  @ApiProperty({ type: [EpisodeDto] }) data: EpisodeDto[];
+}
+
 export class RtmLedgerDto {
   @ApiProperty({ format: 'uuid' }) patientId: string;
   @ApiProperty() month: string;
@@ -135,7 +139,7 @@ export class RtmLedgerDto {
   dataDay: 'any' | 'exercise';
   @ApiProperty({
     description:
-      'Per code (set-up, each device period, each treatment code): met or not, the evidence, and `missing`: what is still needed for the next code and by when, `{ code, kind, needed, by, reachable, text }` (docs/rtm.md)',
+      'Per code (set-up, each device period, each treatment code): met or not, the evidence, and `missing`: what is still needed for the next code and by when, a list of `{ code, kind, needed, by, reachable, text }` (docs/rtm.md)',
     type: 'array',
     items: { type: 'object', additionalProperties: true },
   })

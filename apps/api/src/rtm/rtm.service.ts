@@ -69,12 +69,16 @@ function monthOrProblem(month: string): { first: string; last: string } {
 function codesOf(ledger: RtmLedger): Record<string, unknown>[] {
   const codes: Record<string, unknown>[] = [];
   for (const s of ledger.setup) {
+    const first = ledger.devicePeriods.find((p) => p.episodeId === s.episodeId && p.index === 0);
     codes.push({
       code: s.code,
       episodeId: s.episodeId,
       met: s.met,
       dateOfService: s.dateOfService,
-      missing: s.missing,
+      evidence: first
+        ? { period: { from: first.from, to: first.to }, dataDays: first.dataDays }
+        : {},
+      missing: s.missing ? [s.missing] : [],
     });
   }
   for (const p of ledger.devicePeriods) {
@@ -87,7 +91,7 @@ function codesOf(ledger: RtmLedger): Record<string, unknown>[] {
       dateOfService: p.dateOfService,
       evidence: { dataDayCount: p.dataDays.length, dataDays: p.dataDays },
       // For the next code: 98977 once 98985 is met.
-      missing: p.missing,
+      missing: p.missing ? [p.missing] : [],
     });
   }
   const t = ledger.treatment;
@@ -104,7 +108,7 @@ function codesOf(ledger: RtmLedger): Record<string, unknown>[] {
       units: met?.units ?? 0,
       dateOfService: met ? t.dateOfService : null,
       evidence,
-      missing: t.missing.find((m) => m.code === code) ?? null,
+      missing: t.missing.filter((m) => m.code === code),
     });
   }
   return codes;
@@ -265,9 +269,11 @@ export class RtmService {
     });
   }
 
-  async listEpisodes(caller: Caller, patientId: string): Promise<EpisodeDto[]> {
+  async listEpisodes(caller: Caller, patientId: string): Promise<{ data: EpisodeDto[] }> {
     const patient = await this.access.findVisible(caller, patientId);
-    return (await this.rtm.episodesOf(patient.organizationId, patient.id)).map(episodeDto);
+    return {
+      data: (await this.rtm.episodesOf(patient.organizationId, patient.id)).map(episodeDto),
+    };
   }
 
   /** One patient's ledger of a month; 422 for a month outside every episode. */

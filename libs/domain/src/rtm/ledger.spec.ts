@@ -397,12 +397,15 @@ describe('set-up (98975)', () => {
     dataDays: LocalDay[];
     today?: LocalDay;
     met: boolean | null;
+    date?: LocalDay | null;
+    billed?: boolean;
     missing?: RtmShortfall | null;
   }>([
     {
-      name: 'is met by 2 data days in the first period, dated on the first day',
-      dataDays: ['2026-12-03', '2026-12-04'],
+      name: 'is met by 2 data days in the first period, dated on the second',
+      dataDays: ['2026-12-03', '2026-12-04', '2026-12-09'],
       met: true,
+      date: '2026-12-04',
       missing: null,
     },
     {
@@ -410,6 +413,7 @@ describe('set-up (98975)', () => {
       dataDays: ['2026-12-01', '2026-12-02'],
       today: '2026-12-02',
       met: true,
+      date: '2026-12-02',
       missing: null,
     },
     {
@@ -433,37 +437,51 @@ describe('set-up (98975)', () => {
       missing: shortfall({ code: '98975', needed: 2, by: '2026-12-30', reachable: false }),
     },
     {
-      name: 'is not listed for an episode that started in an earlier month',
+      name: 'is listed while its first period reaches into the month, billed in the month it was met',
       startDate: '2026-11-20',
       dataDays: days('2026-11-20', 5),
+      met: true,
+      date: '2026-11-21',
+      billed: false,
+      missing: null,
+    },
+    {
+      name: 'met in the month after the episode began: listed and billed then',
+      startDate: '2026-11-20',
+      dataDays: ['2026-11-29', '2026-12-02'],
+      met: true,
+      date: '2026-12-02',
+      missing: null,
+    },
+    {
+      name: 'is not listed once its first period ended before the month',
+      startDate: '2026-10-20',
+      dataDays: days('2026-10-20', 5),
       met: null,
     },
-  ])('$name', ({ startDate = '2026-12-01', dataDays, today = TODAY, met, missing }) => {
-    const ledger = rtmLedger(input({ episodes: [episode({ startDate })], dataDays, today }));
-    if (met === null) {
-      expect(ledger.setup).toEqual([]);
-      return;
-    }
-    expect(ledger.setup).toEqual([
-      {
-        episodeId: 'episode-1',
-        code: '98975',
-        met,
-        dateOfService: met ? startDate : null,
-        missing,
-      },
-    ]);
-    const setupLines = rtmClaimLines(ledger).filter((l) => l.code === '98975');
-    expect(setupLines).toHaveLength(met ? 1 : 0);
-  });
+  ])(
+    '$name',
+    ({ startDate = '2026-12-01', dataDays, today = TODAY, met, date = null, billed, missing }) => {
+      const ledger = rtmLedger(input({ episodes: [episode({ startDate })], dataDays, today }));
+      if (met === null) {
+        expect(ledger.setup).toEqual([]);
+        return;
+      }
+      expect(ledger.setup).toEqual([
+        { episodeId: 'episode-1', code: '98975', met, dateOfService: date, missing },
+      ]);
+      const setupLines = rtmClaimLines(ledger).filter((l) => l.code === '98975');
+      expect(setupLines).toHaveLength((billed ?? met) ? 1 : 0);
+    },
+  );
 
-  it('bills the set-up once, dated on the first day, with the data days as evidence', () => {
+  it('bills the set-up once, dated on the day it was met, with the data days as evidence', () => {
     const ledger = rtmLedger(input({ dataDays: ['2026-12-03', '2026-12-04'] }));
     expect(rtmClaimLines(ledger)).toEqual([
       {
         code: '98975',
         units: 1,
-        dateOfService: '2026-12-01',
+        dateOfService: '2026-12-04',
         from: '2026-12-01',
         to: '2026-12-30',
         evidence: {

@@ -60,8 +60,10 @@ export function rtmLedger(input: RtmLedgerInput): RtmLedger {
     .filter((e) => e.endDate === null || e.endDate >= e.startDate)
     .sort((a, b) => compare(a.startDate, b.startDate) || compare(a.id, b.id));
 
+  // The set-up is shown in every month its first period overlaps (it can be met in any of
+  // them), and billed in the month it was met (rtmClaimLines).
   const setup = episodes
-    .filter((e) => isWithin(e.startDate, range))
+    .filter((e) => overlaps(periodOf(e, 0), range))
     .map((e) => setupLedger(e, dataDays, input.today));
   const devicePeriods = episodes.flatMap((e) =>
     periodsOverlapping(e, range).map((p) => periodLedger(e, p, dataDays, input.today)),
@@ -86,7 +88,7 @@ export function rtmClaimLines(ledger: RtmLedger): RtmClaimLine[] {
   const lines: RtmClaimLine[] = [];
 
   for (const s of ledger.setup) {
-    if (!s.met || s.dateOfService === null) continue;
+    if (!s.met || s.dateOfService === null || !isWithin(s.dateOfService, range)) continue;
     const first = ledger.devicePeriods.find((p) => p.episodeId === s.episodeId && p.index === 0);
     lines.push({
       code: '98975',
@@ -165,13 +167,15 @@ export function rtmRisks(ledger: RtmLedger): RtmShortfall[] {
 
 function setupLedger(episode: RtmEpisode, dataDays: Set<LocalDay>, today: LocalDay): SetupLedger {
   const first = periodOf(episode, 0);
-  const count = dataDaysIn(first, dataDays).length;
+  const days = dataDaysIn(first, dataDays);
+  const count = days.length;
   const met = count >= SETUP_DAYS;
   return {
     episodeId: episode.id,
     code: '98975',
     met,
-    dateOfService: met ? episode.startDate : null,
+    // The day its condition was met: the first period's second data day.
+    dateOfService: met ? days[SETUP_DAYS - 1] : null,
     missing: met ? null : dataDayShortfall('98975', SETUP_DAYS - count, first, dataDays, today),
   };
 }
@@ -276,7 +280,9 @@ function dataDayShortfall(
 
 function treatmentLedger(input: RtmLedgerInput, range: DayRange): TreatmentLedger {
   const entries = input.careTime.filter(
-    (e) => !e.voided && isWithin(localDateOf(e.startedAt, input.timezone), range),
+    // The local day stored with the entry when there is one: the patient's zone when it was
+    // logged (a later move of zone does not move it to another month).
+    (e) => !e.voided && isWithin(e.localDate ?? localDateOf(e.startedAt, input.timezone), range),
   );
   const byClinician = new Map<string, number>();
   for (const e of entries) {
@@ -353,6 +359,10 @@ function nextTreatmentCode(minutes: number): {
   if (minutes < BASE_MINUTES) return { code: '98980', minutes: BASE_MINUTES };
   const units = Math.floor((minutes - BASE_MINUTES) / ADDON_MINUTES);
   return { code: '98981', minutes: BASE_MINUTES + (units + 1) * ADDON_MINUTES };
+}
+
+function overlaps(a: DayRange, b: DayRange): boolean {
+  return a.from <= b.to && b.from <= a.to;
 }
 
 function compare(a: string, b: string): number {

@@ -23,6 +23,11 @@ export interface CareTimeEntry {
   readonly kind: CareTimeKind;
   /** Voided entries stay in the log and count for nothing. */
   readonly voided: boolean;
+  /**
+   * The patient's local day of `startedAt` as stored when it was logged; without it, the day
+   * in `RtmLedgerInput.timezone`.
+   */
+  readonly localDate?: LocalDay;
 }
 
 /** A monitoring episode: its periods start on `startDate` and run 30 days each, until it ends. */
@@ -105,6 +110,7 @@ export interface SetupLedger {
   readonly episodeId: string;
   readonly code: '98975';
   readonly met: boolean;
+  /** The day it was met (the first period's second data day); billed in that day's month. */
   readonly dateOfService: LocalDay | null;
   readonly missing: RtmShortfall | null;
 }

@@ -80,6 +80,7 @@ function careTimeOf(row: CareTimeEntryRow): CareTimeEntry {
     interactive: row.interactive,
     kind: row.kind,
     voided: row.voidedAt !== null,
+    localDate: row.localDate,
   };
 }
 

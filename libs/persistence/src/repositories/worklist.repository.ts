@@ -94,7 +94,9 @@ const UPSERT = prepared(`
       SET clinician_id = EXCLUDED.clinician_id, band = EXCLUDED.band, score = EXCLUDED.score,
           oldest_urgent_at = EXCLUDED.oldest_urgent_at, reasons = EXCLUDED.reasons, rtm_month = EXCLUDED.rtm_month,
           rtm_codes = EXCLUDED.rtm_codes, computed_at = EXCLUDED.computed_at
-      WHERE (w.clinician_id, w.band, w.score, w.oldest_urgent_at, w.reasons, w.rtm_month, w.rtm_codes)
+      -- Never back to an older computation (a dirty batch and an hourly chunk may overlap).
+      WHERE w.computed_at <= EXCLUDED.computed_at
+        AND (w.clinician_id, w.band, w.score, w.oldest_urgent_at, w.reasons, w.rtm_month, w.rtm_codes)
             IS DISTINCT FROM (EXCLUDED.clinician_id, EXCLUDED.band, EXCLUDED.score, EXCLUDED.oldest_urgent_at,
                               EXCLUDED.reasons, EXCLUDED.rtm_month, EXCLUDED.rtm_codes)
     RETURNING w.organization_id, w.patient_id, w.band, w.score, w.reasons
@@ -122,6 +124,11 @@ interface Cursor {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURSOR_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z|infinity)$/;
 
+function validInstant(text: string): boolean {
+  const t = Date.parse(text);
+  return !Number.isNaN(t) && new Date(t).toISOString() === text;
+}
+
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.band, c.score, c.urgentSince, c.patientId])).toString(
     'base64url',
@@ -146,7 +153,8 @@ function decodeCursor(cursor: string): Cursor {
       Math.abs(score as number) < 2 ** 31 &&
       typeof urgentSince === 'string' &&
       CURSOR_TIME.test(urgentSince) &&
-      (urgentSince === 'infinity' || !Number.isNaN(Date.parse(urgentSince))) &&
+      // A day that does not exist (02-30) is refused here, not by PostgreSQL.
+      (urgentSince === 'infinity' || validInstant(urgentSince)) &&
       typeof patientId === 'string' &&
       UUID.test(patientId)
     ) {
