@@ -167,6 +167,61 @@ describe('remote therapeutic monitoring: care time, episodes, ledger and claims'
     expect(claimsAudit[0].n).toBe(2);
   });
 
+  it('keeps logged time in its month when the patient moves to another time zone', async () => {
+    const minutes = async () =>
+      (
+        await t.http
+          .get(`/v1/patients/${patientId}/rtm?month=2026-10`)
+          .set(bearer(c.clinicianKey))
+          .expect(200)
+      ).body.ledger.treatment.totalMinutes;
+    expect(await minutes()).toBe(45);
+    // In Paris the 23:30 entry of 31 October (New York) would be on 1 November.
+    await t.http
+      .patch(`/v1/patients/${patientId}`)
+      .set(bearer(c.adminKey))
+      .send({ timezone: 'Europe/Paris' })
+      .expect(200);
+    expect(await minutes()).toBe(45);
+    await t.http
+      .patch(`/v1/patients/${patientId}`)
+      .set(bearer(c.adminKey))
+      .send({ timezone: 'America/New_York' })
+      .expect(200);
+  });
+
+  it('lists every shortfall of a treatment code: minutes and the interactive contact', async () => {
+    const f = factory(t.http);
+    const p = await f.patient(c.adminKey, { clinicianId: c.clinician.id, timezone: 'UTC' });
+    const today = new Date().toISOString().slice(0, 10);
+    await t.http
+      .post(`/v1/patients/${p.id}/rtm-episodes`)
+      .set(bearer(c.adminKey))
+      .send({ startDate: today })
+      .expect(201);
+    await t.http
+      .post(`/v1/patients/${p.id}/care-time`)
+      .set(bearer(c.clinicianKey))
+      .send({
+        startedAt: new Date(Date.now() - 60_000).toISOString(),
+        minutes: 4,
+        interactive: false,
+        kind: 'data_review',
+      })
+      .expect(201);
+    const ledger = await t.http
+      .get(`/v1/patients/${p.id}/rtm?month=${today.slice(0, 7)}`)
+      .set(bearer(c.clinicianKey))
+      .expect(200);
+    const first = ledger.body.codes.find((x: { code: string }) => x.code === '98979');
+    expect(first.missing.map((m: { kind: string; needed: number }) => [m.kind, m.needed])).toEqual(
+      expect.arrayContaining([
+        ['interactive_contact', 1],
+        ['minutes', 6],
+      ]),
+    );
+  });
+
   it('counts data days on New York local days, the night the clocks go back included', async () => {
     // 01:30 EDT, then 22:30 EST (already 2 November in UTC): both on 1 November in New York.
     for (const at of ['2026-11-01T05:30:00Z', '2026-11-02T03:30:00Z']) {
