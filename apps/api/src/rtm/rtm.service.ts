@@ -280,6 +280,12 @@ export class RtmService {
   async ledger(caller: Caller, patientId: string, month: string): Promise<RtmLedgerDto> {
     const bounds = monthOrProblem(month);
     const patient = await this.access.findVisible(caller, patientId);
+    const today = evaluationDay(this.clock.now(), patient.timezone);
+    if (bounds.first > today) {
+      throw validationProblem([
+        { field: 'month', message: `is after the patient's current month (${today.slice(0, 7)})` },
+      ]);
+    }
     const dataDay = rtmDataDayOf(await this.organizations.settingsOf(patient.organizationId));
     const inputs = await this.rtm.monthInputs(patient.organizationId, bounds, dataDay, patient.id);
     const episodes = inputs.episodes.get(patient.id) ?? [];
@@ -291,7 +297,7 @@ export class RtmService {
     const ledger = rtmLedger({
       month,
       timezone: patient.timezone,
-      today: evaluationDay(this.clock.now(), patient.timezone),
+      today,
       episodes,
       dataDays: inputs.dataDays.get(patient.id) ?? [],
       careTime: inputs.careTime.get(patient.id) ?? [],
