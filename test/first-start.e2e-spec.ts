@@ -1,6 +1,7 @@
 import { loadConfig } from '@app/config';
 import { MIGRATIONS } from '@app/migrations';
 import { prepareDatabase } from '@app/persistence';
+import { createServer, type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { finished, start, waitForOutput } from './support/processes';
 import { deleteKeysOf } from './support/redis-keys';
@@ -20,8 +21,20 @@ interface Fresh {
   drop(): Promise<void>;
 }
 
+/**
+ * A port no socket holds, as the kernel picks it (a random one in 30000–50000 sometimes fell on
+ * one of its ephemeral client ports, and the API could not listen: EADDRINUSE).
+ */
+async function freePort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return String(port);
+}
+
 let fresh = 0;
-function freshServer(): Fresh {
+async function freshServer(): Promise<Fresh> {
   const name = `${process.env.SCIATRACK_TEST_DATABASE}_first_${++fresh}`;
   const runtime = new URL(runtimeUrlFor(name));
   runtime.username = `${name}_app`;
@@ -31,7 +44,7 @@ function freshServer(): Fresh {
       DATABASE_URL: runtime.toString(),
       DATABASE_OWNER_URL: ownerUrlFor(name),
       QUEUE_PREFIX: prefix,
-      PORT: String(30000 + Math.floor(Math.random() * 20000)),
+      PORT: await freePort(),
     },
     async drop() {
       const admin = new Client({ connectionString: maintenanceUrl() });
@@ -74,7 +87,7 @@ describe('first start on an empty server', () => {
   it.each([1, 2, 3, 4, 5])(
     'brings the API and the worker, started together, both up (run %i of 5)',
     async () => {
-      const server = freshServer();
+      const server = await freshServer();
       const api = start('api', server.env);
       const worker = start('worker', server.env);
       try {
@@ -91,7 +104,7 @@ describe('first start on an empty server', () => {
   );
 
   it('keeps a worker started first waiting until the API has migrated', async () => {
-    const server = freshServer();
+    const server = await freshServer();
     const worker = start('worker', server.env);
     let api: ReturnType<typeof start> | undefined;
     try {
@@ -112,7 +125,7 @@ describe('first start on an empty server', () => {
   });
 
   it('stops a worker that no one migrates for after MIGRATIONS_WAIT_MS, with one clear line', async () => {
-    const server = freshServer();
+    const server = await freshServer();
     try {
       const result = await finished(start('worker', { ...server.env, MIGRATIONS_WAIT_MS: '2000' }));
       expect(result.code).toBe(1);
@@ -126,7 +139,7 @@ describe('first start on an empty server', () => {
   });
 
   it('lets processes that migrate together create the database and the role once', async () => {
-    const server = freshServer();
+    const server = await freshServer();
     try {
       const config = loadConfig({ ...process.env, ...server.env });
       const applied = await Promise.all([1, 2, 3, 4].map(() => prepareDatabase(config)));
