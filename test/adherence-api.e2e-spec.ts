@@ -4,7 +4,6 @@ import {
   AdherenceInputsRepository,
   AdherenceRepository,
   Db,
-  OrganizationsRepository,
   RtmRepository,
   WorklistRepository,
 } from '@app/persistence';
@@ -686,7 +685,7 @@ describe('adherence, progression flags and the adherence dashboard', () => {
           t.app.get(Db),
           t.app.get(WorklistRepository),
           t.app.get(RtmRepository),
-          t.app.get(OrganizationsRepository),
+          t.app.get(AdherenceRepository),
         ),
       );
       await compute.compute(

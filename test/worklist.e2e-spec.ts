@@ -5,7 +5,6 @@ import {
   AdherenceInputsRepository,
   AdherenceRepository,
   Db,
-  OrganizationsRepository,
   RtmRepository,
   WorklistRepository,
 } from '@app/persistence';
@@ -31,7 +30,7 @@ describe('clinician worklist', () => {
         t.app.get(Db),
         t.app.get(WorklistRepository),
         t.app.get(RtmRepository),
-        t.app.get(OrganizationsRepository),
+        t.app.get(AdherenceRepository),
       ),
     );
     const f = factory(t.http);

@@ -13,7 +13,6 @@ import {
   AdherenceRepository,
   Db,
   dataSourceOptions,
-  OrganizationsRepository,
   RtmRepository,
   WorklistRepository,
 } from '@app/persistence';
@@ -407,7 +406,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
           tx,
           new WorklistRepository(tx),
           new RtmRepository(tx),
-          new OrganizationsRepository(tx),
+          new AdherenceRepository(tx),
         ),
       );
       const at = new Date(`${now.toISOString().slice(0, 13)}:00:00Z`);

@@ -9,8 +9,8 @@ import {
   worklistRtmRisks,
 } from '@app/domain';
 import {
+  AdherenceRepository,
   Db,
-  OrganizationsRepository,
   type PatientZone,
   RtmRepository,
   WorklistRepository,
@@ -30,7 +30,7 @@ export class WorklistComputeService {
     private readonly db: Db,
     private readonly worklist: WorklistRepository,
     private readonly rtm: RtmRepository,
-    private readonly organizations: OrganizationsRepository,
+    private readonly adherence: AdherenceRepository,
   ) {}
 
   async compute(
@@ -83,6 +83,8 @@ export class WorklistComputeService {
     for (const z of zones) {
       byOrganization.set(z.organizationId, [...(byOrganization.get(z.organizationId) ?? []), z]);
     }
+    // Every organization's settings of the batch in one statement.
+    const settings = await this.adherence.organizationSettings([...byOrganization.keys()]);
     for (const [organizationId, ofOrganization] of byOrganization) {
       // Patients of one organization may be in months of their own (zones either side of a
       // month's end): the inputs cover every one of those months.
@@ -95,7 +97,7 @@ export class WorklistComputeService {
           .sort()
           .reverse()[0],
       };
-      const kind = rtmDataDayOf(await this.organizations.settingsOf(organizationId));
+      const kind = rtmDataDayOf(settings.get(organizationId) ?? {});
       const inputs = await this.rtm.ledgerInputs(
         this.db.current,
         organizationId,
