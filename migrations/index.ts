@@ -15,6 +15,7 @@ import { RecordsVersion1763823600000 } from './1763823600000-RecordsVersion';
 import { Questionnaires1763827200000 } from './1763827200000-Questionnaires';
 import { QuestionnaireFindings1763830800000 } from './1763830800000-QuestionnaireFindings';
 import { RemoteMonitoring1763838000000 } from './1763838000000-RemoteMonitoring';
+import { FhirExports1763841600000 } from './1763841600000-FhirExports';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   Questionnaires1763827200000,
   QuestionnaireFindings1763830800000,
   RemoteMonitoring1763838000000,
+  FhirExports1763841600000,
 ];

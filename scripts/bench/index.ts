@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ROOT } from './harness';
 import { benchAdherence } from './adherence';
 import { benchAlerts } from './alerts';
+import { benchFhirExport } from './fhir-export';
 import { benchHttp } from './http';
 import { benchIngest } from './ingest';
 import { benchWorklist } from './worklist';
@@ -64,6 +65,16 @@ const BENCHES: Record<string, Bench> = {
         clinicians: 20,
         requests: quick ? 50 : 200,
         targetP95Ms: 50,
+      }),
+  },
+  'fhir-export': {
+    title: 'FHIR Bulk Data export',
+    run: () =>
+      benchFhirExport({
+        patients: quick ? 200 : 1000,
+        days: 90,
+        targetSeconds: 60,
+        targetRssMb: 300,
       }),
   },
   alerts: {

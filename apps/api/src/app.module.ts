@@ -30,6 +30,7 @@ import { ProgramsModule } from './programs/programs.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorklistModule } from './worklist/worklist.module';
+import { FhirModule } from './fhir/fhir.module';
 
 @Module({})
 export class AppModule {
@@ -62,6 +63,7 @@ export class AppModule {
         AlertsModule,
         WebhooksModule,
         WorklistModule,
+        FhirModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

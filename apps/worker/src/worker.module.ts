@@ -6,6 +6,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { ActivityModule } from './activity/activity.module';
 import { AdherenceModule } from './adherence/adherence.module';
+import { FhirModule } from './fhir/fhir.module';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -30,6 +31,7 @@ export class WorkerModule {
         AdherenceModule,
         MaintenanceModule,
         WebhooksModule,
+        FhirModule,
       ],
     };
   }

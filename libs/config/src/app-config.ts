@@ -134,6 +134,47 @@ export class AppConfig {
   @Max(100_000)
   IMPORT_BATCH_SIZE = 5000;
 
+  /**
+   * The address clients reach the FHIR face at (`https://api.example.org/fhir/R4`), written into
+   * Bundle links, fullUrls and Bulk Data manifests. Unset, it is taken from each request.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+[^/\s?#]$/, {
+    message: 'FHIR_BASE_URL must be an http(s) URL without a trailing slash, query or fragment',
+  })
+  FHIR_BASE_URL?: string;
+
+  /** Bulk Data exports an organization may have queued or running at once (more: 429). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  FHIR_EXPORTS_PER_ORGANIZATION = 2;
+
+  /** How long a finished export's files can be downloaded. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60_000)
+  @Max(7 * 24 * 3_600_000)
+  FHIR_EXPORT_LIFETIME_MS = 24 * 3_600_000;
+
+  /** Patients an export commits at a time (its progress, and what a crash makes it redo). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  FHIR_EXPORT_BATCH_PATIENTS = 100;
+
+  /**
+   * A pause between an export's batches, to leave the database room for the clinic's own work
+   * while a large organization exports (0: none).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  FHIR_EXPORT_BATCH_PAUSE_MS = 0;
+
   /** Parallel jobs per worker process and queue. */
   @Transform(toInt)
   @IsInt()

@@ -4,7 +4,7 @@ import type { JobsOptions } from 'bullmq';
  * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
  * carry ids and periods only, never patient data (Redis is not the place for health data).
  */
-export const QUEUES = ['system', 'activity', 'adherence', 'webhooks'] as const;
+export const QUEUES = ['system', 'activity', 'adherence', 'webhooks', 'exports'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface JobPayloads {
@@ -24,6 +24,8 @@ export interface JobPayloads {
   'webhook.event': { eventId: string };
   // Make one attempt at one delivery (the state, the lease and the schedule live in PostgreSQL).
   'webhook.deliver': { deliveryId: string };
+  // Write one FHIR Bulk Data export's files (its request and progress live in PostgreSQL).
+  'fhir.export': { exportId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -36,6 +38,7 @@ export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'adherence.dirty': 'adherence',
   'webhook.event': 'webhooks',
   'webhook.deliver': 'webhooks',
+  'fhir.export': 'exports',
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];
@@ -113,5 +116,21 @@ export function rollupJob(
       removeOnComplete: true,
       removeOnFail: 100,
     },
+  };
+}
+
+/**
+ * A Bulk Data export's job: its id is the export's, so a kick-off queues it once; a retry goes
+ * on from the export's committed progress. A suffix marks the sweep's re-queue of an export
+ * whose job was lost.
+ */
+export function fhirExportJob(
+  exportId: string,
+  suffix = '',
+): QueuedJob<JobPayloads['fhir.export']> {
+  return {
+    payload: { exportId },
+    jobId: `fhir-export-${exportId}${suffix}`,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
   };
 }

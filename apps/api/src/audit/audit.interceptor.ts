@@ -26,10 +26,12 @@ export class AuditInterceptor implements NestInterceptor {
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
         const patientId =
-          typeof spec.patient === 'object' && 'result' in spec.patient
-            ? (((result as Record<string, unknown> | null)?.[spec.patient.result] as
-                string | undefined) ?? null)
-            : undefined;
+          spec.patient === 'attached'
+            ? (req.auditPatientId ?? null)
+            : typeof spec.patient === 'object' && 'result' in spec.patient
+              ? (((result as Record<string, unknown> | null)?.[spec.patient.result] as
+                  string | undefined) ?? null)
+              : undefined;
         await this.audit.record(spec, req, {
           outcome: 'success',
           status,
@@ -38,7 +40,11 @@ export class AuditInterceptor implements NestInterceptor {
         return result;
       }),
       catchError((err: unknown) => {
-        const facts = { outcome: outcomeFor(err), status: statusOf(err) };
+        const facts = {
+          outcome: outcomeFor(err),
+          status: statusOf(err),
+          ...(spec.patient === 'attached' ? { patientId: req.auditPatientId ?? null } : {}),
+        };
         return from(this.audit.record(spec, req, facts)).pipe(
           mergeMap(() => throwError(() => err)),
         );

@@ -8,10 +8,23 @@ export interface AuditSpec {
   action: string;
   /**
    * Where the patient id comes from: a route parameter, the patient of a program named by a
-   * route parameter, the handler's result (a created patient), or nowhere (lists).
+   * route parameter, the handler's result (a created patient), what the handler found and
+   * attached to the request (`req.auditPatientId`: a FHIR read learns its patient from the
+   * row), or nowhere (lists).
    */
   patient:
-    { param: string } | { lookup: PatientOwnedTable; param: string } | { result: 'id' } | 'none';
+    | { param: string }
+    | { lookup: PatientOwnedTable; param: string }
+    | { result: 'id' }
+    | 'attached'
+    | 'none';
+}
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** The patient an `attached` audited route found (null: none, or many). */
+    auditPatientId?: string | null;
+  }
 }
 
 /** Marks a route that reads or writes patient data: every call lands in the audit log. */

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InvalidCursorError, isUniqueViolation } from '@app/persistence';
+import { FHIR_JSON, FHIR_PATH, problemAsOperationOutcome } from '../fhir/operation-outcome';
 import { requestIdOf } from './logging';
 import { ProblemDto, ProblemException, titleFor, typeFor } from './problem';
 
@@ -25,6 +26,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (res.headersSent) return;
     if (exception instanceof ProblemException && exception.extra.retryAfterSeconds !== undefined) {
       res.setHeader('Retry-After', String(exception.extra.retryAfterSeconds));
+    }
+    if (FHIR_PATH.test(req.path)) {
+      // The FHIR face answers errors as FHIR does: an OperationOutcome.
+      res.status(problem.status).setHeader('Content-Type', FHIR_JSON);
+      res.send(JSON.stringify(problemAsOperationOutcome(problem)));
+      return;
     }
     res.status(problem.status).setHeader('Content-Type', 'application/problem+json; charset=utf-8');
     res.send(JSON.stringify(problem));

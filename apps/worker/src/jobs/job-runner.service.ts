@@ -61,8 +61,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
           prefix: this.config.QUEUE_PREFIX,
           // Webhook attempts mostly wait on receivers (up to WEBHOOK_TIMEOUT_MS each): a few slow
           // ones must not hold up every organization's alerts.
+          // An export streams a whole organization: one at a time per process keeps memory flat.
           concurrency:
-            queue === 'webhooks' ? this.config.WEBHOOK_CONCURRENCY : this.config.WORKER_CONCURRENCY,
+            queue === 'webhooks'
+              ? this.config.WEBHOOK_CONCURRENCY
+              : queue === 'exports'
+                ? 1
+                : this.config.WORKER_CONCURRENCY,
           lockDuration: this.config.JOB_LOCK_MS,
           stalledInterval: Math.max(1000, Math.floor(this.config.JOB_LOCK_MS / 2)),
         },

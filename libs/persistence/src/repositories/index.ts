@@ -6,6 +6,8 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
 import { DashboardRepository } from './dashboard.repository';
+import { FhirExportsRepository } from './fhir-exports.repository';
+import { FhirRepository } from './fhir.repository';
 import { IdempotencyRepository } from './idempotency.repository';
 import { OperationsRepository } from './operations.repository';
 import { OrganizationsRepository } from './organizations.repository';
@@ -27,6 +29,8 @@ export * from './api-keys.repository';
 export * from './audit.repository';
 export * from './catalog.repository';
 export * from './dashboard.repository';
+export * from './fhir-exports.repository';
+export * from './fhir.repository';
 export * from './idempotency.repository';
 export * from './operations.repository';
 export * from './organizations.repository';
@@ -49,6 +53,8 @@ export const REPOSITORIES = [
   AuditRepository,
   CatalogRepository,
   DashboardRepository,
+  FhirExportsRepository,
+  FhirRepository,
   IdempotencyRepository,
   OperationsRepository,
   OrganizationsRepository,

@@ -1,0 +1,112 @@
+// The FHIR face's resource types and where each comes from: the one table of which rows make
+// which resources, read by the API (read, search, $everything) and the worker (Bulk Data).
+
+import type { Resource } from '@medplum/fhirtypes';
+import {
+  alertFlag,
+  carePlanResource,
+  dailyStepsObservation,
+  findingDetectedIssue,
+  odiObservation,
+  painObservation,
+  patientResource,
+  progressionFlag,
+  questionnaireResponse,
+  sessionProcedure,
+  walkingGoalResource,
+} from './fhir';
+import type {
+  FhirAlertRow,
+  FhirDailyStepsRow,
+  FhirExerciseRow,
+  FhirFindingRow,
+  FhirPainRow,
+  FhirPatientRow,
+  FhirProgramRow,
+  FhirProgressionFlagRow,
+  FhirQuestionnaireRow,
+  FhirSessionRow,
+} from './fhir/inputs';
+
+/** A kind of row that makes resources: a table, or a filtered view of one. */
+export type FhirSource =
+  | 'patient'
+  | 'program'
+  | 'goal'
+  | 'steps'
+  | 'pain'
+  | 'questionnaire'
+  | 'odi'
+  | 'session'
+  | 'progressionFlag'
+  | 'alert'
+  | 'finding';
+
+export interface FhirSourceRows {
+  patient: FhirPatientRow;
+  program: FhirProgramRow;
+  goal: FhirProgramRow;
+  steps: FhirDailyStepsRow;
+  pain: FhirPainRow;
+  questionnaire: FhirQuestionnaireRow;
+  odi: FhirQuestionnaireRow;
+  session: FhirSessionRow;
+  progressionFlag: FhirProgressionFlagRow;
+  alert: FhirAlertRow;
+  finding: FhirFindingRow;
+}
+
+/** The patient-data resource types served, and the sources of each, in the order they page. */
+export const FHIR_TYPE_SOURCES = {
+  Patient: ['patient'],
+  CarePlan: ['program'],
+  Goal: ['goal'],
+  Observation: ['steps', 'pain', 'odi'],
+  QuestionnaireResponse: ['questionnaire'],
+  Procedure: ['session'],
+  Flag: ['progressionFlag', 'alert'],
+  DetectedIssue: ['finding'],
+} as const satisfies Record<string, readonly FhirSource[]>;
+
+export type FhirPatientDataType = keyof typeof FHIR_TYPE_SOURCES;
+export const FHIR_PATIENT_DATA_TYPES = Object.keys(FHIR_TYPE_SOURCES) as FhirPatientDataType[];
+
+/** Sources only keys that may read alerts see (alerts and the findings behind them). */
+export const FHIR_ALERT_SOURCES: ReadonlySet<FhirSource> = new Set(['alert', 'finding']);
+
+/** The catalog names the mappers show for exercise codes. */
+export type ExerciseCatalog = ReadonlyMap<string, FhirExerciseRow>;
+
+/** The resource a source's row makes (null for the rare row that makes none). */
+export function fhirResourceOf<S extends FhirSource>(
+  source: S,
+  row: FhirSourceRows[S],
+  exercises: ExerciseCatalog,
+): Resource | null {
+  const catalog = exercises as Map<string, FhirExerciseRow>;
+  switch (source) {
+    case 'patient':
+      return patientResource(row as FhirPatientRow);
+    case 'program':
+      return carePlanResource(row as FhirProgramRow, catalog);
+    case 'goal':
+      return walkingGoalResource(row as FhirProgramRow);
+    case 'steps':
+      return dailyStepsObservation(row as FhirDailyStepsRow);
+    case 'pain':
+      return painObservation(row as FhirPainRow);
+    case 'questionnaire':
+      return questionnaireResponse(row as FhirQuestionnaireRow);
+    case 'odi':
+      return odiObservation(row as FhirQuestionnaireRow);
+    case 'session':
+      return sessionProcedure(row as FhirSessionRow, catalog);
+    case 'progressionFlag':
+      return progressionFlag(row as FhirProgressionFlagRow);
+    case 'alert':
+      return alertFlag(row as FhirAlertRow);
+    case 'finding':
+      return findingDetectedIssue(row as FhirFindingRow);
+  }
+  return null;
+}
