@@ -1155,6 +1155,41 @@ async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): P
   }
 }
 
+interface FhirBundle {
+  entry?: { resource: { resourceType: string; id: string; [k: string]: unknown } }[];
+  link: { relation: string; url: string }[];
+}
+
+/** One patient's record as FHIR R4: `$everything`, every page, summarized by resource type. */
+async function showFhir(clinic: Clinic, p: DemoPatient): Promise<void> {
+  heading(`Patient ${p.story.label} as FHIR R4: $everything (clinician key)`);
+  const resources: { resourceType: string; id: string; [k: string]: unknown }[] = [];
+  let path: string | null = `/fhir/R4/Patient/${p.id}/$everything?_count=200`;
+  while (path) {
+    const bundle: FhirBundle = await call<FhirBundle>('GET', path, clinic.clinicianKey);
+    resources.push(...(bundle.entry ?? []).map((e) => e.resource));
+    const next = bundle.link.find((l) => l.relation === 'next')?.url;
+    path = next ? new URL(next).pathname + new URL(next).search : null;
+  }
+  const byType = new Map<string, number>();
+  for (const r of resources) byType.set(r.resourceType, (byType.get(r.resourceType) ?? 0) + 1);
+  line(`  ${resources.length} resources: ${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')}`);
+  const steps = resources.filter(
+    (r) => r.resourceType === 'Observation' && String(r.id).startsWith('steps-'),
+  ) as unknown as { effectivePeriod: { start: string }; valueQuantity: { value: number } }[];
+  const last = steps[steps.length - 1];
+  if (last) {
+    line(
+      `  latest daily steps (LOINC 41950-7, Physical Activity IG): ${last.valueQuantity.value} on the local day from ${last.effectivePeriod.start}`,
+    );
+  }
+  const flags = resources.filter((r) => r.resourceType === 'Flag') as unknown as {
+    code: { text?: string };
+  }[];
+  for (const f of flags) line(`  Flag: ${f.code.text ?? '(coded)'}`);
+  line(`  the same key can export it all: GET /fhir/R4/Group/${clinic.clinicianId}/$export`);
+}
+
 async function assertReady(): Promise<void> {
   let status: number;
   try {
@@ -1189,6 +1224,7 @@ async function main(): Promise<void> {
     const alerts = await showAlertsAndWebhooks(clinic, patients, receiver);
     await showLifecycle(clinic, alerts);
     await showWorklist(clinic, patients);
+    await showFhir(clinic, patients[1]);
 
     // The receiver goes away with the demo: leave no endpoint pointing at a closed port.
     await call(

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { bearer, factory } from './support/factories';
 import { assertPhysicalActivitySteps, validateFhir } from './support/fhir-validator';
@@ -7,6 +8,15 @@ import { eventually } from './support/worker';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const FHIR_JSON = /^application\/fhir\+json/;
+// The FHIR face is outside the OpenAPI document, so the fuzz suite does not reach it: its own
+// fuzz below. CI runs a fixed seed; FUZZ_SEED replays a run.
+const SEED = process.env.FUZZ_SEED
+  ? Number(process.env.FUZZ_SEED)
+  : process.env.CI
+    ? 20261203
+    : Math.floor(Math.random() * 2 ** 31);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+
 const STEPS_DAYS = ['2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07'];
 
 describe('FHIR R4: reads, searches and $everything', () => {
@@ -355,6 +365,190 @@ describe('FHIR R4: reads, searches and $everything', () => {
       new Set(['Observation', 'CarePlan']),
     );
     await get(`Patient/${c.otherPatient.id}/$everything`, c.clinicianKey).expect(404);
+  });
+
+  it('resolves every code of ours to a concept of a CodeSystem it serves', async () => {
+    const { c } = s;
+    const everything = await allPages(`Patient/${patientId}/$everything`, c.clinicianKey);
+    const ours = new Map<string, Set<string>>();
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) return value.forEach(walk);
+      if (value === null || typeof value !== 'object') return;
+      const v = value as Json;
+      if (
+        typeof v.system === 'string' &&
+        typeof v.code === 'string' &&
+        v.system.includes('sciatrack')
+      ) {
+        if (!ours.has(v.system)) ours.set(v.system, new Set());
+        ours.get(v.system)!.add(v.code);
+      }
+      Object.values(v).forEach(walk);
+    };
+    walk(everything);
+    expect(ours.size).toBeGreaterThanOrEqual(3);
+    for (const [system, codes] of ours) {
+      if (system.includes('/organization/')) continue; // the patient identifier's system
+      const found = await get(`CodeSystem?url=${encodeURIComponent(system)}`, c.appKey).expect(200);
+      expect(found.body.entry).toHaveLength(1);
+      const cs = found.body.entry[0].resource;
+      validateFhir(cs);
+      const concepts = new Set((cs.concept as Json[]).map((k) => k.code));
+      for (const code of codes) expect([system, concepts.has(code)]).toEqual([system, true]);
+    }
+  });
+
+  it('serves Groups: the organization to admins, a panel to its clinician', async () => {
+    const { c } = s;
+    const org = await get(`Group/${c.org.id}`, c.adminKey).expect(200);
+    validateFhir(org.body);
+    const [{ n }] = await s.t.db.query(
+      'SELECT count(*)::int AS n FROM patients WHERE organization_id = $1',
+      [c.org.id],
+    );
+    expect(org.body.quantity).toBe(n);
+    const panel = await get(`Group/${c.clinician.id}`, c.clinicianKey).expect(200);
+    validateFhir(panel.body);
+    await get(`Group/${c.org.id}`, c.clinicianKey).expect(404);
+    await get(`Group/${c.otherClinician.id}`, c.clinicianKey).expect(404);
+    await get(`Group/${c.clinician.id}`, c.appKey).expect(404);
+  });
+
+  it('bounds dates by instant too, and $everything by _since', async () => {
+    const { c } = s;
+    // 2026-10-05 04:00Z is midnight in New York: the days from the 5th on.
+    const fromInstant = await allPages(
+      `Observation?patient=${patientId}&code=41950-7&date=ge2026-10-05T04:00:00Z`,
+      c.clinicianKey,
+    );
+    expect(fromInstant.map((o) => o.valueQuantity.value)).toEqual([1002, 1003, 1004]);
+    const since = new Date().toISOString();
+    await s.t.db.query(
+      `UPDATE activity_daily SET steps = steps + 100, updated_at = now() WHERE patient_id = $1 AND local_date = '2026-10-07'`,
+      [patientId],
+    );
+    const changed = await allPages(
+      `Patient/${patientId}/$everything?_since=${encodeURIComponent(since)}`,
+      c.clinicianKey,
+    );
+    expect(changed.map((r) => r.id)).toEqual([`steps-${patientId}-2026-10-07`]);
+    expect(changed[0].valueQuantity.value).toBe(1104);
+  });
+
+  it(`never answers 5xx to hostile paths and parameters, and errors are OperationOutcomes (seed ${SEED})`, async () => {
+    const { c } = s;
+    const ids = [
+      patientId,
+      c.otherPatient.id,
+      programId,
+      odiId,
+      sessionId,
+      c.org.id,
+      c.clinician.id,
+    ];
+    const hostile = fc.oneof(
+      fc.constantFrom(
+        '',
+        "'",
+        '%00',
+        '%ZZ',
+        'null',
+        '-1',
+        '0',
+        '1e309',
+        'NaN',
+        '2026-13-01',
+        '2026-02-30',
+        '0000-01-01',
+        '9999-12-31T23:59:59Z',
+        '2026-10-05T25:00:00Z',
+        'ge',
+        'gt2026',
+        'le2026-10-05T04:00:00',
+        'x'.repeat(5000),
+        '../../etc',
+        'Patient/',
+        '|',
+        'http://loinc.org|',
+        ',,',
+        '\u0000',
+        '😀',
+        encodeURIComponent(JSON.stringify({ a: 1 })),
+        'WzAsbnVsbF0',
+        'WzEsWyJ4IiwieSIsInoiXV0',
+      ),
+      fc.constantFrom(...ids),
+      fc.string({ maxLength: 40 }).map(encodeURIComponent),
+    );
+    const param = fc.tuple(
+      fc.constantFrom(
+        'patient',
+        'subject',
+        'code',
+        'date',
+        '_count',
+        '_sort',
+        '_cursor',
+        'status',
+        '_id',
+        'identifier',
+        'url',
+        '_type',
+        '_since',
+        '_format',
+        '_outputFormat',
+        'unknown',
+      ),
+      hostile,
+    );
+    const pathPart = fc.oneof(
+      fc.constantFrom(
+        'Patient',
+        'Observation',
+        'CarePlan',
+        'Goal',
+        'Flag',
+        'DetectedIssue',
+        'Procedure',
+        'QuestionnaireResponse',
+        'CodeSystem',
+        'Group',
+        'Encounter',
+        '_export',
+        'metadata',
+        '$everything',
+        '$export',
+        '$meta',
+      ),
+      hostile,
+    );
+    const request = fc.record({
+      path: fc.array(pathPart, { minLength: 1, maxLength: 3 }),
+      query: fc.array(param, { maxLength: 5 }),
+      key: fc.constantFrom(c.adminKey, c.clinicianKey, c.appKey, c.otherAppKey, c.dashboardKey),
+      lenient: fc.boolean(),
+      method: fc.constantFrom('get', 'get', 'get', 'delete'),
+    });
+    const failures: string[] = [];
+    for (const r of fc.sample(request, { numRuns: FUZZ_RUNS, seed: SEED })) {
+      const url = `/fhir/R4/${r.path.join('/')}?${r.query.map(([k, v]) => `${k}=${v}`).join('&')}`;
+      const res = await s.t.http[r.method](url)
+        .set(bearer(r.key))
+        .set('Prefer', r.lenient ? 'handling=lenient' : 'respond-async');
+      const where = `${r.method.toUpperCase()} ${url.slice(0, 200)} → ${res.status}`;
+      if (res.status >= 500) failures.push(where);
+      else if (res.status >= 400 && res.body?.resourceType !== 'OperationOutcome') {
+        failures.push(`${where}: not an OperationOutcome`);
+      } else if (res.status >= 400 && res.body?.resourceType === 'OperationOutcome') {
+        try {
+          validateFhir(res.body);
+        } catch (err) {
+          failures.push(`${where}: ${String(err)} ${JSON.stringify(res.body).slice(0, 300)}`);
+        }
+        if (JSON.stringify(res.body).includes('    at ')) failures.push(`${where}: a stack trace`);
+      }
+    }
+    expect(failures).toEqual([]);
   });
 
   it('refuses bad input with a 400 OperationOutcome naming it', async () => {

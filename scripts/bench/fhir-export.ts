@@ -16,6 +16,8 @@ import { Client } from 'pg';
 import {
   api,
   BENCH_ADMIN_TOKEN,
+  cpuReading,
+  cpuSpent,
   dropDatabase,
   flushQueue,
   fmt,
@@ -144,6 +146,8 @@ export async function benchFhirExport(opts: FhirExportOptions): Promise<string> 
     // Let it boot and settle (its queues open), so that the clock measures the export only.
     await new Promise((r) => setTimeout(r, 4000));
     const rssBefore = worker.peakRss();
+    const services = { api: apiService, worker };
+    const cpuBefore = cpuReading(services);
     const kickOffStart = performance.now();
     const kick = await fetch(`${base}/fhir/R4/Patient/$export`, {
       headers: {
@@ -165,6 +169,7 @@ export async function benchFhirExport(opts: FhirExportOptions): Promise<string> 
       'export complete',
     );
     const exportSeconds = (performance.now() - kickOffStart) / 1000;
+    const cpu = cpuSpent(cpuBefore, cpuReading(services));
     const rssPeak = worker.peakRss();
 
     // Download every file and count its lines, to check the manifest against the files.
@@ -195,6 +200,9 @@ export async function benchFhirExport(opts: FhirExportOptions): Promise<string> 
       `| download of every file through the API | ${fmt(downloadSeconds, 1)} | ${fmt(resources)} | ${fmt(mb(bytes), 1)} | ${fmt(resources / downloadSeconds)} |`,
       '',
       `Export / baseline: **${fmt(exportSeconds / baselineSeconds, 1)}×** the time of PostgreSQL's own JSON dump. Files: ${manifest.output.map((f) => `${f.type} ${fmt(f.count)}`).join(', ')} (each file's lines = the manifest's count).`,
+      `CPU seconds during the export: ${Object.entries(cpu)
+        .map(([group, seconds]) => `${group} ${fmt(seconds, 1)}`)
+        .join(', ')}.`,
       `Worker peak RSS (VmHWM): ${fmt(mb(rssBefore))} MB before the kick-off, **${fmt(mb(rssPeak))} MB** at the end (its heap capped as \`npm run start:worker\` caps it).`,
       '',
       '| target (issue 19) | measured | status |',

@@ -18,8 +18,11 @@ function loadDefinitions(): void {
 }
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-/** A FHIR dateTime/instant with a time: the time zone is then required. */
-const DATE_TIME_WITH_TIME = /^\d{4}-\d{2}-\d{2}T/;
+/**
+ * A FHIR dateTime/instant with a time (a whole value, not a text that starts with one): the
+ * time zone is then required.
+ */
+const DATE_TIME_WITH_TIME = /^\d{4}-\d{2}-\d{2}T\S*$/;
 const ZONED_DATE_TIME =
   /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$/;
 const XHTML_DIV = /^<div xmlns="http:\/\/www\.w3\.org\/1999\/xhtml"[^>]*>[\s\S]*<\/div>$/;

@@ -165,7 +165,7 @@ export class FhirExportService {
   }
 
   async cancel(caller: Caller, id: string): Promise<void> {
-    if (!(await this.exports.delete(id, caller.keyId))) throw new FhirNotFound();
+    if (!isUuid(id) || !(await this.exports.delete(id, caller.keyId))) throw new FhirNotFound();
   }
 
   private async find(caller: Caller, id: string): Promise<FhirExport> {

@@ -23,7 +23,7 @@ import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ProblemException } from '../common/problem';
 import { FhirBadRequest, SEARCH_PARAMETERS, type QueryValues } from './fhir-params';
 import { FhirExportService } from './fhir-export.service';
-import { FhirNotFound, FhirService, SERVED_TYPES } from './fhir.service';
+import { FhirNotFound, FhirService, SERVED_TYPES, type FhirAudit } from './fhir.service';
 import { FHIR_JSON } from './operation-outcome';
 
 const READERS = ['admin', 'clinician', 'app'] as const;
@@ -36,6 +36,19 @@ function baseOf(config: AppConfig, req: Request): string {
 
 function lenient(req: Request): boolean {
   return /\bhandling=lenient\b/.test(req.get('prefer') ?? '');
+}
+
+/**
+ * Runs a service call that tells which patient it touched, and hands that patient to the audit
+ * row (the interceptor reads `req.auditPatientId`), whether the call succeeds or fails.
+ */
+async function audited<T>(req: Request, work: (audit: FhirAudit) => Promise<T>): Promise<T> {
+  const audit: FhirAudit = {};
+  try {
+    return await work(audit);
+  } finally {
+    req.auditPatientId = audit.auditPatientId ?? null;
+  }
 }
 
 /**
@@ -143,13 +156,15 @@ export class FhirController {
     @Query() query: QueryValues,
     @Req() req: Request,
   ): Promise<Bundle> {
-    return this.fhir.search(
-      caller,
-      type,
-      query,
-      lenient(req),
-      { base: baseOf(this.config, req) },
-      req,
+    return audited(req, (audit) =>
+      this.fhir.search(
+        caller,
+        type,
+        query,
+        lenient(req),
+        { base: baseOf(this.config, req) },
+        audit,
+      ),
     );
   }
 
@@ -170,7 +185,7 @@ export class FhirController {
       return this.kickOff(caller, null, query, req, res);
     }
     if (id.startsWith('$')) throw new FhirBadRequest(`The operation ${id} is not supported`);
-    return this.fhir.read(caller, type, id, req);
+    return audited(req, (audit) => this.fhir.read(caller, type, id, audit));
   }
 
   @Get(':type/:id/:operation')
@@ -187,13 +202,15 @@ export class FhirController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<Bundle | undefined> {
     if (type === 'Patient' && operation === '$everything') {
-      return this.fhir.everything(
-        caller,
-        id,
-        query,
-        lenient(req),
-        { base: baseOf(this.config, req) },
-        req,
+      return audited(req, (audit) =>
+        this.fhir.everything(
+          caller,
+          id,
+          query,
+          lenient(req),
+          { base: baseOf(this.config, req) },
+          audit,
+        ),
       );
     }
     if (type === 'Group' && operation === '$export') {

@@ -1,5 +1,4 @@
 import {
-  EXERCISE_CODE_SYSTEM_URL,
   FHIR_ALERT_SOURCES,
   FHIR_CANONICAL_BASE,
   FHIR_TYPE_SOURCES,
@@ -9,6 +8,7 @@ import {
   LOINC_DAILY_STEPS,
   LOINC_ODI_SCORE,
   LOINC_PAIN_SEVERITY,
+  ownCodeSystems,
   parseDailyStepsObservationId,
   readInstant,
   searchsetBundle,
@@ -107,16 +107,18 @@ export class FhirService {
     );
   }
 
-  async codeSystem(): Promise<CodeSystem> {
-    return exerciseCodeSystem([...(await this.exercises()).values()]);
+  /** Every code system of ours: the exercise catalog's and the fixed ones (flags, rules…). */
+  async codeSystems(): Promise<CodeSystem[]> {
+    return [exerciseCodeSystem([...(await this.exercises()).values()]), ...ownCodeSystems()];
   }
 
   /** One resource by type and id, or FhirNotFound (also for what the caller may not see). */
   async read(caller: Caller, type: string, id: string, audit: FhirAudit): Promise<Resource> {
     if (!isFhirId(id)) throw new FhirBadRequest(`${id} is not a FHIR id`);
     if (type === 'CodeSystem') {
-      if (id !== 'exercise') throw new FhirNotFound();
-      return this.codeSystem();
+      const found = (await this.codeSystems()).find((cs) => cs.id === id);
+      if (!found) throw new FhirNotFound();
+      return found;
     }
     if (type === 'Group') return this.group(caller, id);
     const sources = FhirService.sourcesFor(caller, this.sourcesOf(type));
@@ -190,9 +192,10 @@ export class FhirService {
     const request = parseSearch(type, query, lenient);
     const selfUrl = this.url(links.base, type, request.used);
     if (type === 'CodeSystem') {
-      const matches = request.url === null || request.url === EXERCISE_CODE_SYSTEM_URL;
       return searchsetBundle({
-        entries: matches ? [await this.codeSystem()] : [],
+        entries: (await this.codeSystems()).filter(
+          (cs) => request.url === null || cs.url === request.url,
+        ),
         selfUrl,
         baseUrl: links.base,
       });

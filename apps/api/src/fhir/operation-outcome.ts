@@ -5,6 +5,21 @@ import type { ProblemDto } from '../common/problem';
 export const FHIR_PATH = /^\/fhir\//;
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+// A FHIR string is `[ \r\n\t\S]+`: no control characters, no other whitespace.
+// eslint-disable-next-line no-control-regex -- control characters are what it removes
+const NOT_IN_FHIR_STRING = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[^\S \r\n\t]/g;
+const MAX_ECHO = 200;
+
+/**
+ * A text that may quote the request (a parameter's name, a path segment), made a valid FHIR
+ * string of bounded length: what is not allowed becomes `?`, a long text is cut.
+ */
+export function fhirText(text: string): string {
+  const clean = text.replace(NOT_IN_FHIR_STRING, '?');
+  const cut = clean.length > MAX_ECHO ? `${clean.slice(0, MAX_ECHO)}…` : clean;
+  return cut.trim() === '' ? '(blank)' : cut;
+}
+
 type IssueType = OperationOutcome['issue'][number]['code'];
 
 /** The issue type of an HTTP status (FHIR R4 valueset issue-type). */
@@ -33,9 +48,11 @@ export function problemAsOperationOutcome(problem: ProblemDto): OperationOutcome
         ? fields.map((f) => ({
             severity,
             code,
-            diagnostics: f.message === problem.detail ? f.message : `${f.field}: ${f.message}`,
-            expression: [f.field],
+            diagnostics: fhirText(
+              f.message === problem.detail ? f.message : `${f.field}: ${f.message}`,
+            ),
+            expression: [fhirText(f.field)],
           }))
-        : [{ severity, code, diagnostics: problem.detail ?? problem.title }],
+        : [{ severity, code, diagnostics: fhirText(problem.detail ?? problem.title) }],
   };
 }
