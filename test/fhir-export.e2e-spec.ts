@@ -322,6 +322,12 @@ describe('FHIR Bulk Data export', () => {
         60_000,
         'export midway',
       );
+      // The status says how far it is.
+      const midway = await t.http
+        .get(path(kick.headers['content-location']))
+        .set(bearer(c.adminKey));
+      expect(midway.status).toBe(202);
+      expect(midway.headers['x-progress']).toMatch(/^\d+ of \d+ patients \(\d+%\)$/);
       first.kill('SIGKILL');
       await finished(first);
       const atKill = await progress();
@@ -344,6 +350,42 @@ describe('FHIR Bulk Data export', () => {
       expect(new Set(keys).size).toBe(keys.length);
       // 10 days of steps and one pain score for each seeded patient.
       expect(observations).toHaveLength(ids.length * 11);
+    });
+
+    it('stops a running export that is cancelled, leaving no files behind', async () => {
+      const kick = await kickOff(t, c.adminKey, 'Patient/$export?_type=Patient,Observation');
+      const statusUrl: string = kick.headers['content-location'];
+      const exportId = statusUrl.split('/').pop();
+      const worker = start('worker', env);
+      workers.push(worker);
+      await eventually(
+        async () => {
+          const [row] = await t.db.query('SELECT patients_done FROM fhir_exports WHERE id = $1', [
+            exportId,
+          ]);
+          return row && row.patients_done >= 2;
+        },
+        60_000,
+        'export running',
+      );
+      await t.http.delete(path(statusUrl)).set(bearer(c.adminKey)).expect(202);
+      await t.http.get(path(statusUrl)).set(bearer(c.adminKey)).expect(404);
+      // The batch under way commits nothing more: no chunk of the export is left, then or later.
+      const chunks = async () =>
+        (
+          await t.db.query(
+            'SELECT count(*)::int AS n FROM fhir_export_chunks WHERE export_id = $1',
+            [exportId],
+          )
+        )[0].n;
+      expect(await chunks()).toBe(0);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await chunks()).toBe(0);
+      // The worker is free for the next export.
+      const next = await kickOff(t, c.adminKey, 'Patient/$export?_type=Patient');
+      await manifestOf(t, c.adminKey, next.headers['content-location']);
+      worker.kill('SIGTERM');
+      await finished(worker);
     });
   });
 });

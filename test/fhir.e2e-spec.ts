@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { bearer, factory } from './support/factories';
-import { assertPhysicalActivitySteps, validateFhir } from './support/fhir-validator';
+import {
+  assertPhysicalActivityCarePlan,
+  assertPhysicalActivityGoal,
+  assertPhysicalActivitySteps,
+  validateFhir,
+} from './support/fhir-validator';
 import { withService } from './support/service';
 import { eventually } from './support/worker';
 
@@ -277,6 +282,7 @@ describe('FHIR R4: reads, searches and $everything', () => {
     const { c } = s;
     const plans = await allPages(`CarePlan?patient=${patientId}`, c.clinicianKey);
     expect(plans.map((p) => p.id)).toEqual([firstProgramId, programId]);
+    for (const plan of plans) assertPhysicalActivityCarePlan(plan);
     const [old, current] = plans;
     expect(old.status).not.toBe('active');
     // The pain farther down the leg paused the current program: on hold, as /v1 shows it.
@@ -301,6 +307,7 @@ describe('FHIR R4: reads, searches and $everything', () => {
     for (const k of exerciseCodings) expect(known.has(k.code)).toBe(true);
     const goals = await allPages(`Goal?patient=${patientId}`, c.clinicianKey);
     expect(goals).toHaveLength(1);
+    assertPhysicalActivityGoal(goals[0]);
     expect(goals[0].id).toBe(programId);
     expect(goals[0].target[0].measure.coding[0].code).toBe('41950-7');
     expect(goals[0].target[0].detailQuantity.value).toBe(4000);
