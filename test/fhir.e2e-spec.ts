@@ -162,7 +162,12 @@ describe('FHIR R4: reads, searches and $everything', () => {
     expect(res.headers['content-type']).toMatch(FHIR_JSON);
     validateFhir(res.body);
     expect(res.body.fhirVersion).toBe('4.0.1');
-    const types = (res.body.rest[0].resource as Json[]).map((r) => r.type);
+    const resources = res.body.rest[0].resource as Json[];
+    const types = resources.map((r) => r.type);
+    const operationsOf = (type: string) =>
+      (resources.find((r) => r.type === type)?.operation as Json[] | undefined)?.map((o) => o.name);
+    expect(operationsOf('Patient')).toEqual(['everything', 'export']);
+    expect(operationsOf('Group')).toEqual(['export']);
     expect(types).toEqual(
       expect.arrayContaining([
         'Patient',
@@ -505,6 +510,9 @@ describe('FHIR R4: reads, searches and $everything', () => {
         '_format',
         '_outputFormat',
         'unknown',
+        '__proto__',
+        'constructor',
+        'toString',
       ),
       hostile,
     );
@@ -526,6 +534,10 @@ describe('FHIR R4: reads, searches and $everything', () => {
         '$everything',
         '$export',
         '$meta',
+        'toString',
+        'constructor',
+        '__proto__',
+        'hasOwnProperty',
       ),
       hostile,
     );
@@ -569,6 +581,9 @@ describe('FHIR R4: reads, searches and $everything', () => {
     };
     await bad('Encounter?patient=x');
     await bad('Medication/abc');
+    await bad('toString/abc');
+    await bad('constructor?patient=x');
+    await bad(`Patient/${patientId}/$everything?_type=toString`, '_type');
     await bad(`Observation?patient=${patientId}&color=blue`, 'color');
     await bad(`Observation?patient=${patientId}&date=2026-02-30`, 'date');
     await bad(`Observation?patient=${patientId}&date=ne2026-02-03`, 'date');

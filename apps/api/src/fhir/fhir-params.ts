@@ -73,7 +73,8 @@ export interface SearchRequest {
  * FHIR search page allows.
  */
 export function parseSearch(type: string, query: QueryValues, lenient: boolean): SearchRequest {
-  const allowed = new Set([...(SEARCH_PARAMETERS[type] ?? []), ...COMMON]);
+  const own = Object.hasOwn(SEARCH_PARAMETERS, type) ? SEARCH_PARAMETERS[type] : [];
+  const allowed = new Set([...own, ...COMMON]);
   const used: [string, string][] = [];
   for (const name of Object.keys(query)) {
     if (!allowed.has(name)) {

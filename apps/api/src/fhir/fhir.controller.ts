@@ -142,6 +142,7 @@ export class FhirController {
         searchParams: (SEARCH_PARAMETERS[type] ?? [])
           .filter((name) => !name.startsWith('_'))
           .map((name) => ({ name, type: SEARCH_PARAM_TYPES[name] ?? 'token' })),
+        operations: OPERATIONS[type],
       })),
     });
   }
@@ -238,6 +239,26 @@ export class FhirController {
     return undefined;
   }
 }
+
+/** The operations served, by the canonical of their definition (FHIR R4, Bulk Data IG). */
+const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
+  Patient: [
+    {
+      name: 'everything',
+      definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything',
+    },
+    {
+      name: 'export',
+      definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export',
+    },
+  ],
+  Group: [
+    {
+      name: 'export',
+      definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export',
+    },
+  ],
+};
 
 const SEARCH_PARAM_TYPES: Record<string, 'token' | 'reference' | 'date' | 'uri'> = {
   patient: 'reference',

@@ -332,7 +332,10 @@ export class FhirService {
 
   /** The sources of a served type; an unknown type is a 400 naming it. */
   sourcesOf(type: string): readonly FhirSource[] {
-    const sources = (FHIR_TYPE_SOURCES as Record<string, readonly FhirSource[]>)[type];
+    // Own keys only: `toString` or `constructor` is a property of every object, not a type.
+    const sources = Object.hasOwn(FHIR_TYPE_SOURCES, type)
+      ? (FHIR_TYPE_SOURCES as Record<string, readonly FhirSource[]>)[type]
+      : undefined;
     if (!sources) throw new FhirBadRequest(`The resource type ${type} is not served here`);
     return sources;
   }
@@ -397,7 +400,7 @@ export const OBSERVATION_CODES: Record<
 export function parseTypes(value: string): FhirPatientDataType[] {
   const types = value.split(',').map((t) => t.trim());
   for (const type of types) {
-    if (!(type in FHIR_TYPE_SOURCES)) {
+    if (!Object.hasOwn(FHIR_TYPE_SOURCES, type)) {
       throw new FhirBadRequest(`_type names ${type || 'nothing'}, which is not served`, '_type');
     }
   }
