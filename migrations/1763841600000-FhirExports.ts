@@ -26,8 +26,11 @@ export class FhirExports1763841600000 implements MigrationInterface {
         group_kind text CHECK (group_kind IN ('organization', 'clinician')),
         group_id uuid,
         types text[] NOT NULL,
-        -- Whether the key could read alerts: alert Flags and findings are exported only then.
-        include_alerts boolean NOT NULL,
+        -- The sources (kinds of rows) the key could read, by its scopes (FHIR_SOURCE_SCOPES):
+        -- alert Flags and findings only with alerts:read, and so on.
+        sources text[] NOT NULL,
+        -- How often the sweep queued it again after its job was lost; it fails after a few.
+        requeues integer NOT NULL DEFAULT 0,
         since timestamptz,
         request_url text NOT NULL,
         status text NOT NULL DEFAULT 'queued'

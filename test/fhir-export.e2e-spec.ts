@@ -1,4 +1,4 @@
-import { FhirExportProcessor } from '../apps/worker/src/fhir/fhir-export.processor';
+import { FhirExportProcessor, MAX_REQUEUES } from '../apps/worker/src/fhir/fhir-export.processor';
 import { createTestApp, type TestApp } from './support/app';
 import { bearer, factory, seedClinic, type Clinic } from './support/factories';
 import { validateFhir } from './support/fhir-validator';
@@ -69,6 +69,8 @@ async function manifestOf(t: TestApp, key: string, statusUrl: string): Promise<J
   );
   expect(res.status).toBe(200);
   expect(res.headers.expires).toBeDefined();
+  // The Bulk Data IG: the manifest is plain JSON, not a FHIR resource.
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
   return res.body;
 }
 
@@ -213,6 +215,51 @@ describe('FHIR Bulk Data export', () => {
       expectOutcome(await kickOff(t, c.dashboardKey, 'Patient/$export'), 403);
       expectOutcome(await kickOff(t, c.adminKey, 'Observation/$export'), 404);
       await t.http.get('/fhir/R4/_export/not-an-id').set(bearer(c.adminKey)).expect(404);
+    });
+
+    it('queues again an export whose job was lost, and fails one that keeps stalling', async () => {
+      const { t, c } = s;
+      const kick = await kickOff(t, c.adminKey, 'Patient/$export?_type=Patient');
+      const statusUrl: string = kick.headers['content-location'];
+      const id = statusUrl.split('/').pop();
+      const done = await manifestOf(t, c.adminKey, statusUrl);
+      // As if its job had been lost before it ran (Redis away at the kick-off): waiting, unmoved.
+      await t.db.query(
+        `UPDATE fhir_exports SET status = 'queued', patients_total = NULL, patients_done = 0,
+           after_patient_id = NULL, completed_at = NULL, updated_at = now() - interval '1 hour'
+         WHERE id = $1`,
+        [id],
+      );
+      await t.db.query('DELETE FROM fhir_export_chunks WHERE export_id = $1', [id]);
+      const sweeper = s.worker.get(FhirExportProcessor);
+      expect(await sweeper.sweep()).toBe(1);
+      const again = await manifestOf(t, c.adminKey, statusUrl);
+      const files = (m: Json) => (m.output as Json[]).map((o) => [o.type, o.count]);
+      expect(files(again)).toEqual(files(done));
+      const [row] = await t.db.query('SELECT requeues FROM fhir_exports WHERE id = $1', [id]);
+      expect(row.requeues).toBe(1);
+      // Stalled as often as it may be: it fails, and says so.
+      await t.db.query(
+        `UPDATE fhir_exports SET status = 'running', requeues = $2, completed_at = NULL,
+           updated_at = now() - interval '1 hour' WHERE id = $1`,
+        [id, MAX_REQUEUES],
+      );
+      expect(await sweeper.sweep()).toBe(0);
+      const failed = await t.http.get(path(statusUrl)).set(bearer(c.adminKey)).expect(500);
+      expect(failed.body.resourceType).toBe('OperationOutcome');
+      expect(failed.body.issue[0].diagnostics).toMatch(/stalled/);
+      // The Bulk Data IG answers a failed export's status with a 5xx: expected here, so it is
+      // taken off the spec's list of server errors (every other 5xx still fails it).
+      const expected = `GET ${path(statusUrl)} → 500`;
+      expect(t.serverErrors).toContain(expected);
+      t.serverErrors.splice(t.serverErrors.indexOf(expected), 1);
+      // Kick-offs and polls are audited with the status they answered.
+      const audited = await t.db.query(
+        `SELECT action, status FROM audit_log WHERE api_key_id = (SELECT api_key_id FROM fhir_exports WHERE id = $1)
+           AND action IN ('fhir.operation', 'fhir.read') AND status = 202`,
+        [id],
+      );
+      expect(audited.length).toBeGreaterThan(0);
     });
 
     it('forgets expired exports: their status and files answer 404, and the sweep deletes them', async () => {

@@ -13,6 +13,7 @@ import { eventually } from './support/worker';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const FHIR_JSON = /^application\/fhir\+json/;
+const path = (url: string) => new URL(url).pathname + new URL(url).search;
 // The FHIR face is outside the OpenAPI document, so the fuzz suite does not reach it: its own
 // fuzz below. CI runs a fixed seed; FUZZ_SEED replays a run.
 const SEED = process.env.FUZZ_SEED
@@ -349,8 +350,8 @@ describe('FHIR R4: reads, searches and $everything', () => {
       expect(refs.length).toBeGreaterThan(0);
       for (const ref of refs) await get(ref, c.clinicianKey).expect(200);
     }
-    await get(`DetectedIssue?patient=${patientId}`, c.appKey).expect(200);
-    expect((await allPages(`DetectedIssue?patient=${patientId}`, c.appKey)).length).toBe(0);
+    // Findings need alerts:read, which app keys cannot hold.
+    await get(`DetectedIssue?patient=${patientId}`, c.appKey).expect(403);
   });
 
   it('answers $everything in pages that together hold every resource once', async () => {
@@ -377,6 +378,66 @@ describe('FHIR R4: reads, searches and $everything', () => {
       new Set(['Observation', 'CarePlan']),
     );
     await get(`Patient/${c.otherPatient.id}/$everything`, c.clinicianKey).expect(404);
+  });
+
+  it('asks the scopes /v1 asks: patients:read for Patient, programs:read for plans; apps see the program in force', async () => {
+    const { t, c } = s;
+    const f = factory(t.http);
+    const recordsOnly = await f.apiKey(c.adminKey, {
+      role: 'app',
+      clientAppId: c.clientApp.id,
+      scopes: ['records:read'],
+    });
+    const denied = await get(`Patient/${patientId}`, recordsOnly.key).expect(403);
+    expect(denied.body.issue[0].code).toBe('forbidden');
+    await get(`CarePlan?patient=${patientId}`, recordsOnly.key).expect(403);
+    await get(`Observation?patient=${patientId}&code=41950-7`, recordsOnly.key).expect(200);
+    // $everything leaves out what the key may not read.
+    const everything = await allPages(`Patient/${patientId}/$everything`, recordsOnly.key);
+    const types = new Set(everything.map((r) => r.resourceType));
+    expect(types.has('Patient')).toBe(false);
+    expect(types.has('CarePlan')).toBe(false);
+    expect(types.has('Observation')).toBe(true);
+    // An app with programs:read sees the program in force, as GET …/programs/active shows it.
+    const appPlans = await allPages(`CarePlan?patient=${patientId}`, c.appKey);
+    expect(appPlans.map((p) => p.id)).toEqual([programId]);
+    await get(`CarePlan/${firstProgramId}`, c.appKey).expect(404);
+  });
+
+  it('audits a refused search or read with the patient it named', async () => {
+    const { t, c } = s;
+    const audit = (action: string, patient: string) =>
+      t.db.query(
+        `SELECT outcome, status FROM audit_log WHERE action = $1 AND patient_id = $2 ORDER BY occurred_at DESC LIMIT 1`,
+        [action, patient],
+      );
+    await get(`Observation?patient=${patientId}`, c.otherClinicianKey).expect(404);
+    expect(await audit('fhir.search', patientId)).toEqual([{ outcome: 'denied', status: 404 }]);
+    await get(`Patient/${patientId}/$everything`, c.otherClinicianKey).expect(404);
+    expect(await audit('fhir.operation', patientId)).toEqual([{ outcome: 'denied', status: 404 }]);
+    await get(`Procedure/${sessionId}`, c.otherClinicianKey).expect(404);
+    expect(await audit('fhir.read', patientId)).toEqual([{ outcome: 'denied', status: 404 }]);
+  });
+
+  it('links each page to itself, reads long fractions and system-less codes as FHIR does', async () => {
+    const { c } = s;
+    const first = await get(`Observation?patient=${patientId}&code=41950-7&_count=2`, c.appKey);
+    const next = path(first.body.link.find((l: Json) => l.relation === 'next').url);
+    const second = await s.t.http.get(next).set(bearer(c.appKey)).expect(200);
+    const self = second.body.link.find((l: Json) => l.relation === 'self').url;
+    const again = await s.t.http.get(path(self)).set(bearer(c.appKey)).expect(200);
+    expect(again.body.entry.map((e: Json) => e.resource.id)).toEqual(
+      second.body.entry.map((e: Json) => e.resource.id),
+    );
+    const long = await get(
+      `Observation?patient=${patientId}&code=41950-7&date=ge2026-10-05T04:00:00.${'0'.repeat(130)}Z`,
+      c.appKey,
+    ).expect(200);
+    expect(long.body.entry).toHaveLength(3);
+    const noSystem = await get(`Observation?patient=${patientId}&code=|41950-7`, c.appKey).expect(
+      200,
+    );
+    expect(noSystem.body.entry ?? []).toHaveLength(0);
   });
 
   it('resolves every code of ours to a concept of a CodeSystem it serves', async () => {

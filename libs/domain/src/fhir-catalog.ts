@@ -2,6 +2,7 @@
 // which resources, read by the API (read, search, $everything) and the worker (Bulk Data).
 
 import type { Resource } from '@medplum/fhirtypes';
+import type { Scope } from './access';
 import {
   alertFlag,
   carePlanResource,
@@ -71,8 +72,32 @@ export const FHIR_TYPE_SOURCES = {
 export type FhirPatientDataType = keyof typeof FHIR_TYPE_SOURCES;
 export const FHIR_PATIENT_DATA_TYPES = Object.keys(FHIR_TYPE_SOURCES) as FhirPatientDataType[];
 
-/** Sources only keys that may read alerts see (alerts and the findings behind them). */
-export const FHIR_ALERT_SOURCES: ReadonlySet<FhirSource> = new Set(['alert', 'finding']);
+/**
+ * The scope a key needs to read each source, as the /v1 routes of the same records ask it
+ * (every FHIR route also asks `records:read`): patients, programs, alerts and the findings
+ * behind them.
+ */
+export const FHIR_SOURCE_SCOPES: Readonly<Record<FhirSource, Scope>> = {
+  patient: 'patients:read',
+  program: 'programs:read',
+  goal: 'programs:read',
+  steps: 'records:read',
+  pain: 'records:read',
+  questionnaire: 'records:read',
+  odi: 'records:read',
+  session: 'records:read',
+  progressionFlag: 'records:read',
+  alert: 'alerts:read',
+  finding: 'alerts:read',
+};
+
+/** The sources of `sources` a key holding `scopes` may read. */
+export function readableSources(
+  scopes: readonly string[],
+  sources: readonly FhirSource[],
+): FhirSource[] {
+  return sources.filter((s) => scopes.includes(FHIR_SOURCE_SCOPES[s]));
+}
 
 /** The catalog names the mappers show for exercise codes. */
 export type ExerciseCatalog = ReadonlyMap<string, FhirExerciseRow>;

@@ -85,6 +85,17 @@ export class JobQueueService implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * Whether a job of this name and id is still on its way (waiting, delayed or running), as
+   * opposed to finished, failed or gone.
+   */
+  async isPending(name: JobName, jobId: string): Promise<boolean> {
+    const job = await inTime(this.queue(JOB_QUEUE[name]).getJob(jobId));
+    if (!job) return false;
+    const state = await inTime(job.getState());
+    return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state);
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.connection.ping()) === 'PONG';

@@ -121,16 +121,16 @@ export function rollupJob(
 
 /**
  * A Bulk Data export's job: its id is the export's, so a kick-off queues it once; a retry goes
- * on from the export's committed progress. A suffix marks the sweep's re-queue of an export
- * whose job was lost.
+ * on from the export's committed progress. The sweep's n-th re-queue of an export whose job was
+ * lost gets `-requeue-n`, so that the job of each re-queue has a known id.
  */
 export function fhirExportJob(
   exportId: string,
-  suffix = '',
+  requeues = 0,
 ): QueuedJob<JobPayloads['fhir.export']> {
   return {
     payload: { exportId },
-    jobId: `fhir-export-${exportId}${suffix}`,
+    jobId: `fhir-export-${exportId}${requeues > 0 ? `-requeue-${requeues}` : ''}`,
     options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
   };
 }

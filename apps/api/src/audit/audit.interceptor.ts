@@ -1,6 +1,6 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { successStatus } from '../common/success-status';
 import { AUDIT_KEY, AuditSpec } from './audited.decorator';
@@ -22,9 +22,13 @@ export class AuditInterceptor implements NestInterceptor {
     const spec = this.reflector.get<AuditSpec | undefined>(AUDIT_KEY, ctx.getHandler());
     if (!spec) return next.handle();
     const req = ctx.switchToHttp().getRequest<Request>();
-    const status = successStatus(this.reflector, ctx);
+    const res = ctx.switchToHttp().getResponse<Response>();
+    const declared = successStatus(this.reflector, ctx);
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
+        // A handler that set its status itself (a FHIR 202) is audited with that status; the
+        // others with their declared one, which Nest applies when it sends.
+        const status = res.statusCode !== 200 ? res.statusCode : declared;
         const patientId =
           spec.patient === 'attached'
             ? (req.auditPatientId ?? null)

@@ -18,8 +18,8 @@ export interface AuditFacts {
 
 /** A 404 for a patient that exists but that the caller may not see: audited as a denial. */
 export class PatientNotVisibleException extends ProblemException {
-  constructor() {
-    super(404, 'No such patient, or it is not visible to this key');
+  constructor(detail = 'No such patient, or it is not visible to this key') {
+    super(404, detail);
   }
 }
 

@@ -1,5 +1,5 @@
 import { AppConfig, Clock } from '@app/config';
-import { FHIR_PATIENT_DATA_TYPES, type FhirPatientDataType } from '@app/domain';
+import { FHIR_PATIENT_DATA_TYPES, FHIR_TYPE_SOURCES, type FhirPatientDataType } from '@app/domain';
 import { FhirExportsRepository, type FhirExport } from '@app/persistence';
 import { fhirExportJob, JobQueueService } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
@@ -74,11 +74,16 @@ export class FhirExportService {
         throw new FhirBadRequest(`The parameter ${name} is not supported by $export`, name);
       }
     }
-    const seesAlerts = FhirService.seesAlerts(caller);
-    if (types?.includes('DetectedIssue') && !seesAlerts) {
-      throw new FhirBadRequest('This key may not read findings (DetectedIssue)', '_type');
+    // The types the key may read (each with at least one source its scopes allow); asking for
+    // one it may not is a 400 naming it.
+    const readable = (type: FhirPatientDataType) =>
+      FhirService.sourcesFor(caller, FHIR_TYPE_SOURCES[type]).length > 0;
+    const refused = types?.filter((t) => !readable(t)) ?? [];
+    if (refused.length > 0) {
+      throw new FhirBadRequest(`This key may not read ${refused.join(', ')} resources`, '_type');
     }
-    const all = FHIR_PATIENT_DATA_TYPES.filter((t) => t !== 'DetectedIssue' || seesAlerts);
+    const all = FHIR_PATIENT_DATA_TYPES.filter(readable);
+    const sources = FhirService.sourcesFor(caller, Object.values(FHIR_TYPE_SOURCES).flat());
     let group: { kind: 'organization' | 'clinician'; id: string } | null = null;
     if (groupId !== null) {
       const found = await this.fhir.findGroup(caller, groupId);
@@ -92,7 +97,7 @@ export class FhirExportService {
         groupKind: group?.kind ?? null,
         groupId: group?.id ?? null,
         types: types ?? all,
-        includeAlerts: seesAlerts,
+        sources,
         since,
         requestUrl,
       },
@@ -114,7 +119,9 @@ export class FhirExportService {
     const found = await this.find(caller, id);
     if (found.status === 'failed') return { state: 'failed', message: found.error ?? 'failed' };
     if (found.status !== 'completed') {
-      const total = found.patientsTotal;
+      // Patients added while it runs are exported too: the count can pass the first total.
+      const total =
+        found.patientsTotal === null ? null : Math.max(found.patientsTotal, found.patientsDone);
       const progress =
         total === null
           ? 'queued'
@@ -157,8 +164,13 @@ export class FhirExportService {
       for (;;) {
         const page = await exports.chunks(found.id, type!, after, CHUNKS_PER_READ);
         for (const chunk of page) yield chunk.data;
-        if (page.length < CHUNKS_PER_READ) return;
+        if (page.length < CHUNKS_PER_READ) break;
         after = page[page.length - 1].seq;
+      }
+      // Cancelled (or expired) while it was read: the file may lack its end, so the answer
+      // must not end as if whole. The stream fails and the connection is cut.
+      if (!(await exports.find(found.id, caller.keyId))) {
+        throw new Error('the export was deleted while its file was read');
       }
     }
     return { type, chunks: chunks() };

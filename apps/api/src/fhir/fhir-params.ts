@@ -1,4 +1,4 @@
-import { isFhirId, readCalendarDate, readWrittenTime } from '@app/domain';
+import { isFhirId, readCalendarDate, readInstant, readWrittenTime } from '@app/domain';
 import type { FhirDateBound, FhirKey } from '@app/persistence';
 import { ProblemException } from '../common/problem';
 
@@ -147,10 +147,11 @@ function parseToken(
 ): { system: string | null; value: string } | null {
   if (value === undefined) return null;
   const bar = value.indexOf('|');
+  // `system|code`; `|code` is a code without a system (which none of ours is), `code` any system.
   const token =
     bar < 0
       ? { system: null, value }
-      : { system: value.slice(0, bar) || null, value: value.slice(bar + 1) };
+      : { system: value.slice(0, bar), value: value.slice(bar + 1) };
   if (!token.value) throw new FhirBadRequest(`${name} needs a value`, name);
   return token;
 }
@@ -188,11 +189,14 @@ export function parseDate(raw: string): FhirDateBound {
     if (typeof day !== 'string') throw new FhirBadRequest(`date: ${day.problem}`, 'date');
     return { op, value };
   }
-  if (/^\d{4}-\d{2}-\d{2}T/.test(value) && typeof readWrittenTime(value, 'rfc3339') !== 'string') {
+  const instant = /^\d{4}-\d{2}-\d{2}T/.test(value) ? readInstant(value) : null;
+  if (instant instanceof Date) {
     if (op === 'eq') {
       throw new FhirBadRequest('An instant can only bound a date (gt, lt, ge, le)', 'date');
     }
-    return { op, value };
+    // The instant as read (to the millisecond), never the text: PostgreSQL refuses some texts
+    // the reading accepts (a fraction of 130 digits).
+    return { op, value: instant.toISOString() };
   }
   throw new FhirBadRequest(
     'date must be a day (YYYY-MM-DD) or an instant with its offset, after an optional prefix',

@@ -83,7 +83,9 @@ export class FhirExportController {
         // A failed export's status answers 5xx with the reason, as the Bulk Data IG asks.
         throw new ProblemException(500, `The export failed: ${status.message}`);
       case 'complete':
+        // The Bulk Data IG serves the manifest as application/json (it is not a FHIR resource).
         res.status(200).setHeader('Expires', status.expires.toUTCString());
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
         return status.manifest;
     }
   }

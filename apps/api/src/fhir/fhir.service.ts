@@ -1,5 +1,5 @@
 import {
-  FHIR_ALERT_SOURCES,
+  FHIR_SOURCE_SCOPES,
   FHIR_CANONICAL_BASE,
   FHIR_TYPE_SOURCES,
   exerciseCodeSystem,
@@ -9,6 +9,7 @@ import {
   LOINC_ODI_SCORE,
   LOINC_PAIN_SEVERITY,
   ownCodeSystems,
+  readableSources,
   parseDailyStepsObservationId,
   readInstant,
   searchsetBundle,
@@ -29,6 +30,7 @@ import { Clock } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import type { Bundle, CodeSystem, Group, Resource } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/caller';
+import { PatientNotVisibleException } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { PatientAccessService } from '../patients/patient-access.service';
 import {
@@ -42,10 +44,12 @@ import {
   type SearchRequest,
 } from './fhir-params';
 
+const NOT_FOUND = 'No such resource, or it is not visible to this key';
+
 /** A resource the caller cannot see, or that does not exist: 404, whichever it is. */
 export class FhirNotFound extends ProblemException {
   constructor() {
-    super(404, 'No such resource, or it is not visible to this key');
+    super(404, NOT_FOUND);
   }
 }
 
@@ -82,13 +86,26 @@ export class FhirService {
     private readonly access: PatientAccessService,
   ) {}
 
-  /** Whether the caller's key may see alerts and findings (`alerts:read`, as in /v1). */
-  static seesAlerts(caller: Caller): boolean {
-    return caller.scopes.includes('alerts:read');
+  /** The sources of `sources` the caller's key has the scopes for (FHIR_SOURCE_SCOPES). */
+  static sourcesFor(caller: Caller, sources: readonly FhirSource[]): FhirSource[] {
+    return readableSources(caller.scopes, sources);
   }
 
-  static sourcesFor(caller: Caller, sources: readonly FhirSource[]): FhirSource[] {
-    return sources.filter((s) => !FHIR_ALERT_SOURCES.has(s) || FhirService.seesAlerts(caller));
+  /**
+   * The sources of a type the caller may read; 403 when it may read none of them (a key without
+   * `patients:read` asking for Patient), as the /v1 route of the same records answers.
+   */
+  private readable(caller: Caller, type: string): FhirSource[] {
+    const all = this.sourcesOf(type);
+    const sources = FhirService.sourcesFor(caller, all);
+    if (sources.length === 0) {
+      const scopes = [...new Set(all.map((s) => FHIR_SOURCE_SCOPES[s]))].join(', ');
+      throw new ProblemException(
+        403,
+        `This key may not read ${type} resources (it needs ${scopes})`,
+      );
+    }
+    return sources;
   }
 
   async exercises(): Promise<ExerciseCatalog> {
@@ -121,7 +138,7 @@ export class FhirService {
       return found;
     }
     if (type === 'Group') return this.group(caller, id);
-    const sources = FhirService.sourcesFor(caller, this.sourcesOf(type));
+    const sources = this.readable(caller, type);
     const exercises = await this.exercises();
     for (const source of sources) {
       if (!this.couldBe(source, id)) continue;
@@ -130,6 +147,16 @@ export class FhirService {
       if (row && resource) {
         audit.auditPatientId = row.key.patientId;
         return resource;
+      }
+    }
+    // Not visible, or not there: the same 404, but a row of another patient is audited as a
+    // denial naming that patient, as /v1 does.
+    for (const source of sources) {
+      if (!this.couldBe(source, id)) continue;
+      const owner = await this.fhir.ownerOf(source, id);
+      if (owner) {
+        audit.auditPatientId = owner;
+        throw new PatientNotVisibleException(NOT_FOUND);
       }
     }
     throw new FhirNotFound();
@@ -190,7 +217,11 @@ export class FhirService {
       throw new FhirBadRequest(`Searching ${type} is not supported`);
     }
     const request = parseSearch(type, query, lenient);
-    const selfUrl = this.url(links.base, type, request.used);
+    // The page's own address: its cursor included, so that following `self` gives this page.
+    const selfUrl = this.url(links.base, type, [
+      ...request.used,
+      ...(request.cursor ? [['_cursor', request.cursor] as [string, string]] : []),
+    ]);
     if (type === 'CodeSystem') {
       return searchsetBundle({
         entries: (await this.codeSystems()).filter(
@@ -200,7 +231,7 @@ export class FhirService {
         baseUrl: links.base,
       });
     }
-    const sources = FhirService.sourcesFor(caller, this.sourcesOf(type));
+    const sources = this.readable(caller, type);
     const pageQuery: Omit<FhirPageQuery, 'limit'> = {
       scope: { viewer: caller },
       dates: request.dates,
@@ -220,8 +251,9 @@ export class FhirService {
       if (!request.patientId) {
         throw new FhirBadRequest(`Searching ${type} needs a patient (patient=<id>)`, 'patient');
       }
-      await this.access.findVisible(caller, request.patientId);
+      // Named before the check, so that a refused search is audited with the patient it named.
       audit.auditPatientId = request.patientId;
+      await this.access.findVisible(caller, request.patientId);
       pageQuery.scope = { viewer: caller, patientId: request.patientId };
     }
     const wanted = type === 'Observation' ? this.observationSources(request) : sources;
@@ -277,8 +309,8 @@ export class FhirService {
       if (name !== '_cursor') used.push([name, value]);
     }
     const count = parseCount(query._count as string | undefined, 1000, EVERYTHING_DEFAULT_COUNT);
+    audit.auditPatientId = patientId.toLowerCase();
     const patient = await this.access.findVisible(caller, patientId);
-    audit.auditPatientId = patient.id;
     const allowed = new Set(FhirService.sourcesFor(caller, EVERYTHING_SOURCES));
     const sources = EVERYTHING_SOURCES.filter(
       (s) =>
@@ -324,7 +356,12 @@ export class FhirService {
     }
     return searchsetBundle({
       entries,
-      selfUrl: this.url(links.base, `Patient/${patient.id}/$everything`, used),
+      selfUrl: this.url(links.base, `Patient/${patient.id}/$everything`, [
+        ...used,
+        ...(typeof query._cursor === 'string'
+          ? [['_cursor', query._cursor] as [string, string]]
+          : []),
+      ]),
       nextUrl: next,
       baseUrl: links.base,
     });

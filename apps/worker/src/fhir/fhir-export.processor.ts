@@ -1,6 +1,5 @@
 import { AppConfig } from '@app/config';
 import {
-  FHIR_ALERT_SOURCES,
   FHIR_TYPE_SOURCES,
   fhirResourceOf,
   type ExerciseCatalog,
@@ -28,6 +27,8 @@ const PAGE_ROWS = 2000;
 /** A chunk of a file is cut once it holds this much NDJSON. */
 const CHUNK_BYTES = 1024 * 1024;
 const SWEEP_EVERY_MS = 30_000;
+/** Times the sweep queues a stalled export again before failing it. */
+export const MAX_REQUEUES = 3;
 const EXPIRED_SWEEP_EVERY_MS = 10 * 60_000;
 
 /** One file's NDJSON for a batch, appended in chunks of about CHUNK_BYTES as it grows. */
@@ -81,14 +82,12 @@ export class FhirExportProcessor {
 
   @OnJob('fhir.export')
   async run({ exportId }: JobPayloads['fhir.export'], job: Job): Promise<{ status: string }> {
-    let started: FhirExport | null = null;
     try {
-      started = await this.exports.start(exportId, () => this.countPatients(exportId));
+      const started = await this.exports.start(exportId, () => this.countPatients(exportId));
       if (!started) return { status: 'skipped' };
       return { status: await this.write(started) };
     } catch (err) {
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (started && lastAttempt) {
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         const kind = err instanceof Error ? err.constructor.name : typeof err;
         await this.exports.finish(
           exportId,
@@ -172,12 +171,12 @@ export class FhirExportProcessor {
     }
   }
 
-  /** The files to write, each with its sources (alert ones only when the key could read them). */
+  /** The files to write, each with its sources (those the key's scopes allowed at the kick-off). */
   private plan(found: FhirExport): { type: string; sources: FhirSource[] }[] {
     return found.types.map((type) => ({
       type,
       sources: (FHIR_TYPE_SOURCES[type as FhirPatientDataType] as readonly FhirSource[]).filter(
-        (s) => found.includeAlerts || !FHIR_ALERT_SOURCES.has(s),
+        (s) => found.sources.includes(s),
       ),
     }));
   }
@@ -199,23 +198,37 @@ export class FhirExportProcessor {
   }
 
   /**
-   * Queues exports whose job was lost (Redis away at the kick-off, a job that gave up on a
-   * database outage): waiting or running, and unmoved for two lock periods. The job id names the
-   * export's last progress, so one stall is queued once.
+   * Queues exports whose job was lost: Redis away at the kick-off, or a worker that died more
+   * often than BullMQ takes a stalled job over. An export waiting or running, unmoved for two
+   * lock periods, whose current job (by its id) is no longer on its way, is queued again and the
+   * re-queue counted; after MAX_REQUEUES it fails instead, so that its client learns it and its
+   * place under the organization's limit is freed. An export waiting behind others is left be.
    */
   @Interval(SWEEP_EVERY_MS)
   async sweep(): Promise<number> {
     const stale = await this.exports.unfinished(2 * this.config.JOB_LOCK_MS, 100);
     let queued = 0;
-    for (const { id, updatedAt } of stale) {
-      const job = fhirExportJob(id, `-sweep-${updatedAt.getTime()}`);
-      try {
+    try {
+      for (const { id, requeues } of stale) {
+        if (await this.jobs.isPending('fhir.export', fhirExportJob(id, requeues).jobId)) continue;
+        if (requeues >= MAX_REQUEUES) {
+          await this.exports.finish(
+            id,
+            `the export stalled ${requeues + 1} times`,
+            this.config.FHIR_EXPORT_LIFETIME_MS,
+          );
+          continue;
+        }
+        const counted = await this.exports.requeue(id, requeues, MAX_REQUEUES);
+        if (counted === null) continue;
+        const job = fhirExportJob(id, counted);
         await this.jobs.add('fhir.export', job.payload, { jobId: job.jobId, ...job.options });
         queued++;
-      } catch {
-        this.logger.warn('cannot reach Redis to queue stored exports; will retry');
-        break;
       }
+    } catch (err) {
+      // Redis away (or the database): the next sweep tries again; nothing was counted for it.
+      const errorClass = err instanceof Error ? err.constructor.name : typeof err;
+      this.logger.warn({ errorClass }, 'cannot sweep stalled exports now; will retry');
     }
     return queued;
   }

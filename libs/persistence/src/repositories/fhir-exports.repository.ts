@@ -14,7 +14,7 @@ export interface FhirExport {
   groupKind: 'organization' | 'clinician' | null;
   groupId: string | null;
   types: string[];
-  includeAlerts: boolean;
+  sources: string[];
   since: Date | null;
   requestUrl: string;
   status: FhirExportStatus;
@@ -35,7 +35,7 @@ export interface NewFhirExport {
   groupKind: 'organization' | 'clinician' | null;
   groupId: string | null;
   types: string[];
-  includeAlerts: boolean;
+  sources: string[];
   since: Date | null;
   requestUrl: string;
 }
@@ -56,7 +56,7 @@ export interface FhirExportChunk {
 const COLUMNS = `id, organization_id AS "organizationId", api_key_id AS "apiKeyId",
   viewer_role AS "viewerRole", viewer_clinician_id AS "viewerClinicianId",
   viewer_client_app_id AS "viewerClientAppId", group_kind AS "groupKind", group_id AS "groupId",
-  types, include_alerts AS "includeAlerts", since, request_url AS "requestUrl", status, transaction_time AS "transactionTime",
+  types, sources, since, request_url AS "requestUrl", status, transaction_time AS "transactionTime",
   patients_total AS "patientsTotal", patients_done AS "patientsDone",
   after_patient_id AS "afterPatientId", error, created_at AS "createdAt",
   completed_at AS "completedAt", expires_at AS "expiresAt"`;
@@ -108,8 +108,14 @@ export class FhirExportsRepository {
       const [row] = await queryRows<Row>(
         tx,
         `INSERT INTO fhir_exports (id, organization_id, api_key_id, viewer_role, viewer_clinician_id,
-           viewer_client_app_id, group_kind, group_id, types, include_alerts, since, request_url, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + $13 * interval '1 millisecond')
+           viewer_client_app_id, group_kind, group_id, types, sources, since, request_url, transaction_time, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                 -- As of the oldest transaction still open: a write under way now commits with
+                 -- an earlier time than the kick-off's, and an export _since this time must
+                 -- still see it (it may appear in this export too).
+                 (SELECT least(now(), min(xact_start)) FROM pg_stat_activity
+                  WHERE datname = current_database() AND xact_start IS NOT NULL),
+                 now() + $13 * interval '1 millisecond')
          RETURNING ${COLUMNS}`,
         [
           randomUUID(),
@@ -121,7 +127,7 @@ export class FhirExportsRepository {
           request.groupKind,
           request.groupId,
           request.types,
-          request.includeAlerts,
+          request.sources,
           request.since,
           request.requestUrl,
           lifetimeMs,
@@ -249,7 +255,7 @@ export class FhirExportsRepository {
     await this.db.current.query(
       `UPDATE fhir_exports SET status = $2, error = $3, completed_at = now(), updated_at = now(),
          expires_at = now() + $4 * interval '1 millisecond'
-       WHERE id = $1 AND status = 'running'`,
+       WHERE id = $1 AND status IN ('queued', 'running')`,
       [id, error ? 'failed' : 'completed', error, lifetimeMs],
     );
   }
@@ -258,13 +264,29 @@ export class FhirExportsRepository {
    * Exports waiting or running that have not moved for `idleMs`: their job was lost (Redis away
    * at the kick-off) or its worker died; the sweep queues them again.
    */
-  async unfinished(idleMs: number, limit: number): Promise<{ id: string; updatedAt: Date }[]> {
-    return queryRows<{ id: string; updatedAt: Date }>(
+  async unfinished(idleMs: number, limit: number): Promise<{ id: string; requeues: number }[]> {
+    return queryRows<{ id: string; requeues: number }>(
       this.db.current,
-      `SELECT id, updated_at AS "updatedAt" FROM fhir_exports WHERE status IN ('queued', 'running') AND expires_at > now()
+      `SELECT id, requeues FROM fhir_exports WHERE status IN ('queued', 'running') AND expires_at > now()
        AND updated_at < now() - $2 * interval '1 millisecond' ORDER BY created_at LIMIT $1`,
       [limit, idleMs],
     );
+  }
+
+  /**
+   * Counts a re-queue of an export whose job is gone, if it is still the `seen`-th: answers the
+   * new count (the job id's suffix), or null when another sweep counted it first or it was
+   * queued `max` times already (then it should fail, not be queued again).
+   */
+  async requeue(id: string, seen: number, max: number): Promise<number | null> {
+    const [row] = await queryRows<{ requeues: number }>(
+      this.db.current,
+      `UPDATE fhir_exports SET requeues = requeues + 1, updated_at = now()
+       WHERE id = $1 AND status IN ('queued', 'running') AND requeues = $2 AND requeues < $3
+       RETURNING requeues`,
+      [id, seen, max],
+    );
+    return row?.requeues ?? null;
   }
 
   /** Deletes expired exports and their files; answers how many went. */

@@ -1,4 +1,9 @@
-import type { FhirSource, FhirSourceRows } from '@app/domain';
+import {
+  parseDailyStepsObservationId,
+  parseProgressionFlagId,
+  type FhirSource,
+  type FhirSourceRows,
+} from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { Db, queryRows } from '../db.service';
 import { visibleSql, type Viewer } from './patients.repository';
@@ -26,7 +31,8 @@ export interface FhirDateBound {
 }
 
 export interface FhirPatientScope {
-  viewer: Viewer;
+  /** Whose visibility applies; null only for ownerOf (an audit row's patient). */
+  viewer: Viewer | null;
   /** One patient (a search, $everything). */
   patientId?: string;
   /** A batch of patients (an export). */
@@ -68,6 +74,13 @@ interface SourceSql {
   where?: string;
   columns: string;
   status?: { active: string; inactive: string };
+  /**
+   * How a FHIR id finds its row by index: the uuid column the id is (`uuid`), or the id parsed
+   * into the patient and the day (`steps`) or the flag (`flag`).
+   */
+  id: { uuid: string } | 'steps' | 'flag';
+  /** What an app key sees of the source beyond its patients (as /v1 shows apps). */
+  forApps?: string;
 }
 
 const PROGRESSION_FLAG_ID = `lower(replace(f.value->>'flag', '_', '-')) || '-' || p.id`;
@@ -75,6 +88,7 @@ const PROGRESSION_FLAG_ID = `lower(replace(f.value->>'flag', '_', '-')) || '-' |
 const SOURCES: Record<FhirSource, SourceSql> = {
   patient: {
     from: 'patients p',
+    id: { uuid: 'p.id' },
     at: 'p.created_at',
     rid: 'p.id::text',
     changed: 'p.updated_at',
@@ -84,6 +98,9 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   program: {
     from: `programs x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
+    // An app sees the program in force (GET /v1/patients/{id}/programs/active), not the history.
+    forApps: 'x.superseded_at IS NULL',
     at: 'x.created_at',
     rid: 'x.id::text',
     changed: 'greatest(x.created_at, x.status_changed_at, x.superseded_at)',
@@ -103,6 +120,8 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   goal: {
     from: `programs x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
+    forApps: 'x.superseded_at IS NULL',
     at: 'x.created_at',
     rid: 'x.id::text',
     changed: 'greatest(x.created_at, x.status_changed_at, x.superseded_at)',
@@ -112,6 +131,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   steps: {
     from: `activity_daily x ${ofPatient('x')}`,
+    id: 'steps',
     at: '(x.local_date::timestamp AT TIME ZONE p.timezone)',
     rid: `'steps-' || x.patient_id || '-' || x.local_date::text`,
     changed: 'x.updated_at',
@@ -121,6 +141,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   pain: {
     from: `pain_reports x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
     at: 'x.reported_at',
     rid: 'x.id::text',
     changed: 'x.created_at',
@@ -131,6 +152,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   questionnaire: {
     from: `questionnaires x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
     at: 'x.completed_at',
     rid: 'x.id::text',
     changed: 'x.created_at',
@@ -140,6 +162,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   odi: {
     from: `questionnaires x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
     at: 'x.completed_at',
     rid: 'x.id::text',
     changed: 'x.created_at',
@@ -150,6 +173,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   session: {
     from: `sessions x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
     at: 'x.performed_at',
     rid: 'x.id::text',
     changed: 'x.created_at',
@@ -160,6 +184,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   progressionFlag: {
     from: `patient_progress pp ${ofPatient('pp')} CROSS JOIN LATERAL jsonb_array_elements(pp.flags) f`,
+    id: 'flag',
     at: `((f.value->>'since')::date::timestamp AT TIME ZONE p.timezone)`,
     rid: PROGRESSION_FLAG_ID,
     changed: 'pp.computed_at',
@@ -170,6 +195,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   alert: {
     from: `alerts x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
     at: 'x.created_at',
     rid: 'x.id::text',
     changed: 'x.updated_at',
@@ -181,6 +207,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   finding: {
     from: `findings x ${ofPatient('x')}`,
+    id: { uuid: 'x.id' },
     at: 'x.created_at',
     rid: 'x.id::text',
     changed: 'x.created_at',
@@ -206,6 +233,30 @@ interface RawKey {
   kPatient: string;
   kAt: string;
   kRid: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The condition that finds a FHIR id's row by index (its uuid column, or its patient and day or
+ * flag), its values appended to `params`; null when the id cannot be one of the source's.
+ */
+function idCondition(def: SourceSql, rid: string, params: unknown[]): string | null {
+  if (def.id === 'steps') {
+    const parsed = parseDailyStepsObservationId(rid);
+    if (!parsed || !UUID.test(parsed.patientId)) return null;
+    params.push(parsed.patientId.toLowerCase(), parsed.localDate);
+    return `p.id = $${params.length - 1}::uuid AND x.local_date = $${params.length}::date`;
+  }
+  if (def.id === 'flag') {
+    const parsed = parseProgressionFlagId(rid);
+    if (!parsed || !UUID.test(parsed.patientId)) return null;
+    params.push(parsed.patientId.toLowerCase(), parsed.flag);
+    return `p.id = $${params.length - 1}::uuid AND f.value->>'flag' = $${params.length}`;
+  }
+  if (!UUID.test(rid)) return null;
+  params.push(rid.toLowerCase());
+  return `${def.id.uuid} = $${params.length}::uuid`;
 }
 
 /** Compares keys as the SQL orders them (uuid and text ids compare bytewise in both). */
@@ -242,9 +293,11 @@ export class FhirRepository {
       params.push(query.scope.patientIds);
       where.push(`p.id = ANY($${params.length}::uuid[])`);
     }
+    if (query.scope.viewer?.role === 'app' && def.forApps) where.push(def.forApps);
     if (query.rid !== undefined) {
-      params.push(query.rid);
-      where.push(`${def.rid} = $${params.length}`);
+      const found = idCondition(def, query.rid, params);
+      if (found === null) return [];
+      where.push(found);
     }
     if (query.externalRef !== undefined) {
       params.push(query.externalRef);
@@ -293,6 +346,15 @@ export class FhirRepository {
   ): Promise<Keyed<FhirSourceRows[S]> | null> {
     const [row] = await this.page(source, { scope: { viewer }, rid, limit: 1 });
     return row ?? null;
+  }
+
+  /**
+   * The patient a FHIR id's row belongs to, whoever may see it: only for the audit row of a
+   * read the caller was refused (a denial names the patient, as /v1's do). Never answered.
+   */
+  async ownerOf(source: FhirSource, rid: string): Promise<string | null> {
+    const [row] = await this.page(source, { scope: { viewer: null }, rid, limit: 1 });
+    return row?.key.patientId ?? null;
   }
 
   /**
