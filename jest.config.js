@@ -7,8 +7,9 @@ const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', swcConfig] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
-    '^@app/(domain|config|persistence|queue|wearables|records|adherence)$': '<rootDir>/libs/$1/src',
-    '^@app/(domain|config|persistence|queue|wearables|records|adherence)/(.*)$':
+    '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers)$':
+      '<rootDir>/libs/$1/src',
+    '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers)/(.*)$':
       '<rootDir>/libs/$1/src/$2',
     '^@app/migrations$': '<rootDir>/migrations',
   },

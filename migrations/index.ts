@@ -16,6 +16,7 @@ import { Questionnaires1763827200000 } from './1763827200000-Questionnaires';
 import { QuestionnaireFindings1763830800000 } from './1763830800000-QuestionnaireFindings';
 import { RemoteMonitoring1763838000000 } from './1763838000000-RemoteMonitoring';
 import { FhirExports1763841600000 } from './1763841600000-FhirExports';
+import { WearableConnections1763845200000 } from './1763845200000-WearableConnections';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   QuestionnaireFindings1763830800000,
   RemoteMonitoring1763838000000,
   FhirExports1763841600000,
+  WearableConnections1763845200000,
 ];

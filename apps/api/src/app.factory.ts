@@ -16,13 +16,19 @@ import { MetricsService } from './metrics/metrics.service';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_CONTENT = /^application\/([\w.+-]+\+)?json\b/i;
 
+/** Provider notifications: Withings posts them form-encoded (docs/providers.md). */
+const NOTIFY_PATH = /^\/v1\/providers\/[a-z-]+\/notify\//;
+function isNotify(req: IncomingMessage): boolean {
+  return NOTIFY_PATH.test(req.url ?? '');
+}
+
 /** A write with a body that is not JSON would otherwise reach validation as an empty object. */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 ||
     req.headers['transfer-encoding'] !== undefined;
   const json = JSON_CONTENT.test(req.headers['content-type'] ?? '');
-  if (WRITE_METHODS.has(req.method) && hasBody && !json && !isImportUpload(req)) {
+  if (WRITE_METHODS.has(req.method) && hasBody && !json && !isImportUpload(req) && !isNotify(req)) {
     next(new ProblemException(415, 'Send the body as application/json'));
     return;
   }
@@ -47,6 +53,13 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
     limit: config.BODY_LIMIT_BYTES,
     type: (req: IncomingMessage) =>
       !isImportUpload(req) && JSON_CONTENT.test(req.headers['content-type'] ?? ''),
+  });
+  app.useBodyParser('urlencoded', {
+    extended: false,
+    limit: 16 * 1024,
+    type: (req: IncomingMessage) =>
+      isNotify(req) &&
+      /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? ''),
   });
   app.use(checkJsonBody);
   app.useGlobalPipes(createValidationPipe());

@@ -31,6 +31,8 @@ import { SessionsModule } from './sessions/sessions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorklistModule } from './worklist/worklist.module';
 import { FhirModule } from './fhir/fhir.module';
+import { ConnectionsModule } from './connections/connections.module';
+import { ProvidersModule } from '@app/providers';
 
 @Module({})
 export class AppModule {
@@ -64,6 +66,8 @@ export class AppModule {
         WebhooksModule,
         WorklistModule,
         FhirModule,
+        ProvidersModule,
+        ConnectionsModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

@@ -7,6 +7,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { ActivityModule } from './activity/activity.module';
 import { AdherenceModule } from './adherence/adherence.module';
 import { FhirModule } from './fhir/fhir.module';
+import { SyncModule } from './sync/sync.module';
+import { ProvidersModule } from '@app/providers';
 import { HeartbeatModule } from './heartbeat/heartbeat.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -32,6 +34,8 @@ export class WorkerModule {
         MaintenanceModule,
         WebhooksModule,
         FhirModule,
+        ProvidersModule,
+        SyncModule,
       ],
     };
   }

@@ -72,3 +72,31 @@ describe('loadConfig: database roles', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('optional settings', () => {
+  it('reads every optional setting it declares (an undeclared one would be dropped silently)', () => {
+    const config = loadConfig({
+      FHIR_BASE_URL: 'https://api.example.org/fhir/R4',
+      PUBLIC_BASE_URL: 'https://api.example.org',
+      WITHINGS_CLIENT_ID: 'w-id',
+      WITHINGS_CLIENT_SECRET: 'w-secret',
+      GOOGLE_HEALTH_CLIENT_ID: 'g-id',
+      GOOGLE_HEALTH_CLIENT_SECRET: 'g-secret',
+    });
+    expect([
+      config.FHIR_BASE_URL,
+      config.PUBLIC_BASE_URL,
+      config.WITHINGS_CLIENT_ID,
+      config.WITHINGS_CLIENT_SECRET,
+      config.GOOGLE_HEALTH_CLIENT_ID,
+      config.GOOGLE_HEALTH_CLIENT_SECRET,
+    ]).toEqual([
+      'https://api.example.org/fhir/R4',
+      'https://api.example.org',
+      'w-id',
+      'w-secret',
+      'g-id',
+      'g-secret',
+    ]);
+  });
+});

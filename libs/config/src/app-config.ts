@@ -142,7 +142,7 @@ export class AppConfig {
   @Matches(/^https?:\/\/[^\s?#]+[^/\s?#]$/, {
     message: 'FHIR_BASE_URL must be an http(s) URL without a trailing slash, query or fragment',
   })
-  FHIR_BASE_URL?: string;
+  FHIR_BASE_URL: string | undefined = undefined;
 
   /** Bulk Data exports an organization may have queued or running at once (more: 429). */
   @Transform(toInt)
@@ -174,6 +174,73 @@ export class AppConfig {
   @Min(0)
   @Max(60_000)
   FHIR_EXPORT_BATCH_PAUSE_MS = 0;
+
+  /**
+   * The address the API is reached at from outside (`https://api.example.org`): OAuth redirect
+   * URIs and provider notification callbacks are built on it. Unset, connections to wearable
+   * clouds cannot be made.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+[^/\s?#]$/, {
+    message: 'PUBLIC_BASE_URL must be an http(s) URL without a trailing slash, query or fragment',
+  })
+  PUBLIC_BASE_URL: string | undefined = undefined;
+
+  /** Google Health API OAuth client (docs/providers.md); unset: the provider is unavailable. */
+  @IsOptional()
+  @IsString()
+  GOOGLE_HEALTH_CLIENT_ID: string | undefined = undefined;
+
+  @IsOptional()
+  @IsString()
+  GOOGLE_HEALTH_CLIENT_SECRET: string | undefined = undefined;
+
+  /** Google's OAuth authorization endpoint (a fake provider's in tests). */
+  @Matches(/^https?:\/\/\S+$/)
+  GOOGLE_HEALTH_AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
+
+  /** Google's OAuth token endpoint (code exchange, refresh). */
+  @Matches(/^https?:\/\/\S+$/)
+  GOOGLE_HEALTH_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+  /** Google's OAuth revocation endpoint. */
+  @Matches(/^https?:\/\/\S+$/)
+  GOOGLE_HEALTH_REVOKE_URL = 'https://oauth2.googleapis.com/revoke';
+
+  /** The Google Health API (`…/v4/users/me/dataTypes/steps/dataPoints` below it). */
+  @Matches(/^https?:\/\/\S+[^/]$/)
+  GOOGLE_HEALTH_API_URL = 'https://health.googleapis.com';
+
+  /** Withings OAuth client (docs/providers.md); unset: the provider is unavailable. */
+  @IsOptional()
+  @IsString()
+  WITHINGS_CLIENT_ID: string | undefined = undefined;
+
+  @IsOptional()
+  @IsString()
+  WITHINGS_CLIENT_SECRET: string | undefined = undefined;
+
+  /** Withings' OAuth authorization page. */
+  @Matches(/^https?:\/\/\S+$/)
+  WITHINGS_AUTH_URL = 'https://account.withings.com/oauth2_user/authorize2';
+
+  /** The Withings public API (`/v2/oauth2`, `/v2/measure`, `/notify`, `/v2/signature` below it). */
+  @Matches(/^https?:\/\/\S+[^/]$/)
+  WITHINGS_API_URL = 'https://wbsapi.withings.net';
+
+  /** Requests per minute each provider gets from all workers together (a Redis budget). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  PROVIDER_REQUESTS_PER_MINUTE = 100;
+
+  /** How often every connected account is pulled (notifications pull sooner). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10_000)
+  @Max(24 * 3_600_000)
+  PROVIDER_SYNC_EVERY_MS = 15 * 60_000;
 
   /** Parallel jobs per worker process and queue. */
   @Transform(toInt)

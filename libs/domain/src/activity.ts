@@ -11,6 +11,8 @@ export const IMPORT_FORMATS = [
   'health-connect',
   'garmin',
   'fitbit',
+  'google-health',
+  'withings',
 ] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 

@@ -96,6 +96,19 @@ export class JobQueueService implements OnApplicationShutdown {
     return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state);
   }
 
+  /**
+   * Takes one request from a budget shared by every process (a Redis counter per minute):
+   * false when this minute's `perMinute` are spent.
+   */
+  async takeBudget(name: string, perMinute: number, nowMs: number): Promise<boolean> {
+    const minute = Math.floor(nowMs / 60_000);
+    const key = `${this.config.QUEUE_PREFIX}:budget:${name}:${minute}`;
+    const [[, used]] = (await inTime(
+      this.connection.multi().incr(key).expire(key, 120).exec(),
+    )) as [[Error | null, number], [Error | null, number]];
+    return used <= perMinute;
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.connection.ping()) === 'PONG';

@@ -4,7 +4,7 @@ import type { JobsOptions } from 'bullmq';
  * The one registry of queues and jobs. Every job names its queue and its payload type; payloads
  * carry ids and periods only, never patient data (Redis is not the place for health data).
  */
-export const QUEUES = ['system', 'activity', 'adherence', 'webhooks', 'exports'] as const;
+export const QUEUES = ['system', 'activity', 'adherence', 'webhooks', 'exports', 'sync'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface JobPayloads {
@@ -26,6 +26,8 @@ export interface JobPayloads {
   'webhook.deliver': { deliveryId: string };
   // Write one FHIR Bulk Data export's files (its request and progress live in PostgreSQL).
   'fhir.export': { exportId: string };
+  // Pull a wearable-cloud connection from its cursor (its tokens and cursor live in PostgreSQL).
+  'provider.sync': { connectionId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -39,6 +41,7 @@ export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'webhook.event': 'webhooks',
   'webhook.deliver': 'webhooks',
   'fhir.export': 'exports',
+  'provider.sync': 'sync',
 };
 
 export const JOB_NAMES = Object.keys(JOB_QUEUE) as JobName[];
@@ -132,5 +135,21 @@ export function fhirExportJob(
     payload: { exportId },
     jobId: `fhir-export-${exportId}${requeues > 0 ? `-requeue-${requeues}` : ''}`,
     options: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+  };
+}
+
+/**
+ * A pull of a connection. Ids name the reason and a 10-second slot, so that a burst of
+ * notifications queues one pull; pulls of one connection never overlap (its lease).
+ */
+export function syncJob(
+  connectionId: string,
+  reason: string,
+  nowMs: number,
+): QueuedJob<JobPayloads['provider.sync']> {
+  return {
+    payload: { connectionId },
+    jobId: `sync-${connectionId}-${reason}-${Math.floor(nowMs / 10_000)}`,
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true },
   };
 }

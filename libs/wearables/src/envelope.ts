@@ -1,5 +1,7 @@
 import type { ImportFormat } from '@app/domain';
 import { garminUserIds } from './parsers/garmin';
+import { googleHealthBodyProblem } from './parsers/google-health';
+import { withingsBodyProblem } from './parsers/withings';
 
 /** The most samples one native import may carry. */
 export const NATIVE_MAX_SAMPLES = 10_000;
@@ -73,5 +75,9 @@ export function envelopeProblem(
         (Array.isArray(body['activities-steps']) || isObject(body['activities-steps-intraday']))
         ? null
         : 'the body must hold activities-steps or activities-steps-intraday';
+    case 'google-health':
+      return googleHealthBodyProblem(body);
+    case 'withings':
+      return withingsBodyProblem(body);
   }
 }

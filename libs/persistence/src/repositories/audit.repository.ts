@@ -23,6 +23,7 @@ export const PATIENT_OWNED_TABLES = [
   'alerts',
   'care_time_entries',
   'rtm_episodes',
+  'wearable_connections',
 ] as const;
 export type PatientOwnedTable = (typeof PATIENT_OWNED_TABLES)[number];
 

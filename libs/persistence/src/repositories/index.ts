@@ -5,6 +5,7 @@ import { AlertsRepository } from './alerts.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditRepository } from './audit.repository';
 import { CatalogRepository } from './catalog.repository';
+import { ConnectionsRepository } from './connections.repository';
 import { DashboardRepository } from './dashboard.repository';
 import { FhirExportsRepository } from './fhir-exports.repository';
 import { FhirRepository } from './fhir.repository';
@@ -28,6 +29,7 @@ export * from './alerts.repository';
 export * from './api-keys.repository';
 export * from './audit.repository';
 export * from './catalog.repository';
+export * from './connections.repository';
 export * from './dashboard.repository';
 export * from './fhir-exports.repository';
 export * from './fhir.repository';
@@ -52,6 +54,7 @@ export const REPOSITORIES = [
   ApiKeysRepository,
   AuditRepository,
   CatalogRepository,
+  ConnectionsRepository,
   DashboardRepository,
   FhirExportsRepository,
   FhirRepository,

@@ -3,9 +3,11 @@ import { parseAppleHealthXml } from './apple-health-xml';
 import { parseFhir } from './fhir';
 import { parseFitbit } from './fitbit';
 import { parseGarmin } from './garmin';
+import { parseGoogleHealth } from './google-health';
 import { parseHealthConnect } from './health-connect';
 import { parseNative } from './native';
 import { parseOpenMhealth } from './openmhealth';
+import { parseWithings } from './withings';
 
 export const PARSERS: Partial<Record<ImportFormat, Parser>> = {
   native: parseNative,
@@ -15,4 +17,6 @@ export const PARSERS: Partial<Record<ImportFormat, Parser>> = {
   'health-connect': parseHealthConnect,
   garmin: parseGarmin,
   fitbit: parseFitbit,
+  'google-health': parseGoogleHealth,
+  withings: parseWithings,
 };

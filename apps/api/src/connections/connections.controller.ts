@@ -1,0 +1,139 @@
+import { PROVIDERS, type Provider } from '@app/providers';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Head,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiExcludeEndpoint,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Audited } from '../audit/audited.decorator';
+import { Access, Public } from '../auth/access.decorator';
+import type { Caller } from '../auth/caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import { ParseIdPipe } from '../common/id.pipe';
+import { ProblemException } from '../common/problem';
+import {
+  ConnectionListDto,
+  CreateConnectionDto,
+  CreatedConnectionDto,
+  OAuthCallbackQueryDto,
+  OAuthCallbackResultDto,
+} from './connection.dto';
+import { ConnectionsService } from './connections.service';
+import { ProviderNotificationsService } from './provider-notifications.service';
+
+function provider(value: string): Provider {
+  if (!(PROVIDERS as readonly string[]).includes(value)) {
+    throw new ProblemException(404, 'No such provider');
+  }
+  return value as Provider;
+}
+
+@ApiTags('Wearable connections')
+@Controller('v1')
+export class ConnectionsController {
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly notifications: ProviderNotificationsService,
+  ) {}
+
+  @Post('patients/:id/connections')
+  @Access(['admin', 'app'], 'activity:write')
+  @Audited('connection.create')
+  @ApiOperation({
+    summary: 'Begin connecting a patient’s wearable-cloud account (OAuth with PKCE)',
+  })
+  @ApiCreatedResponse({ type: CreatedConnectionDto })
+  create(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+    @Body() body: CreateConnectionDto,
+  ): Promise<CreatedConnectionDto> {
+    return this.connections.create(caller, patientId, body.provider);
+  }
+
+  @Get('patients/:id/connections')
+  @Access(['admin', 'clinician', 'app'], 'records:read')
+  @Audited('connection.list')
+  @ApiOperation({ summary: 'A patient’s wearable-cloud connections, newest first' })
+  @ApiOkResponse({ type: ConnectionListDto })
+  list(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('patient')) patientId: string,
+  ): Promise<ConnectionListDto> {
+    return this.connections.list(caller, patientId);
+  }
+
+  @Delete('connections/:id')
+  @HttpCode(204)
+  @Access(['admin', 'app'], 'activity:write')
+  @Audited('connection.revoke', { lookup: 'wearable_connections', param: 'id' })
+  @ApiOperation({ summary: 'Revoke a connection at the provider and stop pulling it' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  async remove(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ParseIdPipe('connection')) id: string,
+  ): Promise<void> {
+    await this.connections.remove(caller, id);
+  }
+
+  @Get('oauth/:provider/callback')
+  @Public()
+  @Audited('connection.connect', 'attached')
+  @ApiOperation({
+    summary: 'Where the provider sends the patient back after consent (the state authenticates it)',
+  })
+  @ApiOkResponse({ type: OAuthCallbackResultDto })
+  async callback(
+    @Param('provider') name: string,
+    @Query() query: OAuthCallbackQueryDto,
+    @Req() req: Request,
+  ): Promise<OAuthCallbackResultDto> {
+    const audit: { auditPatientId?: string | null } = {};
+    try {
+      return await this.connections.callback(provider(name), query, audit);
+    } finally {
+      req.auditPatientId = audit.auditPatientId ?? null;
+    }
+  }
+
+  /** Withings checks a notification URL with HEAD before it subscribes it. */
+  @Head('providers/withings/notify/:connectionId/:mac')
+  @Public()
+  @ApiExcludeEndpoint()
+  @HttpCode(200)
+  verifyNotifyUrl(): void {
+    return undefined;
+  }
+
+  /**
+   * A Withings notification (form-encoded `userid`, `appli`, `startdate`/`enddate` or `date`):
+   * an untrusted hint, checked against the URL's MAC and the connection's user, then a pull.
+   * Answered 200 at once whatever it holds, as Withings asks (within two seconds).
+   */
+  @Post('providers/withings/notify/:connectionId/:mac')
+  @Public()
+  @ApiExcludeEndpoint()
+  @HttpCode(200)
+  async withingsNotify(
+    @Param('connectionId') connectionId: string,
+    @Param('mac') mac: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<void> {
+    await this.notifications.withings(connectionId, mac, body);
+  }
+}

@@ -1,0 +1,278 @@
+import { ProviderSyncProcessor } from '../apps/worker/src/sync/provider-sync.processor';
+import { bearer } from './support/factories';
+import {
+  FakeGoogleHealth,
+  FakeWithings,
+  providerEnv,
+  type GooglePoint,
+  type WithingsDay,
+} from './support/fake-providers';
+import { deleteKeysOf } from './support/redis-keys';
+import { withService } from './support/service';
+import { specQueuePrefix, testRedisUrl } from './support/test-env';
+import { eventually } from './support/worker';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const PUBLIC_BASE = 'https://sciatrack.test';
+const path = (url: string) => new URL(url).pathname + new URL(url).search;
+const isoDay = (daysAgo: number) =>
+  new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+
+/** 40 days of Withings daily totals, as a Pulse HR reports them. */
+function withingsDays(from = 40, steps = (d: number) => 3000 + d): WithingsDay[] {
+  const days: WithingsDay[] = [];
+  for (let d = from; d >= 0; d--) {
+    days.push({
+      date: isoDay(d),
+      steps: steps(d),
+      timezone: 'Europe/London',
+      modified: Math.floor(Date.now() / 1000) - d * 86_400,
+    });
+  }
+  return days;
+}
+
+/** One-minute Google data points, back to back (each ends where the next starts). */
+function googlePoints(count: number, endMs: number, steps = 10): GooglePoint[] {
+  const points: GooglePoint[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = endMs - (count - i) * 60_000;
+    points.push({
+      start: new Date(start).toISOString(),
+      end: new Date(start + 60_000).toISOString(),
+      steps,
+    });
+  }
+  return points;
+}
+
+describe('pulling wearable clouds: Withings and Google Health, connected with OAuth', () => {
+  const withings = new FakeWithings();
+  const google = new FakeGoogleHealth();
+  const env: Record<string, string> = {
+    QUEUE_PREFIX: specQueuePrefix('provider-sync'),
+    JOB_LOCK_MS: '3000',
+    PROVIDER_REQUESTS_PER_MINUTE: '1000',
+  };
+  beforeAll(async () => {
+    await withings.start();
+    await google.start();
+    Object.assign(env, providerEnv(PUBLIC_BASE, { withings, google }));
+  });
+  const s = withService(env);
+  afterAll(async () => {
+    await withings.stop();
+    await google.stop();
+    await deleteKeysOf(testRedisUrl(), env.QUEUE_PREFIX);
+  });
+
+  /** Connects a patient: the app asks, the patient consents at the fake, the callback lands. */
+  async function connect(patientId: string, provider: 'withings' | 'google-health') {
+    const created = await s.t.http
+      .post(`/v1/patients/${patientId}/connections`)
+      .set(bearer(s.c.appKey))
+      .send({ provider });
+    expect([created.status, created.body]).toEqual([
+      201,
+      expect.objectContaining({ id: expect.any(String) }),
+    ]);
+    expect(created.body.status).toBe('pending');
+    const consent = await fetch(created.body.authorizeUrl, { redirect: 'manual' });
+    expect(consent.status).toBe(302);
+    const back = consent.headers.get('location')!;
+    expect(back.startsWith(`${PUBLIC_BASE}/v1/oauth/${provider}/callback?`)).toBe(true);
+    const done = await s.t.http.get(path(back)).expect(200);
+    expect(done.body).toEqual({ id: created.body.id, status: 'connected' });
+    return {
+      id: created.body.id as string,
+      callback: path(back),
+      authorizeUrl: created.body.authorizeUrl as string,
+    };
+  }
+
+  const connection = async (patientId: string, id: string): Promise<Json> => {
+    const res = await s.t.http
+      .get(`/v1/patients/${patientId}/connections`)
+      .set(bearer(s.c.adminKey))
+      .expect(200);
+    return (res.body.data as Json[]).find((c) => c.id === id)!;
+  };
+
+  const daily = async (patientId: string): Promise<Map<string, number>> => {
+    const rows: { d: string; steps: number }[] = await s.t.db.query(
+      `SELECT local_date::text AS d, steps FROM activity_daily WHERE patient_id = $1`,
+      [patientId],
+    );
+    return new Map(rows.map((r) => [r.d, r.steps]));
+  };
+
+  it('Withings: connects, backfills 30 days through the import path, then pulls only what changed', async () => {
+    const { c } = s;
+    withings.consentingUser = '363';
+    withings.pageSize = 7;
+    withings.setDays('363', withingsDays());
+    const { id, callback } = await connect(c.patient.id, 'withings');
+    // The backfill: the last 30 days (and today), no older day, each as Withings counted it.
+    await eventually(
+      async () => (await connection(c.patient.id, id)).lastSyncAt,
+      20_000,
+      'backfill',
+    );
+    const days = await eventually(
+      async () => {
+        const d = await daily(c.patient.id);
+        return d.size >= 31 ? d : null;
+      },
+      20_000,
+      'days rolled up',
+    );
+    expect(days.get(isoDay(30))).toBe(3030);
+    expect(days.get(isoDay(0))).toBe(3000);
+    expect(days.has(isoDay(31))).toBe(false);
+    // Stored and imported like a push: imports of format `withings`, a source naming the provider.
+    const imports: { format: string; status: string }[] = await s.t.db.query(
+      `SELECT format, status FROM activity_imports WHERE patient_id = $1`,
+      [c.patient.id],
+    );
+    expect(imports.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(imports.map((i) => i.format))).toEqual(new Set(['withings']));
+    const sources = await s.t.http
+      .get(`/v1/patients/${c.patient.id}/activity/sources`)
+      .set(bearer(c.clinicianKey))
+      .expect(200);
+    expect(JSON.stringify(sources.body).toLowerCase()).toContain('withings');
+    // The state was spent: the same callback again is refused and changes nothing.
+    await s.t.http.get(callback).expect(400);
+    await s.t.http.get('/v1/oauth/withings/callback?code=x&state=never-issued').expect(400);
+
+    // Incremental: a day changes at Withings and it notifies; only data updated since is asked.
+    const before = withings.dataRequests('363').length;
+    withings.setDays('363', [
+      {
+        date: isoDay(2),
+        steps: 9999,
+        timezone: 'Europe/London',
+        modified: Math.floor(Date.now() / 1000) + 5,
+      },
+    ]);
+    const callbackUrl = withings.subscriptions.get('363');
+    expect(callbackUrl).toBeDefined();
+    await s.t.http
+      .post(path(callbackUrl!))
+      .type('form')
+      .send({ userid: '363', appli: '16', date: isoDay(2) })
+      .expect(200);
+    await eventually(
+      async () => (await daily(c.patient.id)).get(isoDay(2)) === 9999,
+      20_000,
+      'notified pull',
+    );
+    const since = withings.dataRequests('363').slice(before);
+    expect(since.length).toBeGreaterThan(0);
+    for (const r of since) {
+      expect(r.params.lastupdate).toBeDefined();
+      expect(r.params.startdateymd).toBeUndefined();
+    }
+  });
+
+  it('ignores notifications that are not ours: a forged URL, an unknown user', async () => {
+    const { c } = s;
+    const [row] = await s.t.db.query(
+      `SELECT id FROM wearable_connections WHERE patient_id = $1 AND provider = 'withings' AND status = 'connected'`,
+      [c.patient.id],
+    );
+    const before = withings.dataRequests('363').length;
+    await s.t.http
+      .post(`/v1/providers/withings/notify/${row.id}/forged-mac-0000000000000000000`)
+      .type('form')
+      .send({ userid: '363', appli: '16' })
+      .expect(200);
+    const real = withings.subscriptions.get('363')!;
+    await s.t.http.post(path(real)).type('form').send({ userid: '999', appli: '16' }).expect(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(withings.dataRequests('363').length).toBe(before);
+    // Withings checks the URL with HEAD before subscribing it.
+    await s.t.http.head(path(real)).expect(200);
+  });
+
+  it('refreshes an expired token, and a refused grant turns the connection to error', async () => {
+    const { c } = s;
+    const [row] = await s.t.db.query(
+      `SELECT id FROM wearable_connections WHERE patient_id = $1 AND provider = 'withings' AND status = 'connected'`,
+      [c.patient.id],
+    );
+    const sync = s.worker.get(ProviderSyncProcessor);
+    const grants = withings.grants.length;
+    withings.expireAccessTokens();
+    withings.setDays('363', [
+      {
+        date: isoDay(1),
+        steps: 7777,
+        timezone: 'Europe/London',
+        modified: Math.floor(Date.now() / 1000) + 10,
+      },
+    ]);
+    await sync.sync({ connectionId: row.id }, { id: 'refresh-test' } as never);
+    expect(withings.grants.length).toBe(grants + 1);
+    await eventually(
+      async () => (await daily(c.patient.id)).get(isoDay(1)) === 7777,
+      20_000,
+      'after refresh',
+    );
+
+    withings.revokeUser('363');
+    withings.expireAccessTokens();
+    await sync.sync({ connectionId: row.id }, { id: 'revoked-test' } as never);
+    const shown = await connection(c.patient.id, row.id);
+    expect(shown.status).toBe('error');
+    expect(shown.lastError).toMatch(/connect again/);
+    // Connecting again is possible once the old one is deleted.
+    await s.t.http.delete(`/v1/connections/${row.id}`).set(bearer(c.appKey)).expect(204);
+    expect((await connection(c.patient.id, row.id)).status).toBe('revoked');
+  });
+
+  it('Google Health: PKCE, paged backfill, 429 with Retry-After, revoke; every sample once', async () => {
+    const { c } = s;
+    google.consentingUser = 'g-user-1';
+    google.pageSize = 50;
+    const now = Date.now() - 60_000;
+    const points = googlePoints(180, now);
+    google.setPoints('g-user-1', points);
+    google.throttleNext = 1;
+    const patient = c.otherPatient.id;
+    await s.t.http
+      .post(`/v1/patients/${patient}/enrollments`)
+      .set(bearer(c.adminKey))
+      .send({ clientAppId: c.clientApp.id })
+      .expect(201);
+    const { id, authorizeUrl } = await connect(patient, 'google-health');
+    expect(new URL(authorizeUrl).searchParams.get('code_challenge_method')).toBe('S256');
+    await eventually(
+      async () => (await connection(patient, id)).lastSyncAt,
+      30_000,
+      'google backfill',
+    );
+    const [{ n, total }] = await s.t.db.query(
+      `SELECT count(*)::int AS n, coalesce(sum(steps), 0)::int AS total FROM activity_samples WHERE patient_id = $1`,
+      [patient],
+    );
+    expect(n).toBe(180);
+    expect(total).toBe(1800);
+    const imports: { format: string }[] = await s.t.db.query(
+      `SELECT DISTINCT format FROM activity_imports WHERE patient_id = $1`,
+      [patient],
+    );
+    expect(imports.map((i) => i.format)).toEqual(['google-health']);
+    // The throttled request was retried after Retry-After, not dropped.
+    expect(google.dataRequests('g-user-1').length).toBe(Math.ceil(180 / 50) + 1);
+
+    await s.t.http.delete(`/v1/connections/${id}`).set(bearer(c.appKey)).expect(204);
+    expect(google.grants.filter((g) => g.user === 'g-user-1').every((g) => g.revoked)).toBe(true);
+    const requests = google.dataRequests('g-user-1').length;
+    await s.worker
+      .get(ProviderSyncProcessor)
+      .sync({ connectionId: id }, { id: 'after-revoke' } as never);
+    expect(google.dataRequests('g-user-1').length).toBe(requests);
+  });
+});
