@@ -253,6 +253,18 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
       30_000,
       'google backfill',
     );
+    // The last page's import runs a moment after the pull: wait for it.
+    await eventually(
+      async () =>
+        (
+          await s.t.db.query(
+            `SELECT count(*)::int AS n FROM activity_imports WHERE patient_id = $1 AND status <> 'completed'`,
+            [patient],
+          )
+        )[0].n === 0,
+      20_000,
+      'imports done',
+    );
     const [{ n, total }] = await s.t.db.query(
       `SELECT count(*)::int AS n, coalesce(sum(steps), 0)::int AS total FROM activity_samples WHERE patient_id = $1`,
       [patient],

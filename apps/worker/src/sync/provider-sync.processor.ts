@@ -90,7 +90,15 @@ export class ProviderSyncProcessor {
   ): Promise<{ status: string }> {
     const owner = `${hostname()}:${process.pid}:${job.id ?? randomUUID()}`;
     const leased = await this.connections.lease(connectionId, owner, this.leaseMs);
-    if (!leased) return { status: 'not-taken' };
+    if (!leased) {
+      // Another worker holds it (or held it when it died: its lease runs out): come back after
+      // the lease, so that a pull asked for now (a notification, a crashed pull) is not lost.
+      if (await this.connections.isLeased(connectionId)) {
+        await this.requeue(connectionId, 'busy', this.leaseMs);
+        return { status: 'busy' };
+      }
+      return { status: 'not-taken' };
+    }
     try {
       const more = await this.pullWithFreshToken(leased, owner);
       await this.connections.release(leased.id, owner, null, null);

@@ -221,13 +221,12 @@ export class ConnectionsRepository {
     return row ?? null;
   }
 
-  /** Extends a lease still held by `owner`; false when it was lost (then stop). */
-  async renew(on: Executor, id: string, owner: string, ms: number): Promise<boolean> {
+  /** Whether a connected connection is under a worker's lease now. */
+  async isLeased(id: string): Promise<boolean> {
     const rows = await queryRows<{ id: string }>(
-      on,
-      `UPDATE wearable_connections SET lease_until = now() + $3 * interval '1 millisecond'
-       WHERE id = $1 AND lease_owner = $2 AND status = 'connected' RETURNING id`,
-      [id, owner, ms],
+      this.db.current,
+      `SELECT id FROM wearable_connections WHERE id = $1 AND status = 'connected' AND lease_until > now()`,
+      [id],
     );
     return rows.length > 0;
   }
