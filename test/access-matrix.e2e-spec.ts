@@ -236,6 +236,23 @@ const ROUTES: PatientRoute[] = [
     success: 200,
   },
   {
+    method: 'post',
+    template: '/v1/patients/{id}/connections',
+    path: (id) => `/v1/patients/${id}/connections`,
+    body: () => ({ provider: 'withings' }),
+    roles: ['admin', 'app'],
+    action: 'connection.create',
+    success: 201,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/connections',
+    path: (id) => `/v1/patients/${id}/connections`,
+    roles: ['admin', 'clinician', 'app'],
+    action: 'connection.list',
+    success: 200,
+  },
+  {
     method: 'get',
     template: '/v1/patients/{id}/activity/sources',
     path: (id) => `/v1/patients/${id}/activity/sources`,
@@ -462,7 +479,12 @@ describe('access matrix over every patient-scoped route', () => {
   let other: Clinic;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // A provider configured (never called: beginning a connection only builds its address).
+    t = await createTestApp({
+      PUBLIC_BASE_URL: 'https://sciatrack.test',
+      WITHINGS_CLIENT_ID: 'matrix-client',
+      WITHINGS_CLIENT_SECRET: 'matrix-secret',
+    });
     other = await seedClinic(t.http);
   });
   afterAll(() => t.close());

@@ -227,6 +227,14 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
     const shown = await connection(c.patient.id, row.id);
     expect(shown.status).toBe('error');
     expect(shown.lastError).toMatch(/connect again/);
+    // The patient's freshness says why no data arrives.
+    const freshness = await s.t.http
+      .get(`/v1/patients/${c.patient.id}/activity/sources`)
+      .set(bearer(c.clinicianKey))
+      .expect(200);
+    expect(freshness.body.connections).toEqual([
+      expect.objectContaining({ id: row.id, provider: 'withings', status: 'error' }),
+    ]);
     // Connecting again is possible once the old one is deleted.
     await s.t.http.delete(`/v1/connections/${row.id}`).set(bearer(c.appKey)).expect(204);
     expect((await connection(c.patient.id, row.id)).status).toBe('revoked');

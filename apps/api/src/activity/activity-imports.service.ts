@@ -2,6 +2,7 @@ import { AppConfig, Clock } from '@app/config';
 import { addDays, type ImportFormat, localDateOf } from '@app/domain';
 import {
   ActivityRepository,
+  ConnectionsRepository,
   Db,
   DuplicateSampleError,
   type Executor,
@@ -21,7 +22,7 @@ import type {
   DailyQueryDto,
   ImportAcceptedDto,
   ImportStatusDto,
-  SourceFreshnessDto,
+  SourcesDto,
 } from './activity.dto';
 
 // Rows of the payload table: big enough to keep the row count low, small enough to stream.
@@ -65,6 +66,7 @@ export class ActivityImportsService {
     private readonly access: PatientAccessService,
     private readonly activity: ActivityRepository,
     private readonly jobs: JobQueueService,
+    private readonly connections: ConnectionsRepository,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
   ) {}
@@ -341,10 +343,20 @@ export class ActivityImportsService {
     };
   }
 
-  async sources(caller: Caller, patientId: string): Promise<{ data: SourceFreshnessDto[] }> {
+  async sources(caller: Caller, patientId: string): Promise<SourcesDto> {
     const patient = await this.access.findVisible(caller, patientId);
     const rows = await this.activity.sources(patient.organizationId, patient.id);
+    const connections = await this.connections.forPatient(patient.organizationId, patient.id);
     return {
+      connections: connections
+        .filter((c) => c.status !== 'revoked')
+        .map(({ id, provider, status, lastSyncAt, lastError }) => ({
+          id,
+          provider,
+          status,
+          lastSyncAt,
+          lastError,
+        })),
       data: rows.map(({ name, device, account, lastSampleEnd, lastImportAt }) => ({
         name,
         device,

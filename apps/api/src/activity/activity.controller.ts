@@ -24,6 +24,7 @@ import {
   ImportQueryDto,
   ImportStatusDto,
   SourceFreshnessDto,
+  SourcesDto,
 } from './activity.dto';
 import { ActivityImportsService } from './activity-imports.service';
 
@@ -106,11 +107,11 @@ export class ActivityController {
   @Access(['admin', 'clinician', 'app'], 'records:read')
   @Audited('activity.sources')
   @ApiOperation({ summary: 'Data freshness per source: tells "no data" apart from "no activity"' })
-  @ApiOkResponse(listOf(getSchemaPath(SourceFreshnessDto)))
+  @ApiOkResponse({ type: SourcesDto })
   sources(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
-  ): Promise<{ data: SourceFreshnessDto[] }> {
+  ): Promise<SourcesDto> {
     return this.imports.sources(caller, patientId);
   }
 }

@@ -105,3 +105,28 @@ export class SourceFreshnessDto {
   @ApiProperty({ nullable: true, type: Date, description: 'When the source last sent data' })
   lastImportAt: Date | null;
 }
+
+/** A wearable-cloud connection as freshness shows it: is data arriving from it at all? */
+export class ConnectionFreshnessDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['google-health', 'withings'] }) provider: string;
+  @ApiProperty({
+    enum: ['pending', 'connected', 'error'],
+    description:
+      'error: the provider refused the grant; no data arrives until the patient connects again',
+  })
+  status: string;
+  @ApiProperty({ nullable: true, type: Date, description: 'When the last pull completed' })
+  lastSyncAt: Date | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why data is not arriving' })
+  lastError: string | null;
+}
+
+export class SourcesDto {
+  @ApiProperty({ type: [SourceFreshnessDto] }) data: SourceFreshnessDto[];
+  @ApiProperty({
+    type: [ConnectionFreshnessDto],
+    description: 'The patient’s live connections to wearable clouds (pulled, not pushed)',
+  })
+  connections: ConnectionFreshnessDto[];
+}
