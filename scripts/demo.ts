@@ -28,6 +28,7 @@ import {
 } from '@app/domain';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeWithings } from './fakes/providers';
 import { Webhook } from 'standardwebhooks';
 
 // The development default of libs/config: a demo against a production service passes its own.
@@ -1190,6 +1191,103 @@ async function showFhir(clinic: Clinic, p: DemoPatient): Promise<void> {
   line(`  the same key can export it all: GET /fhir/R4/Group/${clinic.clinicianId}/$export`);
 }
 
+/** Where `npm run start:demo` points the service's Withings client. */
+const DEMO_WITHINGS_PORT = Number(process.env.DEMO_WITHINGS_PORT ?? 3999);
+
+/**
+ * A patient connects a Withings account: the demo plays Withings itself (a fake cloud on
+ * localhost, as the e2e specs use), so the service must have been started with
+ * `npm run start:demo`, which points its Withings client there. Otherwise the step is skipped.
+ */
+async function showConnection(clinic: Clinic, p: DemoPatient): Promise<void> {
+  heading(
+    `Patient ${p.story.label} connects a Withings account (app key; Withings played by the demo)`,
+  );
+  const res = await fetch(`${BASE_URL}/v1/patients/${p.id}/connections`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${clinic.appKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ provider: 'withings' }),
+  });
+  if (res.status === 422) {
+    line(
+      '  skipped: Withings is not configured on this service; start it with `npm run start:demo`',
+    );
+    return;
+  }
+  if (res.status !== 201)
+    throw new ApiError('POST', `/v1/patients/{id}/connections`, res.status, null);
+  const created = (await res.json()) as { id: string; authorizeUrl: string };
+  const withings = new FakeWithings();
+  try {
+    await withings.start(DEMO_WITHINGS_PORT);
+  } catch {
+    line(`  skipped: port ${DEMO_WITHINGS_PORT} is taken (DEMO_WITHINGS_PORT chooses another)`);
+    return;
+  }
+  try {
+    const user = String(100_000 + Math.floor(Math.random() * 800_000));
+    withings.consentingUser = user;
+    withings.pageSize = 10;
+    const now = Math.floor(Date.now() / 1000);
+    const days = Array.from({ length: 31 }, (_, i) => ({
+      date: addDaysUtc(p.today, i - 30),
+      steps: 4200 + wobble(i, 900),
+      timezone: p.story.timezone,
+      modified: now - (30 - i) * 86_400,
+    }));
+    withings.setDays(user, days);
+    // The patient consents at "Withings", which sends the browser back to the service.
+    const consent = await fetch(created.authorizeUrl, { redirect: 'manual' });
+    const back = consent.headers.get('location');
+    if (!back) throw new Error('the fake Withings did not redirect back');
+    const callback = await fetch(back);
+    if (callback.status !== 200) throw new Error(`the OAuth callback answered ${callback.status}`);
+    line(`  consent given; the worker backfills ${days.length} days from Withings (pages of 10)…`);
+    type Sources = { connections: { id: string; status: string; lastSyncAt: string | null }[] };
+    const synced = await poll(async () => {
+      const s = await call<Sources>(
+        'GET',
+        `/v1/patients/${p.id}/activity/sources`,
+        clinic.clinicianKey,
+      );
+      const mine = s.connections.find((c) => c.id === created.id);
+      return mine?.lastSyncAt ? mine : null;
+    }, 45_000);
+    if (!synced) throw new Error('the worker did not pull Withings within 45 s: is it running?');
+    const last = days[days.length - 1];
+    type Daily = { data: { date: string; steps: number }[] };
+    const dayOf = async (date: string) =>
+      (
+        await call<Daily>(
+          'GET',
+          `/v1/patients/${p.id}/activity/daily?from=${date}&to=${date}`,
+          clinic.clinicianKey,
+        )
+      ).data[0]?.steps;
+    await poll(async () => ((await dayOf(last.date)) === last.steps ? true : null), 20_000);
+    line(
+      `  connection ${synced.status}; ${last.date}: ${await dayOf(last.date)} steps, as Withings counted them`,
+    );
+    // Withings notifies a change; the service pulls only what changed since its last pull.
+    withings.setDays(user, [{ ...last, steps: last.steps + 1500, modified: now + 5 }]);
+    const asked = withings.dataRequests(user).length;
+    await withings.notify(user, last.date);
+    await poll(async () => ((await dayOf(last.date)) === last.steps + 1500 ? true : null), 30_000);
+    const since = withings.dataRequests(user).slice(asked);
+    line(
+      `  Withings notified a change; the service asked for data updated since its last pull (${since.length} request${since.length === 1 ? '' : 's'}): ${last.date} is now ${last.steps + 1500} steps`,
+    );
+    await call('DELETE', `/v1/connections/${created.id}`, clinic.appKey, undefined, [204]);
+    line('  connection deleted: revoked at Withings (a signed request), no more pulls');
+  } finally {
+    await withings.stop();
+  }
+}
+
+function addDaysUtc(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 async function assertReady(): Promise<void> {
   let status: number;
   try {
@@ -1225,6 +1323,7 @@ async function main(): Promise<void> {
     await showLifecycle(clinic, alerts);
     await showWorklist(clinic, patients);
     await showFhir(clinic, patients[1]);
+    await showConnection(clinic, patients[0]);
 
     // The receiver goes away with the demo: leave no endpoint pointing at a closed port.
     await call(

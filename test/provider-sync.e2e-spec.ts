@@ -295,4 +295,52 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
       .sync({ connectionId: id }, { id: 'after-revoke' } as never);
     expect(google.dataRequests('g-user-1').length).toBe(requests);
   });
+
+  it('a page that breaks the documented shape: its import is rejected with the reason, the pull goes on', async () => {
+    const { c, t } = s;
+    const f = await t.http
+      .post('/v1/patients')
+      .set(bearer(c.adminKey))
+      .send({
+        externalRef: `MRN-bad-page-${Date.now()}`,
+        timezone: 'UTC',
+        clinicianId: c.clinician.id,
+      })
+      .expect(201);
+    const patient = f.body.id as string;
+    await t.http
+      .post(`/v1/patients/${patient}/enrollments`)
+      .set(bearer(c.adminKey))
+      .send({ clientAppId: c.clientApp.id })
+      .expect(201);
+    google.consentingUser = 'g-bad-page';
+    google.pageSize = 40;
+    google.setPoints('g-bad-page', googlePoints(100, Date.now() - 60_000, 2));
+    google.malformNext = 1;
+    const { id } = await connect(patient, 'google-health');
+    await eventually(async () => (await connection(patient, id)).lastSyncAt, 30_000, 'pulled');
+    const imports = await eventually(
+      async () => {
+        const rows: { status: string; errors: unknown; failure_reason: string | null }[] =
+          await t.db.query(
+            `SELECT status, errors, failure_reason FROM activity_imports WHERE patient_id = $1 ORDER BY created_at`,
+            [patient],
+          );
+        return rows.length === 3 &&
+          rows.every((r) => r.status !== 'queued' && r.status !== 'processing')
+          ? rows
+          : null;
+      },
+      20_000,
+      'imports done',
+    );
+    // The newest 40 points were the broken page; the 60 older ones arrived.
+    const [{ n }] = await t.db.query(
+      'SELECT count(*)::int AS n FROM activity_samples WHERE patient_id = $1',
+      [patient],
+    );
+    expect(n).toBe(60);
+    expect(JSON.stringify(imports[0])).toMatch(/dataPoints/);
+    expect((await connection(patient, id)).status).toBe('connected');
+  });
 });
