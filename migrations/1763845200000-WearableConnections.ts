@@ -45,8 +45,10 @@ export class WearableConnections1763845200000 implements MigrationInterface {
         -- One worker at a time: the lease's holder and end.
         lease_owner text,
         lease_until timestamptz,
-        -- Not before this instant (the provider asked to wait: 429, Withings 601).
+        -- Not before this instant (the provider asked to wait: 429, Withings 601; or failures
+        -- in a row, backed off).
         retry_at timestamptz,
+        failures integer NOT NULL DEFAULT 0,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         connected_at timestamptz,

@@ -107,6 +107,25 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
     return new Map(rows.map((r) => [r.d, r.steps]));
   };
 
+  /** A new patient of the clinic, enrolled with its app. */
+  async function newEnrolledPatient(): Promise<string> {
+    const res = await s.t.http
+      .post('/v1/patients')
+      .set(bearer(s.c.adminKey))
+      .send({
+        externalRef: `MRN-${Math.random().toString(36).slice(2, 10)}`,
+        timezone: 'UTC',
+        clinicianId: s.c.clinician.id,
+      })
+      .expect(201);
+    await s.t.http
+      .post(`/v1/patients/${res.body.id}/enrollments`)
+      .set(bearer(s.c.adminKey))
+      .send({ clientAppId: s.c.clientApp.id })
+      .expect(201);
+    return res.body.id as string;
+  }
+
   it('Withings: connects, backfills 30 days through the import path, then pulls only what changed', async () => {
     const { c } = s;
     withings.consentingUser = '363';
@@ -342,5 +361,88 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
     expect(n).toBe(60);
     expect(JSON.stringify(imports[0])).toMatch(/dataPoints/);
     expect((await connection(patient, id)).status).toBe('connected');
+  });
+
+  it('hostile or broken callbacks and notifications: 400 for a refused code, nothing stuck, no 500', async () => {
+    const { c, t } = s;
+    const patient = await newEnrolledPatient();
+    withings.consentingUser = '777';
+    const created = await t.http
+      .post(`/v1/patients/${patient}/connections`)
+      .set(bearer(c.appKey))
+      .send({ provider: 'withings' })
+      .expect(201);
+    const consent = await fetch(created.body.authorizeUrl, { redirect: 'manual' });
+    const back = new URL(consent.headers.get('location')!);
+    // A forged code with the real state: the provider refuses it, so the caller gets 400.
+    back.searchParams.set('code', 'forged');
+    await t.http.get(back.pathname + back.search).expect(400);
+    expect((await connection(patient, created.body.id)).status).toBe('error');
+    // Never connected: the app may begin again at once.
+    await connect(patient, 'withings');
+    // Callbacks without a state, or with a repeated one, are refused, never a 500.
+    await t.http.get('/v1/oauth/withings/callback?code=x').expect(422);
+    await t.http.get('/v1/oauth/withings/callback?state=a&state=b').expect(422);
+    await t.http.get('/v1/oauth/nowhere/callback?state=a').expect(404);
+    // Notifications with no form at all are answered 200 and ignored.
+    const [row] = await t.db.query(
+      `SELECT id FROM wearable_connections WHERE patient_id = $1 AND status = 'connected'`,
+      [patient],
+    );
+    await t.http.post(`/v1/providers/withings/notify/${row.id}/x`).expect(200);
+    await t.http
+      .post(`/v1/providers/withings/notify/${row.id}/x`)
+      .set('Content-Type', 'text/plain')
+      .send('userid=777')
+      .expect(200);
+  });
+
+  it('backs off a connection that keeps failing, and rereads a window whose page token lapsed', async () => {
+    const { t } = s;
+    const patient = await newEnrolledPatient();
+    google.consentingUser = 'g-flaky';
+    google.pageSize = 30;
+    google.setPoints('g-flaky', googlePoints(90, Date.now() - 60_000, 4));
+    google.failNext = 1;
+    const { id } = await connect(patient, 'google-health');
+    // The first pull failed: backed off (a minute), the failure counted and shown.
+    const failed = await eventually(
+      async () => {
+        const [r] = await t.db.query(
+          `SELECT failures, retry_at > now() AS waiting, last_error FROM wearable_connections WHERE id = $1`,
+          [id],
+        );
+        return r.failures === 1 ? r : null;
+      },
+      20_000,
+      'failure counted',
+    );
+    expect(failed.waiting).toBe(true);
+    expect(failed.last_error).toMatch(/HTTP 503/);
+    // Midway through a window, its page token lapses (an outage): the window is read again.
+    await t.db.query(
+      `UPDATE wearable_connections SET retry_at = NULL,
+         cursor = jsonb_build_object('from', $2::text, 'to', $3::text, 'pageToken', 'lapsed-token')
+       WHERE id = $1`,
+      [id, new Date(Date.now() - 86_400_000).toISOString(), new Date().toISOString()],
+    );
+    await s.worker.get(ProviderSyncProcessor).sync({ connectionId: id }, { id: 'lapsed' } as never);
+    const [after] = await t.db.query(
+      'SELECT failures, last_sync_at FROM wearable_connections WHERE id = $1',
+      [id],
+    );
+    expect(after.failures).toBe(0);
+    expect(after.last_sync_at).not.toBeNull();
+    await eventually(
+      async () => {
+        const [{ n }] = await t.db.query(
+          'SELECT count(*)::int AS n FROM activity_samples WHERE patient_id = $1',
+          [patient],
+        );
+        return n === 90;
+      },
+      20_000,
+      'every point once',
+    );
   });
 });

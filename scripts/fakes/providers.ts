@@ -134,6 +134,13 @@ abstract class FakeCloud {
     const back = new URL(redirect);
     back.searchParams.set('code', code);
     back.searchParams.set('state', state);
+    // Google adds parameters of its own to the redirect (the callback must not refuse them).
+    if (withPkce) {
+      back.searchParams.set('scope', url.searchParams.get('scope') ?? '');
+      back.searchParams.set('authuser', '0');
+      back.searchParams.set('prompt', 'consent');
+      back.searchParams.set('iss', 'https://accounts.google.com');
+    }
     res.writeHead(302, { Location: back.toString() });
     res.end();
   }
@@ -300,6 +307,13 @@ export class FakeGoogleHealth extends FakeCloud {
   pageSize = 1440;
   /** The next n pages break the documented shape (`dataPoints` not a list), paging on as usual. */
   malformNext = 0;
+  /** The next n data requests fail (HTTP 503). */
+  failNext = 0;
+
+  /** Forgets every page token (they lapse): a continued read is refused with 400. */
+  forgetPageTokens(): void {
+    this.pages.clear();
+  }
   private pages = new Map<string, { user: string; filter: string; offset: number }>();
 
   setPoints(user: string, points: GooglePoint[]): void {
@@ -325,7 +339,12 @@ export class FakeGoogleHealth extends FakeCloud {
         const challenge = createHash('sha256')
           .update(form.code_verifier ?? '')
           .digest('base64url');
-        if (!code || code.expiresAt < Date.now() || code.challenge !== challenge) {
+        if (
+          !code ||
+          code.expiresAt < Date.now() ||
+          code.challenge !== challenge ||
+          code.redirect !== form.redirect_uri
+        ) {
           return send(res, 400, {
             error: 'invalid_grant',
             error_description: 'Bad code or verifier.',
@@ -385,8 +404,19 @@ export class FakeGoogleHealth extends FakeCloud {
         if (!m) return send(res, 400, { error: { code: 400, status: 'INVALID_ARGUMENT' } });
         const [from, to] = [Date.parse(m[1]), Date.parse(m[2])];
         const page = params.pageToken ? this.pages.get(params.pageToken) : null;
-        const offset =
-          page && page.user === grant.user && page.filter === params.filter ? page.offset : 0;
+        if (
+          params.pageToken &&
+          (!page || page.user !== grant.user || page.filter !== params.filter)
+        ) {
+          return send(res, 400, {
+            error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid page token.' },
+          });
+        }
+        if (this.failNext > 0) {
+          this.failNext--;
+          return send(res, 503, { error: { code: 503, status: 'UNAVAILABLE' } });
+        }
+        const offset = page ? page.offset : 0;
         const size = Math.min(Number(params.pageSize ?? 1440), this.pageSize);
         const all = (this.points.get(grant.user) ?? [])
           .filter((p) => Date.parse(p.start) >= from && Date.parse(p.start) < to)

@@ -153,6 +153,7 @@ export const TABLES_WITHOUT_ENTITY: Readonly<Record<string, Readonly<Record<stri
     lease_owner: 'text',
     lease_until: 'timestamp with time zone',
     retry_at: 'timestamp with time zone',
+    failures: 'integer not null',
     created_at: 'timestamp with time zone not null',
     updated_at: 'timestamp with time zone not null',
     connected_at: 'timestamp with time zone',

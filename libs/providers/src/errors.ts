@@ -20,6 +20,9 @@ export class RateLimited extends ProviderError {
   }
 }
 
+/** A page token the provider no longer honours (HTTP 400 on a continued read). */
+export class PageTokenRefused extends ProviderError {}
+
 /** The provider answered something else than its documented shape, or failed (5xx). */
 export class ProviderFailure extends ProviderError {}
 

@@ -1,4 +1,11 @@
-import { GrantRevoked, ProviderFailure, RateLimited, retryAfterMs, TokenRefused } from './errors';
+import {
+  GrantRevoked,
+  PageTokenRefused,
+  ProviderFailure,
+  RateLimited,
+  retryAfterMs,
+  TokenRefused,
+} from './errors';
 import type { Clock } from '@app/config';
 import { call, json } from './http';
 import type { ProviderTokens } from './oauth';
@@ -102,19 +109,28 @@ export class GoogleHealthClient {
       'steps',
       `${this.s.apiUrl}/v4/users/me/dataTypes/steps/dataPoints?${params.toString()}`,
       accessToken,
+      window.pageToken !== undefined,
     );
     const parsed = json('Google Health steps', body);
     const next = parsed.nextPageToken;
     return { body, nextPageToken: typeof next === 'string' && next !== '' ? next : null };
   }
 
-  private async get(what: string, url: string, accessToken: string): Promise<Buffer> {
+  private async get(
+    what: string,
+    url: string,
+    accessToken: string,
+    continued = false,
+  ): Promise<Buffer> {
     const res = await call(`Google Health ${what}`, url, {
       method: 'GET',
       headers: { Authorization: `Bearer ${accessToken}` },
     });
     if (res.status === 200) return res.body;
     if (res.status === 401) throw new TokenRefused(`Google Health ${what}: access token refused`);
+    if (res.status === 400 && continued) {
+      throw new PageTokenRefused(`Google Health ${what}: the page token was refused`);
+    }
     if (res.status === 429) {
       throw new RateLimited(
         `Google Health ${what}: too many requests`,
@@ -129,6 +145,13 @@ export class GoogleHealthClient {
       method: 'POST',
       form: { ...form, client_id: this.s.clientId, client_secret: this.s.clientSecret },
     });
+    if (res.status === 429) {
+      throw new RateLimited(
+        `Google Health ${what}: too many requests`,
+        retryAfterMs(res.headers.get('retry-after'), this.s.clock.nowMs()),
+      );
+    }
+    if (res.status >= 500) throw new ProviderFailure(`Google Health ${what}: HTTP ${res.status}`);
     const body = json(`Google Health ${what}`, res.body);
     if (res.status === 400 && body.error === 'invalid_grant') {
       throw new GrantRevoked(

@@ -174,10 +174,18 @@ export class WithingsClient {
       throw new RateLimited(`Withings ${what}: too many requests (status 601)`, RATE_LIMIT_WAIT_MS);
     }
     const tokens = body.body as Record<string, unknown> | undefined;
-    if (body.status !== 0 || !tokens || typeof tokens.access_token !== 'string') {
-      // A refused code or refresh token: authentication or "invalid params" families. The grant
-      // is gone; the patient must connect again.
-      throw new GrantRevoked(`Withings ${what}: refused (status ${String(body.status)})`);
+    if (body.status !== 0) {
+      const status = typeof body.status === 'number' ? body.status : NaN;
+      // A refused code or refresh token: the authentication family, or 503 (invalid params, what
+      // an unknown token gets). The grant is gone; the patient must connect again. Other
+      // statuses (a timeout, an error on Withings' side) are worth another try.
+      if (isAuthFailure(status) || status === 503) {
+        throw new GrantRevoked(`Withings ${what}: refused (status ${status})`);
+      }
+      throw new ProviderFailure(`Withings ${what}: status ${String(body.status)}`);
+    }
+    if (!tokens || typeof tokens.access_token !== 'string') {
+      throw new ProviderFailure(`Withings ${what}: the answer lacks access_token`);
     }
     const userId = tokens.userid;
     if (

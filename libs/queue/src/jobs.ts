@@ -150,6 +150,7 @@ export function syncJob(
   return {
     payload: { connectionId },
     jobId: `sync-${connectionId}-${reason}-${Math.floor(nowMs / 10_000)}`,
-    options: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true },
+    // One attempt: a failed pull is backed off in PostgreSQL and pulled again by the schedule.
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 1000 } },
   };
 }

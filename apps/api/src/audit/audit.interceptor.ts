@@ -40,6 +40,7 @@ export class AuditInterceptor implements NestInterceptor {
           outcome: 'success',
           status,
           patientId,
+          ...(req.auditOrganizationId ? { organizationId: req.auditOrganizationId } : {}),
         });
         return result;
       }),
@@ -48,6 +49,7 @@ export class AuditInterceptor implements NestInterceptor {
           outcome: outcomeFor(err),
           status: statusOf(err),
           ...(spec.patient === 'attached' ? { patientId: req.auditPatientId ?? null } : {}),
+          ...(req.auditOrganizationId ? { organizationId: req.auditOrganizationId } : {}),
         };
         return from(this.audit.record(spec, req, facts)).pipe(
           mergeMap(() => throwError(() => err)),

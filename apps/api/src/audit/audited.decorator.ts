@@ -24,6 +24,8 @@ declare module 'http' {
   interface IncomingMessage {
     /** The patient an `attached` audited route found (null: none, or many). */
     auditPatientId?: string | null;
+    /** Its organization, for a route without a key (an OAuth callback). */
+    auditOrganizationId?: string | null;
   }
 }
 

@@ -25,7 +25,7 @@ import { Access, Public } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
-import { ProblemException } from '../common/problem';
+import { ProblemException, validationProblem } from '../common/problem';
 import {
   ConnectionListDto,
   CreateConnectionDto,
@@ -35,6 +35,23 @@ import {
 } from './connection.dto';
 import { ConnectionsService } from './connections.service';
 import { ProviderNotificationsService } from './provider-notifications.service';
+
+/** The callback's own parameters: `state`, and `code` or `error`; anything else is ignored. */
+function callbackQuery(query: Record<string, unknown>): OAuthCallbackQueryDto {
+  const text = (name: string, max: number): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+      throw validationProblem([
+        { field: name, message: `must be one text of 1 to ${max} characters` },
+      ]);
+    }
+    return value;
+  };
+  const state = text('state', 512);
+  if (state === undefined) throw validationProblem([{ field: 'state', message: 'is required' }]);
+  return { state, code: text('code', 2048), error: text('error', 256) };
+}
 
 function provider(value: string): Provider {
   if (!(PROVIDERS as readonly string[]).includes(value)) {
@@ -100,14 +117,17 @@ export class ConnectionsController {
   @ApiOkResponse({ type: OAuthCallbackResultDto })
   async callback(
     @Param('provider') name: string,
-    @Query() query: OAuthCallbackQueryDto,
+    // Read by hand, not by a DTO: providers add parameters of their own (Google: scope,
+    // authuser, prompt, iss…), which a whitelist would refuse before the state is even read.
+    @Query() query: Record<string, unknown>,
     @Req() req: Request,
   ): Promise<OAuthCallbackResultDto> {
-    const audit: { auditPatientId?: string | null } = {};
+    const audit: { auditPatientId?: string | null; auditOrganizationId?: string | null } = {};
     try {
-      return await this.connections.callback(provider(name), query, audit);
+      return await this.connections.callback(provider(name), callbackQuery(query), audit);
     } finally {
       req.auditPatientId = audit.auditPatientId ?? null;
+      req.auditOrganizationId = audit.auditOrganizationId ?? null;
     }
   }
 
@@ -132,7 +152,7 @@ export class ConnectionsController {
   async withingsNotify(
     @Param('connectionId') connectionId: string,
     @Param('mac') mac: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: unknown,
   ): Promise<void> {
     await this.notifications.withings(connectionId, mac, body);
   }

@@ -1,6 +1,7 @@
 import { Clock } from '@app/config';
 import { WebhookSecrets, ConnectionsRepository, Db, type ConnectionView } from '@app/persistence';
 import {
+  GrantRevoked,
   newState,
   pkcePair,
   ProviderError,
@@ -111,7 +112,7 @@ export class ConnectionsService {
   async callback(
     provider: Provider,
     query: OAuthCallbackQueryDto,
-    audit: { auditPatientId?: string | null },
+    audit: { auditPatientId?: string | null; auditOrganizationId?: string | null },
   ): Promise<OAuthCallbackResultDto> {
     if (!this.providers.available(provider)) throw new ProblemException(404, 'No such provider');
     const taken = await this.db.transaction((tx) =>
@@ -122,6 +123,7 @@ export class ConnectionsService {
     }
     const { connection } = taken;
     audit.auditPatientId = connection.patientId;
+    audit.auditOrganizationId = connection.organizationId;
     if (query.error || !query.code) {
       await this.connections.markError(connection.id, 'the patient did not give consent');
       throw new ProblemException(400, 'The provider did not grant access: connect again');
@@ -137,15 +139,25 @@ export class ConnectionsService {
     } catch (err) {
       const reason = err instanceof ProviderError ? err.message : 'the code exchange failed';
       await this.connections.markError(connection.id, reason);
+      // A code the provider refused (forged, expired, used) is the caller's: 400. A provider
+      // that failed or could not be reached: 502.
+      if (err instanceof GrantRevoked) {
+        throw new ProblemException(400, 'The provider refused the code: connect again');
+      }
       throw new ProblemException(502, `The provider did not exchange the code: ${reason}`);
     }
-    await this.connections.markConnected(this.db.current, connection.id, {
+    const connected = await this.connections.markConnected(this.db.current, connection.id, {
       providerUserId: tokens.providerUserId!,
       accessToken: this.secrets.seal(tokens.accessToken),
       refreshToken: this.secrets.seal(tokens.refreshToken),
       expiresAt: tokens.expiresAt,
       scope: tokens.scope,
     });
+    if (!connected) {
+      // Deleted or replaced while the code was exchanged: the grant just made is not kept.
+      await this.revokeAtProvider(provider, tokens.refreshToken, tokens.providerUserId);
+      throw new ProblemException(400, 'The connection was deleted meanwhile: connect again');
+    }
     await this.queueSync(connection.id, 'connect');
     return { id: connection.id, status: 'connected' };
   }
@@ -158,19 +170,29 @@ export class ConnectionsService {
     await this.access.findVisible(caller, found.patientId);
     const revoked = await this.connections.revoke(found.id);
     if (!revoked) return;
+    await this.revokeAtProvider(
+      revoked.provider,
+      revoked.refreshToken ? this.secrets.open(revoked.refreshToken) : null,
+      revoked.providerUserId,
+    );
+  }
+
+  /** Revokes a grant at its provider, best effort: our side keeps no token and pulls nothing. */
+  private async revokeAtProvider(
+    provider: Provider,
+    refreshToken: string | null,
+    providerUserId: string | null,
+  ): Promise<void> {
     try {
-      if (revoked.provider === 'google-health' && revoked.refreshToken) {
-        await this.providers.google?.revoke(this.secrets.open(revoked.refreshToken));
-      } else if (revoked.provider === 'withings' && revoked.providerUserId) {
-        await this.providers.withings?.revoke(revoked.providerUserId);
+      if (provider === 'google-health' && refreshToken) {
+        await this.providers.google?.revoke(refreshToken);
+      } else if (provider === 'withings' && providerUserId) {
+        await this.providers.withings?.revoke(providerUserId);
       }
     } catch (err) {
-      // Our side is done (no token kept, no pull); the provider's grant lapses on its own.
+      // The provider's grant lapses on its own.
       this.logger.warn(
-        {
-          connectionId: found.id,
-          errorClass: err instanceof Error ? err.constructor.name : 'unknown',
-        },
+        { provider, errorClass: err instanceof Error ? err.constructor.name : 'unknown' },
         'could not revoke at the provider',
       );
     }

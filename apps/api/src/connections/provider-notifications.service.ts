@@ -21,7 +21,12 @@ export class ProviderNotificationsService {
     private readonly service: ConnectionsService,
   ) {}
 
-  async withings(connectionId: string, mac: string, body: Record<string, unknown>): Promise<void> {
+  async withings(connectionId: string, mac: string, received: unknown): Promise<void> {
+    // No form (an empty or other body) is no notification.
+    const body =
+      typeof received === 'object' && received !== null
+        ? (received as Record<string, unknown>)
+        : {};
     if (!UUID.test(connectionId) || !this.providers.verifyNotifyMac(connectionId, mac)) {
       this.logger.warn('ignored a Withings notification: its URL was not one of ours');
       return;

@@ -9,6 +9,7 @@ import {
 } from '@app/persistence';
 import {
   GrantRevoked,
+  PageTokenRefused,
   ProviderError,
   ProvidersService,
   RateLimited,
@@ -26,6 +27,8 @@ import { OnJob } from '../jobs/on-job.decorator';
 export const BACKFILL_DAYS = 30;
 /** Google data points a phone uploads late: each incremental pull re-reads this much before its gap. */
 const GOOGLE_OVERLAP_MS = 24 * 3_600_000;
+/** How far before a pull's start the next Withings pull asks from (`lastupdate`). */
+const WITHINGS_CLOCK_MARGIN_MS = 10 * 60_000;
 /** A token this close to its expiry is refreshed before the pull. */
 const REFRESH_AHEAD_MS = 5 * 60_000;
 /** Pages one job pulls at most; a connection with more goes on in the next job. */
@@ -91,17 +94,17 @@ export class ProviderSyncProcessor {
     const owner = `${hostname()}:${process.pid}:${job.id ?? randomUUID()}`;
     const leased = await this.connections.lease(connectionId, owner, this.leaseMs);
     if (!leased) {
-      // Another worker holds it (or held it when it died: its lease runs out): come back after
-      // the lease, so that a pull asked for now (a notification, a crashed pull) is not lost.
-      if (await this.connections.isLeased(connectionId)) {
-        await this.requeue(connectionId, 'busy', this.leaseMs);
-        return { status: 'busy' };
-      }
-      return { status: 'not-taken' };
+      // Another worker holds it (or held it when it died: its lease runs out), or the provider
+      // asked to wait: come back then, so that a pull asked for now (a notification, a crashed
+      // pull) is not lost. Not connected (deleted, in error): nothing to do.
+      const blocked = await this.connections.blockedMs(connectionId);
+      if (blocked === null) return { status: 'not-connected' };
+      await this.requeue(connectionId, 'busy', blocked + 100);
+      return { status: 'busy' };
     }
     try {
       const more = await this.pullWithFreshToken(leased, owner);
-      await this.connections.release(leased.id, owner, null, null);
+      await this.connections.release(leased.id, owner, { kind: 'ok' });
       if (more) await this.requeue(leased.id, 'more', 0);
       return { status: 'synced' };
     } catch (err) {
@@ -124,18 +127,33 @@ export class ProviderSyncProcessor {
   }
 
   private async refresh(c: LeasedConnection, owner: string): Promise<string> {
+    if (!(await this.connections.extend(c.id, owner, this.leaseMs))) {
+      throw new LeaseLost('the lease was lost: another worker has the connection');
+    }
     await this.spend(c);
-    const refreshToken = this.secrets.open(c.refreshToken!);
-    const tokens =
-      c.provider === 'google-health'
-        ? await this.client(c).google.refresh(refreshToken)
-        : await this.client(c).withings.refresh(refreshToken);
-    await this.connections.saveTokens(c.id, owner, {
+    const sealed = c.refreshToken!;
+    let tokens;
+    try {
+      tokens =
+        c.provider === 'google-health'
+          ? await this.client(c).google.refresh(this.secrets.open(sealed))
+          : await this.client(c).withings.refresh(this.secrets.open(sealed));
+    } catch (err) {
+      // Refused, but another refresh rotated the token meanwhile: the grant is alive.
+      const stored = await this.connections.refreshToken(c.id);
+      if (err instanceof GrantRevoked && stored && !stored.equals(sealed)) {
+        throw new LeaseLost('another pull refreshed the token meanwhile');
+      }
+      throw err;
+    }
+    const next = {
       accessToken: this.secrets.seal(tokens.accessToken),
       refreshToken: this.secrets.seal(tokens.refreshToken),
       expiresAt: tokens.expiresAt,
-    });
-    c.refreshToken = this.secrets.seal(tokens.refreshToken);
+    };
+    // Kept whoever holds the lease now: Withings has already invalidated the old refresh token.
+    await this.connections.saveTokens(c.id, sealed, next);
+    c.refreshToken = next.refreshToken;
     return tokens.accessToken;
   }
 
@@ -153,17 +171,20 @@ export class ProviderSyncProcessor {
       try {
         await this.spend(c);
         await withings.subscribe(token, this.providers.withingsNotifyUrl(c.id));
+        cursor = { ...cursor, subscribed: true };
       } catch (err) {
         if (!(err instanceof ProviderError) || err instanceof RateLimited) throw err;
-        // Notifications only make pulls sooner; the schedule still pulls every 15 minutes.
+        // Notifications only make pulls sooner: the schedule still pulls, and the next pull
+        // tries to subscribe again.
         this.logger.warn(
           { connectionId: c.id, errorClass: err.constructor.name },
           'notify subscribe failed',
         );
       }
-      cursor = { ...cursor, subscribed: true };
     }
-    const now = Math.floor(this.clock.nowMs() / 1000);
+    // The next pull asks for what changed after this one began, less a margin for the clocks of
+    // Withings and ours (a day read twice is the same record: it does not count twice).
+    const now = Math.floor((this.clock.nowMs() - WITHINGS_CLOCK_MARGIN_MS) / 1000);
     if (cursor.lastupdate === undefined && cursor.startdateymd === undefined) {
       // The backfill: the last 30 local days of the patient, then what is updated after it began.
       const today = localDateOf(this.clock.now(), c.timezone);
@@ -214,11 +235,20 @@ export class ProviderSyncProcessor {
     }
     for (let pages = 0; pages < MAX_PAGES; pages++) {
       await this.spend(c);
-      const page = await google.stepsPage(token, {
-        from: cursor.from!,
-        to: cursor.to!,
-        pageToken: cursor.pageToken,
-      });
+      let page;
+      try {
+        page = await google.stepsPage(token, {
+          from: cursor.from!,
+          to: cursor.to!,
+          pageToken: cursor.pageToken,
+        });
+      } catch (err) {
+        // A page token kept across an outage may have lapsed: read the window from its start
+        // again (the records read twice are the same records).
+        if (!(err instanceof PageTokenRefused) || !cursor.pageToken) throw err;
+        cursor = { ...cursor, pageToken: undefined };
+        continue;
+      }
       const done = page.nextPageToken === null;
       const next: Cursor = done
         ? { syncedTo: cursor.to }
@@ -292,34 +322,38 @@ export class ProviderSyncProcessor {
       return { status: 'error' };
     }
     if (err instanceof RateLimited) {
-      const retryAt = new Date(this.clock.nowMs() + err.retryAfterMs);
-      await this.connections.release(
-        c.id,
-        owner,
-        retryAt,
-        err instanceof BudgetSpent ? null : err.message,
-      );
+      await this.connections.release(c.id, owner, {
+        kind: 'wait',
+        waitMs: err.retryAfterMs,
+        error: err instanceof BudgetSpent ? null : err.message,
+      });
       await this.requeue(c.id, 'retry', err.retryAfterMs);
       return { status: 'rate-limited' };
     }
     if (err instanceof LeaseLost) return { status: 'lease-lost' };
-    await this.connections.release(
-      c.id,
-      owner,
-      null,
-      err instanceof ProviderError ? err.message : `the pull failed (${errorClass})`,
-    );
+    // Backed off (1, 2, 4… minutes): a connection that keeps failing does not spend the
+    // provider's budget that the others need.
+    await this.connections.release(c.id, owner, {
+      kind: 'failed',
+      error: err instanceof ProviderError ? err.message : `the pull failed (${errorClass})`,
+    });
     this.logger.warn({ connectionId: c.id, errorClass }, 'pull failed');
-    throw err;
+    return { status: 'failed' };
   }
 
+  /**
+   * Queues a pull `delayMs` from now. Its id names the reason and the 10-second slot it is due
+   * in, so that pulls asked for together (a burst of notifications, workers waiting on one
+   * lease) make one; a retry after a wait names the moment, never the running job's own id.
+   */
   private async requeue(connectionId: string, reason: string, delayMs: number): Promise<void> {
-    const job = syncJob(connectionId, reason, this.clock.nowMs() + delayMs);
+    const due = this.clock.nowMs() + delayMs;
+    const job = syncJob(connectionId, reason === 'retry' ? `retry${due}` : reason, due);
     try {
       await this.jobs.add('provider.sync', job.payload, {
         jobId: job.jobId,
         ...job.options,
-        delay: delayMs,
+        delay: Math.max(0, Math.round(delayMs)),
       });
     } catch {
       // The schedule pulls it at the latest.
@@ -335,11 +369,16 @@ export class ProviderSyncProcessor {
     return { google: google!, withings: withings! };
   }
 
-  /** Queues a pull of every connection not pulled for PROVIDER_SYNC_EVERY_MS. */
+  /**
+   * Queues a pull of every connection not pulled for PROVIDER_SYNC_EVERY_MS. One scheduled job
+   * per connection and interval (its id names the interval), however many workers tick.
+   */
   @Interval(SCHEDULE_EVERY_MS)
   async schedule(): Promise<number> {
-    const due = await this.connections.due(this.config.PROVIDER_SYNC_EVERY_MS, 1000);
-    for (const id of due) await this.requeue(id, 'schedule', 0);
+    const every = this.config.PROVIDER_SYNC_EVERY_MS;
+    const due = await this.connections.due(every, 1000);
+    const slot = Math.floor(this.clock.nowMs() / every);
+    for (const id of due) await this.requeue(id, `schedule${slot}`, 0);
     return due.length;
   }
 }

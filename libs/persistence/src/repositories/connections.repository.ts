@@ -60,14 +60,16 @@ export class ConnectionsRepository {
     state: { hash: Buffer; sealedVerifier: Buffer; ttlMs: number },
   ): Promise<ConnectionView | null> {
     return this.db.transaction(async (tx) => {
-      const live = await queryRows<{ id: string; status: ConnectionStatus }>(
+      const live = await queryRows<{ id: string; status: ConnectionStatus; wasConnected: boolean }>(
         tx,
-        `SELECT id, status FROM wearable_connections
+        `SELECT id, status, connected_at IS NOT NULL AS "wasConnected" FROM wearable_connections
          WHERE organization_id = $1 AND patient_id = $2 AND provider = $3
            AND status IN ('pending', 'connected', 'error') FOR UPDATE`,
         [row.organizationId, row.patientId, row.provider],
       );
-      if (live.some((c) => c.status !== 'pending')) return null;
+      // A flow begun and abandoned, or refused before it connected, is replaced; an account
+      // that was connected must be deleted first (its grant revoked at the provider).
+      if (live.some((c) => c.status === 'connected' || c.wasConnected)) return null;
       if (live.length > 0) {
         await tx.query(
           `UPDATE wearable_connections SET status = 'revoked', revoked_at = now(), updated_at = now()
@@ -116,6 +118,7 @@ export class ConnectionsRepository {
     return { connection, sealedVerifier };
   }
 
+  /** Connects a pending connection; false when it is no longer pending (deleted, replaced). */
   async markConnected(
     on: Executor,
     id: string,
@@ -126,12 +129,14 @@ export class ConnectionsRepository {
       expiresAt: Date;
       scope: string | null;
     },
-  ): Promise<void> {
-    await on.query(
+  ): Promise<boolean> {
+    const rows = await queryRows<{ id: string }>(
+      on,
       `UPDATE wearable_connections SET status = 'connected', provider_user_id = $2, access_token = $3,
          refresh_token = $4, token_expires_at = $5, scope = $6, connected_at = now(), updated_at = now(),
          last_error = NULL, cursor = '{}'
-       WHERE id = $1`,
+       WHERE id = $1 AND status = 'pending'
+       RETURNING id`,
       [
         id,
         tokens.providerUserId,
@@ -141,6 +146,7 @@ export class ConnectionsRepository {
         tokens.scope,
       ],
     );
+    return rows.length > 0;
   }
 
   async markError(id: string, reason: string): Promise<void> {
@@ -221,37 +227,92 @@ export class ConnectionsRepository {
     return row ?? null;
   }
 
-  /** Whether a connected connection is under a worker's lease now. */
-  async isLeased(id: string): Promise<boolean> {
+  /**
+   * How long a connected connection stays out of reach (another worker's lease, or a wait the
+   * provider asked for), in the database's time; 0 when it can be taken; null when it is not
+   * connected.
+   */
+  async blockedMs(id: string): Promise<number | null> {
+    const [row] = await queryRows<{ ms: number }>(
+      this.db.current,
+      `SELECT greatest(0, extract(epoch FROM (greatest(lease_until, retry_at) - now())) * 1000)::int AS ms
+       FROM wearable_connections WHERE id = $1 AND status = 'connected'`,
+      [id],
+    );
+    return row ? (row.ms ?? 0) : null;
+  }
+
+  /**
+   * Gives a lease back. `outcome`: `ok` (pulled: failures forgotten), `wait` (the provider asked
+   * to wait `waitMs`), or `failed` (another failure in a row: no pull before a back-off of 1, 2,
+   * 4… minutes, at most an hour). Times are the database's.
+   */
+  async release(
+    id: string,
+    owner: string,
+    outcome:
+      | { kind: 'ok' }
+      | { kind: 'wait'; waitMs: number; error: string | null }
+      | { kind: 'failed'; error: string },
+  ): Promise<void> {
+    const params: unknown[] = [id, owner];
+    let set: string;
+    if (outcome.kind === 'ok') {
+      set = 'retry_at = NULL, failures = 0';
+    } else if (outcome.kind === 'wait') {
+      params.push(outcome.waitMs, outcome.error);
+      set = `retry_at = now() + $3 * interval '1 millisecond', last_error = coalesce($4, last_error)`;
+    } else {
+      params.push(outcome.error);
+      set = `failures = failures + 1, last_error = $3,
+             retry_at = now() + least(interval '1 hour', interval '1 minute' * power(2, least(failures, 6)))`;
+    }
+    await this.db.current.query(
+      `UPDATE wearable_connections SET lease_owner = NULL, lease_until = NULL, updated_at = now(), ${set}
+       WHERE id = $1 AND lease_owner = $2`,
+      params,
+    );
+  }
+
+  /** Extends a lease still held by `owner` (before a long call); false when it was lost. */
+  async extend(id: string, owner: string, ms: number): Promise<boolean> {
     const rows = await queryRows<{ id: string }>(
       this.db.current,
-      `SELECT id FROM wearable_connections WHERE id = $1 AND status = 'connected' AND lease_until > now()`,
-      [id],
+      `UPDATE wearable_connections SET lease_until = now() + $3 * interval '1 millisecond'
+       WHERE id = $1 AND lease_owner = $2 AND status = 'connected' RETURNING id`,
+      [id, owner, ms],
     );
     return rows.length > 0;
   }
 
-  /** Gives a lease back; with `retryAt`, no worker takes the connection before that instant. */
-  async release(id: string, owner: string, retryAt: Date | null, error: string | null) {
-    await this.db.current.query(
-      `UPDATE wearable_connections SET lease_owner = NULL, lease_until = NULL, retry_at = $3,
-         last_error = $4, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2`,
-      [id, owner, retryAt, error],
-    );
-  }
-
+  /**
+   * Keeps refreshed tokens, whoever holds the lease now: Withings invalidates the old refresh
+   * token, so losing the new one would lose the grant. Only over the refresh token they replace
+   * (a compare-and-set): false when another refresh came first.
+   */
   async saveTokens(
     id: string,
-    owner: string,
+    replaced: Buffer,
     tokens: { accessToken: Buffer; refreshToken: Buffer; expiresAt: Date },
-  ): Promise<void> {
-    await this.db.current.query(
+  ): Promise<boolean> {
+    const rows = await queryRows<{ id: string }>(
+      this.db.current,
       `UPDATE wearable_connections SET access_token = $3, refresh_token = $4, token_expires_at = $5,
          updated_at = now()
-       WHERE id = $1 AND lease_owner = $2`,
-      [id, owner, tokens.accessToken, tokens.refreshToken, tokens.expiresAt],
+       WHERE id = $1 AND status = 'connected' AND refresh_token = $2 RETURNING id`,
+      [id, replaced, tokens.accessToken, tokens.refreshToken, tokens.expiresAt],
     );
+    return rows.length > 0;
+  }
+
+  /** The sealed refresh token stored now (after a refused refresh: did another one rotate it?). */
+  async refreshToken(id: string): Promise<Buffer | null> {
+    const [row] = await queryRows<{ token: Buffer | null }>(
+      this.db.current,
+      `SELECT refresh_token AS token FROM wearable_connections WHERE id = $1 AND status = 'connected'`,
+      [id],
+    );
+    return row?.token ?? null;
   }
 
   /**
@@ -273,7 +334,8 @@ export class ConnectionsRepository {
          lease_until = now() + $6 * interval '1 millisecond',
          backfilled_at = CASE WHEN $4 THEN coalesce(backfilled_at, now()) ELSE backfilled_at END,
          last_sync_at = CASE WHEN $5 THEN now() ELSE last_sync_at END,
-         last_error = CASE WHEN $5 THEN NULL ELSE last_error END
+         last_error = CASE WHEN $5 THEN NULL ELSE last_error END,
+         failures = CASE WHEN $5 THEN 0 ELSE failures END
        WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND status = 'connected'
        RETURNING id`,
       [id, owner, JSON.stringify(cursor), done.backfilled ?? false, done.synced ?? false, leaseMs],
@@ -310,15 +372,5 @@ export class ConnectionsRepository {
       [id],
     );
     return row ?? null;
-  }
-
-  /** Connected connections of a provider's user id (a notification names the user). */
-  async byProviderUser(provider: WearableProvider, providerUserId: string): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(
-      this.db.current,
-      `SELECT id FROM wearable_connections WHERE provider = $1 AND provider_user_id = $2 AND status = 'connected'`,
-      [provider, providerUserId],
-    );
-    return rows.map((r) => r.id);
   }
 }
