@@ -378,6 +378,25 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
     back.searchParams.set('code', 'forged');
     await t.http.get(back.pathname + back.search).expect(400);
     expect((await connection(patient, created.body.id)).status).toBe('error');
+    // An expired state (10 minutes) is refused like an unknown one, and nothing is stored.
+    const again = await t.http
+      .post(`/v1/patients/${patient}/connections`)
+      .set(bearer(c.appKey))
+      .send({ provider: 'withings' })
+      .expect(201);
+    const late = new URL(
+      (await fetch(again.body.authorizeUrl, { redirect: 'manual' })).headers.get('location')!,
+    );
+    await t.db.query(
+      `UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE connection_id = $1`,
+      [again.body.id],
+    );
+    await t.http.get(late.pathname + late.search).expect(400);
+    const stored = await t.db.query(
+      'SELECT status, access_token FROM wearable_connections WHERE id = $1',
+      [again.body.id],
+    );
+    expect(stored).toEqual([{ status: 'pending', access_token: null }]);
     // Never connected: the app may begin again at once.
     await connect(patient, 'withings');
     // Callbacks without a state, or with a repeated one, are refused, never a 500.
