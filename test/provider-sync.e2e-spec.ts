@@ -397,6 +397,13 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
       [again.body.id],
     );
     expect(stored).toEqual([{ status: 'pending', access_token: null }]);
+    // Left pending past its state's life: the tidy-up says the consent never came back.
+    await t.db.query(
+      `UPDATE wearable_connections SET created_at = now() - interval '1 hour' WHERE id = $1`,
+      [again.body.id],
+    );
+    expect((await s.worker.get(ProviderSyncProcessor).tidy()).abandoned).toBeGreaterThanOrEqual(1);
+    expect((await connection(patient, again.body.id)).status).toBe('error');
     // Never connected: the app may begin again at once.
     await connect(patient, 'withings');
     // Callbacks without a state, or with a repeated one, are refused, never a 500.

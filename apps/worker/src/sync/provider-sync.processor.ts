@@ -35,6 +35,7 @@ const REFRESH_AHEAD_MS = 5 * 60_000;
 const MAX_PAGES = 200;
 const CHUNK_BYTES = 1024 * 1024;
 const SCHEDULE_EVERY_MS = 60_000;
+const TIDY_EVERY_MS = 10 * 60_000;
 
 /** Where a connection's next pull starts (wearable_connections.cursor). */
 interface Cursor {
@@ -380,5 +381,11 @@ export class ProviderSyncProcessor {
     const slot = Math.floor(this.clock.nowMs() / every);
     for (const id of due) await this.requeue(id, `schedule${slot}`, 0);
     return due.length;
+  }
+
+  /** Tidies the OAuth flows (old states, connections whose consent never came back). */
+  @Interval(TIDY_EVERY_MS)
+  async tidy(): Promise<{ states: number; abandoned: number }> {
+    return this.connections.tidy();
   }
 }

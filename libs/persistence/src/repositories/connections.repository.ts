@@ -373,4 +373,30 @@ export class ConnectionsRepository {
     );
     return row ?? null;
   }
+
+  /**
+   * Tidies the OAuth flows: states used or expired a day ago go (they hold sealed verifiers),
+   * and connections left pending past their state's life turn to `error` (the patient never
+   * came back; a new POST replaces them). Answers how many of each.
+   */
+  async tidy(): Promise<{ states: number; abandoned: number }> {
+    const states = await queryRows<{ n: number }>(
+      this.db.current,
+      `WITH gone AS (DELETE FROM oauth_states
+                     WHERE coalesce(used_at, expires_at) < now() - interval '1 day' RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+    );
+    const abandoned = await queryRows<{ n: number }>(
+      this.db.current,
+      `WITH left_ AS (
+         UPDATE wearable_connections c SET status = 'error', updated_at = now(),
+           last_error = 'the patient did not complete the consent in time'
+         WHERE c.status = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM oauth_states s WHERE s.connection_id = c.id AND s.expires_at > now())
+           AND c.created_at < now() - interval '15 minutes'
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM left_`,
+    );
+    return { states: states[0].n, abandoned: abandoned[0].n };
+  }
 }
