@@ -3,6 +3,7 @@ import {
   FHIR_CANONICAL_BASE,
   FHIR_TYPE_SOURCES,
   exerciseCodeSystem,
+  exerciseCatalog,
   fhirResourceOf,
   isFhirId,
   LOINC_DAILY_STEPS,
@@ -14,7 +15,6 @@ import {
   readInstant,
   searchsetBundle,
   type ExerciseCatalog,
-  type FhirExerciseRow,
   type FhirPatientDataType,
   type FhirSource,
 } from '@app/domain';
@@ -109,19 +109,7 @@ export class FhirService {
   }
 
   async exercises(): Promise<ExerciseCatalog> {
-    const rows = await this.catalog.exercises();
-    return new Map<string, FhirExerciseRow>(
-      rows.map((e) => [
-        e.code,
-        {
-          code: e.code,
-          name: e.name,
-          family: e.family,
-          doseKind: e.doseKind,
-          instructions: e.instructions,
-        },
-      ]),
-    );
+    return exerciseCatalog(await this.catalog.exercises());
   }
 
   /** Every code system of ours: the exercise catalog's and the fixed ones (flags, rules…). */

@@ -1,9 +1,9 @@
 import { AppConfig } from '@app/config';
 import {
   FHIR_TYPE_SOURCES,
+  exerciseCatalog,
   fhirResourceOf,
   type ExerciseCatalog,
-  type FhirExerciseRow,
   type FhirPatientDataType,
   type FhirSource,
 } from '@app/domain';
@@ -182,19 +182,7 @@ export class FhirExportProcessor {
   }
 
   private async exercises(): Promise<ExerciseCatalog> {
-    const rows = await this.catalog.exercises();
-    return new Map<string, FhirExerciseRow>(
-      rows.map((e) => [
-        e.code,
-        {
-          code: e.code,
-          name: e.name,
-          family: e.family,
-          doseKind: e.doseKind,
-          instructions: e.instructions,
-        },
-      ]),
-    );
+    return exerciseCatalog(await this.catalog.exercises());
   }
 
   /**

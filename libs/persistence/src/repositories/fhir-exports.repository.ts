@@ -28,17 +28,18 @@ export interface FhirExport {
   expiresAt: Date;
 }
 
-export interface NewFhirExport {
-  organizationId: string;
-  apiKeyId: string;
-  viewer: Viewer;
-  groupKind: 'organization' | 'clinician' | null;
-  groupId: string | null;
-  types: string[];
-  sources: string[];
-  since: Date | null;
-  requestUrl: string;
-}
+export type NewFhirExport = Pick<
+  FhirExport,
+  | 'organizationId'
+  | 'apiKeyId'
+  | 'viewer'
+  | 'groupKind'
+  | 'groupId'
+  | 'types'
+  | 'sources'
+  | 'since'
+  | 'requestUrl'
+>;
 
 /** One output file of a finished export: its type and how many resources it holds. */
 export interface FhirExportFile {

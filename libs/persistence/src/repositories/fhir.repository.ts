@@ -85,6 +85,17 @@ interface SourceSql {
 
 const PROGRESSION_FLAG_ID = `lower(replace(f.value->>'flag', '_', '-')) || '-' || p.id`;
 
+const QUESTIONNAIRES: SourceSql = {
+  from: `questionnaires x ${ofPatient('x')}`,
+  id: { uuid: 'x.id' },
+  at: 'x.completed_at',
+  rid: 'x.id::text',
+  changed: 'x.created_at',
+  day: 'x.local_date',
+  columns: `x.id, x.patient_id AS "patientId", x.instrument, ${isoMs('x.completed_at')} AS "completedAt",
+    x.answers, x.score, ${isoMs('x.created_at')} AS "createdAt"`,
+};
+
 const SOURCES: Record<FhirSource, SourceSql> = {
   patient: {
     from: 'patients p',
@@ -150,27 +161,9 @@ const SOURCES: Record<FhirSource, SourceSql> = {
       x.local_date::text AS "localDate", x.intensity, x.most_distal_site AS "mostDistalSite", x.side,
       x.context, x.session_id AS "sessionId", ${isoMs('x.created_at')} AS "createdAt"`,
   },
-  questionnaire: {
-    from: `questionnaires x ${ofPatient('x')}`,
-    id: { uuid: 'x.id' },
-    at: 'x.completed_at',
-    rid: 'x.id::text',
-    changed: 'x.created_at',
-    day: 'x.local_date',
-    columns: `x.id, x.patient_id AS "patientId", x.instrument, ${isoMs('x.completed_at')} AS "completedAt",
-      x.answers, x.score, ${isoMs('x.created_at')} AS "createdAt"`,
-  },
-  odi: {
-    from: `questionnaires x ${ofPatient('x')}`,
-    id: { uuid: 'x.id' },
-    at: 'x.completed_at',
-    rid: 'x.id::text',
-    changed: 'x.created_at',
-    day: 'x.local_date',
-    where: `x.instrument = 'odi'`,
-    columns: `x.id, x.patient_id AS "patientId", x.instrument, ${isoMs('x.completed_at')} AS "completedAt",
-      x.answers, x.score, ${isoMs('x.created_at')} AS "createdAt"`,
-  },
+  questionnaire: QUESTIONNAIRES,
+  // The ODI's total as an Observation: the same rows, of that instrument.
+  odi: { ...QUESTIONNAIRES, where: `x.instrument = 'odi'` },
   session: {
     from: `sessions x ${ofPatient('x')}`,
     id: { uuid: 'x.id' },
