@@ -585,7 +585,8 @@ async function createEndpoint(adminKey: string, url: string, clinicianId: string
     if (err instanceof ApiError && err.status === 422 && /private|loopback/i.test(err.message)) {
       throw new PrivateUrlRefused(
         'The service refused the local webhook receiver (a loopback address).\n' +
-          'Start the service with WEBHOOK_ALLOW_PRIVATE_URLS=true, for example:\n' +
+          'Start it with `npm run start:demo` (npm start with WEBHOOK_ALLOW_PRIVATE_URLS=true and\n' +
+          'Withings pointed at the fake the demo starts), or at least:\n' +
           '  WEBHOOK_ALLOW_PRIVATE_URLS=true npm start',
       );
     }
