@@ -471,4 +471,37 @@ describe('pulling wearable clouds: Withings and Google Health, connected with OA
       'every point once',
     );
   });
+
+  it('Withings 601 (too many requests, in a 200 body): no pull for a minute, then a pull is due', async () => {
+    const { t } = s;
+    const patient = await newEnrolledPatient();
+    withings.consentingUser = '601601';
+    withings.setDays('601601', withingsDays(3));
+    withings.throttleNext = 1;
+    const { id } = await connect(patient, 'withings');
+    const waiting = await eventually(
+      async () => {
+        const [r] = await t.db.query(
+          `SELECT extract(epoch FROM retry_at - now()) AS wait, last_error, failures
+         FROM wearable_connections WHERE id = $1`,
+          [id],
+        );
+        return r.last_error ? r : null;
+      },
+      20_000,
+      'throttled',
+    );
+    expect(waiting.last_error).toMatch(/601/);
+    expect(Number(waiting.wait)).toBeGreaterThan(50);
+    expect(Number(waiting.wait)).toBeLessThanOrEqual(60);
+    // A wait the provider asked for is not a failure: no back-off counted.
+    expect(waiting.failures).toBe(0);
+    // Pulled before then, it is not taken (and comes back when the wait is over).
+    const before = withings.dataRequests('601601').length;
+    const early = await s.worker
+      .get(ProviderSyncProcessor)
+      .sync({ connectionId: id }, { id: 'early' } as never);
+    expect(early.status).toBe('busy');
+    expect(withings.dataRequests('601601').length).toBe(before);
+  });
 });
