@@ -102,20 +102,9 @@ export function readableSources(
 /** The catalog names the mappers show for exercise codes. */
 export type ExerciseCatalog = ReadonlyMap<string, FhirExerciseRow>;
 
-/** The exercise catalog's rows (the exercises table) as the mappers read them. */
+/** The exercise catalog (the exercises table's rows) by code, as the mappers read it. */
 export function exerciseCatalog(rows: readonly FhirExerciseRow[]): ExerciseCatalog {
-  return new Map(
-    rows.map((e) => [
-      e.code,
-      {
-        code: e.code,
-        name: e.name,
-        family: e.family,
-        doseKind: e.doseKind,
-        instructions: e.instructions,
-      },
-    ]),
-  );
+  return new Map(rows.map((e) => [e.code, e]));
 }
 
 /** The resource a source's row makes (null for the rare row that makes none). */

@@ -85,6 +85,32 @@ interface SourceSql {
 
 const PROGRESSION_FLAG_ID = `lower(replace(f.value->>'flag', '_', '-')) || '-' || p.id`;
 
+/** When a program version last changed: made, its status moved, or superseded. */
+const PROGRAM_CHANGED = 'greatest(x.created_at, x.status_changed_at, x.superseded_at)';
+
+const PROGRAMS: SourceSql = {
+  from: `programs x ${ofPatient('x')}`,
+  id: { uuid: 'x.id' },
+  // An app sees the program in force (GET /v1/patients/{id}/programs/active), not the history.
+  forApps: 'x.superseded_at IS NULL',
+  at: 'x.created_at',
+  rid: 'x.id::text',
+  changed: PROGRAM_CHANGED,
+  day: 'x.start_date',
+  columns: `x.id, x.patient_id AS "patientId", x.version, x.status, x.status_reason AS "statusReason",
+    x.start_date::text AS "startDate", x.walking_goal_daily_steps AS "walkingGoalDailySteps",
+    x.supersedes_program_id AS "supersedesProgramId",
+    ${isoMs('x.superseded_at')} AS "supersededAt", ${isoMs('x.created_at')} AS "createdAt",
+    ${isoMs(PROGRAM_CHANGED)} AS "updatedAt",
+    (SELECT coalesce(json_agg(json_build_object(
+              'position', i.position, 'exerciseCode', i.exercise_code, 'sets', i.sets,
+              'reps', i.reps, 'repsGoal', i.reps_goal, 'holdSeconds', i.hold_seconds,
+              'holdGoalSeconds', i.hold_goal_seconds, 'durationMinutes', i.duration_minutes,
+              'timesPerDay', i.times_per_day, 'daysPerWeek', i.days_per_week) ORDER BY i.position),
+            '[]'::json)
+       FROM program_items i WHERE i.organization_id = x.organization_id AND i.program_id = x.id) AS items`,
+};
+
 const QUESTIONNAIRES: SourceSql = {
   from: `questionnaires x ${ofPatient('x')}`,
   id: { uuid: 'x.id' },
@@ -107,39 +133,9 @@ const SOURCES: Record<FhirSource, SourceSql> = {
     columns: `p.id, p.organization_id AS "organizationId", p.external_ref AS "externalRef",
       p.clinician_id AS "clinicianId", p.timezone, ${isoMs('p.updated_at')} AS "updatedAt"`,
   },
-  program: {
-    from: `programs x ${ofPatient('x')}`,
-    id: { uuid: 'x.id' },
-    // An app sees the program in force (GET /v1/patients/{id}/programs/active), not the history.
-    forApps: 'x.superseded_at IS NULL',
-    at: 'x.created_at',
-    rid: 'x.id::text',
-    changed: 'greatest(x.created_at, x.status_changed_at, x.superseded_at)',
-    day: 'x.start_date',
-    columns: `x.id, x.patient_id AS "patientId", x.version, x.status, x.status_reason AS "statusReason",
-      x.start_date::text AS "startDate", x.walking_goal_daily_steps AS "walkingGoalDailySteps",
-      x.supersedes_program_id AS "supersedesProgramId",
-      ${isoMs('x.superseded_at')} AS "supersededAt", ${isoMs('x.created_at')} AS "createdAt",
-      ${isoMs('greatest(x.created_at, x.status_changed_at, x.superseded_at)')} AS "updatedAt",
-      (SELECT coalesce(json_agg(json_build_object(
-                'position', i.position, 'exerciseCode', i.exercise_code, 'sets', i.sets,
-                'reps', i.reps, 'repsGoal', i.reps_goal, 'holdSeconds', i.hold_seconds,
-                'holdGoalSeconds', i.hold_goal_seconds, 'durationMinutes', i.duration_minutes,
-                'timesPerDay', i.times_per_day, 'daysPerWeek', i.days_per_week) ORDER BY i.position),
-              '[]'::json)
-         FROM program_items i WHERE i.organization_id = x.organization_id AND i.program_id = x.id) AS items`,
-  },
-  goal: {
-    from: `programs x ${ofPatient('x')}`,
-    id: { uuid: 'x.id' },
-    forApps: 'x.superseded_at IS NULL',
-    at: 'x.created_at',
-    rid: 'x.id::text',
-    changed: 'greatest(x.created_at, x.status_changed_at, x.superseded_at)',
-    day: 'x.start_date',
-    where: 'x.walking_goal_daily_steps IS NOT NULL',
-    columns: '',
-  },
+  program: PROGRAMS,
+  // The walking goal of a program that has one.
+  goal: { ...PROGRAMS, where: 'x.walking_goal_daily_steps IS NOT NULL' },
   steps: {
     from: `activity_daily x ${ofPatient('x')}`,
     id: 'steps',
@@ -210,8 +206,6 @@ const SOURCES: Record<FhirSource, SourceSql> = {
       x.session_id AS "sessionId", ${isoMs('x.created_at')} AS "createdAt"`,
   },
 };
-
-SOURCES.goal.columns = SOURCES.program.columns;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const SQL_OP: Record<FhirDateBound['op'], string> = {
