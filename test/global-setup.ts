@@ -1,16 +1,18 @@
 // Global setup runs outside Jest's module mapper: resolve the @app/* aliases from tsconfig.
 import 'tsconfig-paths/register';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, withDatabase } from '../libs/config/src';
 import { prepareDatabase } from '../libs/persistence/src/startup';
 import { deleteKeysOf, queuePrefixesOf } from './support/redis-keys';
-import { maintenanceUrl, TEST_ADMIN_TOKEN } from './support/test-env';
+import { clusterTarget, maintenanceUrl, TEST_ADMIN_TOKEN } from './support/test-env';
 
 // Databases and roles of a run are named after it: sciatrack_test_<pid>_<random>[_<spec>], and
-// its queue prefixes {sct-<pid>-<random>[-<spec>-<random>]}.
+// its queue prefixes sct-<pid>-<random>[-<spec>-<random>].
 const PREFIX = 'sciatrack_test_';
-const QUEUE_PREFIX_OF_RUN = /^\{sct-(\d+)-[0-9a-f]+/;
+const QUEUE_PREFIX_OF_RUN = /^sct-(\d+)-[0-9a-f]+/;
 
 function isAlive(pid: number): boolean {
   try {
@@ -21,11 +23,23 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The local Redis Cluster of the cluster specs (scripts/redis-cluster.sh, which .ci/run starts
+ * too): reused when formed, created when not. REDIS_TEST_CLUSTER_NODES names another one.
+ */
+function ensureTestCluster(): string {
+  if (process.env.REDIS_TEST_CLUSTER_NODES) return process.env.REDIS_TEST_CLUSTER_NODES;
+  const script = join(__dirname, '..', 'scripts', 'redis-cluster.sh');
+  return execFileSync('bash', [script, 'start'], { encoding: 'utf8' }).trim();
+}
+
 /** Drops the databases, roles and queue keys of runs that died before their teardown. */
 async function dropDeadRuns(redisUrl: string): Promise<void> {
-  for (const prefix of await queuePrefixesOf(redisUrl, QUEUE_PREFIX_OF_RUN)) {
-    const pid = Number(QUEUE_PREFIX_OF_RUN.exec(prefix)?.[1]);
-    if (!isAlive(pid)) await deleteKeysOf(redisUrl, prefix);
+  for (const redis of [redisUrl, clusterTarget()]) {
+    for (const prefix of await queuePrefixesOf(redis, QUEUE_PREFIX_OF_RUN)) {
+      const pid = Number(QUEUE_PREFIX_OF_RUN.exec(prefix)?.[1]);
+      if (!isAlive(pid)) await deleteKeysOf(redis, prefix);
+    }
   }
   const admin = new Client({ connectionString: maintenanceUrl() });
   await admin.connect();
@@ -65,11 +79,12 @@ export default async function globalSetup(): Promise<void> {
     DATABASE_OWNER_URL: withDatabase(base.DATABASE_OWNER_URL, name),
     REDIS_URL: base.REDIS_URL,
     SCIATRACK_TEST_RUN: run,
-    QUEUE_PREFIX: `{sct-${run}}`,
+    QUEUE_PREFIX: `sct-${run}`,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     SCIATRACK_TEST_DATABASE: name,
+    REDIS_TEST_CLUSTER_NODES: ensureTestCluster(),
   });
   await dropDeadRuns(base.REDIS_URL);
   await prepareDatabase(loadConfig());

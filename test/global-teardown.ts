@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { deleteKeysOf } from './support/redis-keys';
-import { maintenanceUrl, runQueuePrefix, testRedisUrl } from './support/test-env';
+import { clusterTarget, maintenanceUrl, runQueuePrefix, testRedisUrl } from './support/test-env';
 
 /** Drops this run's database and Redis keys, so the suite can run again and again. */
 export default async function globalTeardown(): Promise<void> {
@@ -12,5 +12,8 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   // The run's shared prefix and any its specs left behind (each spec deletes its own).
-  if (process.env.SCIATRACK_TEST_RUN) await deleteKeysOf(testRedisUrl(), runQueuePrefix());
+  if (process.env.SCIATRACK_TEST_RUN) {
+    await deleteKeysOf(testRedisUrl(), runQueuePrefix());
+    await deleteKeysOf(clusterTarget(), runQueuePrefix());
+  }
 }

@@ -1,6 +1,6 @@
 import { Clock, loadConfig } from '@app/config';
 import IORedis from 'ioredis';
-import { heartbeatKey, JOB_NAMES } from '@app/queue';
+import { heartbeatKey, JOB_NAMES, queueKeyPrefix } from '@app/queue';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -48,11 +48,11 @@ describe('worker', () => {
       app = await createWorkerApp(inProcess);
       queue = new Queue('system', {
         connection: { url: inProcess.REDIS_URL },
-        prefix: inProcess.QUEUE_PREFIX,
+        prefix: queueKeyPrefix(inProcess.QUEUE_PREFIX, 'system'),
       });
       events = new QueueEvents('system', {
         connection: { url: inProcess.REDIS_URL },
-        prefix: inProcess.QUEUE_PREFIX,
+        prefix: queueKeyPrefix(inProcess.QUEUE_PREFIX, 'system'),
       });
       await events.waitUntilReady();
     });
@@ -101,11 +101,11 @@ describe('worker', () => {
     await waitForOutput(child, /sciatrack worker started/);
     const queue = new Queue('system', {
       connection: { url: config.REDIS_URL },
-      prefix: own.QUEUE_PREFIX,
+      prefix: queueKeyPrefix(own.QUEUE_PREFIX, 'system'),
     });
     const events = new QueueEvents('system', {
       connection: { url: config.REDIS_URL },
-      prefix: own.QUEUE_PREFIX,
+      prefix: queueKeyPrefix(own.QUEUE_PREFIX, 'system'),
     });
     try {
       await events.waitUntilReady();

@@ -17,6 +17,7 @@ import {
   WorklistRepository,
 } from '@app/persistence';
 import { Queue } from 'bullmq';
+import { queueKeyPrefix } from '@app/queue';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -53,7 +54,7 @@ export interface AdherenceOptions {
   workers: number;
 }
 
-const PREFIX = '{sct-bench-adh}';
+const PREFIX = 'sct-bench-adh';
 const ZONES = [
   'Pacific/Auckland',
   'America/Los_Angeles',
@@ -235,7 +236,10 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
   let db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const redis = new IORedis(loadConfig().REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue('adherence', { connection: redis, prefix: PREFIX });
+  const queue = new Queue('adherence', {
+    connection: redis,
+    prefix: queueKeyPrefix(PREFIX, 'adherence'),
+  });
   let workers: Service[] = [];
   const rows: string[][] = [];
   /** Starts the workers and waits for the hourly period each queues at boot to be computed. */

@@ -42,7 +42,7 @@ export interface AlertsOptions {
   targetP95Ms: number;
 }
 
-const PREFIX = '{sct-bench-alerts}';
+const PREFIX = 'sct-bench-alerts';
 const WEBHOOK_TIMEOUT_MS = 30_000;
 /** Patients for the load's rounds; a round past them reuses one with its samples moved back. */
 const LOAD_PATIENTS = 20;

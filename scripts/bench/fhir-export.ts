@@ -34,7 +34,7 @@ export interface FhirExportOptions {
   targetRssMb: number;
 }
 
-const PREFIX = '{sct-bench-fhir}';
+const PREFIX = 'sct-bench-fhir';
 const run = promisify(execFile);
 
 /** The tables the export reads, as `psql \copy` dumps them (one JSON line per row). */

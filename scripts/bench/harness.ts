@@ -4,6 +4,7 @@ import { loadConfig, withDatabase } from '@app/config';
 import { ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keysOfPrefixPattern, scanKeys } from '@app/queue';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 
@@ -63,12 +64,7 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
 /** Deletes the Redis keys of a benchmark's queue prefix, left by an earlier run. */
 export async function flushQueue(prefix: string): Promise<void> {
   const redis = new IORedis(loadConfig().REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await scanKeys(redis, keysOfPrefixPattern(prefix), (keys) => redis.del(...keys));
   redis.disconnect();
 }
 

@@ -36,7 +36,7 @@ export interface HttpOptions {
   writeP99Ms: number;
 }
 
-const PREFIX = '{sct-bench-http}';
+const PREFIX = 'sct-bench-http';
 const TIMEZONE = 'Europe/Paris';
 
 type Endpoint = 'health' | 'patient' | 'pain' | 'session';

@@ -48,7 +48,7 @@ interface NativeSample {
   steps: number;
 }
 
-const PREFIX = '{sct-bench}';
+const PREFIX = 'sct-bench';
 
 export function makeSamples(count: number, offsetDays: number): NativeSample[] {
   const start = Date.parse('2026-01-01T00:00:00Z') + offsetDays * 86_400_000;

@@ -28,7 +28,7 @@ export interface WorklistOptions {
   targetP95Ms: number;
 }
 
-const PREFIX = '{sct-bench-worklist}';
+const PREFIX = 'sct-bench-worklist';
 
 async function timed(base: string, path: string, key: string, n: number): Promise<number[]> {
   for (let i = 0; i < 10; i++) await api(base, path, { key });

@@ -32,9 +32,16 @@ export function testRedisUrl(): string {
   return loadConfig().REDIS_URL;
 }
 
-/** The start of every queue prefix of the run: `{sct-<pid>-<random>`. */
+/** The run's local Redis Cluster (the global setup starts it), as a Redis target. */
+export function clusterTarget(): { REDIS_URL: string; REDIS_CLUSTER_NODES: string } {
+  const nodes = process.env.REDIS_TEST_CLUSTER_NODES;
+  if (!nodes) throw new Error('REDIS_TEST_CLUSTER_NODES is unset: run the specs through jest');
+  return { REDIS_URL: testRedisUrl(), REDIS_CLUSTER_NODES: nodes };
+}
+
+/** The queue prefix of the run, which starts every spec's own: `sct-<pid>-<random>`. */
 export function runQueuePrefix(): string {
-  return `{sct-${process.env.SCIATRACK_TEST_RUN}`;
+  return `sct-${process.env.SCIATRACK_TEST_RUN}`;
 }
 
 /**
@@ -42,5 +49,5 @@ export function runQueuePrefix(): string {
  * The spec deletes its keys; the run's teardown would find any it left behind.
  */
 export function specQueuePrefix(label: string): string {
-  return `${runQueuePrefix()}-${label}-${randomBytes(3).toString('hex')}}`;
+  return `${runQueuePrefix()}-${label}-${randomBytes(3).toString('hex')}`;
 }

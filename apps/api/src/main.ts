@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     await awaitSchema(config, config.MIGRATIONS_RUN ? 0 : config.MIGRATIONS_WAIT_MS, (reason) =>
       logLine(`sciatrack api: waiting for the database schema (${reason})`),
     );
-    await ensureRedis(config.REDIS_URL);
+    await ensureRedis(config);
   } catch (err) {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }

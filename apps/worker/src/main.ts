@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
-    await ensureRedis(config.REDIS_URL);
+    await ensureRedis(config);
     // The worker never migrates: started beside the API on an empty server (npm start), it
     // waits for the API's migrations instead of racing them.
     await awaitSchema(config, config.MIGRATIONS_WAIT_MS, (reason) =>

@@ -68,10 +68,27 @@ export class AppConfig {
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  // Braces make every BullMQ key share one Redis Cluster hash slot per queue.
+  /**
+   * A Redis Cluster instead of REDIS_URL: its seed nodes, comma-separated `redis://host:port`
+   * (or `rediss://`, with the credentials of the first). The client finds the other nodes itself.
+   */
+  @IsOptional()
   @IsString()
-  @Matches(/^\{[A-Za-z0-9:_-]+\}$/, { message: 'QUEUE_PREFIX must look like {name}' })
-  QUEUE_PREFIX = '{sciatrack}';
+  @Matches(/^rediss?:\/\/[^\s,]+(,\s*rediss?:\/\/[^\s,]+)*$/, {
+    message: 'REDIS_CLUSTER_NODES must be comma-separated redis:// or rediss:// URLs',
+  })
+  REDIS_CLUSTER_NODES: string | undefined = undefined;
+
+  /**
+   * Names every Redis key of the service. Each queue's keys get their own hash tag built from it
+   * (`{<prefix>:<queue>}`), so that on a cluster each queue lives in one slot and the queues
+   * spread over the nodes; the prefix itself therefore carries no braces.
+   */
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]+$/, {
+    message: 'QUEUE_PREFIX must be letters, digits, - or _ (no braces: each queue gets its tag)',
+  })
+  QUEUE_PREFIX = 'sciatrack';
 
   @IsString()
   @MinLength(16)

@@ -1,8 +1,8 @@
 import { AppConfig } from '@app/config';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
-import type IORedis from 'ioredis';
-import { createProducerConnection } from './redis';
+import { queueKeyPrefix, serviceKey } from './keys';
+import { createProducerConnection, type RedisConnection } from './redis';
 import { JOB_QUEUE, JobName, JobPayloads, QUEUES, QueueName } from './jobs';
 
 const ADD_TIMEOUT_MS = 2000;
@@ -25,15 +25,18 @@ function inTime<T>(adding: Promise<T>): Promise<T> {
 /** Typed producer: one BullMQ Queue per registry queue, sharing one Redis connection. */
 @Injectable()
 export class JobQueueService implements OnApplicationShutdown {
-  private readonly connection: IORedis;
+  private readonly connection: RedisConnection;
   private readonly queues: Map<QueueName, Queue>;
 
   constructor(private readonly config: AppConfig) {
-    this.connection = createProducerConnection(config.REDIS_URL);
+    this.connection = createProducerConnection(config);
     this.queues = new Map(
       QUEUES.map((name) => [
         name,
-        new Queue(name, { connection: this.connection, prefix: config.QUEUE_PREFIX }),
+        new Queue(name, {
+          connection: this.connection,
+          prefix: queueKeyPrefix(config.QUEUE_PREFIX, name),
+        }),
       ]),
     );
   }
@@ -102,7 +105,7 @@ export class JobQueueService implements OnApplicationShutdown {
    */
   async takeBudget(name: string, perMinute: number, nowMs: number): Promise<boolean> {
     const minute = Math.floor(nowMs / 60_000);
-    const key = `${this.config.QUEUE_PREFIX}:budget:${name}:${minute}`;
+    const key = serviceKey(this.config.QUEUE_PREFIX, 'budget', name, minute);
     const [[, used]] = (await inTime(
       this.connection.multi().incr(key).expire(key, 120).exec(),
     )) as [[Error | null, number], [Error | null, number]];

@@ -1,15 +1,19 @@
 import { AppConfig, Clock } from '@app/config';
-import { createProducerConnection, HEARTBEAT_TTL_SECONDS, heartbeatKey } from '@app/queue';
+import {
+  createProducerConnection,
+  HEARTBEAT_TTL_SECONDS,
+  heartbeatKey,
+  type RedisConnection,
+} from '@app/queue';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import type IORedis from 'ioredis';
 
 const CONNECT_WAIT_MS = 5_000;
 
 /** Tells the outside (the container health check) that this worker is alive and sees Redis. */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly redis: IORedis;
+  private readonly redis: RedisConnection;
   private readonly key: string;
   private stopped = false;
 
@@ -17,7 +21,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     config: AppConfig,
     private readonly clock: Clock,
   ) {
-    this.redis = createProducerConnection(config.REDIS_URL);
+    this.redis = createProducerConnection(config);
     this.key = heartbeatKey(config.QUEUE_PREFIX);
   }
 

@@ -1,9 +1,16 @@
 import { AppConfig } from '@app/config';
-import { createWorkerConnection, JOB_NAMES, JobName, JobPayloads, QUEUES } from '@app/queue';
+import {
+  createWorkerConnection,
+  JOB_NAMES,
+  JobName,
+  JobPayloads,
+  queueKeyPrefix,
+  QUEUES,
+  type RedisConnection,
+} from '@app/queue';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
-import type IORedis from 'ioredis';
 import { ON_JOB_KEY } from './on-job.decorator';
 
 type Handler = (payload: JobPayloads[JobName], job: Job) => Promise<unknown>;
@@ -16,7 +23,7 @@ type Handler = (payload: JobPayloads[JobName], job: Job) => Promise<unknown>;
 export class JobRunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobRunnerService.name);
   private readonly workers: Worker[] = [];
-  private connection?: IORedis;
+  private connection?: RedisConnection;
 
   constructor(
     private readonly config: AppConfig,
@@ -47,7 +54,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     const handlers = this.discoverHandlers();
-    this.connection = createWorkerConnection(this.config.REDIS_URL);
+    this.connection = createWorkerConnection(this.config);
     for (const queue of QUEUES) {
       const worker = new Worker(
         queue,
@@ -58,7 +65,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         },
         {
           connection: this.connection,
-          prefix: this.config.QUEUE_PREFIX,
+          prefix: queueKeyPrefix(this.config.QUEUE_PREFIX, queue),
           // Webhook attempts mostly wait on receivers (up to WEBHOOK_TIMEOUT_MS each): a few slow
           // ones must not hold up every organization's alerts.
           // An export streams a whole organization: one at a time per process keeps memory flat.
