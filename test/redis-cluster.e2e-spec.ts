@@ -82,7 +82,7 @@ describe('queues on a Redis Cluster', () => {
 
     // The keys written live on the nodes that own their queues' slots, not all on one.
     const holders = new Set<string>();
-    await scanKeys(probe, keysOfPrefixPattern(env.QUEUE_PREFIX), async (keys, node) => {
+    await scanKeys(probe, keysOfPrefixPattern(env.QUEUE_PREFIX), (keys, node) => {
       if (keys.length) holders.add(`${node.options.host}:${node.options.port}`);
     });
     expect(holders.size).toBeGreaterThan(1);
