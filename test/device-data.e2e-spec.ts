@@ -1,3 +1,4 @@
+import { SampleStorageRepository } from '@app/persistence';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, TestApp } from './support/app';
@@ -291,6 +292,34 @@ describe('real device data', () => {
       const on = (date: string) => days.find((d) => d.date === date)?.steps ?? 0;
       expect([on('2026-11-12'), on('2026-11-13')]).toEqual([0, 1000]);
       expect((await imports.daily(other.id, '2026-11-12', '2026-11-12'))[0].steps).toBe(999);
+    });
+
+    it('moves an amended Observation into the month it now falls in (another partition)', async () => {
+      const p = await imports.patient('UTC');
+      // The months exist, whatever today's date (the worker creates them around today).
+      await service.worker.get(SampleStorageRepository).ensurePartitions(new Date('2026-11-15'));
+      await imports.run(
+        p.id,
+        'fhir',
+        bundle(
+          steps('m', ucum(1200, '{steps}'), {
+            effectivePeriod: { start: '2026-10-31T10:00:00Z', end: '2026-10-31T10:30:00Z' },
+          }),
+        ),
+      );
+      const amended = steps('m', ucum(1200, '{steps}'), {
+        meta: { lastUpdated: '2026-11-14T09:00:00Z' },
+        effectivePeriod: { start: '2026-11-01T10:00:00Z', end: '2026-11-01T10:30:00Z' },
+      });
+      expect(await imports.run(p.id, 'fhir', bundle(amended))).toMatchObject({ updated: 1 });
+      const days = await imports.daily(p.id, '2026-10-31', '2026-11-01');
+      const on = (date: string) => days.find((d) => d.date === date)?.steps ?? 0;
+      expect([on('2026-10-31'), on('2026-11-01')]).toEqual([0, 1200]);
+      const rows = await service.t.db.query(
+        `SELECT tableoid::regclass::text AS partition FROM activity_samples WHERE patient_id = $1`,
+        [p.id],
+      );
+      expect(rows).toEqual([{ partition: 'activity_samples_2026_11' }]);
     });
 
     it('lets the later of a withdrawal and a version of one Observation in a bundle stand', async () => {

@@ -15,6 +15,13 @@ const NARROWED_TABLES: Record<string, string> = {
   migrations: 'SELECT',
 };
 
+// The functions the runtime role may call (EXECUTE is revoked from PUBLIC): each runs as the
+// owner for one narrow task the runtime role may not do itself.
+const RUNTIME_FUNCTIONS = [
+  // Creates activity_samples' monthly partitions (creating a table takes the owner).
+  'ensure_activity_sample_partitions(date, date)',
+];
+
 /**
  * Creates the runtime role of `runtimeUrl` if it is missing: it may log in, and nothing more
  * (no superuser, CREATEDB, CREATEROLE, replication or RLS bypass, member of no role). A role that
@@ -69,6 +76,13 @@ export async function grantRuntimeRole(owner: Client, runtimeRole: string): Prom
       `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${rt}`,
     );
     await owner.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${rt}`);
+    for (const signature of RUNTIME_FUNCTIONS) {
+      const { rows } = await owner.query<{ present: boolean }>(
+        'SELECT to_regprocedure($1) IS NOT NULL AS present',
+        [signature],
+      );
+      if (rows[0].present) await owner.query(`GRANT EXECUTE ON FUNCTION ${signature} TO ${rt}`);
+    }
     for (const { table } of tables.rows) {
       const name = owner.escapeIdentifier(table);
       await owner.query(`REVOKE ALL ON ${name} FROM ${rt}`);

@@ -29,6 +29,6 @@ export class OrganizationSettingsController {
     @CurrentCaller() caller: Caller,
     @Body() body: UpdateOrganizationSettingsDto,
   ): Promise<OrganizationSettingsDto> {
-    return this.settings.updateRules(caller, body.rules, body.rtm);
+    return this.settings.updateRules(caller, body.rules, body.rtm, body.retention);
   }
 }

@@ -114,6 +114,24 @@ export class RtmSettingsDto {
   dataDay: RtmDataDayKind;
 }
 
+/** How long raw data is kept (docs/scaling.md). */
+export class RetentionSettingsDto {
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    minimum: 30,
+    maximum: 36500,
+    description:
+      'Raw activity samples older than this many days are deleted and their days no longer ' +
+      'recomputed; the daily figures stay. null keeps every sample.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(30)
+  @Max(36500)
+  rawSampleDays: number | null;
+}
+
 export class UpdateOrganizationSettingsDto {
   @ApiProperty({
     type: RuleSettingsOverridesDto,
@@ -128,6 +146,12 @@ export class UpdateOrganizationSettingsDto {
   @ValidateNested()
   @Type(() => RtmSettingsDto)
   rtm?: RtmSettingsDto;
+
+  @ApiPropertyOptional({ type: RetentionSettingsDto, description: 'Kept as it is when absent' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetentionSettingsDto)
+  retention?: RetentionSettingsDto;
 }
 
 export class OrganizationSettingsDto {
@@ -141,4 +165,6 @@ export class OrganizationSettingsDto {
   rules: Required<RuleSettingsOverridesDto>;
 
   @ApiProperty({ type: RtmSettingsDto }) rtm: RtmSettingsDto;
+
+  @ApiProperty({ type: RetentionSettingsDto }) retention: RetentionSettingsDto;
 }

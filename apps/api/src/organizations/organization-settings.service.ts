@@ -10,6 +10,7 @@ import type { Caller } from '../auth/caller';
 import { validationProblem } from '../common/problem';
 import type {
   OrganizationSettingsDto,
+  RetentionSettingsDto,
   RtmSettingsDto,
   RuleSettingsOverridesDto,
 } from './organization-settings.dto';
@@ -28,6 +29,9 @@ export class OrganizationSettingsService {
       overrides,
       rules: { ...DEFAULT_CONFIGURABLE_SETTINGS, ...overrides },
       rtm: { dataDay: rtmDataDayOf(settings) },
+      retention: {
+        rawSampleDays: await this.organizations.sampleRetentionOf(caller.organizationId),
+      },
     };
   }
 
@@ -35,6 +39,7 @@ export class OrganizationSettingsService {
     caller: Caller,
     overrides: RuleSettingsOverridesDto,
     rtm?: RtmSettingsDto,
+    retention?: RetentionSettingsDto,
   ): Promise<OrganizationSettingsDto> {
     const clean = ruleOverridesOf({ rules: { ...overrides } });
     const effective = { ...DEFAULT_CONFIGURABLE_SETTINGS, ...clean };
@@ -49,6 +54,12 @@ export class OrganizationSettingsService {
       const kind = rtm?.dataDay ?? rtmDataDayOf(before);
       if (rtm)
         await this.organizations.replaceRtmSettings(tx, caller.organizationId, { dataDay: kind });
+      if (retention)
+        await this.organizations.setSampleRetention(
+          tx,
+          caller.organizationId,
+          retention.rawSampleDays ?? null,
+        );
       // A changed adherence threshold changes every patient's flags and recent weeks: the
       // worker recomputes them all within a minute (older weeks keep the figures of their time).
       const was = { ...DEFAULT_CONFIGURABLE_SETTINGS, ...ruleOverridesOf(before) };
@@ -61,6 +72,13 @@ export class OrganizationSettingsService {
       }
       return kind;
     });
-    return { overrides: clean, rules: effective, rtm: { dataDay } };
+    return {
+      overrides: clean,
+      rules: effective,
+      rtm: { dataDay },
+      retention: {
+        rawSampleDays: await this.organizations.sampleRetentionOf(caller.organizationId),
+      },
+    };
   }
 }

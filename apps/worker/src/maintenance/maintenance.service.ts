@@ -1,5 +1,11 @@
-import { IdempotencyRepository, OutboxRepository, WebhooksRepository } from '@app/persistence';
-import { Injectable } from '@nestjs/common';
+import { Clock } from '@app/config';
+import {
+  IdempotencyRepository,
+  OutboxRepository,
+  SampleStorageRepository,
+  WebhooksRepository,
+} from '@app/persistence';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 
 /** Idempotency-Key answers are replayed for this long; after it, a key may be used afresh. */
@@ -14,12 +20,41 @@ export const DELIVERY_RETENTION_DAYS = 30;
 const EVERY_HOUR_MS = 3_600_000;
 
 @Injectable()
-export class MaintenanceService {
+export class MaintenanceService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(MaintenanceService.name);
+
   constructor(
     private readonly idempotency: IdempotencyRepository,
     private readonly outbox: OutboxRepository,
     private readonly webhooks: WebhooksRepository,
+    private readonly samples: SampleStorageRepository,
+    private readonly clock: Clock,
   ) {}
+
+  /** The partitions ahead exist before the first sample of a new month arrives. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureSamplePartitions().catch((err: unknown) =>
+      this.logger.warn(
+        { errorClass: err instanceof Error ? err.constructor.name : typeof err },
+        'could not create the sample partitions ahead; the next hour retries',
+      ),
+    );
+  }
+
+  /**
+   * Keeps monthly partitions of activity_samples ahead of time, and moves any month that
+   * landed in the default partition into one of its own; several workers at once serialize.
+   */
+  @Interval(EVERY_HOUR_MS)
+  async ensureSamplePartitions(): Promise<number> {
+    return this.samples.ensurePartitions(this.clock.now());
+  }
+
+  /** Deletes raw samples past their organization's retention (their daily figures stay). */
+  @Interval(EVERY_HOUR_MS)
+  async purgeExpiredSamples(): Promise<number> {
+    return this.samples.purgeExpired();
+  }
 
   /** Forgets old Idempotency-Key answers; running on several workers at once is harmless. */
   @Interval(EVERY_HOUR_MS)

@@ -12,6 +12,11 @@ export class Organization {
   @Column('jsonb', { default: {} })
   settings: Record<string, unknown>;
 
+  // Raw activity samples older than this many days are deleted (their daily figures stay);
+  // null keeps them.
+  @Column('integer', { nullable: true })
+  sampleRetentionDays: number | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

@@ -99,24 +99,37 @@ function writeSamplesSql(skipStored: boolean, inline = false): string {
     SELECT DISTINCT ON (record_id) * FROM (${input(13, 'record_id, revision')}) k
     ORDER BY record_id, revision DESC, steps DESC
   ), previous AS (
-    -- The record ids as sent ($21), not the CTE: the planner then reads the record index for
-    -- just those ids (joined to the CTE, it scanned every sample of the patient per batch).
-    SELECT s.record_id, s.start_at, s.end_at FROM activity_samples s
+    -- The stored version of each record: by the record ids as sent ($21), not the CTE, so that
+    -- the planner probes the record index (the key's prefix) of each partition for just those.
+    SELECT DISTINCT ON (s.record_id) s.* FROM activity_samples s
     WHERE s.organization_id = $1 AND s.patient_id = $2 AND s.record_id = ANY($21::text[]) AND s.record_id <> ''
+    ORDER BY s.record_id, s.revision DESC, s.received_at DESC NULLS LAST
+  ), winners AS (
+    -- New records, and newer versions (a higher revision, or the same one received later)
+    -- that say something else. The writer holds the patient's sample lock (runWrite), so the
+    -- stored version read here is the one the statement replaces.
+    SELECT k.*, p.record_id IS NULL AS created, p.start_at AS old_start, p.end_at AS old_end
+    FROM keyed k LEFT JOIN previous p USING (record_id)
+    WHERE p.record_id IS NULL
+       OR ((k.revision, $23::timestamptz) > (p.revision, p.received_at)
+           AND (k.source_key, k.start_at, k.end_at, k.steps, k.active_minutes, k.activity_type, k.manual, k.granularity)
+               IS DISTINCT FROM (p.source_key, p.start_at, p.end_at, p.steps, p.active_minutes, p.activity_type,
+                                 p.manual, p.granularity))
+  ), moved AS (
+    -- A version that starts elsewhere replaces the old row instead of updating it: the record
+    -- key holds the start (the partition key), and a row may sit in another month's partition.
+    DELETE FROM activity_samples s USING winners w
+    WHERE s.organization_id = $1 AND s.patient_id = $2 AND s.record_id = w.record_id AND s.record_id <> ''
+      AND NOT w.created AND s.start_at <> w.start_at
   ), keyed_written AS (
     INSERT INTO activity_samples AS s (organization_id, patient_id, ${SAMPLE_COLUMNS}, import_id, record_id, revision, received_at)
-    SELECT $1, $2, ${SAMPLE_COLUMNS}, $4, record_id, revision, $23 FROM keyed
-    ON CONFLICT (organization_id, patient_id, record_id) WHERE record_id <> '' DO UPDATE
-      SET source_key = EXCLUDED.source_key, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at,
+    SELECT $1, $2, ${SAMPLE_COLUMNS}, $4, record_id, revision, $23 FROM winners
+    ON CONFLICT (organization_id, patient_id, record_id, start_at) WHERE record_id <> '' DO UPDATE
+      SET source_key = EXCLUDED.source_key, end_at = EXCLUDED.end_at,
           steps = EXCLUDED.steps, active_minutes = EXCLUDED.active_minutes, activity_type = EXCLUDED.activity_type,
           manual = EXCLUDED.manual, granularity = EXCLUDED.granularity, import_id = EXCLUDED.import_id,
           revision = EXCLUDED.revision, received_at = EXCLUDED.received_at
-      WHERE (EXCLUDED.revision, EXCLUDED.received_at) > (s.revision, s.received_at)
-        AND (EXCLUDED.source_key, EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.steps, EXCLUDED.active_minutes,
-             EXCLUDED.activity_type, EXCLUDED.manual, EXCLUDED.granularity)
-            IS DISTINCT FROM (s.source_key, s.start_at, s.end_at, s.steps, s.active_minutes,
-                              s.activity_type, s.manual, s.granularity)
-    RETURNING s.record_id, s.start_at, s.end_at, (s.xmax = 0) AS created
+    RETURNING s.start_at, s.end_at
   ), withdrawn AS (
     DELETE FROM activity_samples
     WHERE organization_id = $1 AND patient_id = $2 AND record_id = ANY($24::text[]) AND record_id <> ''
@@ -124,7 +137,7 @@ function writeSamplesSql(skipStored: boolean, inline = false): string {
   ), spans AS (
     SELECT start_at, end_at FROM plain_written
     UNION ALL SELECT start_at, end_at FROM keyed_written
-    UNION ALL SELECT p.start_at, p.end_at FROM previous p JOIN keyed_written w ON w.record_id = p.record_id AND NOT w.created
+    UNION ALL SELECT old_start, old_end FROM winners WHERE NOT created
     UNION ALL SELECT start_at, end_at FROM withdrawn
   ), days AS (${markDays('spans')}
   ), sources AS (
@@ -137,8 +150,8 @@ function writeSamplesSql(skipStored: boolean, inline = false): string {
       SET last_sample_end = GREATEST(activity_sources.last_sample_end, EXCLUDED.last_sample_end),
           last_import_at = now()
   ), written AS (
-    SELECT (SELECT count(*) FROM plain_written) + (SELECT count(*) FILTER (WHERE created) FROM keyed_written) AS n_inserted,
-           (SELECT count(*) FILTER (WHERE NOT created) FROM keyed_written) + (SELECT count(*) FROM withdrawn) AS n_updated
+    SELECT (SELECT count(*) FROM plain_written) + (SELECT count(*) FILTER (WHERE created) FROM winners) AS n_inserted,
+           (SELECT count(*) FILTER (WHERE NOT created) FROM winners) + (SELECT count(*) FROM withdrawn) AS n_updated
 ${inline ? CREATE_INLINE : COUNT_BATCH}  ), dropped AS (
     -- The samples are stored: the raw payload (health data, possibly gigabytes) is not kept.
     DELETE FROM activity_import_chunks WHERE import_id = $4 AND $35
@@ -170,9 +183,16 @@ const TAKE_MARKED_DAYS = `
   ), marked AS (
     INSERT INTO adherence_dirty (organization_id, patient_id)
     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM taken)
+  ), frozen_before AS (
+    -- Days before the organization's raw-sample retention keep the figures they have: their
+    -- samples are (or will soon be) deleted, so recomputing them would lose steps.
+    SELECT (now() AT TIME ZONE p.timezone)::date - o.sample_retention_days AS day
+    FROM organizations o JOIN patients p ON p.organization_id = o.id AND p.id = $2
+    WHERE o.id = $1
   )
   SELECT (SELECT deferred FROM deferral) AS deferred,
-         COALESCE((SELECT array_agg(DISTINCT local_date::text) FROM taken), '{}') AS days`;
+         COALESCE((SELECT array_agg(DISTINCT local_date::text) FROM taken
+                   WHERE local_date >= COALESCE((SELECT day FROM frozen_before), '-infinity'::date)), '{}') AS days`;
 
 /** A batch holding a sample already stored: write it again with `skipStored`. */
 export class DuplicateSampleError extends Error {
@@ -403,6 +423,7 @@ export class ActivityRepository {
       options.skipStored ? WRITE_NEW_SAMPLES : WRITE_SAMPLES,
       batchParams(imp, batch, counts, options.last),
       options.skipStored,
+      identifiedPatient(imp, batch),
     );
   }
 
@@ -437,22 +458,39 @@ export class ActivityRepository {
         imp.createdByKeyId,
       ],
       skipStored,
+      identifiedPatient(imp, { ...batch, retractions: [] }),
     );
   }
 
+  /**
+   * Runs a write; one that reads stored versions of records (`lockPatient`) first takes the
+   * patient's sample lock, in a transaction: no unique key spans the partitions to tell two
+   * writers of one record apart, so two of them must not both take it for new.
+   */
   private async runWrite(
     on: Executor,
     sql: string,
     params: unknown[],
     skipStored: boolean,
+    lockPatient: string | null,
   ): Promise<{ inserted: number; updated: number }> {
-    try {
+    const write = async (m: Executor) => {
+      if (lockPatient) {
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('activity_samples'), hashtext($1))`, [
+          lockPatient,
+        ]);
+      }
       const [written] = await runPrepared<{ inserted: number; updated: number }>(
-        on,
+        m,
         prepared(sql),
         params,
       );
       return written;
+    };
+    try {
+      return lockPatient && !on.queryRunner?.isTransactionActive
+        ? await on.transaction(write)
+        : await write(on);
     } catch (err) {
       if (!skipStored && sqlState(err) === UNIQUE_VIOLATION) {
         throw new DuplicateSampleError();
@@ -529,6 +567,13 @@ export class ActivityRepository {
 }
 
 /** The parameters $1–$36 of a write of samples (see writeSamplesSql). */
+/** The patient whose sample lock a write takes: one with records the source identifies. */
+function identifiedPatient(imp: ImportTarget, batch: SampleBatch): string | null {
+  return batch.retractions.length > 0 || batch.samples.some((x) => x.record !== null)
+    ? imp.patientId
+    : null;
+}
+
 function batchParams(
   imp: ImportTarget,
   batch: SampleBatch,

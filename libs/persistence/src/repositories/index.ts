@@ -18,6 +18,7 @@ import { ProgramsRepository } from './programs.repository';
 import { QuestionnairesRepository } from './questionnaires.repository';
 import { RecordsRepository } from './records.repository';
 import { RtmRepository } from './rtm.repository';
+import { SampleStorageRepository } from './sample-storage.repository';
 import { WebhooksRepository } from './webhooks.repository';
 import { WorklistRepository } from './worklist.repository';
 
@@ -42,6 +43,7 @@ export * from './programs.repository';
 export * from './questionnaires.repository';
 export * from './records.repository';
 export * from './rtm.repository';
+export * from './sample-storage.repository';
 export * from './webhooks.repository';
 export * from './worklist.repository';
 
@@ -67,6 +69,7 @@ export const REPOSITORIES = [
   QuestionnairesRepository,
   RecordsRepository,
   RtmRepository,
+  SampleStorageRepository,
   WebhooksRepository,
   WorklistRepository,
 ];

@@ -19,6 +19,20 @@ export class OrganizationsRepository {
     return org.settings;
   }
 
+  async sampleRetentionOf(organizationId: string): Promise<number | null> {
+    const org = await this.db.current
+      .getRepository(Organization)
+      .findOneByOrFail({ id: organizationId });
+    return org.sampleRetentionDays;
+  }
+
+  async setSampleRetention(tx: Tx, organizationId: string, days: number | null): Promise<void> {
+    await tx.query(`UPDATE organizations SET sample_retention_days = $2 WHERE id = $1`, [
+      organizationId,
+      days,
+    ]);
+  }
+
   /** The settings, locked until the transaction ends: one change at a time. */
   async lockSettings(tx: Tx, organizationId: string): Promise<Record<string, unknown>> {
     const [row] = await tx.query<{ settings: Record<string, unknown> }[]>(

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { Db, queryRows } from '../db.service';
+
+/** How many months of partitions exist ahead of the current one (docs/scaling.md). */
+export const SAMPLE_PARTITION_MONTHS_AHEAD = 3;
+/** Raw samples deleted per statement by the retention: short transactions, small WAL bursts. */
+const RETENTION_BATCH = 10_000;
+
+/**
+ * Where raw samples live: the monthly partitions of activity_samples, and how long each
+ * organization keeps them (organizations.sample_retention_days).
+ */
+@Injectable()
+export class SampleStorageRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Creates the partitions of the months from last month to SAMPLE_PARTITION_MONTHS_AHEAD ahead,
+   * and one for every month found in the default partition (a historical import, a clock far
+   * off), moving its rows there. Safe on several workers at once: the function serializes.
+   */
+  async ensurePartitions(now: Date): Promise<number> {
+    const ahead = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + SAMPLE_PARTITION_MONTHS_AHEAD + 1, 1),
+    );
+    const [{ created }] = await this.db.pool.query<{ created: number }[]>(
+      `SELECT ensure_activity_sample_partitions(
+         (date_trunc('month', $1::timestamptz AT TIME ZONE 'UTC') - interval '1 month')::date, $2::date) AS created`,
+      [now, ahead],
+    );
+    const strays = await this.db.pool.query<{ month: string }[]>(
+      `SELECT DISTINCT to_char(date_trunc('month', start_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS month
+       FROM activity_samples_default`,
+    );
+    let moved = 0;
+    for (const { month } of strays) {
+      const [row] = await this.db.pool.query<{ created: number }[]>(
+        `SELECT ensure_activity_sample_partitions($1::date, ($1::date + interval '1 month')::date) AS created`,
+        [month],
+      );
+      moved += row.created;
+    }
+    return created + moved;
+  }
+
+  /**
+   * Deletes raw samples past their organization's retention, in batches. Only samples ending
+   * a day before the first day the rollup still recomputes (activity.repository's
+   * TAKE_MARKED_DAYS), so a day is never recomputed from part of its samples.
+   */
+  async purgeExpired(): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const rows = await queryRows<{ n: number }>(
+        this.db.pool,
+        `WITH expired AS (
+           SELECT s.organization_id, s.patient_id, s.start_at, s.source_key, s.end_at, s.record_id
+           FROM organizations o
+           JOIN activity_samples s ON s.organization_id = o.id
+           WHERE o.sample_retention_days IS NOT NULL
+             AND s.end_at < now() - make_interval(days => o.sample_retention_days + 1)
+           LIMIT ${RETENTION_BATCH}
+         ), deleted AS (
+           DELETE FROM activity_samples s USING expired e
+           WHERE (s.organization_id, s.patient_id, s.start_at, s.source_key, s.end_at, s.record_id)
+               = (e.organization_id, e.patient_id, e.start_at, e.source_key, e.end_at, e.record_id)
+           RETURNING 1
+         )
+         SELECT count(*)::int AS n FROM deleted`,
+      );
+      purged += rows[0].n;
+      if (rows[0].n < RETENTION_BATCH) return purged;
+    }
+  }
+}

@@ -1,0 +1,240 @@
+import { loadConfig } from '@app/config';
+import { dataSourceOptions, Db, prepareDatabase, SampleStorageRepository } from '@app/persistence';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
+import { bearer, seedClinic } from './support/factories';
+import { importsOf } from './support/imports';
+import { withService } from './support/service';
+import { maintenanceUrl, ownerUrlFor, runtimeUrlFor } from './support/test-env';
+
+const MIGRATION = 'PartitionedSamples1763856000000';
+
+async function admin(sql: string): Promise<void> {
+  const client = new Client({ connectionString: maintenanceUrl() });
+  await client.connect();
+  await client.query(sql);
+  await client.end();
+}
+
+describe('activity_samples partitioned by month', () => {
+  describe('the migration, up and down with data', () => {
+    // A database of its own: reverting migrations must not pull tables from under other specs.
+    const NAME = `${process.env.SCIATRACK_TEST_DATABASE}_partitions`;
+    let owner: DataSource;
+    let runtime: DataSource;
+
+    beforeAll(async () => {
+      await admin(`CREATE DATABASE "${NAME}"`);
+      owner = await new DataSource(
+        dataSourceOptions(
+          { DATABASE_URL: runtimeUrlFor(NAME), DATABASE_POOL_SIZE: 2 },
+          ownerUrlFor(NAME),
+        ),
+      ).initialize();
+      await owner.runMigrations({ transaction: 'each' });
+    });
+    afterAll(async () => {
+      await runtime?.destroy();
+      await owner?.destroy();
+      await admin(`DROP DATABASE IF EXISTS "${NAME}" WITH (FORCE)`);
+    });
+
+    const applied = async () =>
+      (await owner.query(`SELECT name FROM migrations`)).map((r: { name: string }) => r.name);
+    const kind = async () =>
+      (await owner.query(`SELECT relkind FROM pg_class WHERE relname = 'activity_samples'`))[0]
+        .relkind as string;
+    const contents = () =>
+      owner.query(
+        `SELECT patient_id, start_at, end_at, source_key, steps, record_id, revision
+         FROM activity_samples ORDER BY start_at, source_key, record_id`,
+      );
+    const partitions = async () =>
+      (
+        await owner.query(
+          `SELECT c.relname AS name, (SELECT count(*)::int FROM activity_samples s WHERE s.tableoid = c.oid) AS n
+           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'activity_samples'::regclass ORDER BY c.relname`,
+        )
+      ).map((r: { name: string; n: number }) => [r.name, r.n]);
+
+    it('moves every row into its month and back, keeping the record key', async () => {
+      // Back to the unpartitioned table, and samples written there as before the migration.
+      while ((await applied()).includes(MIGRATION)) await owner.undoLastMigration();
+      expect(await kind()).toBe('r');
+      const [{ id: org }] = await owner.query(
+        `INSERT INTO organizations (name) VALUES ('Partition clinic') RETURNING id`,
+      );
+      const [{ id: clinician }] = await owner.query(
+        `INSERT INTO clinicians (organization_id, name, email) VALUES ($1, 'Dr P', 'p@example.test') RETURNING id`,
+        [org],
+      );
+      const [{ id: patient }] = await owner.query(
+        `INSERT INTO patients (organization_id, external_ref, timezone, clinician_id)
+         VALUES ($1, 'P-1', 'Europe/Paris', $2) RETURNING id`,
+        [org, clinician],
+      );
+      await owner.query(
+        `INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, granularity, record_id, revision)
+         VALUES ($1, $2, 'Phone|', '2019-03-31T23:30:00Z', '2019-04-01T00:30:00Z', 700, 'interval', '', 0),
+                ($1, $2, 'Phone|', '2026-10-31T23:59:00Z', '2026-11-01T00:01:00Z', 20, 'interval', '', 0),
+                ($1, $2, 'Watch|', '2026-11-15T08:00:00Z', '2026-11-15T09:00:00Z', 3000, 'interval', 'hc-1', 2),
+                ($1, $2, 'Watch|', '2026-12-01T08:00:00Z', '2026-12-01T09:00:00Z', 1500, 'interval', 'hc-2', 1)`,
+        [org, patient],
+      );
+      const before = await contents();
+
+      await owner.runMigrations({ transaction: 'each' });
+      expect(await kind()).toBe('p');
+      expect(await contents()).toEqual(before);
+      const months = Object.fromEntries(await partitions());
+      // Each row in its month (by start), nothing left in the default partition.
+      expect(months).toMatchObject({
+        activity_samples_2019_03: 1,
+        activity_samples_2026_10: 1,
+        activity_samples_2026_11: 1,
+        activity_samples_2026_12: 1,
+        activity_samples_default: 0,
+      });
+      // The months between the oldest sample and three past the newest exist too.
+      expect(months).toHaveProperty('activity_samples_2023_07', 0);
+      expect(months).toHaveProperty('activity_samples_2027_03', 0);
+      // The record key holds the start now: the same record at another start is a second row
+      // to the index, which is why the write removes the old version itself.
+      await expect(
+        owner.query(
+          `INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, granularity, record_id)
+           SELECT organization_id, patient_id, 'Other|', start_at, end_at + interval '1 minute', 1, 'interval', record_id
+           FROM activity_samples WHERE record_id = 'hc-1'`,
+        ),
+      ).rejects.toThrow(/activity_samples.*record_idx|duplicate key/);
+
+      while ((await applied()).includes(MIGRATION)) await owner.undoLastMigration();
+      expect(await kind()).toBe('r');
+      expect(await contents()).toEqual(before);
+      await owner.runMigrations({ transaction: 'each' });
+      expect(await contents()).toEqual(before);
+    });
+
+    it('lets the runtime role create months ahead and drain the default partition', async () => {
+      // Grants as the service's start-up does.
+      await prepareDatabase(
+        loadConfig({
+          ...process.env,
+          DATABASE_URL: runtimeUrlFor(NAME),
+          DATABASE_OWNER_URL: ownerUrlFor(NAME),
+        }),
+      );
+      runtime = await new DataSource(
+        dataSourceOptions({ DATABASE_URL: runtimeUrlFor(NAME), DATABASE_POOL_SIZE: 2 }),
+      ).initialize();
+      const [{ organization_id: org, patient_id: patient }] = await owner.query(
+        `SELECT organization_id, patient_id FROM activity_samples LIMIT 1`,
+      );
+      // Far ahead of the partitions: it lands in the default partition.
+      await runtime.query(
+        `INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, granularity)
+         VALUES ($1, $2, 'Phone|', '2031-05-04T10:00:00Z', '2031-05-04T10:05:00Z', 9, 'interval')`,
+        [org, patient],
+      );
+      expect(Object.fromEntries(await partitions())).toHaveProperty('activity_samples_default', 1);
+      const samples = new SampleStorageRepository(new Db(runtime));
+      const created = await samples.ensurePartitions(new Date('2031-01-15T00:00:00Z'));
+      const months = Object.fromEntries(await partitions());
+      expect(months).toMatchObject({ activity_samples_2031_05: 1, activity_samples_default: 0 });
+      // Last month to three ahead, plus the stray month.
+      for (const m of ['2030_12', '2031_01', '2031_02', '2031_03', '2031_04'])
+        expect(months).toHaveProperty(`activity_samples_${m}`, 0);
+      expect(created).toBe(6);
+      // Again: nothing to do.
+      expect(await samples.ensurePartitions(new Date('2031-01-15T00:00:00Z'))).toBe(0);
+      // The runtime role still may not create tables itself.
+      await expect(
+        runtime.query(`CREATE TABLE activity_samples_2040_01 PARTITION OF activity_samples
+                       FOR VALUES FROM ('2040-01-01') TO ('2040-02-01')`),
+      ).rejects.toThrow(/permission denied|must be owner/);
+    });
+  });
+
+  describe('retention per organization', () => {
+    const service = withService();
+    const daysAgo = (n: number, hour = 10) => {
+      const d = new Date(Date.now() - n * 86_400_000);
+      d.setUTCHours(hour, 0, 0, 0);
+      return d;
+    };
+    const dateOf = (d: Date) => d.toISOString().slice(0, 10);
+
+    it('deletes raw samples past the retention, keeps their days and no longer recomputes them', async () => {
+      const { t, c } = service;
+      const imports = importsOf(t.http, c, t.db);
+      const patient = await imports.patient('UTC');
+      const old = daysAgo(45);
+      const recent = daysAgo(5);
+      const walk = (at: Date, steps: number) => ({
+        start: at.toISOString(),
+        end: new Date(at.getTime() + 3_600_000).toISOString(),
+        steps,
+      });
+      await imports.run(patient.id, 'native', {
+        source: { name: 'Phone' },
+        samples: [walk(old, 4000), walk(recent, 5000)],
+      });
+
+      const settings = await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(c.adminKey))
+        .send({ rules: {}, retention: { rawSampleDays: 30 } })
+        .expect(200);
+      expect(settings.body.retention).toEqual({ rawSampleDays: 30 });
+      await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(c.adminKey))
+        .send({ rules: {}, retention: { rawSampleDays: 7 } })
+        .expect(422);
+
+      const purged = await service.worker.get(MaintenanceService).purgeExpiredSamples();
+      expect(purged).toBeGreaterThanOrEqual(1);
+      const stored = await t.db.query(
+        `SELECT steps FROM activity_samples WHERE patient_id = $1 ORDER BY start_at`,
+        [patient.id],
+      );
+      expect(stored).toEqual([{ steps: 5000 }]);
+      const steps = async (day: Date) =>
+        (await imports.daily(patient.id, dateOf(day), dateOf(day)))[0]?.steps;
+      expect(await steps(old)).toBe(4000);
+
+      // A late sample of the old day is stored, but the day keeps its figure: recomputed from
+      // what is left it would fall to this sample alone. A recent day still adds up.
+      await imports.run(patient.id, 'native', {
+        source: { name: 'Watch' },
+        samples: [walk(daysAgo(45, 14), 300), walk(daysAgo(5, 14), 700)],
+      });
+      expect(await steps(old)).toBe(4000);
+      expect(await steps(recent)).toBe(5700);
+    });
+
+    it('keeps every sample of an organization without a retention', async () => {
+      const { t } = service;
+      const other = await seedClinic(t.http);
+      const imports = importsOf(t.http, other, t.db);
+      const patient = await imports.patient('UTC');
+      await imports.run(patient.id, 'native', {
+        source: { name: 'Phone' },
+        samples: [
+          {
+            start: daysAgo(400).toISOString(),
+            end: new Date(daysAgo(400).getTime() + 60_000).toISOString(),
+            steps: 80,
+          },
+        ],
+      });
+      await service.worker.get(MaintenanceService).purgeExpiredSamples();
+      const kept = await t.db.query(`SELECT steps FROM activity_samples WHERE patient_id = $1`, [
+        patient.id,
+      ]);
+      expect(kept).toEqual([{ steps: 80 }]);
+    });
+  });
+});
