@@ -17,15 +17,15 @@ const BENCH_DATABASE = 'sciatrack_bench';
  * The benchmark database as its owner (DATABASE_OWNER_URL's role): the harness creates it,
  * loads generated data, truncates and vacuums, which only the owner may.
  */
-export function benchDatabaseUrl(): string {
+export function benchDatabaseUrl(database = BENCH_DATABASE): string {
   const owner = loadConfig().DATABASE_OWNER_URL;
   if (!owner) throw new Error('the benchmarks need DATABASE_OWNER_URL (they create a database)');
-  return withDatabase(owner, BENCH_DATABASE);
+  return withDatabase(owner, database);
 }
 
 /** The benchmark database as the runtime role (DATABASE_URL's), as the services connect. */
-export function benchRuntimeUrl(): string {
-  return withDatabase(loadConfig().DATABASE_URL, BENCH_DATABASE);
+export function benchRuntimeUrl(database = BENCH_DATABASE): string {
+  return withDatabase(loadConfig().DATABASE_URL, database);
 }
 
 /** Runs `work` with a client of the server's `postgres` database (to create or drop others). */
@@ -296,7 +296,7 @@ export function cpuReading(services: Record<string, Service>): CpuReading {
     if (command === 'postgres') {
       // Backends of other databases (another session's tests on the same server) are not ours.
       const database = backendDatabase(pid);
-      if (database === null || database === BENCH_DATABASE) add(Number(pid), 'postgres');
+      if (database === null || database.startsWith(BENCH_DATABASE)) add(Number(pid), 'postgres');
     } else if (command.startsWith('redis-server')) add(Number(pid), 'redis');
   }
   add(process.pid, 'bench client');
@@ -339,13 +339,17 @@ export interface BenchApi {
  * A fresh benchmark database (empty, or a copy of `template`) and queue prefix, and the real
  * API on a random port, ready.
  */
-export async function startBenchApi(queuePrefix: string, template?: string): Promise<BenchApi> {
-  const databaseUrl = benchDatabaseUrl();
+export async function startBenchApi(
+  queuePrefix: string,
+  template?: string,
+  database = BENCH_DATABASE,
+): Promise<BenchApi> {
+  const databaseUrl = benchDatabaseUrl(database);
   await recreateDatabase(databaseUrl, template);
   await flushQueue(queuePrefix);
   const port = String(40000 + Math.floor(Math.random() * 10000));
   const env = {
-    DATABASE_URL: benchRuntimeUrl(),
+    DATABASE_URL: benchRuntimeUrl(database),
     DATABASE_OWNER_URL: databaseUrl,
     QUEUE_PREFIX: queuePrefix,
     PORT: port,

@@ -9,6 +9,7 @@ import { benchAlerts } from './alerts';
 import { benchFhirExport } from './fhir-export';
 import { benchHttp } from './http';
 import { benchIngest } from './ingest';
+import { benchPartitions } from './partitions';
 import { benchWorklist } from './worklist';
 
 interface Bench {
@@ -28,6 +29,18 @@ const BENCHES: Record<string, Bench> = {
         clients: 8,
         appleMegabytes: process.env.BENCH_SKIP_APPLE === 'true' ? 0 : quick ? 20 : 200,
         runs: quick ? 1 : Number(process.env.BENCH_RUNS ?? 5),
+      }),
+  },
+  partitions: {
+    title: 'Partitioned samples',
+    run: () =>
+      benchPartitions({
+        patients: quick ? 8 : 200,
+        days: 90,
+        everyMinutes: 60,
+        runs: quick ? 2 : 4,
+        recomputeRuns: quick ? 2 : 5,
+        clients: 8,
       }),
   },
   adherence: {
