@@ -254,7 +254,7 @@ export class ActivityImportsService {
       if (size === 0) throw validationProblem([{ field: 'body', message: 'the export is empty' }]);
       const accepted: ImportAcceptedDto = { id: target.id, status: 'queued' };
       if (key !== null) await this.claimKey(tx, caller, key, upload.path, hash.digest());
-      await this.activity.sealStreamed(tx, target.id, size, seq);
+      await this.activity.sealStreamed(tx, target, size, seq);
       if (key !== null) await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
       return accepted;
     });

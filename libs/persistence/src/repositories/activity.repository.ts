@@ -66,7 +66,7 @@ const COUNT_BATCH = `  ), counted AS (
       status = CASE WHEN $35::bool THEN 'completed' ELSE status END,
       completed_at = CASE WHEN $35 THEN now() ELSE completed_at END
     FROM written w
-    WHERE activity_imports.id = $4
+    WHERE activity_imports.organization_id = $1 AND activity_imports.id = $4
 `;
 
 /** An import written in its request: created complete, with its counts and errors. */
@@ -298,15 +298,15 @@ export class ActivityRepository {
 
   async sealStreamed(
     tx: Tx,
-    importId: string,
+    imp: { id: string; organizationId: string },
     byteSize: number,
     chunkCount: number,
   ): Promise<void> {
-    await tx.query(`UPDATE activity_imports SET byte_size = $2, chunk_count = $3 WHERE id = $1`, [
-      importId,
-      byteSize,
-      chunkCount,
-    ]);
+    await tx.query(
+      `UPDATE activity_imports SET byte_size = $3, chunk_count = $4
+       WHERE organization_id = $1 AND id = $2`,
+      [imp.organizationId, imp.id, byteSize, chunkCount],
+    );
   }
 
   importById(id: string): Promise<ActivityImport | null> {

@@ -73,8 +73,8 @@ export class ConnectionsRepository {
       if (live.length > 0) {
         await tx.query(
           `UPDATE wearable_connections SET status = 'revoked', revoked_at = now(), updated_at = now()
-           WHERE id = ANY($1::uuid[])`,
-          [live.map((c) => c.id)],
+           WHERE organization_id = $1 AND id = ANY($2::uuid[])`,
+          [row.organizationId, live.map((c) => c.id)],
         );
       }
       const [created] = await queryRows<ConnectionView>(
