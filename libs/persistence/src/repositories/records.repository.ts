@@ -320,7 +320,7 @@ WITH unchanged AS (
   INSERT INTO program_holds (organization_id, program_id, status, reason, started_at)
   SELECT $1, $43, $44, $45, LEAST($46::timestamptz, now())
   WHERE $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
-  ON CONFLICT (program_id) WHERE ended_at IS NULL
+  ON CONFLICT (organization_id, program_id) WHERE ended_at IS NULL
     DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason
 ), marked AS (
   -- The worker recomputes the patient's adherence within seconds.

@@ -67,7 +67,7 @@ const FAN_OUT = `
   WHERE e.enabled AND ev.event_type = ANY (e.events)
     AND (e.clinician_id IS NULL OR e.clinician_id =
          (SELECT p.clinician_id FROM patients p WHERE p.organization_id = ev.organization_id AND p.id = $3))
-  ON CONFLICT (endpoint_id, event_id) DO NOTHING
+  ON CONFLICT (organization_id, endpoint_id, event_id) DO NOTHING
   RETURNING id`;
 
 // Claims of one endpoint take turns on its row, so the count of attempts in flight in
