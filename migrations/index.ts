@@ -17,6 +17,7 @@ import { QuestionnaireFindings1763830800000 } from './1763830800000-Questionnair
 import { RemoteMonitoring1763838000000 } from './1763838000000-RemoteMonitoring';
 import { FhirExports1763841600000 } from './1763841600000-FhirExports';
 import { WearableConnections1763845200000 } from './1763845200000-WearableConnections';
+import { TenantKeys1763848800000 } from './1763848800000-TenantKeys';
 import { PartitionedSamples1763856000000 } from './1763856000000-PartitionedSamples';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
@@ -40,5 +41,6 @@ export const MIGRATIONS = [
   RemoteMonitoring1763838000000,
   FhirExports1763841600000,
   WearableConnections1763845200000,
+  TenantKeys1763848800000,
   PartitionedSamples1763856000000,
 ];

@@ -1,5 +1,5 @@
 import { loadConfig, postgresTarget } from '@app/config';
-import { prepareDatabase } from '@app/persistence';
+import { PLATFORM_ORGANIZATION_ID, prepareDatabase } from '@app/persistence';
 import { Client } from 'pg';
 import { isolated } from './support/isolated';
 
@@ -17,7 +17,9 @@ describe('database roles', () => {
     owner = new Client({ connectionString: space.env.DATABASE_OWNER_URL });
     await Promise.all([runtime.connect(), owner.connect()]);
     await runtime.query(
-      `INSERT INTO audit_log (action, outcome, status, request_id) VALUES ('patient.read', 'success', 200, 'roles-spec')`,
+      `INSERT INTO audit_log (organization_id, action, outcome, status, request_id)
+       VALUES ($1, 'patient.read', 'success', 200, 'roles-spec')`,
+      [PLATFORM_ORGANIZATION_ID],
     );
   });
   afterAll(async () => {

@@ -2,7 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { canonicalJson } from '../apps/api/src/idempotency/canonical-json';
 import { IN_FLIGHT_WAIT_MS } from '../apps/api/src/idempotency/idempotency.service';
-import { Db, RecordsRepository, StaleRecordsContextError } from '@app/persistence';
+import {
+  Db,
+  PLATFORM_ORGANIZATION_ID,
+  RecordsRepository,
+  StaleRecordsContextError,
+} from '@app/persistence';
 import { ClinicalRecordsService } from '@app/records';
 import { createTestApp, TestApp } from './support/app';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
@@ -99,8 +104,9 @@ describe('records: idempotency, validation and rule settings', () => {
         const first = await (t.db.driver as unknown as { master: Pool }).master.connect();
         await first.query('BEGIN');
         await first.query(
-          `INSERT INTO idempotency_keys (scope, key, method, path, request_hash) VALUES ('operator', $1, 'POST', $2, $3)`,
-          [key, path, hash],
+          `INSERT INTO idempotency_keys (organization_id, scope, key, method, path, request_hash)
+           VALUES ($4, 'operator', $1, 'POST', $2, $3)`,
+          [key, path, hash, PLATFORM_ORGANIZATION_ID],
         );
         return first;
       }

@@ -188,8 +188,9 @@ describe('statement budgets', () => {
       const [{ id }] = await t.db.query<{ id: string }[]>(
         `WITH created AS (
            INSERT INTO activity_imports (organization_id, patient_id, format, byte_size, chunk_count)
-           SELECT organization_id, id, 'native', $2, 1 FROM patients WHERE id = $1 RETURNING id)
-         INSERT INTO activity_import_chunks (import_id, seq, data) SELECT id, 0, $3 FROM created RETURNING import_id AS id`,
+           SELECT organization_id, id, 'native', $2, 1 FROM patients WHERE id = $1 RETURNING organization_id, id)
+         INSERT INTO activity_import_chunks (organization_id, import_id, seq, data)
+         SELECT organization_id, id, 0, $3 FROM created RETURNING import_id AS id`,
         [
           c.patient.id,
           1,

@@ -11,3 +11,4 @@ export { isUniqueViolation } from './sql-errors';
 export * from './startup';
 export { TABLES_WITHOUT_ENTITY } from './tables';
 export * from './webhook-secrets.service';
+export * from './tenancy';

@@ -20,6 +20,7 @@ export const TABLES_WITHOUT_ENTITY: Readonly<Record<string, Readonly<Record<stri
     import_id: 'uuid not null',
     seq: 'integer not null',
     data: 'bytea not null',
+    organization_id: 'uuid not null',
   },
   activity_samples: {
     organization_id: 'uuid not null',
@@ -74,6 +75,7 @@ export const TABLES_WITHOUT_ENTITY: Readonly<Record<string, Readonly<Record<stri
     seq: 'integer not null',
     resources: 'integer not null',
     data: 'text not null',
+    organization_id: 'uuid not null',
   },
   fhir_exports: {
     id: 'uuid not null',
@@ -106,6 +108,7 @@ export const TABLES_WITHOUT_ENTITY: Readonly<Record<string, Readonly<Record<stri
     code_verifier: 'bytea not null',
     expires_at: 'timestamp with time zone not null',
     used_at: 'timestamp with time zone',
+    organization_id: 'uuid not null',
   },
   outbox: {
     id: 'uuid not null',

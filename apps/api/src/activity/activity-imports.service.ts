@@ -14,7 +14,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/caller';
 import { notFound, ProblemException, validationProblem } from '../common/problem';
-import { IdempotencyService } from '../idempotency/idempotency.service';
+import { IdempotencyService, idempotencyScope } from '../idempotency/idempotency.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { PatientAccessService } from '../patients/patient-access.service';
 import type {
@@ -185,7 +185,7 @@ export class ActivityImportsService {
         : this.db.transaction(async (tx) => {
             await this.claimKey(tx, caller, key, upload.path, sha256(payload));
             await write(tx, skipStored);
-            await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
+            await this.idempotency.complete(tx, idempotencyScope(caller), key, 202, accepted);
             return accepted;
           });
     try {
@@ -217,7 +217,7 @@ export class ActivityImportsService {
     return this.db.transaction(async (tx) => {
       await this.claimKey(tx, caller, key, upload.path, sha256(payload));
       await this.activity.storeImport(tx, target, payload, CHUNK_BYTES);
-      await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
+      await this.idempotency.complete(tx, idempotencyScope(caller), key, 202, accepted);
       return accepted;
     });
   }
@@ -238,7 +238,7 @@ export class ActivityImportsService {
       let seq = 0;
       const flush = async () => {
         if (pendingSize === 0) return;
-        await this.activity.storeChunk(tx, target.id, seq++, Buffer.concat(pending));
+        await this.activity.storeChunk(tx, target, seq++, Buffer.concat(pending));
         pending = [];
         pendingSize = 0;
       };
@@ -254,8 +254,9 @@ export class ActivityImportsService {
       if (size === 0) throw validationProblem([{ field: 'body', message: 'the export is empty' }]);
       const accepted: ImportAcceptedDto = { id: target.id, status: 'queued' };
       if (key !== null) await this.claimKey(tx, caller, key, upload.path, hash.digest());
-      await this.activity.sealStreamed(tx, target.id, size, seq);
-      if (key !== null) await this.idempotency.complete(tx, caller.keyId, key, 202, accepted);
+      await this.activity.sealStreamed(tx, target, size, seq);
+      if (key !== null)
+        await this.idempotency.complete(tx, idempotencyScope(caller), key, 202, accepted);
       return accepted;
     });
   }
@@ -271,7 +272,13 @@ export class ActivityImportsService {
     payloadHash: Buffer,
   ): Promise<void> {
     const requestHash = createHash('sha256').update(`POST ${path}\n`).update(payloadHash).digest();
-    const claim = await this.idempotency.claim(tx, caller.keyId, key, path, requestHash);
+    const claim = await this.idempotency.claim(
+      tx,
+      idempotencyScope(caller),
+      key,
+      path,
+      requestHash,
+    );
     if (claim.replay) throw new Replay(claim.body as ImportAcceptedDto);
   }
 

@@ -1,5 +1,5 @@
 import { Clock } from '@app/config';
-import { AuditOutcome, AuditRepository } from '@app/persistence';
+import { AuditOutcome, AuditRepository, PLATFORM_ORGANIZATION_ID } from '@app/persistence';
 import { HttpException, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { requestIdOf } from '../common/logging';
@@ -56,7 +56,8 @@ export class AuditService {
     const caller = req.caller;
     await this.entries.record({
       occurredAt: this.clock.now(),
-      organizationId: facts.organizationId ?? caller?.organizationId ?? null,
+      // A call of no organization (unauthenticated, the operator's) is the platform's.
+      organizationId: facts.organizationId ?? caller?.organizationId ?? PLATFORM_ORGANIZATION_ID,
       apiKeyId: facts.apiKeyId ?? caller?.keyId ?? null,
       actorRole: caller?.role ?? null,
       action: spec.action,

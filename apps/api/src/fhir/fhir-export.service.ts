@@ -128,7 +128,7 @@ export class FhirExportService {
           : `${found.patientsDone} of ${total} patients (${total ? Math.floor((100 * found.patientsDone) / total) : 100}%)`;
       return { state: 'in-progress', progress };
     }
-    const files = await this.exports.files(found.id);
+    const files = await this.exports.files(found);
     return {
       state: 'complete',
       expires: found.expiresAt,
@@ -162,7 +162,7 @@ export class FhirExportService {
     async function* chunks(): AsyncIterable<string> {
       let after = 0;
       for (;;) {
-        const page = await exports.chunks(found.id, type!, after, CHUNKS_PER_READ);
+        const page = await exports.chunks(found, type!, after, CHUNKS_PER_READ);
         for (const chunk of page) yield chunk.data;
         if (page.length < CHUNKS_PER_READ) break;
         after = page[page.length - 1].seq;

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { successStatus } from '../common/success-status';
 import { canonicalJson } from './canonical-json';
-import { IDEMPOTENCY_HEADER, IdempotencyService } from './idempotency.service';
+import { IDEMPOTENCY_HEADER, IdempotencyService, idempotencyScope } from './idempotency.service';
 
 const OWN_IDEMPOTENCY = 'sciatrack:own-idempotency';
 
@@ -36,7 +36,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = this.idempotency.keyOf(req.headers[IDEMPOTENCY_HEADER]);
     if (key === null) return next.handle();
     const res = ctx.switchToHttp().getResponse<Response>();
-    const scope = req.caller?.keyId ?? 'operator';
+    const scope = idempotencyScope(req.caller);
     const path = req.originalUrl;
     const hash = createHash('sha256')
       .update(`POST ${path}\n${canonicalJson(req.body)}`)

@@ -1,5 +1,12 @@
-import { IdempotencyRepository, KeyInFlightError, type Tx } from '@app/persistence';
+import {
+  IdempotencyRepository,
+  type IdempotencyScope,
+  KeyInFlightError,
+  PLATFORM_ORGANIZATION_ID,
+  type Tx,
+} from '@app/persistence';
 import { Injectable } from '@nestjs/common';
+import type { Caller } from '../auth/caller';
 import { ProblemException, validationProblem } from '../common/problem';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -8,6 +15,13 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 // its answer) before answering 409: long enough for any write of this API, short enough not to
 // hold a pooled connection for long.
 export const IN_FLIGHT_WAIT_MS = 2000;
+
+/** Whose Idempotency-Keys: the caller's key in its organization, or the operator's. */
+export function idempotencyScope(caller: Caller | undefined): IdempotencyScope {
+  return caller
+    ? { organizationId: caller.organizationId, scope: caller.keyId }
+    : { organizationId: PLATFORM_ORGANIZATION_ID, scope: 'operator' };
+}
 
 export type Claim = { replay: false } | { replay: true; body: unknown };
 
@@ -37,14 +51,14 @@ export class IdempotencyService {
 
   async claim(
     tx: Tx,
-    scope: string,
+    scope: IdempotencyScope,
     key: string,
     path: string,
     requestHash: Buffer,
   ): Promise<Claim> {
     let stored;
     try {
-      stored = await this.keys.claim(tx, { scope, key, path, requestHash }, IN_FLIGHT_WAIT_MS);
+      stored = await this.keys.claim(tx, { ...scope, key, path, requestHash }, IN_FLIGHT_WAIT_MS);
     } catch (err) {
       if (err instanceof KeyInFlightError) {
         throw new ProblemException(
@@ -68,7 +82,13 @@ export class IdempotencyService {
     return { replay: true, body: stored.responseBody };
   }
 
-  complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
+  complete(
+    tx: Tx,
+    scope: IdempotencyScope,
+    key: string,
+    status: number,
+    body: unknown,
+  ): Promise<void> {
     return this.keys.complete(tx, scope, key, status, body);
   }
 }

@@ -60,7 +60,7 @@ export class PainReportsService {
             'This clientRef was already used for a different pain report of the patient',
           );
         }
-        return { replayed: true, body: await this.render(existing.id, ctx.program) };
+        return { replayed: true, body: await this.render(caller, existing.id, ctx.program) };
       }
       const written = await this.clinical.write(scope, ctx, {
         session: null,
@@ -92,11 +92,12 @@ export class PainReportsService {
   }
 
   private async render(
+    caller: Caller,
     reportId: string,
     program: Parameters<typeof toProgramStatus>[0],
   ): Promise<PainReportResultDto> {
-    const report: PainReport = await this.records.painReport(reportId);
-    const findings = await this.records.findingsForReports([report.id]);
+    const report: PainReport = await this.records.painReport(caller.organizationId, reportId);
+    const findings = await this.records.findingsForReports(caller.organizationId, [report.id]);
     return {
       ...toPainReportDto(report),
       findings: findings.map(toFindingDto),

@@ -94,7 +94,7 @@ export class ProgramsService {
       const program = await this.programs.byId(programId);
       if (!program) throw notFound('program');
       await this.access.lockVisible(tx, caller, program.patientId);
-      const locked = await this.programs.lock(tx, program.id);
+      const locked = await this.programs.lock(tx, program.organizationId, program.id);
       if (locked.supersededAt || (locked.status !== 'paused' && locked.status !== 'suspended')) {
         throw new ProblemException(
           409,

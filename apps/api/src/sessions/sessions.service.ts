@@ -65,7 +65,7 @@ export class SessionsService {
         case 'not_visible':
           return this.access.notVisible(patientId);
         case 'existing':
-          return this.replay(alone.existing, hash, alone.program);
+          return this.replay(caller, alone.existing, hash, alone.program);
         case 'written':
           return {
             replayed: false,
@@ -104,7 +104,7 @@ export class SessionsService {
       if (!ctx) return this.access.notVisible(patientId);
       if (unknown.length) throw validationProblem(unknown);
       const existing = ctx.existing.get(input.clientRef);
-      if (existing) return this.replay(existing, hash, ctx.program);
+      if (existing) return this.replay(caller, existing, hash, ctx.program);
       const written = await this.clinical.write(scope, ctx, {
         session,
         reports: pains,
@@ -125,6 +125,7 @@ export class SessionsService {
 
   /** The clientRef is stored: the same session again is answered as stored, another is a conflict. */
   private async replay(
+    caller: Caller,
     existing: StoredRef,
     hash: Buffer,
     program: ProgramState | null,
@@ -135,15 +136,23 @@ export class SessionsService {
         'This clientRef was already used for a different session of the patient',
       );
     }
-    return { replayed: true, body: await this.render(existing.id, program) };
+    return { replayed: true, body: await this.render(caller, existing.id, program) };
   }
 
-  private async render(sessionId: string, program: ProgramState | null): Promise<SessionResultDto> {
+  private async render(
+    caller: Caller,
+    sessionId: string,
+    program: ProgramState | null,
+  ): Promise<SessionResultDto> {
+    const org = caller.organizationId;
     const [session, reports] = await Promise.all([
-      this.records.session(sessionId),
-      this.records.reportsOfSession(sessionId),
+      this.records.session(org, sessionId),
+      this.records.reportsOfSession(org, sessionId),
     ]);
-    const findings = await this.records.findingsForReports(reports.map((r) => r.id));
+    const findings = await this.records.findingsForReports(
+      org,
+      reports.map((r) => r.id),
+    );
     return this.toDto(session, reports, findings.map(toFindingDto), toProgramStatus(program));
   }
   private toDto(

@@ -133,7 +133,7 @@ export class ActivityImportProcessor {
   /** The stored payload, one chunk row at a time: memory stays bounded for any export size. */
   private async *payload(claimed: ClaimedImport): Payload {
     for (let seq = 0; seq < claimed.chunkCount; seq++) {
-      const data = await this.activity.chunk(claimed.id, seq);
+      const data = await this.activity.chunk(claimed, seq);
       if (!data) {
         throw new UnrecoverableError(`payload chunk ${seq} of import ${claimed.id} is missing`);
       }
@@ -237,7 +237,7 @@ export class ActivityImportProcessor {
   /** The batches committed before the failure are kept: their days are rolled up too. */
   private async fail(claimed: ClaimedImport, reason: string): Promise<void> {
     this.logger.warn({ importId: claimed.id }, 'activity import failed');
-    await this.activity.fail(claimed.id, reason);
+    await this.activity.fail(claimed, reason);
     await this.db.transaction((tx) =>
       this.activity.rollUpMarkedDays(tx, claimed.organizationId, claimed.patientId),
     );

@@ -125,9 +125,7 @@ export class FhirExportProcessor {
           return false;
         }
         for (const { type, sources } of plan) {
-          const file = new FileWriter(type, (chunk) =>
-            this.exports.appendChunk(tx, found.id, chunk),
-          );
+          const file = new FileWriter(type, (chunk) => this.exports.appendChunk(tx, found, chunk));
           for (const source of sources) {
             await this.writeSource(found, source, patients, exercises, file);
           }

@@ -145,7 +145,11 @@ export class WebhooksProcessor implements OnApplicationShutdown {
         await this.webhooks.bury(mine, step.reason, statusCode, error);
         break;
       case 'disable_endpoint':
-        await this.webhooks.disableGoneEndpoint(claimed.endpointId, claimed.id);
+        await this.webhooks.disableGoneEndpoint(
+          claimed.organizationId,
+          claimed.endpointId,
+          claimed.id,
+        );
         this.logger.warn({ endpointId: claimed.endpointId }, 'webhook endpoint disabled (410)');
         break;
     }

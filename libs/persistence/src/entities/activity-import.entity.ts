@@ -1,5 +1,5 @@
 import type { ImportFormat } from '@app/domain';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export type ImportStatus = 'queued' | 'processing' | 'completed' | 'failed';
 
@@ -15,7 +15,7 @@ export class ActivityImport {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')

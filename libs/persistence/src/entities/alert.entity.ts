@@ -1,5 +1,5 @@
 import type { AlertSeverity, AlertStatus, RuleId } from '@app/domain';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A clinician alert: opened by a warning or urgent finding, at most one open per patient and rule. */
 @Entity('alerts')
@@ -7,7 +7,7 @@ export class Alert {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')

@@ -1,12 +1,12 @@
 import type { Role, Scope } from '@app/domain';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity('api_keys')
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('text')
@@ -24,8 +24,9 @@ export class ApiKey {
   @Column('uuid', { nullable: true })
   clientAppId: string | null;
 
-  // Public, indexed part of the token; the secret itself is only kept as a SHA-256 hash.
-  @Column('text', { unique: true })
+  // Public, indexed part of the token (unique within the organization, random across them);
+  // the secret itself is only kept as a SHA-256 hash.
+  @Column('text')
   prefix: string;
 
   @Column('bytea', { select: false })

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export type AuditOutcome =
   'success' | 'denied' | 'not_found' | 'unauthenticated' | 'forbidden' | 'rejected' | 'error';
@@ -12,8 +12,9 @@ export class AuditLogEntry {
   @Column('timestamptz', { default: () => 'now()' })
   occurredAt: Date;
 
-  @Column('uuid', { nullable: true })
-  organizationId: string | null;
+  /** PLATFORM_ORGANIZATION_ID for calls of no organization (unauthenticated, the operator's). */
+  @PrimaryColumn('uuid')
+  organizationId: string;
 
   @Column('uuid', { nullable: true })
   apiKeyId: string | null;

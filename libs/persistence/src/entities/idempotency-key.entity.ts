@@ -2,6 +2,10 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 @Entity('idempotency_keys')
 export class IdempotencyKey {
+  /** The API key's organization; PLATFORM_ORGANIZATION_ID for the operator's keys. */
+  @PrimaryColumn('uuid')
+  organizationId: string;
+
   /** The API key id, or `operator`: keys never collide across callers. */
   @PrimaryColumn('text')
   scope: string;

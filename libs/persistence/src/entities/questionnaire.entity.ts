@@ -7,7 +7,7 @@ export class Questionnaire {
   @PrimaryColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')

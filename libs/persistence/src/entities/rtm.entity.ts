@@ -7,7 +7,7 @@ export class RtmEpisodeRow {
   @PrimaryColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')
@@ -40,7 +40,7 @@ export class CareTimeEntryRow {
   @PrimaryColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')

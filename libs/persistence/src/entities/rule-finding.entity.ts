@@ -1,5 +1,5 @@
 import type { Action, ProgramEffect, RuleId, Severity } from '@app/domain';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** What a rule concluded from a pain report or a questionnaire (one of the two), with its evidence. */
 @Entity('findings')
@@ -7,7 +7,7 @@ export class RuleFinding {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')

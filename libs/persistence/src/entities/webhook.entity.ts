@@ -1,5 +1,5 @@
 import type { WebhookEventType } from '@app/domain';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A receiver of signed events, for the whole organization or one clinician's patients. */
 @Entity('webhook_endpoints')
@@ -7,7 +7,7 @@ export class WebhookEndpoint {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid', { nullable: true })
@@ -52,7 +52,7 @@ export class WebhookDelivery {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column('uuid')
+  @PrimaryColumn('uuid')
   organizationId: string;
 
   @Column('uuid')

@@ -66,7 +66,7 @@ const COUNT_BATCH = `  ), counted AS (
       status = CASE WHEN $35::bool THEN 'completed' ELSE status END,
       completed_at = CASE WHEN $35 THEN now() ELSE completed_at END
     FROM written w
-    WHERE activity_imports.id = $4
+    WHERE activity_imports.organization_id = $1 AND activity_imports.id = $4
 `;
 
 /** An import written in its request: created complete, with its counts and errors. */
@@ -154,7 +154,7 @@ function writeSamplesSql(skipStored: boolean, inline = false): string {
            (SELECT count(*) FILTER (WHERE NOT created) FROM winners) + (SELECT count(*) FROM withdrawn) AS n_updated
 ${inline ? CREATE_INLINE : COUNT_BATCH}  ), dropped AS (
     -- The samples are stored: the raw payload (health data, possibly gigabytes) is not kept.
-    DELETE FROM activity_import_chunks WHERE import_id = $4 AND $35
+    DELETE FROM activity_import_chunks WHERE organization_id = $1 AND import_id = $4 AND $35
   )
   SELECT n_inserted::int AS inserted, n_updated::int AS updated FROM written`;
 }
@@ -239,6 +239,12 @@ export interface ImportTarget {
   receivedAt: Date;
 }
 
+/** An import as its organization's: the key of the import and of its payload's chunks. */
+export interface ImportRef {
+  id: string;
+  organizationId: string;
+}
+
 export interface NewStoredImport {
   id: string;
   organizationId: string;
@@ -279,8 +285,9 @@ export class ActivityRepository {
       await on.query(
         `WITH created AS (
            INSERT INTO activity_imports (id, organization_id, patient_id, format, byte_size, chunk_count, created_by_key_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
-         INSERT INTO activity_import_chunks (import_id, seq, data) SELECT id, 0, $8 FROM created`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING organization_id, id)
+         INSERT INTO activity_import_chunks (organization_id, import_id, seq, data)
+         SELECT organization_id, id, 0, $8 FROM created`,
         [...params, payload],
       );
       return;
@@ -293,7 +300,7 @@ export class ActivityRepository {
     for (let seq = 0; seq < chunks; seq++) {
       await this.storeChunk(
         on,
-        row.id,
+        row,
         seq,
         payload.subarray(seq * chunkBytes, (seq + 1) * chunkBytes),
       );
@@ -309,24 +316,24 @@ export class ActivityRepository {
     );
   }
 
-  async storeChunk(on: Executor, importId: string, seq: number, data: Buffer): Promise<void> {
+  async storeChunk(on: Executor, imp: ImportRef, seq: number, data: Buffer): Promise<void> {
     await on.query(
-      `INSERT INTO activity_import_chunks (import_id, seq, data) VALUES ($1, $2, $3)`,
-      [importId, seq, data],
+      `INSERT INTO activity_import_chunks (organization_id, import_id, seq, data) VALUES ($1, $2, $3, $4)`,
+      [imp.organizationId, imp.id, seq, data],
     );
   }
 
   async sealStreamed(
     tx: Tx,
-    importId: string,
+    imp: { id: string; organizationId: string },
     byteSize: number,
     chunkCount: number,
   ): Promise<void> {
-    await tx.query(`UPDATE activity_imports SET byte_size = $2, chunk_count = $3 WHERE id = $1`, [
-      importId,
-      byteSize,
-      chunkCount,
-    ]);
+    await tx.query(
+      `UPDATE activity_imports SET byte_size = $3, chunk_count = $4
+       WHERE organization_id = $1 AND id = $2`,
+      [imp.organizationId, imp.id, byteSize, chunkCount],
+    );
   }
 
   importById(id: string): Promise<ActivityImport | null> {
@@ -372,22 +379,23 @@ export class ActivityRepository {
       : null;
   }
 
-  async chunk(importId: string, seq: number): Promise<Buffer | null> {
+  async chunk(imp: ImportRef, seq: number): Promise<Buffer | null> {
     const [row] = await this.db.current.query<{ data: Buffer }[]>(
-      'SELECT data FROM activity_import_chunks WHERE import_id = $1 AND seq = $2',
-      [importId, seq],
+      'SELECT data FROM activity_import_chunks WHERE organization_id = $1 AND import_id = $2 AND seq = $3',
+      [imp.organizationId, imp.id, seq],
     );
     return row?.data ?? null;
   }
 
   /** A failed import: why, and its payload dropped (nothing will read it again). */
-  async fail(importId: string, reason: string): Promise<void> {
+  async fail(imp: ImportRef, reason: string): Promise<void> {
     await this.db.current.query(
       `WITH failed AS (
-         UPDATE activity_imports SET status = 'failed', failure_reason = $2, completed_at = now() WHERE id = $1
+         UPDATE activity_imports SET status = 'failed', failure_reason = $3, completed_at = now()
+         WHERE organization_id = $1 AND id = $2
        )
-       DELETE FROM activity_import_chunks WHERE import_id = $1`,
-      [importId, reason.slice(0, 500)],
+       DELETE FROM activity_import_chunks WHERE organization_id = $1 AND import_id = $2`,
+      [imp.organizationId, imp.id, reason.slice(0, 500)],
     );
   }
 

@@ -89,12 +89,13 @@ interface ItemRow {
   family: ExerciseFamily;
 }
 
-/** $1 the program ids. */
+/** $1/$2 the programs' organization and program ids. */
 const ITEMS_SQL = `
   SELECT pi.program_id, pi.position, pi.exercise_code, pi.sets, pi.reps, pi.reps_goal, pi.hold_seconds,
          pi.hold_goal_seconds, pi.times_per_day, pi.days_per_week, e.family
-  FROM program_items pi JOIN exercises e ON e.code = pi.exercise_code
-  WHERE pi.program_id = ANY($1::uuid[])
+  FROM unnest($1::uuid[], $2::uuid[]) AS b(organization_id, program_id)
+  JOIN program_items pi ON pi.organization_id = b.organization_id AND pi.program_id = b.program_id
+  JOIN exercises e ON e.code = pi.exercise_code
   ORDER BY pi.program_id, pi.position`;
 
 interface SessionRow {
@@ -242,7 +243,11 @@ export class AdherenceInputsRepository {
     const [items, sessions, sessionDays, pains, steps, findings, alerts] = await inTurnOrTogether(
       on,
       [
-        () => on.query<ItemRow[]>(ITEMS_SQL, [programs.map((p) => p.program_id)]),
+        () =>
+          on.query<ItemRow[]>(ITEMS_SQL, [
+            programs.map((p) => p.organization_id),
+            programs.map((p) => p.program_id),
+          ]),
         () =>
           options.recentItems === undefined
             ? on.query<SessionRow[]>(SESSIONS_SQL, range)

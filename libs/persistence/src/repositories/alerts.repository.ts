@@ -58,12 +58,12 @@ export class AlertsRepository {
     await tx.query(
       `WITH changed AS (
          UPDATE alerts SET status = $2, ${to}_at = now(), ${to}_by_key_id = $3, updated_at = now()
-         WHERE id = $1
+         WHERE organization_id = $4 AND id = $1
        )
        INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($4, $5)`,
       [alert.id, to, keyId, alert.organizationId, alert.patientId],
     );
-    return tx.findOneByOrFail(Alert, { id: alert.id });
+    return tx.findOneByOrFail(Alert, { organizationId: alert.organizationId, id: alert.id });
   }
 
   /** The evidence of each alert's latest finding. */
@@ -73,7 +73,10 @@ export class AlertsRepository {
     const findings = await this.db.current
       .getRepository(RuleFinding)
       .createQueryBuilder('f')
-      .where('f.id = ANY(:ids)', { ids })
+      .where('f.organization_id = ANY(:orgs) AND f.id = ANY(:ids)', {
+        orgs: [...new Set(alerts.map((a) => a.organizationId))],
+        ids,
+      })
       .getMany();
     return new Map(findings.map((f) => [f.id, f.evidence]));
   }

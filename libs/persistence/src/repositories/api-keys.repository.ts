@@ -21,7 +21,7 @@ const AUTHENTICATE = prepared(`
   ), stamped AS (
     UPDATE api_keys k SET last_used_at = now()
     FROM found f
-    WHERE k.id = f.id AND f.revoked_at IS NULL
+    WHERE k.organization_id = f.organization_id AND k.id = f.id AND f.revoked_at IS NULL
       AND (f.last_used_at IS NULL OR f.last_used_at < now() - interval '${LAST_USED_RESOLUTION}')
   )
   SELECT id, organization_id, role, scopes, clinician_id, client_app_id, revoked_at FROM found`);

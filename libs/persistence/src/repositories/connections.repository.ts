@@ -73,8 +73,8 @@ export class ConnectionsRepository {
       if (live.length > 0) {
         await tx.query(
           `UPDATE wearable_connections SET status = 'revoked', revoked_at = now(), updated_at = now()
-           WHERE id = ANY($1::uuid[])`,
-          [live.map((c) => c.id)],
+           WHERE organization_id = $1 AND id = ANY($2::uuid[])`,
+          [row.organizationId, live.map((c) => c.id)],
         );
       }
       const [created] = await queryRows<ConnectionView>(
@@ -84,9 +84,9 @@ export class ConnectionsRepository {
         [randomUUID(), row.organizationId, row.patientId, row.provider, row.createdByKeyId],
       );
       await tx.query(
-        `INSERT INTO oauth_states (state_hash, connection_id, code_verifier, expires_at)
-         VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond')`,
-        [state.hash, created.id, state.sealedVerifier, state.ttlMs],
+        `INSERT INTO oauth_states (organization_id, state_hash, connection_id, code_verifier, expires_at)
+         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')`,
+        [row.organizationId, state.hash, created.id, state.sealedVerifier, state.ttlMs],
       );
       return created;
     });
@@ -107,9 +107,10 @@ export class ConnectionsRepository {
       `WITH taken AS (
          UPDATE oauth_states SET used_at = now()
          WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now()
-         RETURNING connection_id, code_verifier)
+         RETURNING organization_id, connection_id, code_verifier)
        SELECT ${VIEW}, t.code_verifier AS "sealedVerifier"
-       FROM taken t JOIN wearable_connections c ON c.id = t.connection_id
+       FROM taken t
+       JOIN wearable_connections c ON c.organization_id = t.organization_id AND c.id = t.connection_id
        WHERE c.provider = $2 AND c.status = 'pending'`,
       [stateHash, provider],
     );
@@ -392,7 +393,8 @@ export class ConnectionsRepository {
          UPDATE wearable_connections c SET status = 'error', updated_at = now(),
            last_error = 'the patient did not complete the consent in time'
          WHERE c.status = 'pending'
-           AND NOT EXISTS (SELECT 1 FROM oauth_states s WHERE s.connection_id = c.id AND s.expires_at > now())
+           AND NOT EXISTS (SELECT 1 FROM oauth_states s WHERE s.organization_id = c.organization_id
+                             AND s.connection_id = c.id AND s.expires_at > now())
            AND c.created_at < now() - interval '15 minutes'
          RETURNING 1)
        SELECT count(*)::int AS n FROM left_`,

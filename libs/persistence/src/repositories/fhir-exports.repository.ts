@@ -41,6 +41,9 @@ export type NewFhirExport = Pick<
   | 'requestUrl'
 >;
 
+/** An export as its organization's: the key of the export and of its files' chunks. */
+export type ExportRef = Pick<FhirExport, 'id' | 'organizationId'>;
+
 /** One output file of a finished export: its type and how many resources it holds. */
 export interface FhirExportFile {
   type: string;
@@ -155,18 +158,19 @@ export class FhirExportsRepository {
   }
 
   /** The output files of an export: one per type that has resources, with their counts. */
-  async files(exportId: string): Promise<FhirExportFile[]> {
+  async files(exp: ExportRef): Promise<FhirExportFile[]> {
     return queryRows<FhirExportFile>(
       this.db.current,
       `SELECT resource_type AS type, sum(resources)::int AS resources
-       FROM fhir_export_chunks WHERE export_id = $1 GROUP BY resource_type ORDER BY resource_type`,
-      [exportId],
+       FROM fhir_export_chunks WHERE organization_id = $1 AND export_id = $2
+       GROUP BY resource_type ORDER BY resource_type`,
+      [exp.organizationId, exp.id],
     );
   }
 
   /** The chunks of one file in order, a few at a time (`after` = the last seq read). */
   async chunks(
-    exportId: string,
+    exp: ExportRef,
     type: string,
     after: number,
     limit: number,
@@ -174,8 +178,9 @@ export class FhirExportsRepository {
     return queryRows<{ seq: number; data: string }>(
       this.db.current,
       `SELECT seq, data FROM fhir_export_chunks
-       WHERE export_id = $1 AND resource_type = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-      [exportId, type, after, limit],
+       WHERE organization_id = $1 AND export_id = $2 AND resource_type = $3 AND seq > $4
+       ORDER BY seq LIMIT $5`,
+      [exp.organizationId, exp.id, type, after, limit],
     );
   }
 
@@ -242,12 +247,13 @@ export class FhirExportsRepository {
   }
 
   /** Appends a chunk to one of an export's files (in the transaction of its batch). */
-  async appendChunk(tx: Tx, exportId: string, chunk: FhirExportChunk): Promise<void> {
+  async appendChunk(tx: Tx, exp: ExportRef, chunk: FhirExportChunk): Promise<void> {
     await tx.query(
-      `INSERT INTO fhir_export_chunks (export_id, resource_type, seq, resources, data)
-       VALUES ($1, $2, coalesce((SELECT max(seq) FROM fhir_export_chunks
-                                 WHERE export_id = $1 AND resource_type = $2), 0) + 1, $3, $4)`,
-      [exportId, chunk.type, chunk.resources, chunk.data],
+      `INSERT INTO fhir_export_chunks (organization_id, export_id, resource_type, seq, resources, data)
+       VALUES ($1, $2, $3, coalesce((SELECT max(seq) FROM fhir_export_chunks
+                                     WHERE organization_id = $1 AND export_id = $2 AND resource_type = $3), 0) + 1,
+               $4, $5)`,
+      [exp.organizationId, exp.id, chunk.type, chunk.resources, chunk.data],
     );
   }
 

@@ -5,11 +5,13 @@ import { sqlState } from '../sql-errors';
 const LOCK_NOT_AVAILABLE = '55P03';
 const SET_LOCK_TIMEOUT = prepared(`SELECT set_config('lock_timeout', $1, true)`);
 const CLAIM = prepared(
-  `INSERT INTO idempotency_keys (scope, key, method, path, request_hash)
-   VALUES ($1, $2, 'POST', $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
+  `INSERT INTO idempotency_keys (organization_id, scope, key, method, path, request_hash)
+   VALUES ($1, $2, $3, 'POST', $4, $5)
+   ON CONFLICT (organization_id, scope, key) DO NOTHING RETURNING key`,
 );
 const COMPLETE = prepared(
-  `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
+  `UPDATE idempotency_keys SET response_status = $4, response_body = $5
+   WHERE organization_id = $1 AND scope = $2 AND key = $3`,
 );
 
 /** A key already claimed by a request still running: its row is locked. */
@@ -17,6 +19,12 @@ export class KeyInFlightError extends Error {
   constructor() {
     super('the Idempotency-Key is held by a request still running');
   }
+}
+
+/** Whose keys: the API key's id in its organization, or `operator` in the platform's. */
+export interface IdempotencyScope {
+  organizationId: string;
+  scope: string;
 }
 
 export interface StoredAnswer {
@@ -38,13 +46,19 @@ export class IdempotencyRepository {
    */
   async claim(
     tx: Tx,
-    key: { scope: string; key: string; path: string; requestHash: Buffer },
+    key: IdempotencyScope & { key: string; path: string; requestHash: Buffer },
     waitMs: number,
   ): Promise<StoredAnswer | null> {
     await runPrepared(tx, SET_LOCK_TIMEOUT, [`${Math.trunc(waitMs)}ms`]);
     let claimed: unknown[];
     try {
-      claimed = await runPrepared(tx, CLAIM, [key.scope, key.key, key.path, key.requestHash]);
+      claimed = await runPrepared(tx, CLAIM, [
+        key.organizationId,
+        key.scope,
+        key.key,
+        key.path,
+        key.requestHash,
+      ]);
     } catch (err) {
       if (sqlState(err) === LOCK_NOT_AVAILABLE) throw new KeyInFlightError();
       throw err;
@@ -52,14 +66,27 @@ export class IdempotencyRepository {
     await runPrepared(tx, SET_LOCK_TIMEOUT, ['0']);
     if (claimed.length > 0) return null;
     const [stored] = await tx.query<{ request_hash: Buffer; response_body: unknown }[]>(
-      `SELECT request_hash, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-      [key.scope, key.key],
+      `SELECT request_hash, response_body FROM idempotency_keys
+       WHERE organization_id = $1 AND scope = $2 AND key = $3`,
+      [key.organizationId, key.scope, key.key],
     );
     return { requestHash: stored.request_hash, responseBody: stored.response_body };
   }
 
-  async complete(tx: Tx, scope: string, key: string, status: number, body: unknown): Promise<void> {
-    await runPrepared(tx, COMPLETE, [scope, key, status, JSON.stringify(body ?? null)]);
+  async complete(
+    tx: Tx,
+    scope: IdempotencyScope,
+    key: string,
+    status: number,
+    body: unknown,
+  ): Promise<void> {
+    await runPrepared(tx, COMPLETE, [
+      scope.organizationId,
+      scope.scope,
+      key,
+      status,
+      JSON.stringify(body ?? null),
+    ]);
   }
 
   /** Forgets answers stored more than `hours` ago: the key may then be used afresh. */

@@ -19,10 +19,11 @@ const WRITE_EVENT = `
 // the relay commits only once the jobs are in Redis, so a row is never stamped without its job.
 const TAKE_FOR_RELAY = `
   WITH batch AS (
-    SELECT id, created_at FROM outbox WHERE relayed_at IS NULL
+    SELECT organization_id, id, created_at FROM outbox WHERE relayed_at IS NULL
     ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
   ), stamped AS (
-    UPDATE outbox o SET relayed_at = clock_timestamp() FROM batch WHERE o.id = batch.id
+    UPDATE outbox o SET relayed_at = clock_timestamp() FROM batch
+    WHERE o.organization_id = batch.organization_id AND o.id = batch.id
   )
   SELECT id FROM batch ORDER BY created_at, id`;
 

@@ -39,8 +39,11 @@ export class ProgramsRepository {
   }
 
   /** The program, locked until `tx` ends. */
-  lock(tx: Tx, id: string): Promise<Program> {
-    return tx.findOneOrFail(Program, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  lock(tx: Tx, organizationId: string, id: string): Promise<Program> {
+    return tx.findOneOrFail(Program, {
+      where: { organizationId, id },
+      lock: { mode: 'pessimistic_write' },
+    });
   }
 
   history(organizationId: string, patientId: string): Promise<Program[]> {
@@ -79,7 +82,7 @@ export class ProgramsRepository {
     if (current) {
       await tx.update(
         Program,
-        { id: current.id },
+        { organizationId: current.organizationId, id: current.id },
         {
           supersededAt: () => 'now()',
           status: 'completed',
@@ -108,18 +111,22 @@ export class ProgramsRepository {
     await tx.insert(ProgramItem, rows);
     // A new prescription changes what is due from its start: flags follow within a minute.
     await tx.query(MARK_ADHERENCE, [program.organizationId, program.patientId]);
-    return { program: await tx.findOneByOrFail(Program, { id: saved.id }), items: rows };
+    const stored = await tx.findOneByOrFail(Program, {
+      organizationId: saved.organizationId,
+      id: saved.id,
+    });
+    return { program: stored, items: rows };
   }
 
   /** A paused or suspended program resumed: its hold ends, its days are prescribed again. */
   async resume(tx: Tx, program: Program): Promise<Program> {
     await tx.update(
       Program,
-      { id: program.id },
+      { organizationId: program.organizationId, id: program.id },
       { status: 'active', statusReason: 'resumed', statusChangedAt: () => 'now()' },
     );
     await tx.query(END_HOLD, [program.organizationId, program.id]);
     await tx.query(MARK_ADHERENCE, [program.organizationId, program.patientId]);
-    return tx.findOneByOrFail(Program, { id: program.id });
+    return tx.findOneByOrFail(Program, { organizationId: program.organizationId, id: program.id });
   }
 }

@@ -313,14 +313,14 @@ WITH unchanged AS (
   RETURNING created_at
 ), ${alertWritesSql(31, 'EXISTS (SELECT FROM unchanged)')}, program_held AS (
   UPDATE programs SET status = $44, status_reason = $45, status_changed_at = now()
-  WHERE id = $43 AND $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
+  WHERE organization_id = $1 AND id = $43 AND $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
 ), hold AS (
   -- One hold a program: a pause that becomes a suspension stays the same hold, so that it
   -- ends when the program resumes.
   INSERT INTO program_holds (organization_id, program_id, status, reason, started_at)
   SELECT $1, $43, $44, $45, LEAST($46::timestamptz, now())
   WHERE $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
-  ON CONFLICT (program_id) WHERE ended_at IS NULL
+  ON CONFLICT (organization_id, program_id) WHERE ended_at IS NULL
     DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason
 ), marked AS (
   -- The worker recomputes the patient's adherence within seconds.
@@ -592,26 +592,29 @@ export class RecordsRepository {
   }
 
   /** Findings already stored for these reports, to answer a replayed write. */
-  findingsForReports(reportIds: string[]): Promise<RuleFinding[]> {
+  findingsForReports(organizationId: string, reportIds: string[]): Promise<RuleFinding[]> {
     if (reportIds.length === 0) return Promise.resolve([]);
     return this.db.current
       .getRepository(RuleFinding)
       .createQueryBuilder('f')
-      .where('f.pain_report_id = ANY(:ids)', { ids: reportIds })
+      .where('f.organization_id = :org AND f.pain_report_id = ANY(:ids)', {
+        org: organizationId,
+        ids: reportIds,
+      })
       .orderBy('f.created_at', 'ASC')
       .addOrderBy('f.id', 'ASC')
       .getMany();
   }
 
-  painReport(id: string): Promise<PainReport> {
-    return this.db.current.getRepository(PainReport).findOneByOrFail({ id });
+  painReport(organizationId: string, id: string): Promise<PainReport> {
+    return this.db.current.getRepository(PainReport).findOneByOrFail({ organizationId, id });
   }
 
-  session(id: string): Promise<SessionLog> {
-    return this.db.current.getRepository(SessionLog).findOneByOrFail({ id });
+  session(organizationId: string, id: string): Promise<SessionLog> {
+    return this.db.current.getRepository(SessionLog).findOneByOrFail({ organizationId, id });
   }
 
-  reportsOfSession(sessionId: string): Promise<PainReport[]> {
-    return this.db.current.getRepository(PainReport).findBy({ sessionId });
+  reportsOfSession(organizationId: string, sessionId: string): Promise<PainReport[]> {
+    return this.db.current.getRepository(PainReport).findBy({ organizationId, sessionId });
   }
 }

@@ -38,14 +38,14 @@ const ROTATE_SECRET = `
 const REPLAY_DEAD = `
   WITH target AS (
     SELECT d.id, d.status, e.enabled FROM webhook_deliveries d
-    JOIN webhook_endpoints e ON e.id = d.endpoint_id
+    JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
     WHERE d.organization_id = $1 AND d.id = $2
     FOR UPDATE OF d
   ), replayed AS (
     UPDATE webhook_deliveries d SET status = 'pending', attempts = 0, next_attempt_at = now(),
       dead_at = NULL, dead_reason = NULL, replay_count = d.replay_count + 1
     FROM target t
-    WHERE d.id = t.id AND t.status = 'dead' AND t.enabled
+    WHERE d.organization_id = $1 AND d.id = t.id AND t.status = 'dead' AND t.enabled
     RETURNING ${DELIVERY_COLUMNS}
   )
   SELECT t.status AS "statusBefore", t.enabled AS "endpointEnabled", r.*
@@ -67,7 +67,7 @@ const FAN_OUT = `
   WHERE e.enabled AND ev.event_type = ANY (e.events)
     AND (e.clinician_id IS NULL OR e.clinician_id =
          (SELECT p.clinician_id FROM patients p WHERE p.organization_id = ev.organization_id AND p.id = $3))
-  ON CONFLICT (endpoint_id, event_id) DO NOTHING
+  ON CONFLICT (organization_id, endpoint_id, event_id) DO NOTHING
   RETURNING id`;
 
 // Claims of one endpoint take turns on its row, so the count of attempts in flight in
@@ -75,7 +75,8 @@ const FAN_OUT = `
 // must be a statement of its own: a statement's snapshot is taken before it waits for a lock,
 // and the count must see the leases the previous holder committed.
 const LOCK_ENDPOINT_OF_DELIVERY = `
-  SELECT 1 FROM webhook_endpoints e JOIN webhook_deliveries d ON d.endpoint_id = e.id
+  SELECT 1 FROM webhook_endpoints e
+  JOIN webhook_deliveries d ON d.organization_id = e.organization_id AND d.endpoint_id = e.id
   WHERE d.id = $1 FOR NO KEY UPDATE OF e`;
 
 // Takes the attempt: only a pending, due row whose lease (if any) has run out, and while its
@@ -87,12 +88,13 @@ const CLAIM_ATTEMPT = `
     SET attempts = d.attempts + 1, last_attempt_at = clock_timestamp(),
         leased_until = clock_timestamp() + make_interval(secs => $2)
     FROM webhook_endpoints e
-    WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = 'pending'
+    WHERE d.id = $1 AND e.organization_id = d.organization_id AND e.id = d.endpoint_id
+      AND d.status = 'pending'
       AND d.next_attempt_at <= clock_timestamp()
       AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
       AND (SELECT count(*) FROM webhook_deliveries o
            WHERE o.endpoint_id = d.endpoint_id AND o.leased_until > clock_timestamp()) < $3
-    RETURNING d.id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
+    RETURNING d.id, d.organization_id, d.event_id, d.body, d.attempts, e.id AS endpoint_id, e.url, e.enabled,
       e.secret_encrypted,
       CASE WHEN e.previous_secret_expires_at > clock_timestamp() THEN e.previous_secret_encrypted END
         AS previous_secret_encrypted
@@ -110,14 +112,15 @@ const DISABLE_GONE_ENDPOINT = `
   WITH disabled AS (
     UPDATE webhook_endpoints SET enabled = false, disabled_at = now(), updated_at = now(),
       disabled_reason = 'the receiver answered 410 Gone'
-    WHERE id = $1 RETURNING id
+    WHERE organization_id = $3 AND id = $1 RETURNING organization_id, id
   )
   UPDATE webhook_deliveries d SET status = 'dead', dead_at = now(), leased_until = NULL,
     dead_reason = CASE WHEN d.id = $2 THEN 'the receiver answered 410 Gone'
                        ELSE 'the endpoint was disabled' END,
     last_status_code = CASE WHEN d.id = $2 THEN 410 ELSE d.last_status_code END
   FROM disabled
-  WHERE d.endpoint_id = disabled.id AND d.status = 'pending'`;
+  WHERE d.organization_id = disabled.organization_id AND d.endpoint_id = disabled.id
+    AND d.status = 'pending'`;
 
 /** An endpoint without its secrets. */
 export type WebhookEndpointView = Omit<
@@ -152,6 +155,7 @@ export interface DeliveryAttemptRef {
 
 /** An attempt taken: what to send, where, and the secrets to sign it with. */
 export interface ClaimedAttempt extends DeliveryAttemptRef {
+  organizationId: string;
   eventId: string;
   body: string;
   endpointId: string;
@@ -178,6 +182,7 @@ export type AttemptClaim =
 
 interface ClaimRow {
   id: string | null;
+  organization_id: string;
   event_id: string;
   body: string;
   attempts: number;
@@ -328,6 +333,7 @@ export class WebhooksRepository {
           kind: 'claimed',
           attempt: {
             id: row.id,
+            organizationId: row.organization_id,
             attempts: row.attempts,
             eventId: row.event_id,
             body: row.body,
@@ -392,8 +398,12 @@ export class WebhooksRepository {
    * The receiver answered 410 Gone to `deliveryId`: its endpoint is disabled and every delivery
    * waiting for it goes to the dead letter.
    */
-  async disableGoneEndpoint(endpointId: string, deliveryId: string): Promise<void> {
-    await this.db.current.query(DISABLE_GONE_ENDPOINT, [endpointId, deliveryId]);
+  async disableGoneEndpoint(
+    organizationId: string,
+    endpointId: string,
+    deliveryId: string,
+  ): Promise<void> {
+    await this.db.current.query(DISABLE_GONE_ENDPOINT, [endpointId, deliveryId, organizationId]);
   }
 
   /**

@@ -51,7 +51,8 @@ const FACTS = prepared(`
     (SELECT jsonb_build_object('programId', pr.id, 'status', pr.status, 'reason', pr.status_reason,
                                'since', COALESCE(h.started_at, pr.status_changed_at))
        FROM programs pr
-       LEFT JOIN program_holds h ON h.program_id = pr.id AND h.ended_at IS NULL
+       LEFT JOIN program_holds h
+         ON h.organization_id = pr.organization_id AND h.program_id = pr.id AND h.ended_at IS NULL
       WHERE pr.organization_id = p.organization_id AND pr.patient_id = p.id AND pr.superseded_at IS NULL
         AND pr.status IN ('paused', 'suspended')
       LIMIT 1) AS "programHold",
