@@ -118,7 +118,6 @@ ident_file = '$DIR/pg_ident.conf'
 hot_standby = on
 # Reads are short; feedback keeps the primary's vacuum from cancelling them.
 hot_standby_feedback = on
-shared_buffers = 32MB
 logging_collector = off
 $limits
 EOF
