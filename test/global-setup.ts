@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { loadConfig, withDatabase } from '../libs/config/src';
 import { prepareDatabase } from '../libs/persistence/src/startup';
 import { deleteKeysOf, queuePrefixesOf } from './support/redis-keys';
+import { ensureReplica } from './support/replica';
 import { clusterTarget, maintenanceUrl, TEST_ADMIN_TOKEN } from './support/test-env';
 
 // Databases and roles of a run are named after it: sciatrack_test_<pid>_<random>[_<spec>], and
@@ -66,7 +67,8 @@ async function dropDeadRuns(redisUrl: string): Promise<void> {
 
 /**
  * Creates this run's database through the real start-up path (owner, runtime role, migrations,
- * grants) on the server of DATABASE_URL, and picks a queue prefix of its own on REDIS_URL.
+ * grants) on the server of DATABASE_URL, and picks a queue prefix of its own on REDIS_URL. Makes
+ * sure the streaming replica of that server runs, for the read-replica spec.
  */
 export default async function globalSetup(): Promise<void> {
   const base = loadConfig({ ...process.env, NODE_ENV: 'test' });
@@ -85,7 +87,12 @@ export default async function globalSetup(): Promise<void> {
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     SCIATRACK_TEST_DATABASE: name,
     REDIS_TEST_CLUSTER_NODES: ensureTestCluster(),
+    // Specs read their own writes; only the read-replica spec sets a replica, its own.
+    DATABASE_REPLICA_URL: '',
   });
   await dropDeadRuns(base.REDIS_URL);
+  // Before the run's database: made after the replica, it reaches it by streaming.
+  const replicaError = await ensureReplica();
+  if (replicaError) process.env.SCIATRACK_TEST_REPLICA_ERROR = replicaError;
   await prepareDatabase(loadConfig());
 }

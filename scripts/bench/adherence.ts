@@ -12,6 +12,7 @@ import {
   AdherenceInputsRepository,
   AdherenceRepository,
   Db,
+  ReadReplica,
   dataSourceOptions,
   RtmRepository,
   WorklistRepository,
@@ -402,7 +403,7 @@ export async function benchAdherence(opts: AdherenceOptions): Promise<string> {
       migrationsRun: false,
     }).initialize();
     try {
-      const tx = new Db(dataSource);
+      const tx = new Db(dataSource, new ReadReplica(loadConfig(), dataSource));
       const compute = new AdherenceComputeService(
         new AdherenceRepository(tx),
         new AdherenceInputsRepository(tx),

@@ -15,6 +15,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClientAppsModule } from './client-apps/client-apps.module';
 import { CliniciansModule } from './clinicians/clinicians.module';
 import { loggerParams } from './common/logging';
+import { ReplicaStalenessInterceptor } from './common/replica-staleness.interceptor';
 import { RouteTemplateGuard } from './common/route-template.guard';
 import { HealthModule } from './health/health.module';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
@@ -75,6 +76,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         // Interceptors nest in this order: the audit row is written after the idempotent
         // transaction has committed or rolled back, so a failed write is still audited.
+        { provide: APP_INTERCEPTOR, useClass: ReplicaStalenessInterceptor },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],

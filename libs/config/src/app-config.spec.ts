@@ -82,6 +82,7 @@ describe('optional settings', () => {
       WITHINGS_CLIENT_SECRET: 'w-secret',
       GOOGLE_HEALTH_CLIENT_ID: 'g-id',
       GOOGLE_HEALTH_CLIENT_SECRET: 'g-secret',
+      DATABASE_REPLICA_URL: 'postgres://sciatrack_app@replica:5432/sciatrack',
     });
     expect([
       config.FHIR_BASE_URL,
@@ -90,6 +91,7 @@ describe('optional settings', () => {
       config.WITHINGS_CLIENT_SECRET,
       config.GOOGLE_HEALTH_CLIENT_ID,
       config.GOOGLE_HEALTH_CLIENT_SECRET,
+      config.DATABASE_REPLICA_URL,
     ]).toEqual([
       'https://api.example.org/fhir/R4',
       'https://api.example.org',
@@ -97,6 +99,63 @@ describe('optional settings', () => {
       'w-secret',
       'g-id',
       'g-secret',
+      'postgres://sciatrack_app@replica:5432/sciatrack',
     ]);
+  });
+});
+
+describe('loadConfig: read replica', () => {
+  it('has none unless DATABASE_REPLICA_URL is given', () => {
+    expect(loadConfig({}).DATABASE_REPLICA_URL).toBeUndefined();
+    expect(loadConfig({ DATABASE_REPLICA_URL: '' }).DATABASE_REPLICA_URL).toBeUndefined();
+  });
+
+  it('takes the runtime role on the same database, on another server', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:pw@db:5432/clinic',
+      DATABASE_REPLICA_URL: 'postgres://app:pw@db-replica:5432/clinic',
+      DATABASE_REPLICA_MAX_LAG_MS: '2000',
+      DATABASE_REPLICA_CHECK_MS: '250',
+    });
+    expect(config.DATABASE_REPLICA_URL).toBe('postgres://app:pw@db-replica:5432/clinic');
+    expect([config.DATABASE_REPLICA_MAX_LAG_MS, config.DATABASE_REPLICA_CHECK_MS]).toEqual([
+      2000, 250,
+    ]);
+  });
+
+  it.each([
+    [
+      { DATABASE_REPLICA_URL: 'mysql://app@db/x' },
+      /DATABASE_REPLICA_URL must be a postgres:\/\/ URL/,
+    ],
+    [
+      { DATABASE_REPLICA_URL: 'postgres://db-replica:5432/sciatrack' },
+      /must name its role and database/,
+    ],
+    [
+      { DATABASE_REPLICA_URL: 'postgres://sciatrack_app@db-replica' },
+      /must name its role and database/,
+    ],
+    [
+      { DATABASE_REPLICA_URL: 'postgres://postgres@db-replica/sciatrack' },
+      /connects as "postgres" to "sciatrack"; a replica serves the runtime role/,
+    ],
+    [
+      { DATABASE_REPLICA_URL: 'postgres://sciatrack_app@db-replica/other' },
+      /a replica serves the runtime role of DATABASE_URL \("sciatrack_app"\) on its database \("sciatrack"\)/,
+    ],
+    [
+      {
+        DATABASE_REPLICA_URL: 'postgres://sciatrack_app@db-replica/sciatrack',
+        DATABASE_REPLICA_CHECK_MS: '5000',
+      },
+      /DATABASE_REPLICA_CHECK_MS must be less than DATABASE_REPLICA_MAX_LAG_MS/,
+    ],
+    [
+      { DATABASE_REPLICA_MAX_LAG_MS: '10' },
+      /DATABASE_REPLICA_MAX_LAG_MS must not be less than 100/,
+    ],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 });

@@ -64,6 +64,30 @@ export class AppConfig {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * A streaming replica of the primary, as the runtime role of DATABASE_URL on its database: reads
+   * that may be a moment behind go there (docs/read-replica.md). Unset, every read goes to the
+   * primary.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_REPLICA_URL must be a postgres:// URL' })
+  DATABASE_REPLICA_URL: string | undefined = undefined;
+
+  /** How far behind the primary the replica may be and still serve reads (else the primary does). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DATABASE_REPLICA_MAX_LAG_MS = 5000;
+
+  /** How often a process measures how far behind the replica is (the measure's precision). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  DATABASE_REPLICA_CHECK_MS = 1000;
+
   @IsString()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
@@ -378,6 +402,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('invalid configuration: WEBHOOK_SECRETS_KEY must be set in production');
   }
   config.DATABASE_OWNER_URL = ownerUrlOf(config);
+  checkReplicaUrl(config);
   return config;
 }
 
@@ -441,6 +466,33 @@ function ownerUrlOf(config: AppConfig): string | undefined {
     );
   }
   return withDatabase(ownerUrl, runtime.database);
+}
+
+// A streaming replica holds the primary's roles and databases: the same runtime role, on the same
+// database, is the only target that makes sense; anything else is a copy-paste slip.
+function checkReplicaUrl(config: AppConfig): void {
+  if (config.DATABASE_REPLICA_URL === undefined) return;
+  const runtime = postgresTarget(config.DATABASE_URL);
+  const replica = targetOf('DATABASE_REPLICA_URL', config.DATABASE_REPLICA_URL);
+  if (!replica.role || !replica.database) {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_REPLICA_URL must name its role and database ' +
+        '(postgres://sciatrack_app@replica.internal/sciatrack)',
+    );
+  }
+  if (replica.role !== runtime.role || replica.database !== runtime.database) {
+    throw new ConfigError(
+      `invalid configuration: DATABASE_REPLICA_URL connects as "${replica.role}" to ` +
+        `"${replica.database}"; a replica serves the runtime role of DATABASE_URL ` +
+        `("${runtime.role}") on its database ("${runtime.database}")`,
+    );
+  }
+  if (config.DATABASE_REPLICA_CHECK_MS >= config.DATABASE_REPLICA_MAX_LAG_MS) {
+    // The lag is known to within a check: with checks this far apart it never looks small enough.
+    throw new ConfigError(
+      'invalid configuration: DATABASE_REPLICA_CHECK_MS must be less than DATABASE_REPLICA_MAX_LAG_MS',
+    );
+  }
 }
 
 /** A URL fit for a log line or an error message: the password is never printed. */

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@app/config';
 import { MIGRATIONS } from '@app/migrations';
-import type { DataSourceOptions } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { SnakeNamingStrategy } from 'typeorm-naming-strategies';
 import { ENTITIES } from './entities';
 
@@ -8,7 +8,7 @@ import { ENTITIES } from './entities';
 export function dataSourceOptions(
   config: Pick<AppConfig, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
   url = config.DATABASE_URL,
-): DataSourceOptions {
+): PostgresConnectionOptions {
   return {
     type: 'postgres',
     url,

@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { ReadReplica, type Reader } from './read-replica.service';
 
 declare const openTransaction: unique symbol;
 
@@ -25,7 +26,10 @@ export type Executor = Tx | EntityManager;
 export class Db {
   private readonly openTransaction = new AsyncLocalStorage<EntityManager>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replica: ReadReplica,
+  ) {}
 
   /**
    * Where a statement that may run in or out of a transaction goes: the transaction open in
@@ -43,6 +47,31 @@ export class Db {
    */
   get pool(): EntityManager {
     return this.dataSource.manager;
+  }
+
+  /**
+   * For a read that may be a moment behind (docs/read-replica.md lists them): runs `read` on the
+   * read replica when DATABASE_REPLICA_URL is set and the replica is up and at most
+   * DATABASE_REPLICA_MAX_LAG_MS behind, else where `current` would; a replica that fails to answer
+   * hands the read to the primary. In a transaction of this call chain it runs in the
+   * transaction, whose reads must see its writes.
+   */
+  replicaRead<T>(read: (m: EntityManager) => Promise<T>): Promise<T> {
+    if (this.openTransaction.getStore()) return read(this.current);
+    return this.replica.read(read, () => this.current);
+  }
+
+  /**
+   * Reads for work that runs beside a transaction without being part of it (an export's batch
+   * reads the records while its transaction writes the files) and must see every commit made so
+   * far: each runs on the replica once it has replayed the primary's WAL as it ends now (and is
+   * up, and within the lag), else where `current` would, that transaction included.
+   */
+  async replicaReaderCaughtUp(): Promise<Reader> {
+    const current: Reader = (read) => read(this.current);
+    if (!this.replica.configured) return current;
+    const position = await this.replica.primaryPosition();
+    return (read) => this.replica.read(read, () => this.current, position);
   }
 
   /** Runs `work` in a transaction, joining the one already open in this call chain if any. */

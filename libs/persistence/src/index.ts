@@ -6,6 +6,7 @@ export * from './entities';
 export * from './keyset-page';
 export type { Listener } from './listen';
 export * from './persistence.module';
+export { ReadReplica, type Reader, type WalPosition } from './read-replica.service';
 export * from './repositories';
 export { isUniqueViolation } from './sql-errors';
 export * from './startup';

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ENTITIES } from './entities';
+import { ReadReplica } from './read-replica.service';
 import { REPOSITORIES } from './repositories';
 import { WebhookSecrets } from './webhook-secrets.service';
 
@@ -17,7 +18,7 @@ import { WebhookSecrets } from './webhook-secrets.service';
     }),
     TypeOrmModule.forFeature(ENTITIES),
   ],
-  providers: [Db, WebhookSecrets, ...REPOSITORIES],
-  exports: [TypeOrmModule, Db, WebhookSecrets, ...REPOSITORIES],
+  providers: [Db, ReadReplica, WebhookSecrets, ...REPOSITORIES],
+  exports: [TypeOrmModule, Db, ReadReplica, WebhookSecrets, ...REPOSITORIES],
 })
 export class PersistenceModule {}

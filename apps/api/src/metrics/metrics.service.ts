@@ -1,4 +1,4 @@
-import { type Backlog, OperationsRepository } from '@app/persistence';
+import { type Backlog, OperationsRepository, ReadReplica } from '@app/persistence';
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -33,8 +33,10 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(operations: OperationsRepository) {
+  constructor(operations: OperationsRepository, replica: ReadReplica) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sciatrack_' });
+    // The read replica's lag and who served its reads (none without DATABASE_REPLICA_URL).
+    for (const metric of replica.metrics) this.registry.registerMetric(metric);
     // What the alert path has not delivered yet, read from PostgreSQL at each scrape: an outbox
     // that grows, or deliveries long overdue, mean Redis or the worker is away.
     const backlog = (name: string, help: string, read: () => Promise<Backlog>) =>

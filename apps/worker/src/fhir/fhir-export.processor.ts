@@ -15,6 +15,7 @@ import {
   type FhirExport,
   type FhirExportChunk,
   type FhirKey,
+  type Reader,
 } from '@app/persistence';
 import { fhirExportJob, JobQueueService, type JobPayloads } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
@@ -108,6 +109,11 @@ export class FhirExportProcessor {
   private async write(found: FhirExport): Promise<string> {
     const exercises = await this.exercises();
     const plan = this.plan(found);
+    // The records are read from the read replica once it has replayed everything committed
+    // before this job began, the kick-off included (docs/read-replica.md), so an export misses
+    // nothing made before its transactionTime; until then, from the primary. The reads are not
+    // part of the batch's transaction: they read the records, it writes the files.
+    const reads = await this.db.replicaReaderCaughtUp();
     let after = found.afterPatientId;
     for (;;) {
       const patients = await this.fhir.exportPatients(
@@ -115,6 +121,7 @@ export class FhirExportProcessor {
         clinicianOf(found),
         after,
         this.config.FHIR_EXPORT_BATCH_PATIENTS,
+        reads,
       );
       if (patients.length === 0) break;
       const last = patients[patients.length - 1];
@@ -127,7 +134,7 @@ export class FhirExportProcessor {
         for (const { type, sources } of plan) {
           const file = new FileWriter(type, (chunk) => this.exports.appendChunk(tx, found, chunk));
           for (const source of sources) {
-            await this.writeSource(found, source, patients, exercises, file);
+            await this.writeSource(found, source, patients, exercises, file, reads);
           }
           await file.flush(true);
         }
@@ -150,15 +157,20 @@ export class FhirExportProcessor {
     patients: string[],
     exercises: ExerciseCatalog,
     file: FileWriter,
+    reads: Reader,
   ): Promise<void> {
     let key: FhirKey | null = null;
     for (;;) {
-      const rows: { key: FhirKey }[] = await this.fhir.page(source, {
-        scope: { viewer: found.viewer, patientIds: patients },
-        since: found.since,
-        after: key,
-        limit: PAGE_ROWS,
-      });
+      const rows: { key: FhirKey }[] = await this.fhir.page(
+        source,
+        {
+          scope: { viewer: found.viewer, patientIds: patients },
+          since: found.since,
+          after: key,
+          limit: PAGE_ROWS,
+        },
+        reads,
+      );
       for (const row of rows) {
         const resource = fhirResourceOf(source, row as never, exercises);
         if (resource) file.add(JSON.stringify(resource));

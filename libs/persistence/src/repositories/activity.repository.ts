@@ -543,6 +543,8 @@ export class ActivityRepository {
   }
 
   // ---- reading ------------------------------------------------------------------------
+  // The days and the sources' freshness: the worker rolls the days up after the import anyway, so
+  // they are read from the read replica (docs/read-replica.md).
 
   daily(
     organizationId: string,
@@ -550,17 +552,21 @@ export class ActivityRepository {
     from: string,
     to: string,
   ): Promise<ActivityDaily[]> {
-    return this.db.current.getRepository(ActivityDaily).find({
-      where: { organizationId, patientId, localDate: Between(from, to) },
-      order: { localDate: 'ASC' },
-    });
+    return this.db.replicaRead((m) =>
+      m.getRepository(ActivityDaily).find({
+        where: { organizationId, patientId, localDate: Between(from, to) },
+        order: { localDate: 'ASC' },
+      }),
+    );
   }
 
   sources(organizationId: string, patientId: string): Promise<ActivitySource[]> {
-    return this.db.current.getRepository(ActivitySource).find({
-      where: { organizationId, patientId },
-      order: { name: 'ASC' },
-    });
+    return this.db.replicaRead((m) =>
+      m.getRepository(ActivitySource).find({
+        where: { organizationId, patientId },
+        order: { name: 'ASC' },
+      }),
+    );
   }
 
   /** For tests and maintenance: how many samples a patient has. */

@@ -281,11 +281,17 @@ export class AdherenceRepository {
     ]);
   }
 
-  /** The patient's last computed flags; null before the first computation. */
+  /**
+   * The patient's last computed flags; null before the first computation. From the read replica
+   * (docs/read-replica.md): the worker's last run is older than the replica's lag.
+   */
   async progressOf(organizationId: string, patientId: string): Promise<StoredProgress | null> {
-    const [row] = await this.db.current.query<
-      { as_of: LocalDay; flags: ProgressionFlag[]; computed_at: Date }[]
-    >(PROGRESS_OF, [organizationId, patientId]);
+    const [row] = await this.db.replicaRead((m) =>
+      m.query<{ as_of: LocalDay; flags: ProgressionFlag[]; computed_at: Date }[]>(PROGRESS_OF, [
+        organizationId,
+        patientId,
+      ]),
+    );
     return row ? { asOf: row.as_of, flags: row.flags, computedAt: row.computed_at } : null;
   }
 }

@@ -6,6 +6,7 @@ import {
 } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { Db, queryRows } from '../db.service';
+import type { Reader } from '../read-replica.service';
 import { visibleSql, type Viewer } from './patients.repository';
 
 /**
@@ -254,9 +255,15 @@ export function compareFhirKeys(a: FhirKey, b: FhirKey): number {
   return 0;
 }
 
-/** FHIR reads: every statement carries the viewer's visibility. */
+/**
+ * FHIR reads: every statement carries the viewer's visibility. They are served by the read
+ * replica (docs/read-replica.md), or by the `reader` given: an export's names the point of the
+ * primary's WAL the replica must have replayed.
+ */
 @Injectable()
 export class FhirRepository {
+  private readonly replica: Reader = (read) => this.db.replicaRead(read);
+
   constructor(private readonly db: Db) {}
 
   /**
@@ -266,6 +273,7 @@ export class FhirRepository {
   async page<S extends FhirSource>(
     source: S,
     query: FhirPageQuery,
+    reader: Reader = this.replica,
   ): Promise<Keyed<FhirSourceRows[S]>[]> {
     const def = SOURCES[source];
     const params: unknown[] = [];
@@ -318,7 +326,7 @@ export class FhirRepository {
       WHERE true ${visible} ${where.map((w) => `AND ${w}`).join(' ')}
       ORDER BY p.id ${order}, ${def.at} ${order}, (${def.rid}) COLLATE "C" ${order}
       LIMIT $${params.length}`;
-    const rows = await queryRows<FhirSourceRows[S] & RawKey>(this.db.current, sql, params);
+    const rows = await reader((m) => queryRows<FhirSourceRows[S] & RawKey>(m, sql, params));
     return rows.map(({ kPatient, kAt, kRid, ...row }) => ({
       ...(row as unknown as FhirSourceRows[S]),
       key: { patientId: kPatient, at: kAt, rid: kRid },
@@ -353,6 +361,7 @@ export class FhirRepository {
     clinicianId: string | null,
     after: string | null,
     limit: number,
+    reader: Reader = this.replica,
   ): Promise<string[]> {
     const params: unknown[] = [];
     const visible = visibleSql(viewer, params);
@@ -366,10 +375,12 @@ export class FhirRepository {
       extra += ` AND p.id > $${params.length}`;
     }
     params.push(limit);
-    const rows = await queryRows<{ id: string }>(
-      this.db.current,
-      `SELECT p.id FROM patients p WHERE true ${visible}${extra} ORDER BY p.id LIMIT $${params.length}`,
-      params,
+    const rows = await reader((m) =>
+      queryRows<{ id: string }>(
+        m,
+        `SELECT p.id FROM patients p WHERE true ${visible}${extra} ORDER BY p.id LIMIT $${params.length}`,
+        params,
+      ),
     );
     return rows.map((r) => r.id);
   }
@@ -383,10 +394,12 @@ export class FhirRepository {
       params.push(clinicianId);
       extra = ` AND p.clinician_id = $${params.length}`;
     }
-    const [row] = await queryRows<{ n: number }>(
-      this.db.current,
-      `SELECT count(*)::int AS n FROM patients p WHERE true ${visible}${extra}`,
-      params,
+    const [row] = await this.replica((m) =>
+      queryRows<{ n: number }>(
+        m,
+        `SELECT count(*)::int AS n FROM patients p WHERE true ${visible}${extra}`,
+        params,
+      ),
     );
     return row.n;
   }
@@ -396,12 +409,14 @@ export class FhirRepository {
     organizationId: string,
     clinicianId: string,
   ): Promise<{ id: string; name: string; patients: number } | null> {
-    const [row] = await queryRows<{ id: string; name: string; patients: number }>(
-      this.db.current,
-      `SELECT c.id, c.name,
+    const [row] = await this.replica((m) =>
+      queryRows<{ id: string; name: string; patients: number }>(
+        m,
+        `SELECT c.id, c.name,
          (SELECT count(*)::int FROM patients p WHERE p.organization_id = c.organization_id AND p.clinician_id = c.id) AS patients
        FROM clinicians c WHERE c.organization_id = $1 AND c.id = $2`,
-      [organizationId, clinicianId],
+        [organizationId, clinicianId],
+      ),
     );
     return row ?? null;
   }
@@ -410,12 +425,14 @@ export class FhirRepository {
   async organization(
     organizationId: string,
   ): Promise<{ id: string; name: string; patients: number } | null> {
-    const [row] = await queryRows<{ id: string; name: string; patients: number }>(
-      this.db.current,
-      `SELECT o.id, o.name,
+    const [row] = await this.replica((m) =>
+      queryRows<{ id: string; name: string; patients: number }>(
+        m,
+        `SELECT o.id, o.name,
          (SELECT count(*)::int FROM patients p WHERE p.organization_id = o.id) AS patients
        FROM organizations o WHERE o.id = $1`,
-      [organizationId],
+        [organizationId],
+      ),
     );
     return row ?? null;
   }

@@ -243,7 +243,8 @@ export class WorklistRepository {
 
   /**
    * A page of the list in rank order: a clinician's own patients, or the whole organization's
-   * for an admin (optionally one clinician's).
+   * for an admin (optionally one clinician's). From the read replica (docs/read-replica.md): the
+   * worker keeps the list a moment behind the records anyway.
    */
   async page(
     viewer: Viewer,
@@ -268,10 +269,9 @@ export class WorklistRepository {
         OR (w.score = $${n - 2} AND (w.oldest_urgent_at, w.patient_id) > ($${n - 1}::timestamptz, $${n}::uuid)))))`);
     }
     params.push(limit + 1);
-    const rows = await this.db.current.query<
-      (Omit<WorklistRow, 'band'> & { band: number; urgentSince: string })[]
-    >(
-      `SELECT w.patient_id AS "patientId", p.external_ref AS "externalRef", w.clinician_id AS "clinicianId",
+    const rows = await this.db.replicaRead((m) =>
+      m.query<(Omit<WorklistRow, 'band'> & { band: number; urgentSince: string })[]>(
+        `SELECT w.patient_id AS "patientId", p.external_ref AS "externalRef", w.clinician_id AS "clinicianId",
               w.band, w.score, w.reasons, w.computed_at AS "computedAt",
               CASE WHEN w.oldest_urgent_at = 'infinity' THEN 'infinity'
                    ELSE to_char(w.oldest_urgent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END AS "urgentSince"
@@ -280,7 +280,8 @@ export class WorklistRepository {
         WHERE ${where.join(' AND ')}
         ORDER BY w.band, w.score DESC, w.oldest_urgent_at, w.patient_id
         LIMIT $${params.length}`,
-      params,
+        params,
+      ),
     );
     const more = rows.length > limit;
     const data = rows.slice(0, limit);
