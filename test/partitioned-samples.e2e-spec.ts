@@ -1,5 +1,11 @@
 import { loadConfig } from '@app/config';
-import { dataSourceOptions, Db, prepareDatabase, SampleStorageRepository } from '@app/persistence';
+import {
+  dataSourceOptions,
+  Db,
+  prepareDatabase,
+  ReadReplica,
+  SampleStorageRepository,
+} from '@app/persistence';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
@@ -139,7 +145,9 @@ describe('activity_samples partitioned by month', () => {
         [org, patient],
       );
       expect(Object.fromEntries(await partitions())).toHaveProperty('activity_samples_default', 1);
-      const samples = new SampleStorageRepository(new Db(runtime));
+      const samples = new SampleStorageRepository(
+        new Db(runtime, new ReadReplica(loadConfig(), runtime)),
+      );
       const created = await samples.ensurePartitions(new Date('2031-01-15T00:00:00Z'));
       const months = Object.fromEntries(await partitions());
       expect(months).toMatchObject({ activity_samples_2031_05: 1, activity_samples_default: 0 });
