@@ -14,7 +14,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   (organization, patient, record id, start). A record that moves in time is found by its id
  *   (the index's prefix) and its old row deleted by the write (activity.repository).
  * - `organizations.sample_retention_days`: raw samples older than that many days are deleted
- *   once their days are rolled up, and those days are no longer recomputed (null keeps all).
+ *   once their days are rolled up, and those days are no longer recomputed (null keeps all);
+ *   `samples_purged_before` remembers how far the deletion went, so that a longer retention set
+ *   later does not recompute a day from what is left of it.
  */
 const COLUMNS = `organization_id, patient_id, source_key, start_at, end_at, steps, active_minutes,
   activity_type, manual, granularity, import_id, record_id, revision, received_at`;
@@ -64,7 +66,9 @@ export class PartitionedSamples1763856000000 implements MigrationInterface {
     // default partition first (attaching a range the default partition holds rows of fails).
     await q.query(`
       CREATE FUNCTION ensure_activity_sample_partitions(from_month date, to_month date)
-      RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+      RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+      -- Months are UTC months whatever the session's or the server's zone.
+      SET search_path = public, pg_temp SET TimeZone = 'UTC' AS $fn$
       DECLARE
         month date := date_trunc('month', from_month)::date;
         created integer := 0;
@@ -96,12 +100,17 @@ export class PartitionedSamples1763856000000 implements MigrationInterface {
       `REVOKE ALL ON FUNCTION ensure_activity_sample_partitions(date, date) FROM PUBLIC`,
     );
 
-    // The months the data covers, and three ahead; then the rows move over.
+    // A partition for each month that holds samples (not every month between: a clock that
+    // was never set would ask for decades of them), and from last month to three ahead; then
+    // the rows move over.
+    await q.query(`
+      SELECT ensure_activity_sample_partitions(m, (m + interval '1 month')::date)
+      FROM (SELECT DISTINCT date_trunc('month', start_at AT TIME ZONE 'UTC')::date AS m
+            FROM activity_samples_unpartitioned) months ORDER BY m`);
     await q.query(`
       SELECT ensure_activity_sample_partitions(
-        LEAST(COALESCE((SELECT min(start_at) FROM activity_samples_unpartitioned), now()), now())::date,
-        (date_trunc('month', GREATEST(COALESCE((SELECT max(start_at) FROM activity_samples_unpartitioned), now()), now()))
-          + interval '4 months')::date)`);
+        (date_trunc('month', now() AT TIME ZONE 'UTC') - interval '1 month')::date,
+        (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '4 months')::date)`);
     await q.query(
       `INSERT INTO activity_samples (${COLUMNS}) SELECT ${COLUMNS} FROM activity_samples_unpartitioned`,
     );
@@ -110,9 +119,11 @@ export class PartitionedSamples1763856000000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE organizations ADD COLUMN sample_retention_days integer
         CHECK (sample_retention_days BETWEEN 30 AND 36500)`);
+    await q.query(`ALTER TABLE organizations ADD COLUMN samples_purged_before timestamptz`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE organizations DROP COLUMN samples_purged_before`);
     await q.query(`ALTER TABLE organizations DROP COLUMN sample_retention_days`);
     await q.query(`ALTER TABLE activity_samples RENAME TO activity_samples_partitioned`);
     await q.query(

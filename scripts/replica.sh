@@ -126,6 +126,8 @@ local all all trust
 host all all 127.0.0.1/32 trust
 EOF
   as_server touch "$DIR/pg_ident.conf"
+  # Last: a copy without it was cut short and is made again rather than started.
+  as_server touch "$DIR/sciatrack-replica.complete"
 }
 
 start_server() {
@@ -161,8 +163,8 @@ start() {
   esac
   local bin
   bin=$(bin_dir)
-  if [ -f "$DIR/standby.signal" ]; then
-    [ "$(state)" = down ] && start_server "$bin"
+  if [ -f "$DIR/sciatrack-replica.complete" ]; then
+    if [ "$(state)" = down ]; then start_server "$bin" || true; fi
     await_streaming && { say "started the replica in $DIR on port $PORT"; return; }
     say "the replica in $DIR cannot follow the primary (see $DIR/replica.log): making it again"
     stop_server "$bin"

@@ -1,5 +1,5 @@
 import { addDays, localDateOf, localDayBounds } from '@app/domain';
-import { ACTIVITY_ROLLUP_SQL } from '@app/persistence';
+import { ACTIVITY_ROLLUP_SQL, rollupParams } from '@app/persistence';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -254,7 +254,7 @@ describe('cross-source merge (properties, against the rollup SQL)', () => {
         await db.query({
           name: 'rollup',
           text: ACTIVITY_ROLLUP_SQL,
-          values: [organizationId, patientId, days],
+          values: rollupParams(organizationId, patientId, days),
         });
       }
       const { rows: daily } = await db.query<{

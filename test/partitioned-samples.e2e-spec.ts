@@ -1,11 +1,14 @@
 import { loadConfig } from '@app/config';
+import type { ActivitySample } from '@app/domain';
 import {
+  ActivityRepository,
   dataSourceOptions,
   Db,
   prepareDatabase,
   ReadReplica,
   SampleStorageRepository,
 } from '@app/persistence';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from '../apps/worker/src/maintenance/maintenance.service';
@@ -83,7 +86,8 @@ describe('activity_samples partitioned by month', () => {
       );
       await owner.query(
         `INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, granularity, record_id, revision)
-         VALUES ($1, $2, 'Phone|', '2019-03-31T23:30:00Z', '2019-04-01T00:30:00Z', 700, 'interval', '', 0),
+         VALUES ($1, $2, 'Phone|', '1970-01-01T00:00:00Z', '1970-01-01T00:15:00Z', 5, 'interval', '', 0),
+                ($1, $2, 'Phone|', '2019-03-31T23:30:00Z', '2019-04-01T00:30:00Z', 700, 'interval', '', 0),
                 ($1, $2, 'Phone|', '2026-10-31T23:59:00Z', '2026-11-01T00:01:00Z', 20, 'interval', '', 0),
                 ($1, $2, 'Watch|', '2026-11-15T08:00:00Z', '2026-11-15T09:00:00Z', 3000, 'interval', 'hc-1', 2),
                 ($1, $2, 'Watch|', '2026-12-01T08:00:00Z', '2026-12-01T09:00:00Z', 1500, 'interval', 'hc-2', 1)`,
@@ -96,16 +100,23 @@ describe('activity_samples partitioned by month', () => {
       expect(await contents()).toEqual(before);
       const months = Object.fromEntries(await partitions());
       // Each row in its month (by start), nothing left in the default partition.
+      // A clock never set (1970) is one more month, not fifty-six years of them.
       expect(months).toMatchObject({
+        activity_samples_1970_01: 1,
         activity_samples_2019_03: 1,
         activity_samples_2026_10: 1,
         activity_samples_2026_11: 1,
         activity_samples_2026_12: 1,
         activity_samples_default: 0,
       });
-      // The months between the oldest sample and three past the newest exist too.
-      expect(months).toHaveProperty('activity_samples_2023_07', 0);
-      expect(months).toHaveProperty('activity_samples_2027_03', 0);
+      // From last month to three ahead exist too, but no month between 2019 and them.
+      const month = (offset: number) => {
+        const d = new Date();
+        const m = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1));
+        return `activity_samples_${m.toISOString().slice(0, 7).replace('-', '_')}`;
+      };
+      for (const offset of [-1, 0, 1, 2, 3]) expect(months).toHaveProperty(month(offset));
+      expect(months).not.toHaveProperty('activity_samples_2023_07');
       // The record key holds the start now: the same record at another start is a second row
       // to the index, which is why the write removes the old version itself.
       await expect(
@@ -138,30 +149,84 @@ describe('activity_samples partitioned by month', () => {
       const [{ organization_id: org, patient_id: patient }] = await owner.query(
         `SELECT organization_id, patient_id FROM activity_samples LIMIT 1`,
       );
-      // Far ahead of the partitions: it lands in the default partition.
+      // Far ahead of the partitions: it lands in the default partition (a row the service would
+      // not take, written here as the runtime role to show the partitions are its to make).
       await runtime.query(
         `INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, granularity)
-         VALUES ($1, $2, 'Phone|', '2031-05-04T10:00:00Z', '2031-05-04T10:05:00Z', 9, 'interval')`,
+         VALUES ($1, $2, 'Phone|', '2040-05-04T10:00:00Z', '2040-05-04T10:05:00Z', 9, 'interval')`,
         [org, patient],
       );
       expect(Object.fromEntries(await partitions())).toHaveProperty('activity_samples_default', 1);
       const samples = new SampleStorageRepository(
         new Db(runtime, new ReadReplica(loadConfig(), runtime)),
       );
-      const created = await samples.ensurePartitions(new Date('2031-01-15T00:00:00Z'));
+      const created = await samples.ensurePartitions(new Date('2040-01-15T00:00:00Z'));
       const months = Object.fromEntries(await partitions());
-      expect(months).toMatchObject({ activity_samples_2031_05: 1, activity_samples_default: 0 });
+      expect(months).toMatchObject({ activity_samples_2040_05: 1, activity_samples_default: 0 });
       // Last month to three ahead, plus the stray month.
-      for (const m of ['2030_12', '2031_01', '2031_02', '2031_03', '2031_04'])
+      for (const m of ['2039_12', '2040_01', '2040_02', '2040_03', '2040_04'])
         expect(months).toHaveProperty(`activity_samples_${m}`, 0);
       expect(created).toBe(6);
       // Again: nothing to do.
-      expect(await samples.ensurePartitions(new Date('2031-01-15T00:00:00Z'))).toBe(0);
+      expect(await samples.ensurePartitions(new Date('2040-01-15T00:00:00Z'))).toBe(0);
       // The runtime role still may not create tables itself.
       await expect(
         runtime.query(`CREATE TABLE activity_samples_2040_01 PARTITION OF activity_samples
                        FOR VALUES FROM ('2040-01-01') TO ('2040-02-01')`),
       ).rejects.toThrow(/permission denied|must be owner/);
+    });
+  });
+
+  describe('two writers of one record at once', () => {
+    const service = withService();
+
+    it('store one row: the second waits for the first and replaces its version', async () => {
+      const { t, c } = service;
+      const patient = await importsOf(t.http, c, t.db).patient('UTC');
+      const db = t.app.get(Db);
+      const activity = t.app.get(ActivityRepository);
+      const version = (revision: number, start: string): ActivitySample => ({
+        source: { name: 'Watch', device: null },
+        start: new Date(start),
+        end: new Date(Date.parse(start) + 15 * 60_000),
+        steps: 500 + revision,
+        activeMinutes: null,
+        activityType: null,
+        manual: false,
+        granularity: 'interval',
+        record: { id: 'concurrent-1', revision },
+        ref: { index: 0 },
+      });
+      // Two months apart: the record key (which holds the start) cannot tell them apart.
+      const write = (revision: number, start: string, holdMs: number) =>
+        db.transaction(async (tx) => {
+          await activity.writeInline(
+            tx,
+            {
+              id: randomUUID(),
+              organizationId: c.org.id,
+              patientId: patient.id,
+              timezone: 'UTC',
+              receivedAt: new Date(),
+              format: 'native',
+              byteSize: 1,
+              createdByKeyId: null,
+            },
+            { samples: [version(revision, start)], retractions: [] },
+            { received: 1, rejections: [] },
+            false,
+          );
+          await new Promise((r) => setTimeout(r, holdMs));
+        });
+      await Promise.all([
+        write(1, '2026-11-20T10:00:00Z', 500),
+        new Promise((r) => setTimeout(r, 100)).then(() => write(2, '2026-12-01T10:00:00Z', 0)),
+      ]);
+      const rows = await t.db.query(
+        `SELECT revision::int, steps FROM activity_samples WHERE patient_id = $1 AND record_id = 'concurrent-1'`,
+        [patient.id],
+      );
+      expect(rows).toEqual([{ revision: 2, steps: 502 }]);
     });
   });
 
@@ -221,6 +286,18 @@ describe('activity_samples partitioned by month', () => {
       });
       expect(await steps(old)).toBe(4000);
       expect(await steps(recent)).toBe(5700);
+
+      // A longer retention later does not thaw the days already purged.
+      await t.http
+        .put('/v1/organization/settings')
+        .set(bearer(c.adminKey))
+        .send({ rules: {}, retention: { rawSampleDays: 365 } })
+        .expect(200);
+      await imports.run(patient.id, 'native', {
+        source: { name: 'Band' },
+        samples: [walk(daysAgo(45, 18), 100)],
+      });
+      expect(await steps(old)).toBe(4000);
     });
 
     it('keeps every sample of an organization without a retention', async () => {

@@ -5,7 +5,7 @@ import { periodJobId } from '../apps/worker/src/adherence/adherence-periods';
 import request from 'supertest';
 import { bearer, factory, seedClinic, type Clinic } from './support/factories';
 import { isolated } from './support/isolated';
-import { finished, start, waitForOutput } from './support/processes';
+import { finished, freePort, start, waitForOutput } from './support/processes';
 import { Receiver } from './support/receiver';
 import { deleteKeysOf } from './support/redis-keys';
 import { clusterTarget } from './support/test-env';
@@ -46,7 +46,8 @@ describe('two API and two worker processes on one database and a Redis Cluster',
   beforeAll(async () => {
     await space.setUp();
     await receiver.start();
-    for (const port of [0, 1].map(() => String(41000 + Math.floor(Math.random() * 9000)))) {
+    for (let i = 0; i < 2; i++) {
+      const port = String(await freePort());
       const api = start('api', { ...space.env, PORT: port });
       children.push(api);
       await waitForOutput(api, /listening on port/, 60_000);

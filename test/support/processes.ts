@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -74,4 +75,16 @@ export async function waitForOutput(
       throw new Error(`no ${pattern} within ${timeoutMs} ms: ${child.output.stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A port no one listens on right now (a random pick collided with another spec's server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

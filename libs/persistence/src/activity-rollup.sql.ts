@@ -1,6 +1,6 @@
 /**
  * Re-rolls the given patient-local days of one patient from its samples ($1 organization,
- * $2 patient, $3 the days). Days are bounded in the patient's zone, so 23- and 25-hour days are
+ * $2 patient, $3 the days; $4 and $5 bound the samples' starts around them: see rollupParams). Days are bounded in the patient's zone, so 23- and 25-hour days are
  * right.
  *
  * Whole steps are dealt out by time: a sample's steps up to an instant t are its running total
@@ -52,6 +52,9 @@ WITH zone AS (
                     round(date_part('epoch', s.start_at) * 1000)::bigint + 1) AS end_ms
     FROM activity_samples s
     WHERE s.organization_id = $1 AND s.patient_id = $2
+      -- Constants at planning: the planner leaves out the months no day can reach (the table
+      -- is partitioned by month; planning every partition cost more than the scan itself).
+      AND s.start_at >= $4::timestamptz AND s.start_at < $5::timestamptz
       -- No sample is longer than 48 hours: this bound keeps the scan to the day's index range.
       AND s.start_at < days.day_end AND s.start_at > days.day_start - interval '48 hours'
       AND (s.end_at > days.day_start OR s.start_at >= days.day_start)
@@ -126,3 +129,17 @@ WITH zone AS (
 )
 SELECT count(*)::int FROM written
 `;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The parameters of ACTIVITY_ROLLUP_SQL. The bounds hold every sample a day can take, in any
+ * zone: a local day starts at most 14 hours before its UTC date and ends at most 12 hours after
+ * the next, and a sample starts at most 48 hours before the day it reaches.
+ */
+export function rollupParams(organizationId: string, patientId: string, days: string[]): unknown[] {
+  const times = days.map((d) => Date.parse(`${d}T00:00:00Z`));
+  const from = new Date(Math.min(...times) - 3 * DAY_MS);
+  const to = new Date(Math.max(...times) + 2 * DAY_MS);
+  return [organizationId, patientId, days, from, to];
+}

@@ -1,5 +1,10 @@
 import type { ActivitySample } from './types';
 
+/**
+ * Before this a sample is a clock that was never set (1970) or an entry error: no step counter
+ * in the formats we read is older. Each month of samples is a partition of its own.
+ */
+export const EARLIEST_SAMPLE_MS = Date.UTC(2000, 0, 1);
 /** A device's clock may run a little ahead of ours. */
 export const FUTURE_ALLOWANCE_MS = 5 * 60_000;
 /** Faster than anyone walks or runs: a sensor or entry error. */
@@ -33,6 +38,7 @@ export function sampleProblem(sample: ActivitySample, now: Date): string | null 
   if (end - start > MAX_SAMPLE_HOURS * 3_600_000)
     return `interval is longer than ${MAX_SAMPLE_HOURS} hours`;
   if (start > now.getTime() + FUTURE_ALLOWANCE_MS) return 'starts in the future';
+  if (start < EARLIEST_SAMPLE_MS) return 'starts before 2000 (a device clock that was never set?)';
   if (end > now.getTime() + FUTURE_ALLOWANCE_MS && sample.granularity === 'interval')
     return 'ends in the future';
   if (!Number.isInteger(sample.steps) || sample.steps < 0)

@@ -58,6 +58,16 @@ describe('sample checks', () => {
       'the device name contains a NUL character',
     ],
     [
+      'a sample from a clock never set (1970)',
+      { start: new Date('1970-01-01T00:00:00Z'), end: new Date('1970-01-01T00:15:00Z') },
+      'starts before 2000 (a device clock that was never set?)',
+    ],
+    [
+      'a sample of the first day of 2000',
+      { start: new Date('2000-01-01T00:00:00Z'), end: new Date('2000-01-01T00:15:00Z') },
+      null,
+    ],
+    [
       'a record id of 1,001 characters',
       { record: { id: 'r'.repeat(1001), revision: 0 } },
       'the record id is longer than 1000 characters',

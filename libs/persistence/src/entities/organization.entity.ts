@@ -17,6 +17,10 @@ export class Organization {
   @Column('integer', { nullable: true })
   sampleRetentionDays: number | null;
 
+  // How far the retention has deleted raw samples: days before it keep their figures.
+  @Column('timestamptz', { nullable: true })
+  samplesPurgedBefore: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

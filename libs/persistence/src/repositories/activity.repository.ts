@@ -1,7 +1,7 @@
 import type { ActivitySample, ImportFormat, SampleRetraction } from '@app/domain';
 import { Injectable } from '@nestjs/common';
 import { Between } from 'typeorm';
-import { ACTIVITY_ROLLUP_SQL } from '../activity-rollup.sql';
+import { ACTIVITY_ROLLUP_SQL, rollupParams } from '../activity-rollup.sql';
 import { Db, prepared, queryRows, runPrepared, type Executor, type Tx } from '../db.service';
 import { ActivityDaily, ActivityImport, ActivitySource, type ImportError } from '../entities';
 import { sqlState, UNIQUE_VIOLATION } from '../sql-errors';
@@ -185,8 +185,10 @@ const TAKE_MARKED_DAYS = `
     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM taken)
   ), frozen_before AS (
     -- Days before the organization's raw-sample retention keep the figures they have: their
-    -- samples are (or will soon be) deleted, so recomputing them would lose steps.
-    SELECT (now() AT TIME ZONE p.timezone)::date - o.sample_retention_days AS day
+    -- samples are (or will soon be) deleted, so recomputing them would lose steps; so do the
+    -- days the retention already went through, whatever the retention is now.
+    SELECT GREATEST((now() AT TIME ZONE p.timezone)::date - o.sample_retention_days,
+                    (o.samples_purged_before AT TIME ZONE p.timezone)::date + 1) AS day
     FROM organizations o JOIN patients p ON p.organization_id = o.id AND p.id = $2
     WHERE o.id = $1
   )
@@ -399,10 +401,16 @@ export class ActivityRepository {
     );
   }
 
-  /** Imports stored but never queued (Redis was away), oldest first. */
+  /**
+   * Imports stored but never queued (Redis was away), and imports left processing whose job may
+   * be gone (Redis keeps nothing on disk; a changed queue prefix), oldest first. Queuing one
+   * whose job still exists is a no-op: the job id is the import's.
+   */
   async staleQueued(limit: number): Promise<string[]> {
     const rows = await this.db.current.query<{ id: string }[]>(
-      `SELECT id FROM activity_imports WHERE status = 'queued' AND created_at < now() - interval '30 seconds'
+      `SELECT id FROM activity_imports
+       WHERE (status = 'queued' AND created_at < now() - interval '30 seconds')
+          OR (status = 'processing' AND started_at < now() - interval '10 minutes')
        ORDER BY created_at LIMIT $1`,
       [limit],
     );
@@ -529,7 +537,8 @@ export class ActivityRepository {
       [organizationId, patientId],
     );
     if (deferred) return null;
-    if (days.length > 0) await tx.query(ACTIVITY_ROLLUP_SQL, [organizationId, patientId, days]);
+    if (days.length > 0)
+      await tx.query(ACTIVITY_ROLLUP_SQL, rollupParams(organizationId, patientId, days));
     return days.length;
   }
 

@@ -3,6 +3,8 @@ import { Db, queryRows } from '../db.service';
 
 /** How many months of partitions exist ahead of the current one (docs/scaling.md). */
 export const SAMPLE_PARTITION_MONTHS_AHEAD = 3;
+/** Months moved out of the default partition per run (the next run takes the rest). */
+const STRAY_MONTHS_PER_RUN = 24;
 /** Raw samples deleted per statement by the retention: short transactions, small WAL bursts. */
 const RETENTION_BATCH = 10_000;
 
@@ -29,8 +31,9 @@ export class SampleStorageRepository {
       [now, ahead],
     );
     const strays = await this.db.pool.query<{ month: string }[]>(
+      // A bounded number per run: each one moves rows under a lock of the default partition.
       `SELECT DISTINCT to_char(date_trunc('month', start_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS month
-       FROM activity_samples_default`,
+       FROM activity_samples_default ORDER BY month LIMIT ${STRAY_MONTHS_PER_RUN}`,
     );
     let moved = 0;
     for (const { month } of strays) {
@@ -44,32 +47,45 @@ export class SampleStorageRepository {
   }
 
   /**
-   * Deletes raw samples past their organization's retention, in batches. Only samples ending
-   * a day before the first day the rollup still recomputes (activity.repository's
-   * TAKE_MARKED_DAYS), so a day is never recomputed from part of its samples.
+   * Deletes raw samples past their organization's retention, in batches, and records how far
+   * it went. Only samples ending two days before the first day the rollup still recomputes
+   * (activity.repository's TAKE_MARKED_DAYS; a day's margin for the zones and one for a DST
+   * change), so a day is never recomputed from part of its samples.
    */
   async purgeExpired(): Promise<number> {
+    const organizations = await this.db.pool.query<{ id: string; cutoff: Date }[]>(
+      `SELECT id, now() - make_interval(days => sample_retention_days + 2) AS cutoff
+       FROM organizations WHERE sample_retention_days IS NOT NULL`,
+    );
     let purged = 0;
-    for (;;) {
-      const rows = await queryRows<{ n: number }>(
-        this.db.pool,
-        `WITH expired AS (
-           SELECT s.organization_id, s.patient_id, s.start_at, s.source_key, s.end_at, s.record_id
-           FROM organizations o
-           JOIN activity_samples s ON s.organization_id = o.id
-           WHERE o.sample_retention_days IS NOT NULL
-             AND s.end_at < now() - make_interval(days => o.sample_retention_days + 1)
-           LIMIT ${RETENTION_BATCH}
-         ), deleted AS (
-           DELETE FROM activity_samples s USING expired e
-           WHERE (s.organization_id, s.patient_id, s.start_at, s.source_key, s.end_at, s.record_id)
-               = (e.organization_id, e.patient_id, e.start_at, e.source_key, e.end_at, e.record_id)
-           RETURNING 1
-         )
-         SELECT count(*)::int AS n FROM deleted`,
+    for (const { id, cutoff } of organizations) {
+      for (;;) {
+        // start_at too (never after end_at): the months past the cutoff are not even read.
+        const [{ n }] = await queryRows<{ n: number }>(
+          this.db.pool,
+          `WITH expired AS (
+             SELECT patient_id, start_at, source_key, end_at, record_id FROM activity_samples
+             WHERE organization_id = $1 AND start_at < $2 AND end_at < $2
+             LIMIT ${RETENTION_BATCH} FOR UPDATE SKIP LOCKED
+           ), deleted AS (
+             DELETE FROM activity_samples s USING expired e
+             WHERE s.organization_id = $1 AND s.start_at < $2
+               AND (s.patient_id, s.start_at, s.source_key, s.end_at, s.record_id)
+                 = (e.patient_id, e.start_at, e.source_key, e.end_at, e.record_id)
+             RETURNING 1
+           )
+           SELECT count(*)::int AS n FROM deleted`,
+          [id, cutoff],
+        );
+        purged += n;
+        if (n < RETENTION_BATCH) break;
+      }
+      await this.db.pool.query(
+        `UPDATE organizations SET samples_purged_before = GREATEST(samples_purged_before, $2)
+         WHERE id = $1`,
+        [id, cutoff],
       );
-      purged += rows[0].n;
-      if (rows[0].n < RETENTION_BATCH) return purged;
     }
+    return purged;
   }
 }
