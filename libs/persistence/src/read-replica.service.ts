@@ -113,8 +113,12 @@ export class ReadReplica implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     if (!this.config.DATABASE_REPLICA_URL) return;
+    const options = dataSourceOptions(this.config, this.config.DATABASE_REPLICA_URL);
     this.replica = new DataSource({
-      ...dataSourceOptions(this.config, this.config.DATABASE_REPLICA_URL),
+      ...options,
+      // A replica that stops answering without closing its connections fails a read in 30 s
+      // (the lag check has marked it down by then, so the next reads go to the primary).
+      extra: { ...options.extra, query_timeout: 30_000, keepAlive: true },
       // A standby is read-only: nothing to install there.
       installExtensions: false,
     });
