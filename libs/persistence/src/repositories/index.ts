@@ -13,6 +13,8 @@ import { IdempotencyRepository } from './idempotency.repository';
 import { OperationsRepository } from './operations.repository';
 import { OrganizationsRepository } from './organizations.repository';
 import { OutboxRepository } from './outbox.repository';
+import { PatientErasureRepository } from './patient-erasure.repository';
+import { PatientExportRepository } from './patient-export.repository';
 import { PatientsRepository } from './patients.repository';
 import { ProgramsRepository } from './programs.repository';
 import { QuestionnairesRepository } from './questionnaires.repository';
@@ -37,6 +39,8 @@ export * from './idempotency.repository';
 export * from './operations.repository';
 export * from './organizations.repository';
 export * from './outbox.repository';
+export * from './patient-erasure.repository';
+export * from './patient-export.repository';
 export * from './patients.repository';
 export * from './programs.repository';
 export * from './questionnaires.repository';
@@ -62,6 +66,8 @@ export const REPOSITORIES = [
   OperationsRepository,
   OrganizationsRepository,
   OutboxRepository,
+  PatientErasureRepository,
+  PatientExportRepository,
   PatientsRepository,
   ProgramsRepository,
   QuestionnairesRepository,
