@@ -129,6 +129,22 @@ const ROUTES: PatientRoute[] = [
     success: 200,
   },
   {
+    method: 'delete',
+    template: '/v1/patients/{id}',
+    path: (id) => `/v1/patients/${id}`,
+    roles: ['admin'],
+    action: 'patient.erase',
+    success: 204,
+  },
+  {
+    method: 'get',
+    template: '/v1/patients/{id}/export',
+    path: (id) => `/v1/patients/${id}/export`,
+    roles: ['admin'],
+    action: 'patient.export',
+    success: 200,
+  },
+  {
     method: 'patch',
     template: '/v1/patients/{id}',
     path: (id) => `/v1/patients/${id}`,

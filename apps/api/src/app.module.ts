@@ -34,6 +34,7 @@ import { WorklistModule } from './worklist/worklist.module';
 import { FhirModule } from './fhir/fhir.module';
 import { ConnectionsModule } from './connections/connections.module';
 import { ProvidersModule } from '@app/providers';
+import { PrivacyModule } from './privacy/privacy.module';
 
 @Module({})
 export class AppModule {
@@ -69,6 +70,7 @@ export class AppModule {
         FhirModule,
         ProvidersModule,
         ConnectionsModule,
+        PrivacyModule,
       ],
       providers: [
         // Guards run in this order: the route template is known even for refused requests.

@@ -3,9 +3,28 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { queueKeyPrefix, serviceKey } from './keys';
 import { createProducerConnection, type RedisConnection } from './redis';
-import { JOB_QUEUE, JobName, JobPayloads, QUEUES, QueueName } from './jobs';
+import {
+  JOB_QUEUE,
+  JobName,
+  JobPayloads,
+  jobsNaming,
+  QUEUES,
+  QueueName,
+  type JobSubjects,
+} from './jobs';
 
 const ADD_TIMEOUT_MS = 2000;
+/** Every state a job can wait or rest in; `active` jobs are locked by a worker. */
+const NOT_RUNNING = [
+  'waiting',
+  'paused',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
+const EVENTS_PER_READ = 1000;
 // Finished jobs are kept a while (a completed job id still de-duplicates an add), then dropped.
 const RETENTION: JobsOptions = {
   removeOnComplete: { age: 3600, count: 10_000 },
@@ -97,6 +116,50 @@ export class JobQueueService implements OnApplicationShutdown {
     if (!job) return false;
     const state = await inTime(job.getState());
     return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(state);
+  }
+
+  /**
+   * Removes every job that names one of `subjects` (jobsNaming): waiting, delayed, and the
+   * finished and failed ones kept for a while, and their entries in each queue's event stream.
+   * A job a worker is running is left to finish (its processor finds its records gone) and
+   * counted in `running`.
+   */
+  async removeJobsNaming(subjects: JobSubjects): Promise<{ removed: number; running: number }> {
+    if (this.connection.status !== 'ready') throw new Error('Redis is not connected');
+    let removed = 0;
+    let running = 0;
+    for (const { queue: name, matches } of jobsNaming(subjects)) {
+      const queue = this.queue(name);
+      const resting = await inTime(queue.getRanges([...NOT_RUNNING], 0, -1, true));
+      for (const id of new Set(resting.filter(matches))) {
+        // 0: locked by a worker since it was listed.
+        if ((await inTime(queue.remove(id))) === 1) removed++;
+        else running++;
+      }
+      running += (await inTime(queue.getRanges(['active'], 0, -1, true))).filter(matches).length;
+      await this.dropEvents(queue, matches);
+    }
+    return { removed, running };
+  }
+
+  /** Deletes the entries of a queue's event stream whose job id `matches`. */
+  private async dropEvents(queue: Queue, matches: (jobId: string) => boolean): Promise<void> {
+    // The queues' own connection: the stream is a key of the queue's (its `keys.events`).
+    const client = this.connection;
+    const key = queue.keys.events;
+    let start = '-';
+    for (;;) {
+      const entries = await inTime(client.xrange(key, start, '+', 'COUNT', EVENTS_PER_READ));
+      const naming = entries
+        .filter(([, fields]) => {
+          const at = fields.indexOf('jobId');
+          return at >= 0 && at % 2 === 0 && matches(fields[at + 1] ?? '');
+        })
+        .map(([id]) => id);
+      if (naming.length > 0) await inTime(client.xdel(key, ...naming));
+      if (entries.length < EVENTS_PER_READ) return;
+      start = `(${entries[entries.length - 1][0]}`;
+    }
   }
 
   /**

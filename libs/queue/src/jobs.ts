@@ -154,3 +154,53 @@ export function syncJob(
     options: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 1000 } },
   };
 }
+
+/** Records whose ids jobs carry: what an erasure must take out of the queues. */
+export interface JobSubjects {
+  patientIds: readonly string[];
+  importIds: readonly string[];
+  eventIds: readonly string[];
+  deliveryIds: readonly string[];
+  exportIds: readonly string[];
+  connectionIds: readonly string[];
+}
+
+const UUID_AT_START = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+/** The uuid a job id carries after `prefix`, if it has that prefix. */
+function idAfter(jobId: string, prefix: string): string | undefined {
+  return jobId.startsWith(prefix) ? UUID_AT_START.exec(jobId.slice(prefix.length))?.[0] : undefined;
+}
+
+/**
+ * Which job ids, per queue, name one of `subjects`: read from the job ids the builders above
+ * make (a suffix of a sweep, a replay or a retry included). Jobs carry ids only, so a job about
+ * a record names it in its id or in nothing; `adherence` and `system` jobs name no record.
+ */
+export function jobsNaming(
+  subjects: JobSubjects,
+): { queue: QueueName; matches: (jobId: string) => boolean }[] {
+  const set = (ids: readonly string[]) => new Set(ids.map((id) => id.toLowerCase()));
+  const [patients, imports, events, deliveries, exports, connections] = [
+    set(subjects.patientIds),
+    set(subjects.importIds),
+    set(subjects.eventIds),
+    set(subjects.deliveryIds),
+    set(subjects.exportIds),
+    set(subjects.connectionIds),
+  ];
+  const has = (ids: Set<string>, id: string | undefined) => id !== undefined && ids.has(id);
+  return [
+    {
+      queue: 'activity',
+      matches: (id) =>
+        has(imports, idAfter(id, 'import-')) || has(patients, idAfter(id, 'rollup-')),
+    },
+    {
+      queue: 'webhooks',
+      matches: (id) => has(deliveries, idAfter(id, 'delivery-')) || has(events, idAfter(id, '')),
+    },
+    { queue: 'exports', matches: (id) => has(exports, idAfter(id, 'fhir-export-')) },
+    { queue: 'sync', matches: (id) => has(connections, idAfter(id, 'sync-')) },
+  ];
+}

@@ -26,6 +26,7 @@ export class AuditInterceptor implements NestInterceptor {
     const declared = successStatus(this.reflector, ctx);
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
+        if (spec.success === 'handler') return result;
         // A handler that set its status itself (a FHIR 202) is audited with that status; the
         // others with their declared one, which Nest applies when it sends.
         const status = res.statusCode !== 200 ? res.statusCode : declared;

@@ -18,6 +18,12 @@ export interface AuditSpec {
     | { result: 'id' }
     | 'attached'
     | 'none';
+  /**
+   * `handler`: the handler writes the row of its success itself, in the transaction of what it
+   * records (an erasure, whose record must commit with it); the interceptor writes the rows of
+   * failures only.
+   */
+  success?: 'handler';
 }
 
 declare module 'http' {
@@ -33,4 +39,5 @@ declare module 'http' {
 export const Audited = (
   action: string,
   patient: AuditSpec['patient'] = { param: 'id' },
-): MethodDecorator => SetMetadata(AUDIT_KEY, { action, patient } satisfies AuditSpec);
+  options: Pick<AuditSpec, 'success'> = {},
+): MethodDecorator => SetMetadata(AUDIT_KEY, { action, patient, ...options } satisfies AuditSpec);

@@ -8,5 +8,6 @@ import { ProviderNotificationsService } from './provider-notifications.service';
   imports: [PatientsModule],
   controllers: [ConnectionsController],
   providers: [ConnectionsService, ProviderNotificationsService],
+  exports: [ConnectionsService],
 })
 export class ConnectionsModule {}

@@ -1,5 +1,11 @@
 import { Clock } from '@app/config';
-import { WebhookSecrets, ConnectionsRepository, Db, type ConnectionView } from '@app/persistence';
+import {
+  WebhookSecrets,
+  ConnectionsRepository,
+  Db,
+  type ConnectionView,
+  type ErasedGrant,
+} from '@app/persistence';
 import {
   GrantRevoked,
   newState,
@@ -175,6 +181,22 @@ export class ConnectionsService {
       revoked.refreshToken ? this.secrets.open(revoked.refreshToken) : null,
       revoked.providerUserId,
     );
+  }
+
+  /**
+   * Revokes, best effort, the grants of connections that went with their patient (an erasure):
+   * the provider stops holding our access to the account.
+   */
+  async revokeGrants(grants: readonly ErasedGrant[]): Promise<void> {
+    for (const grant of grants) {
+      let refreshToken: string | null = null;
+      try {
+        refreshToken = grant.refreshToken ? this.secrets.open(grant.refreshToken) : null;
+      } catch {
+        // Sealed with another key: Withings is revoked by its user id all the same.
+      }
+      await this.revokeAtProvider(grant.provider, refreshToken, grant.providerUserId);
+    }
   }
 
   /** Revokes a grant at its provider, best effort: our side keeps no token and pulls nothing. */

@@ -30,7 +30,7 @@ const READERS = ['admin', 'clinician', 'app'] as const;
 const VERSION = '0.1.0';
 
 /** The FHIR face's address as clients reach it: configured, or the request's own. */
-function baseOf(config: AppConfig, req: Request): string {
+export function fhirBaseOf(config: AppConfig, req: Request): string {
   return config.FHIR_BASE_URL ?? `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir/R4`;
 }
 
@@ -73,7 +73,7 @@ export class FhirExportController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Record<string, unknown> | undefined> {
-    const status = await this.exports.status(caller, exportId, baseOf(this.config, req));
+    const status = await this.exports.status(caller, exportId, fhirBaseOf(this.config, req));
     switch (status.state) {
       case 'in-progress':
         res.status(202).setHeader('X-Progress', status.progress);
@@ -136,7 +136,7 @@ export class FhirController {
   @Header('Content-Type', FHIR_JSON)
   metadata(@Req() req: Request): CapabilityStatement {
     return capabilityStatement({
-      baseUrl: baseOf(this.config, req),
+      baseUrl: fhirBaseOf(this.config, req),
       version: VERSION,
       resources: SERVED_TYPES.map((type) => ({
         type,
@@ -165,7 +165,7 @@ export class FhirController {
         type,
         query,
         lenient(req),
-        { base: baseOf(this.config, req) },
+        { base: fhirBaseOf(this.config, req) },
         audit,
       ),
     );
@@ -211,7 +211,7 @@ export class FhirController {
           id,
           query,
           lenient(req),
-          { base: baseOf(this.config, req) },
+          { base: fhirBaseOf(this.config, req) },
           audit,
         ),
       );
@@ -229,7 +229,7 @@ export class FhirController {
     req: Request,
     res: Response,
   ): Promise<undefined> {
-    const base = baseOf(this.config, req);
+    const base = fhirBaseOf(this.config, req);
     const id = await this.exports.kickOff(
       caller,
       groupId,

@@ -9,5 +9,6 @@ import { FhirService } from './fhir.service';
   // The export controller first: its paths would otherwise match FhirController's `:type/:id`.
   controllers: [FhirExportController, FhirController],
   providers: [FhirService, FhirExportService],
+  exports: [FhirService],
 })
 export class FhirModule {}

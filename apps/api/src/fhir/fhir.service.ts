@@ -355,6 +355,35 @@ export class FhirService {
     });
   }
 
+  /**
+   * Every resource `$everything` would answer for a patient the caller may see (every type,
+   * no `_since`), a page of at most `count` at a time: for a whole record in bounded memory.
+   * The caller's visibility was checked by whoever calls (PatientAccessService).
+   */
+  async *everythingResources(
+    caller: Caller,
+    patientId: string,
+    count = EVERYTHING_DEFAULT_COUNT,
+  ): AsyncGenerator<Resource[]> {
+    const exercises = await this.exercises();
+    for (const source of FhirService.sourcesFor(caller, EVERYTHING_SOURCES)) {
+      let after: FhirKey | null = null;
+      for (;;) {
+        const rows: Keyed<object>[] = await this.fhir.page(source, {
+          scope: { viewer: caller, patientId },
+          after,
+          limit: count,
+        });
+        const page = rows
+          .map((row) => fhirResourceOf(source, row as never, exercises))
+          .filter((r): r is Resource => r !== null);
+        if (page.length > 0) yield page;
+        if (rows.length < count) break;
+        after = rows[rows.length - 1].key;
+      }
+    }
+  }
+
   /** The sources of a served type; an unknown type is a 400 naming it. */
   sourcesOf(type: string): readonly FhirSource[] {
     // Own keys only: `toString` or `constructor` is a property of every object, not a type.

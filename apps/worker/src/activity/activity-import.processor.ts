@@ -6,6 +6,7 @@ import {
   type ClaimedImport,
   Db,
   DuplicateSampleError,
+  PatientsRepository,
   type SampleBatch,
   type Tx,
 } from '@app/persistence';
@@ -67,6 +68,7 @@ export class ActivityImportProcessor {
     private readonly clock: Clock,
     private readonly activity: ActivityRepository,
     private readonly clinical: ClinicalRecordsService,
+    private readonly patients: PatientsRepository,
   ) {}
 
   @OnJob('activity.import')
@@ -79,6 +81,8 @@ export class ActivityImportProcessor {
     try {
       await this.ingest(claimed);
     } catch (err) {
+      // Erased meanwhile (its patient with it): nothing is left to import or to fail.
+      if (!(await this.activity.importById(claimed.id))) return { status: 'gone' };
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const unrecoverable = !isTransient(err);
       if (unrecoverable || lastAttempt) {
@@ -100,9 +104,16 @@ export class ActivityImportProcessor {
     // while this one is active: so take again until nothing is left (the sweep covers the
     // moment between the last take and this job's end).
     for (let pass = 0; pass < MAX_ROLLUP_PASSES; pass++) {
-      const rolled = await this.db.transaction((tx) =>
-        this.activity.rollUpMarkedDays(tx, organizationId, patientId),
-      );
+      let rolled: number | null;
+      try {
+        rolled = await this.db.transaction((tx) =>
+          this.activity.rollUpMarkedDays(tx, organizationId, patientId),
+        );
+      } catch (err) {
+        // The patient was erased while its days were rolled up: nothing is left to roll up.
+        if (!(await this.patients.exists(patientId))) return;
+        throw err;
+      }
       if (!rolled) return;
     }
   }

@@ -192,7 +192,12 @@ export interface SearchsetInput {
   total?: number;
 }
 
-function entry(baseUrl: string, resource: Resource, mode: 'match' | 'include'): BundleEntry {
+/** A searchset's entry for a resource: its full URL on `baseUrl`, and how it was found. */
+export function searchsetEntry(
+  baseUrl: string,
+  resource: Resource,
+  mode: 'match' | 'include' = 'match',
+): BundleEntry {
   const base = baseUrl.replace(/\/+$/, '');
   return {
     ...(resource.id ? { fullUrl: `${base}/${resource.resourceType}/${resource.id}` } : {}),
@@ -203,8 +208,8 @@ function entry(baseUrl: string, resource: Resource, mode: 'match' | 'include'): 
 
 export function searchsetBundle(input: SearchsetInput): Bundle {
   const entries = [
-    ...input.entries.map((r) => entry(input.baseUrl, r, 'match')),
-    ...(input.included ?? []).map((r) => entry(input.baseUrl, r, 'include')),
+    ...input.entries.map((r) => searchsetEntry(input.baseUrl, r, 'match')),
+    ...(input.included ?? []).map((r) => searchsetEntry(input.baseUrl, r, 'include')),
   ];
   return {
     resourceType: 'Bundle',

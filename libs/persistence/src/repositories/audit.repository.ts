@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db, prepared, runPrepared } from '../db.service';
+import { Db, prepared, queryRows, runPrepared, type Tx } from '../db.service';
 import { AuditLogEntry } from '../entities';
 
 export type NewAuditEntry = Pick<
@@ -51,6 +51,36 @@ export class AuditRepository {
   private writing = false;
 
   constructor(private readonly db: Db) {}
+
+  /**
+   * Writes one entry in `tx`: it commits with what it records, or not at all (an erasure, whose
+   * record must not be lost once the data is gone). Static, like OutboxRepository.write.
+   */
+  static async writeIn(tx: Tx, entry: NewAuditEntry): Promise<void> {
+    await runPrepared(tx, INSERT_ENTRIES, [
+      [entry.occurredAt],
+      [entry.organizationId],
+      [entry.apiKeyId],
+      [entry.actorRole],
+      [entry.action],
+      [entry.patientId],
+      [entry.resourceId],
+      [entry.outcome],
+      [entry.status],
+      [entry.requestId],
+    ]);
+  }
+
+  /** Whether the organization erased this patient (its `action` row succeeded). */
+  async erased(organizationId: string, patientId: string, action: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.db.current,
+      `SELECT 1 FROM audit_log
+       WHERE organization_id = $1 AND patient_id = $2 AND action = $3 AND outcome = 'success' LIMIT 1`,
+      [organizationId, patientId, action],
+    );
+    return rows.length > 0;
+  }
 
   record(entry: NewAuditEntry): Promise<void> {
     return new Promise((written, failed) => {

@@ -13,6 +13,8 @@ import { IdempotencyRepository } from './idempotency.repository';
 import { OperationsRepository } from './operations.repository';
 import { OrganizationsRepository } from './organizations.repository';
 import { OutboxRepository } from './outbox.repository';
+import { PatientErasureRepository } from './patient-erasure.repository';
+import { PatientExportRepository } from './patient-export.repository';
 import { PatientsRepository } from './patients.repository';
 import { ProgramsRepository } from './programs.repository';
 import { QuestionnairesRepository } from './questionnaires.repository';
@@ -38,6 +40,8 @@ export * from './idempotency.repository';
 export * from './operations.repository';
 export * from './organizations.repository';
 export * from './outbox.repository';
+export * from './patient-erasure.repository';
+export * from './patient-export.repository';
 export * from './patients.repository';
 export * from './programs.repository';
 export * from './questionnaires.repository';
@@ -64,6 +68,8 @@ export const REPOSITORIES = [
   OperationsRepository,
   OrganizationsRepository,
   OutboxRepository,
+  PatientErasureRepository,
+  PatientExportRepository,
   PatientsRepository,
   ProgramsRepository,
   QuestionnairesRepository,
