@@ -4,7 +4,7 @@ import {
   TABLES_KEPT_ON_ERASURE,
   TABLES_WITHOUT_PATIENT_DATA,
 } from '@app/persistence';
-import { rollupJob, syncJob } from '@app/queue';
+import { queueKeyPrefix, rollupJob, syncJob } from '@app/queue';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
@@ -83,7 +83,7 @@ async function redisContents(redisUrl: string, prefix: string): Promise<Map<stri
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
       for (const key of keys) {
         const type = await redis.type(key);
         const value =
@@ -134,9 +134,15 @@ describe('erasure on request', () => {
     t = await createTestApp(env);
     const connection = { url: t.config.REDIS_URL };
     queues = {
-      activity: new Queue('activity', { connection, prefix: env.QUEUE_PREFIX }),
-      webhooks: new Queue('webhooks', { connection, prefix: env.QUEUE_PREFIX }),
-      sync: new Queue('sync', { connection, prefix: env.QUEUE_PREFIX }),
+      activity: new Queue('activity', {
+        connection,
+        prefix: queueKeyPrefix(env.QUEUE_PREFIX, 'activity'),
+      }),
+      webhooks: new Queue('webhooks', {
+        connection,
+        prefix: queueKeyPrefix(env.QUEUE_PREFIX, 'webhooks'),
+      }),
+      sync: new Queue('sync', { connection, prefix: queueKeyPrefix(env.QUEUE_PREFIX, 'sync') }),
     };
   });
   afterAll(async () => {
@@ -320,8 +326,11 @@ describe('erasure on request', () => {
       const counts: Record<string, Record<string, number>> = {};
       for (const id of patientIds) counts[id] = {};
       const tables: { name: string }[] = await t.db.query(
-        `SELECT table_name AS name FROM information_schema.columns
-         WHERE table_schema = 'public' AND column_name = 'patient_id' AND table_name <> 'audit_log'`,
+        // Partitions are counted with their table (activity_samples' months).
+        `SELECT c.relname AS name FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+           AND NOT c.relispartition AND a.attname = 'patient_id' AND NOT a.attisdropped
+           AND c.relname <> 'audit_log'`,
       );
       for (const { name } of tables) {
         const rows: { id: string; n: number }[] = await t.db.query(
