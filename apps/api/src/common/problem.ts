@@ -17,7 +17,7 @@ export class ProblemDto {
   @ApiProperty({ example: 'Your request is not valid' })
   title: string;
 
-  @ApiProperty({ example: 422 })
+  @ApiProperty({ type: 'integer', example: 422, description: 'The HTTP status' })
   status: number;
 
   @ApiPropertyOptional({ example: 'timezone must be an IANA time-zone name' })
