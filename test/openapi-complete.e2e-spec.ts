@@ -103,7 +103,12 @@ describe('the completeness check', () => {
             responses: {
               '200': {
                 description: 'A thing',
-                content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+                content: {
+                  'application/json': {
+                    schema: { $ref: '#/components/schemas/Thing' },
+                    examples: { typo: { value: { count: 2, colour: 'teal' } } },
+                  },
+                },
               },
               '404': { description: 'No such thing' },
             },
@@ -120,6 +125,11 @@ describe('the completeness check', () => {
               evidence: { type: 'object' },
               tags: { type: 'array' },
               count: { type: 'integer' },
+              errors: {
+                type: 'array',
+                items: { type: 'string' },
+                example: [{ field: 'count', message: 'must be an integer' }],
+              },
             },
           },
         },
@@ -134,10 +144,12 @@ describe('the completeness check', () => {
       'post /things: the application/json body is declared as binary, not typed',
       'post /things: answer 201 has no description',
       'post /things: no client error (4xx) is declared',
+      'get /things: answer 200 application/json example typo has an unknown colour',
       'get /things: error 404 is not declared as application/problem+json',
       '#/components/schemas/Thing/properties/intensity is number, not integer',
       '#/components/schemas/Thing/properties/evidence is an object without properties',
       '#/components/schemas/Thing/properties/tags is an array without items',
+      '#/components/schemas/Thing/properties/errors example [0] is not a string',
     ]);
     // The same document made whole passes.
     const fixed: OpenApiDocument = {

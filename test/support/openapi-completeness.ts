@@ -13,7 +13,9 @@ export interface Schema {
   enum?: unknown[];
   items?: Schema;
   properties?: Record<string, Schema>;
+  required?: string[];
   additionalProperties?: boolean | Schema;
+  example?: unknown;
   oneOf?: Schema[];
   anyOf?: Schema[];
   allOf?: Schema[];
@@ -21,6 +23,8 @@ export interface Schema {
 
 interface MediaType {
   schema?: Schema;
+  example?: unknown;
+  examples?: Record<string, { value?: unknown }>;
 }
 
 interface Operation {
@@ -83,6 +87,58 @@ function untyped(schema: Schema): string | null {
   return null;
 }
 
+/**
+ * Why an example does not have its schema's shape (a type, an enum value, a property that is
+ * missing or unknown), or null. Light: formats and bounds are not checked.
+ */
+function exampleMismatch(doc: OpenApiDocument, schema: Schema, example: unknown): string | null {
+  const s = resolve(doc, schema);
+  if (!s) return null;
+  if (example === null) return s.nullable ? null : 'is null';
+  const members = s.oneOf ?? s.anyOf;
+  if (members) {
+    return members.some((m) => exampleMismatch(doc, m, example) === null)
+      ? null
+      : 'matches none of its alternatives';
+  }
+  if (s.enum && !s.enum.includes(example)) return `${JSON.stringify(example)} is not in its enum`;
+  switch (s.type) {
+    case 'integer':
+      return Number.isInteger(example) ? null : 'is not an integer';
+    case 'number':
+    case 'string':
+    case 'boolean':
+      return typeof example === s.type ? null : `is not a ${s.type}`;
+    case 'array': {
+      if (!Array.isArray(example)) return 'is not an array';
+      for (const [i, item] of example.entries()) {
+        const why = s.items && exampleMismatch(doc, s.items, item);
+        if (why) return `[${i}] ${why}`;
+      }
+      return null;
+    }
+    case 'object': {
+      if (typeof example !== 'object' || Array.isArray(example)) return 'is not an object';
+      const value = example as Record<string, unknown>;
+      for (const name of s.required ?? []) {
+        if (!(name in value)) return `has no ${name}`;
+      }
+      for (const [name, field] of Object.entries(value)) {
+        const declared =
+          s.properties?.[name] ??
+          (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+        if (!declared && s.properties && !s.additionalProperties) return `has an unknown ${name}`;
+        const why = declared && exampleMismatch(doc, declared, field);
+        if (why) return `.${name} ${why}`;
+      }
+      return null;
+    }
+    case undefined:
+    default:
+      return null;
+  }
+}
+
 function operationsOf(doc: OpenApiDocument): [string, Operation][] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
     Object.entries(item)
@@ -128,6 +184,28 @@ export function completenessProblems(
   const exempt = new Set(options.withoutClientErrors ?? []);
 
   for (const [label, op] of operationsOf(doc)) {
+    // Examples are what a client developer copies: each of them has its schema's shape.
+    const media = [
+      ...Object.entries(op.requestBody?.content ?? {}).map(
+        ([type, m]) => [`body ${type}`, m] as const,
+      ),
+      ...Object.entries(op.responses ?? {}).flatMap(([status, r]) =>
+        Object.entries(r.content ?? {}).map(
+          ([type, m]) => [`answer ${status} ${type}`, m] as const,
+        ),
+      ),
+    ];
+    for (const [where, m] of media) {
+      const examples = Object.entries(m.examples ?? {}).map(
+        ([name, e]) => [name, e.value] as const,
+      );
+      if (m.example !== undefined) examples.push(['example', m.example]);
+      for (const [name, value] of examples) {
+        const why = m.schema && exampleMismatch(doc, m.schema, value);
+        if (why) problems.push(`${label}: ${where} example ${name} ${why}`);
+      }
+    }
+
     // A body a client can build: a schema per media type, and a real one for JSON.
     if (op.requestBody) {
       const content = Object.entries(op.requestBody.content ?? {});
@@ -175,6 +253,8 @@ export function completenessProblems(
     const gap = untyped(schema);
     // A member of oneOf may narrow its parent (a nullable alternative): only the whole counts.
     if (gap && !/\/(oneOf|anyOf|allOf)\/\d+$/.test(at)) problems.push(`${at} ${gap}`);
+    const why = schema.example === undefined ? null : exampleMismatch(doc, schema, schema.example);
+    if (why) problems.push(`${at} example ${why}`);
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
       if (integerNames.has(name) && typeOf(property) !== 'integer') {
         problems.push(`${at}/properties/${name} is ${typeOf(property)}, not integer`);

@@ -450,8 +450,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Push wearable data in one of seven formats: a native batch is written in the request (status completed), any other payload is stored at once and imported by the worker (status queued)
-         * @description native: {"source":{"name","device"?},"samples":[{"start","end","steps","activeMinutes"?,"activityType"?,"origin"?}]}; openmhealth: a data point, an array of them, or a body (step-count 1.0–3.0, physical-activity); fhir: a Bundle of Observations (LOINC 55423-8, 41950-7 steps; 72514-3 pain) or one Observation; apple-health-xml: export.xml itself (application/xml), streamed; health-connect: {"records":[StepsRecord]}; garmin: a Health API push with dailies and/or epochs; fitbit: an activities/steps intraday response. JSON bodies up to IMPORT_JSON_MAX_BYTES (32 MiB), exports up to IMPORT_MAX_BYTES (2 GiB). The body’s schema is the one of its `format` (x-schema-by-format): which one applies is named by the query, never guessed from the body.
+         * Push wearable data in one of nine formats: a native batch is written in the request (status completed), any other payload is stored at once and imported by the worker (status queued)
+         * @description native: {"source":{"name","device"?},"samples":[{"start","end","steps","activeMinutes"?,"activityType"?,"origin"?}]}; openmhealth: a data point, an array of them, or a body (step-count 1.0–3.0, physical-activity); fhir: a Bundle of Observations (LOINC 55423-8, 41950-7 steps; 72514-3 pain) or one Observation; apple-health-xml: export.xml itself (application/xml), streamed; health-connect: {"records":[StepsRecord]}; garmin: a Health API push with dailies and/or epochs; fitbit: an activities/steps intraday response; google-health: a page of dataPoints.list (steps); withings: a Measure v2 Getactivity or Getintradayactivity response. JSON bodies up to IMPORT_JSON_MAX_BYTES (32 MiB), exports up to IMPORT_MAX_BYTES (2 GiB). The body’s schema is the one of its `format` (x-schema-by-format): which one applies is named by the query, never guessed from the body.
          */
         post: operations["ActivityController_create"];
         delete?: never;
@@ -2584,6 +2584,15 @@ export interface components {
             /** @enum {string} */
             status: "connected";
         };
+        FieldErrorDto: {
+            /**
+             * @description Its path in the body or query
+             * @example baselinePain.intensity
+             */
+            field: string;
+            /** @example must not be greater than 10 */
+            message: string;
+        };
         ProblemDto: {
             /**
              * @description URI reference naming the kind of problem
@@ -2612,7 +2621,7 @@ export interface components {
              *       }
              *     ]
              */
-            errors?: string[];
+            errors?: components["schemas"]["FieldErrorDto"][];
         };
     };
     responses: never;
