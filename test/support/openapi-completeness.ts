@@ -251,8 +251,7 @@ export function completenessProblems(
   const integerNames = new Set(options.integerFields ?? []);
   for (const [schema, at] of documentSchemas(doc)) {
     const gap = untyped(schema);
-    // A member of oneOf may narrow its parent (a nullable alternative): only the whole counts.
-    if (gap && !/\/(oneOf|anyOf|allOf)\/\d+$/.test(at)) problems.push(`${at} ${gap}`);
+    if (gap) problems.push(`${at} ${gap}`);
     const why = schema.example === undefined ? null : exampleMismatch(doc, schema, schema.example);
     if (why) problems.push(`${at} example ${why}`);
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
