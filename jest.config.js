@@ -12,6 +12,7 @@ const shared = {
     '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers)/(.*)$':
       '<rootDir>/libs/$1/src/$2',
     '^@app/migrations$': '<rootDir>/migrations',
+    '^@sciatrack/client$': '<rootDir>/packages/client/src',
   },
   testEnvironment: 'node',
 };

@@ -3,29 +3,29 @@
 // It sets up a clinic through the public API, plays two weeks of three synthetic patients
 // (one improving, one getting worse, one who stops exercising), and shows what the service
 // concluded: the findings of each write, adherence, progression flags, alerts, and the signed
-// webhooks a local receiver got. Everything goes through HTTP, as a client app would do it.
+// webhooks a local receiver got. Everything goes through HTTP, as a client app would do it:
+// with the typed client of packages/client, generated from the API's OpenAPI document.
 //
 //   SCIATRACK_URL  base URL of the API (default http://127.0.0.1:${PORT || 3000})
 //   ADMIN_TOKEN    the operator token (default: the development token of libs/config)
+//   --cleanup      at the end, remove what the API allows of the clinic the run made (see
+//                  cleanUp: its keys are revoked, so nothing of it can be read any more)
 //
+// It prints the clinic's admin key, to explore the clinic afterwards (without --cleanup).
 // The service must run with WEBHOOK_ALLOW_PRIVATE_URLS=true: the receiver listens on loopback.
 import {
   addDays,
   localDateOf,
   offsetMinutes,
   zonedWallTimeToInstant,
-  type Action,
   type AlertEventBody,
-  type AlertSeverity,
-  type AlertStatus,
-  type PainContext,
-  type PainSide,
-  type PainSite,
-  type ProgressionFlagId,
-  type RedFlagAnswers,
-  type RuleId,
-  type Severity,
 } from '@app/domain';
+import {
+  createSciatrackClient,
+  importActivity,
+  type SciatrackClient,
+  type Schemas,
+} from '@sciatrack/client';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeWithings } from './fakes/providers';
@@ -37,6 +37,7 @@ const BASE_URL = (
   process.env.SCIATRACK_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`
 ).replace(/\/+$/, '');
 const OPERATOR_TOKEN = process.env.ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
+const CLEANUP = process.argv.slice(2).includes('--cleanup');
 
 const STORY_DAYS = 14;
 const WALKING_GOAL_STEPS = 5000;
@@ -47,100 +48,30 @@ const FLAGS_WAIT_MS = 30_000;
 const IMPORT_WAIT_MS = 30_000;
 
 // ---------------------------------------------------------------------------------------------
-// Shapes of the answers the demo reads (the fields it uses, per the API contract)
+// Shapes of the API, from its OpenAPI document (packages/client)
 
-interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: { field: string; message: string }[];
-}
+type Problem = Schemas['ProblemDto'];
+type Pain = Schemas['PainDto'];
+type PainSite = Pain['mostDistalSite'];
+type PainSide = NonNullable<Pain['side']>;
+type PainContext = Schemas['CreatePainReportDto']['context'];
+type RedFlags = Schemas['RedFlagsDto'];
+type Finding = Schemas['FindingDto'];
+type ProgressionFlag = Schemas['ProgressionFlagDto'];
+type Alert = Schemas['AlertDto'];
+type WorklistReason = Schemas['WorklistEntryDto']['reasons'][number];
 
-interface Pain {
-  intensity: number;
-  mostDistalSite: PainSite;
-  side?: PainSide;
-}
-
-interface Finding {
-  rule: RuleId;
-  severity: Severity;
-  action: Action;
-}
-
-interface ProgramStatus {
-  status: string;
-  statusReason: string | null;
-}
-
-interface WriteAnswer {
-  id: string;
-  findings: Finding[];
-  program: ProgramStatus | null;
-}
-
-interface ImportStatus {
-  id: string;
-  status: 'queued' | 'processing' | 'completed' | 'failed';
-  received: number;
-  inserted: number;
-  duplicates: number;
-  rejected: number;
-  failureReason: string | null;
-}
-
-interface AdherenceWeek {
-  weekStart: string;
-  daysCounted: number;
-  prescribedSessions: number;
-  completedSessions: number;
-  exerciseAdherence: number | null;
-  walkingAdherence: number | null;
-  activeDays: number;
-  dataDays: number;
-}
-
-interface Adherence {
-  weeks: AdherenceWeek[];
-}
-
-interface ProgressionFlag {
-  flag: ProgressionFlagId;
-  since: string;
-  evidence: Record<string, unknown>;
-}
-
-interface Flags {
-  data: ProgressionFlag[];
-  asOf: string | null;
-  computedAt: string | null;
-}
-
-interface Alert {
-  id: string;
-  patientId: string;
-  rule: RuleId;
-  severity: AlertSeverity;
-  status: AlertStatus;
-  findingCount: number;
-  escalationCount: number;
-}
-
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+/** What a session or a pain report answers that the demo shows: findings and program state. */
+type WriteAnswer = Pick<Schemas['SessionResultDto'], 'findings' | 'program'>;
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
 class ApiError extends Error {
   constructor(
-    readonly method: string,
-    readonly path: string,
+    readonly what: string,
     readonly status: number,
-    readonly problem: Problem | null,
+    readonly problem: Partial<Problem> | null,
   ) {
     const detail = problem
       ? [
@@ -151,40 +82,43 @@ class ApiError extends Error {
           .filter((part, i, all) => part && all.indexOf(part) === i)
           .join(' — ')
       : 'no problem details in the answer';
-    super(`${method} ${path} answered ${status}: ${detail}`);
+    super(`${what} answered ${status}: ${detail}`);
   }
 }
 
-/** One call to the API; any status but the expected ones stops the demo with its problem details. */
-async function call<T>(
-  method: 'GET' | 'POST' | 'DELETE',
-  path: string,
-  key: string,
-  body?: unknown,
+function problemOf(error: unknown): Partial<Problem> | null {
+  if (typeof error === 'object' && error !== null) return error;
+  return typeof error === 'string' && error ? { detail: error.slice(0, 300) } : null;
+}
+
+/**
+ * The data of one call of the client; any status but the expected ones stops the demo with
+ * its problem details.
+ */
+async function ok<R extends { data?: unknown; error?: unknown; response: Response }>(
+  what: string,
+  call: Promise<R>,
   expected: readonly number[] = [200, 201],
-): Promise<T> {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!expected.includes(res.status)) {
-    throw new ApiError(method, path, res.status, parseProblem(text));
+): Promise<NonNullable<R['data']>> {
+  const { data, error, response } = await call;
+  if (!expected.includes(response.status)) {
+    throw new ApiError(what, response.status, problemOf(error));
   }
-  return (text ? JSON.parse(text) : undefined) as T;
+  return data as NonNullable<R['data']>;
 }
 
-function parseProblem(text: string): Problem | null {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? parsed : null;
-  } catch {
-    return text ? { detail: text.slice(0, 300) } : null;
-  }
+/** Follows `nextCursor` to the end of a list. */
+async function everyPage<T>(
+  page: (cursor: string | undefined) => Promise<{ data: T[]; nextCursor: string | null }>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const answer = await page(cursor);
+    all.push(...answer.data);
+    cursor = answer.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -341,7 +275,7 @@ interface StoryReport {
   at: { day: number; time: string } | { minutesAgo: number };
   context: PainContext;
   pain: Pain;
-  redFlags?: RedFlagAnswers;
+  redFlags?: RedFlags;
 }
 
 interface PatientStory {
@@ -519,67 +453,89 @@ function conclusion(outcomes: readonly Outcome[]): string {
 // ---------------------------------------------------------------------------------------------
 // Setup
 
+/** The clinic the run made, and a client for each of its keys. */
 interface Clinic {
+  name: string;
   adminKey: string;
-  appKey: string;
+  adminKeyId: string;
+  /** The organization's admin (sets up the clinic, prescribes). */
+  admin: SciatrackClient;
+  /** The patient app (sessions, pain reports, wearable data). */
+  app: SciatrackClient;
+  /** The clinician (progress, alerts, care time). */
+  clinician: SciatrackClient;
+  /** Its key, for the FHIR API. */
   clinicianKey: string;
   clinicianId: string;
   clientAppId: string;
-  endpointId: string;
+  endpointId: string | null;
 }
 
 async function setUpClinic(runId: string, receiver: Receiver): Promise<Clinic> {
   heading('Setting up a clinic through the API');
-  const org = await call<{ id: string; adminKey: string }>(
-    'POST',
-    '/v1/admin/organizations',
-    OPERATOR_TOKEN,
-    { name: `Demo clinic ${runId}` },
+  const operator = createSciatrackClient(BASE_URL, OPERATOR_TOKEN);
+  const name = `Demo clinic ${runId}`;
+  const org = await ok(
+    'creating the organization',
+    operator.POST('/v1/admin/organizations', { body: { name } }),
   );
-  line(`  organization       Demo clinic ${runId}  (admin key issued once)`);
-  const clinician = await call<{ id: string }>('POST', '/v1/clinicians', org.adminKey, {
-    name: 'Demo Clinician',
-    email: `clinician-${runId}@demo.example`,
-  });
-  const app = await call<{ id: string }>('POST', '/v1/client-apps', org.adminKey, {
-    name: 'Demo patient app',
-  });
-  const appKey = await call<{ key: string; prefix: string }>('POST', '/v1/api-keys', org.adminKey, {
-    name: 'Demo app key',
-    role: 'app',
-    clientAppId: app.id,
-  });
-  const clinicianKey = await call<{ key: string; prefix: string }>(
-    'POST',
-    '/v1/api-keys',
-    org.adminKey,
-    { name: 'Demo clinician key', role: 'clinician', clinicianId: clinician.id },
+  const admin = createSciatrackClient(BASE_URL, org.adminKey);
+  line(`  organization       ${name}  ${org.id}`);
+  line(`  admin key          ${org.adminKey}  (shown once: explore the clinic with it)`);
+  const clinician = await ok(
+    'creating the clinician',
+    admin.POST('/v1/clinicians', {
+      body: { name: 'Demo Clinician', email: `clinician-${runId}@demo.example` },
+    }),
+  );
+  const app = await ok(
+    'creating the client app',
+    admin.POST('/v1/client-apps', { body: { name: 'Demo patient app' } }),
+  );
+  const appKey = await ok(
+    'issuing the app key',
+    admin.POST('/v1/api-keys', {
+      body: { name: 'Demo app key', role: 'app', clientAppId: app.id },
+    }),
+  );
+  const clinicianKey = await ok(
+    'issuing the clinician key',
+    admin.POST('/v1/api-keys', {
+      body: { name: 'Demo clinician key', role: 'clinician', clinicianId: clinician.id },
+    }),
   );
   line(`  clinician          ${clinician.id}  key ${clinicianKey.prefix}…`);
   line(`  client app         ${app.id}  key ${appKey.prefix}…`);
-
-  const endpoint = await createEndpoint(org.adminKey, receiver.url, clinician.id);
-  receiver.secret = endpoint.secret;
-  line(`  webhook endpoint   ${receiver.url}  (alert.created, alert.escalated)`);
-  return {
+  const clinic: Clinic = {
+    name,
     adminKey: org.adminKey,
-    appKey: appKey.key,
+    adminKeyId: org.adminKeyId,
+    admin,
+    app: createSciatrackClient(BASE_URL, appKey.key),
+    clinician: createSciatrackClient(BASE_URL, clinicianKey.key),
     clinicianKey: clinicianKey.key,
     clinicianId: clinician.id,
     clientAppId: app.id,
-    endpointId: endpoint.id,
+    endpointId: null,
   };
+
+  const endpoint = await createEndpoint(admin, receiver.url, clinician.id);
+  receiver.secret = endpoint.secret;
+  clinic.endpointId = endpoint.id;
+  line(`  webhook endpoint   ${receiver.url}  (alert.created, alert.escalated)`);
+  return clinic;
 }
 
 class PrivateUrlRefused extends Error {}
 
-async function createEndpoint(adminKey: string, url: string, clinicianId: string) {
+async function createEndpoint(admin: SciatrackClient, url: string, clinicianId: string) {
   try {
-    return await call<{ id: string; secret: string }>('POST', '/v1/webhook-endpoints', adminKey, {
-      url,
-      events: ['alert.created', 'alert.escalated'],
-      clinicianId,
-    });
+    return await ok(
+      'creating the webhook endpoint',
+      admin.POST('/v1/webhook-endpoints', {
+        body: { url, events: ['alert.created', 'alert.escalated'], clinicianId },
+      }),
+    );
   } catch (err) {
     // The service refuses loopback receivers unless told otherwise: say how, not just "422".
     if (err instanceof ApiError && err.status === 422 && /private|loopback/i.test(err.message)) {
@@ -596,31 +552,47 @@ async function createEndpoint(adminKey: string, url: string, clinicianId: string
 
 async function enrollPatient(clinic: Clinic, runId: string, story: PatientStory) {
   const ref = `DEMO-${runId}-${story.label}`;
-  const patient = await call<{ id: string }>('POST', '/v1/patients', clinic.adminKey, {
-    externalRef: ref,
-    timezone: story.timezone,
-    clinicianId: clinic.clinicianId,
-    ...(story.baselinePain ? { baselinePain: story.baselinePain } : {}),
-  });
-  await call('POST', `/v1/patients/${patient.id}/enrollments`, clinic.adminKey, {
-    clientAppId: clinic.clientAppId,
-  });
+  const patient = await ok(
+    `creating patient ${story.label}`,
+    clinic.admin.POST('/v1/patients', {
+      body: {
+        externalRef: ref,
+        timezone: story.timezone,
+        clinicianId: clinic.clinicianId,
+        ...(story.baselinePain ? { baselinePain: story.baselinePain } : {}),
+      },
+    }),
+  );
+  const params = { path: { id: patient.id } };
+  await ok(
+    `enrolling patient ${story.label}`,
+    clinic.admin.POST('/v1/patients/{id}/enrollments', {
+      params,
+      body: { clientAppId: clinic.clientAppId },
+    }),
+  );
   const today = localDateOf(new Date(), story.timezone);
   const startDate = addDays(today, -STORY_DAYS);
-  await call('POST', `/v1/patients/${patient.id}/programs`, clinic.adminKey, {
-    startDate,
-    items: [
-      {
-        exerciseCode: 'prone_press_up',
-        reps: 10,
-        holdSeconds: PRESS_UP_HOLD_SECONDS,
-        holdGoalSeconds: 30,
-        timesPerDay: 6,
+  await ok(
+    `prescribing patient ${story.label}'s program`,
+    clinic.admin.POST('/v1/patients/{id}/programs', {
+      params,
+      body: {
+        startDate,
+        items: [
+          {
+            exerciseCode: 'prone_press_up',
+            reps: 10,
+            holdSeconds: PRESS_UP_HOLD_SECONDS,
+            holdGoalSeconds: 30,
+            timesPerDay: 6,
+          },
+          { exerciseCode: 'standing_extension', reps: 6, holdSeconds: 3, timesPerDay: 3 },
+        ],
+        walkingGoal: { dailySteps: WALKING_GOAL_STEPS },
       },
-      { exerciseCode: 'standing_extension', reps: 6, holdSeconds: 3, timesPerDay: 3 },
-    ],
-    walkingGoal: { dailySteps: WALKING_GOAL_STEPS },
-  });
+    }),
+  );
   const demo: DemoPatient = { story, ref, id: patient.id, today, startDate };
   line(
     `  patient ${story.label}  ${ref.padEnd(24)} ${story.timezone.padEnd(17)} program from ${startDate}` +
@@ -656,7 +628,7 @@ function sessionWrites(clinic: Clinic, p: DemoPatient): Write[] {
       const withPain = plan.pain && (plan.pain.round ?? 0) === round ? plan.pain : null;
       // The hold grows once the pain settles: the evidence HOLD_PROGRESSION_READY looks for.
       const hold = PRESS_UP_HOLD_SECONDS + (day >= 7 ? 2 : 0);
-      const body = {
+      const body: Schemas['CreateSessionDto'] = {
         clientRef: `${p.ref}-session-${date}-${round + 1}`,
         performedAt: withOffset(at, p.story.timezone),
         durationMinutes: 10,
@@ -673,7 +645,11 @@ function sessionWrites(clinic: Clinic, p: DemoPatient): Write[] {
         day,
         report: null,
         send: () =>
-          call<WriteAnswer>('POST', `/v1/patients/${p.id}/sessions`, clinic.appKey, body, [201]),
+          ok(
+            `logging patient ${p.story.label}'s session`,
+            clinic.app.POST('/v1/patients/{id}/sessions', { params: { path: { id: p.id } }, body }),
+            [201],
+          ),
       });
     }
   });
@@ -687,7 +663,7 @@ function reportWrites(clinic: Clinic, p: DemoPatient): Write[] {
         ? new Date(Date.now() - report.at.minutesAgo * 60_000)
         : wallTime(addDays(p.startDate, report.at.day), report.at.time, p.story.timezone);
     const flags = Object.keys(report.redFlags ?? {}).join(', ');
-    const body = {
+    const body: Schemas['CreatePainReportDto'] = {
       clientRef: `${p.ref}-report-${i + 1}`,
       reportedAt: withOffset(at, p.story.timezone),
       context: report.context,
@@ -700,7 +676,14 @@ function reportWrites(clinic: Clinic, p: DemoPatient): Write[] {
       report:
         `${report.context} report ${painText(report.pain)}` + (flags ? `, red flag: ${flags}` : ''),
       send: () =>
-        call<WriteAnswer>('POST', `/v1/patients/${p.id}/pain-reports`, clinic.appKey, body, [201]),
+        ok(
+          `recording patient ${p.story.label}'s pain report`,
+          clinic.app.POST('/v1/patients/{id}/pain-reports', {
+            params: { path: { id: p.id } },
+            body,
+          }),
+          [201],
+        ),
     };
   });
 }
@@ -778,18 +761,18 @@ async function importSteps(clinic: Clinic, p: DemoPatient): Promise<void> {
     }));
   });
   const started = Date.now();
-  const accepted = await call<{ id: string; status: string }>(
-    'POST',
-    `/v1/patients/${p.id}/activity-imports?format=native`,
-    clinic.appKey,
-    { source: { name: 'demo-watch', device: 'Synthetic Watch 2' }, samples },
+  const accepted = await ok(
+    `importing patient ${p.story.label}'s steps`,
+    importActivity(clinic.app, p.id, 'native', {
+      source: { name: 'demo-watch', device: 'Synthetic Watch 2' },
+      samples,
+    }),
     [202],
   );
   const done = await poll(async () => {
-    const status = await call<ImportStatus>(
-      'GET',
-      `/v1/activity-imports/${accepted.id}`,
-      clinic.appKey,
+    const status = await ok(
+      'reading the import',
+      clinic.app.GET('/v1/activity-imports/{id}', { params: { path: { id: accepted.id } } }),
     );
     return status.status === 'completed' || status.status === 'failed' ? status : null;
   }, IMPORT_WAIT_MS);
@@ -817,10 +800,11 @@ async function showAdherence(clinic: Clinic, patients: readonly DemoPatient[]): 
   heading('Adherence per Monday week, up to yesterday (clinician key)');
   line('  patient  week of          days  rounds    exercise  walking  active days');
   for (const p of patients) {
-    const adherence = await call<Adherence>(
-      'GET',
-      `/v1/patients/${p.id}/adherence?from=${p.startDate}&to=${addDays(p.today, -1)}`,
-      clinic.clinicianKey,
+    const adherence = await ok(
+      `reading patient ${p.story.label}'s adherence`,
+      clinic.clinician.GET('/v1/patients/{id}/adherence', {
+        params: { path: { id: p.id }, query: { from: p.startDate, to: addDays(p.today, -1) } },
+      }),
     );
     for (const week of adherence.weeks) {
       line(
@@ -865,17 +849,21 @@ async function showFlags(
 ): Promise<void> {
   heading('Progression flags (worker, incremental run)');
   for (const p of patients) {
-    const path = `/v1/patients/${p.id}/flags`;
+    const read = () =>
+      ok(
+        `reading patient ${p.story.label}'s flags`,
+        clinic.clinician.GET('/v1/patients/{id}/flags', { params: { path: { id: p.id } } }),
+      );
     // The flags come from the worker's next pass over changed patients: wait for one after our writes.
     const flags =
       (await poll(
         async () => {
-          const answer = await call<Flags>('GET', path, clinic.clinicianKey);
+          const answer = await read();
           return answer.computedAt && new Date(answer.computedAt) >= storyEnd ? answer : null;
         },
         FLAGS_WAIT_MS,
         1000,
-      )) ?? (await call<Flags>('GET', path, clinic.clinicianKey));
+      )) ?? (await read());
     if (!flags.computedAt) {
       line(
         `  ${p.story.label}  not computed yet (the worker evaluates changed patients every 10 s)`,
@@ -890,7 +878,10 @@ async function showFlags(
 }
 
 async function listAlerts(clinic: Clinic): Promise<Alert[]> {
-  const page = await call<Page<Alert>>('GET', '/v1/alerts?limit=100', clinic.clinicianKey);
+  const page = await ok(
+    'listing the alerts',
+    clinic.clinician.GET('/v1/alerts', { params: { query: { limit: 100 } } }),
+  );
   return page.data;
 }
 
@@ -944,16 +935,17 @@ async function showLifecycle(clinic: Clinic, alerts: readonly Alert[]): Promise<
   const alert = alerts.find((a) => a.rule === 'NEW_LEG_PAIN') ?? alerts[0];
   if (!alert) return;
   heading('Alert lifecycle');
-  const acknowledged = await call<Alert>(
-    'POST',
-    `/v1/alerts/${alert.id}/acknowledge`,
-    clinic.clinicianKey,
+  const params = { path: { id: alert.id } };
+  const acknowledged = await ok(
+    'acknowledging the alert',
+    clinic.clinician.POST('/v1/alerts/{id}/acknowledge', { params }),
   );
-  const resolved = await call<Alert>('POST', `/v1/alerts/${alert.id}/resolve`, clinic.clinicianKey);
+  const resolved = await ok(
+    'resolving the alert',
+    clinic.clinician.POST('/v1/alerts/{id}/resolve', { params }),
+  );
   line(`  ${alert.rule}: ${alert.status} → ${acknowledged.status} → ${resolved.status}`);
 }
-
-// ---------------------------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------------------------
 // Outcome questionnaires
@@ -1003,13 +995,11 @@ const SCREENINGS: Record<string, Screening> = {
   },
 };
 
-interface QuestionnaireAnswer {
-  score: Record<string, number | string>;
-  findings: { rule: string; severity: string }[];
-  change: {
-    difference: number;
-    meaningful: { direction: string; by: string; activities?: { name: string }[] }[];
-  } | null;
+/** One of a change's `meaningful` entries, which the document declares as open objects. */
+interface MeaningfulChange {
+  direction: string;
+  by: string;
+  activities?: { name: string }[];
 }
 
 async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
@@ -1019,22 +1009,28 @@ async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): P
     if (!plan) continue;
     const tz = p.story.timezone;
     const atStart = withOffset(wallTime(p.startDate, '09:00', tz), tz);
-    const path = `/v1/patients/${p.id}/questionnaires`;
-    await call('POST', path, clinic.clinicianKey, {
+    const params = { path: { id: p.id } };
+    const record = (body: Schemas['CreateQuestionnaireDto']) =>
+      ok(
+        `recording patient ${p.story.label}'s ${body.instrument}`,
+        clinic.clinician.POST('/v1/patients/{id}/questionnaires', { params, body }),
+      );
+    await record({
       instrument: 'startback',
       completedAt: atStart,
       answers: { agree: plan.agree, bothersomeness: plan.bothersomeness },
     });
-    const patient = await call<{
-      startBack: { total: number; psychosocial: number; stratum: string } | null;
-    }>('GET', `/v1/patients/${p.id}`, clinic.clinicianKey);
+    const patient = await ok(
+      `reading patient ${p.story.label}`,
+      clinic.clinician.GET('/v1/patients/{id}', { params }),
+    );
     const sb = patient.startBack!;
     line(
       `  patient ${p.story.label}  STarT Back ${sb.total}/9, psychosocial ${sb.psychosocial}/5: ${sb.stratum} risk`,
     );
     if (!plan.psfs) continue;
     const psfs = (completedAt: string, activities: [string, number][]) =>
-      call<QuestionnaireAnswer>('POST', path, clinic.clinicianKey, {
+      record({
         instrument: 'psfs',
         completedAt,
         answers: { activities: activities.map(([name, score]) => ({ name, score })) },
@@ -1042,8 +1038,9 @@ async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): P
     const first = await psfs(atStart, plan.psfs.first);
     const now = await psfs(withOffset(new Date(Date.now() - 10 * 60_000), tz), plan.psfs.now);
     const change = now.change!;
-    const meaningful = change.meaningful.length
-      ? change.meaningful
+    const changes = change.meaningful as unknown as MeaningfulChange[];
+    const meaningful = changes.length
+      ? changes
           .map(
             (m) =>
               `${m.direction} (${m.by === 'mean' ? 'mean ≥ 2 points' : `${m.activities!.map((a) => a.name).join(', ')} ≥ 3 points`})`,
@@ -1052,28 +1049,22 @@ async function showOutcomes(clinic: Clinic, patients: readonly DemoPatient[]): P
       : 'no meaningful change';
     const found = now.findings.map((f) => `${f.rule} (${f.severity})`).join(', ');
     line(
-      `             PSFS mean ${first.score.mean} → ${now.score.mean} (${change.difference > 0 ? '+' : ''}${change.difference}): ${meaningful}${found ? ` → ${found}` : ''}`,
+      `             PSFS mean ${String(first.score.mean)} → ${String(now.score.mean)} (${change.difference > 0 ? '+' : ''}${change.difference}): ${meaningful}${found ? ` → ${found}` : ''}`,
     );
   }
 }
 
-interface WorklistReasonView {
-  kind: string;
-  since: string | null;
-  detail: { rule?: string; status?: string; days?: number; stratum?: string; text?: string };
-}
-interface WorklistPage {
-  data: {
-    patientId: string;
-    band: string;
-    score: number;
-    reasons: WorklistReasonView[];
-    computedAt: string;
-  }[];
+/** The fields of a worklist reason's `detail` that the demo shows (an open object, by kind). */
+interface ReasonDetail {
+  rule?: string;
+  status?: string;
+  days?: number;
+  stratum?: string;
+  text?: string;
 }
 
-function reasonText(r: WorklistReasonView): string {
-  const d = r.detail;
+function reasonText(r: WorklistReason): string {
+  const d = r.detail as ReasonDetail;
   switch (r.kind) {
     case 'urgent_alert':
     case 'warning_alert':
@@ -1086,8 +1077,8 @@ function reasonText(r: WorklistReasonView): string {
       return `STarT Back ${d.stratum}`;
     case 'rtm_at_risk':
       return `RTM: ${d.text}`;
-    default:
-      return r.kind;
+    case 'data_gap':
+      return `no data since ${r.since ?? '?'}`;
   }
 }
 
@@ -1096,18 +1087,33 @@ function reasonText(r: WorklistReasonView): string {
 async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
   heading('Remote monitoring and the clinician worklist (clinician key)');
   for (const p of patients) {
-    await call('POST', `/v1/patients/${p.id}/rtm-episodes`, clinic.clinicianKey, {
-      startDate: p.startDate,
-    });
+    await ok(
+      `starting patient ${p.story.label}'s monitoring episode`,
+      clinic.clinician.POST('/v1/patients/{id}/rtm-episodes', {
+        params: { path: { id: p.id } },
+        body: { startDate: p.startDate },
+      }),
+    );
   }
   const [a, b] = patients;
-  const care = (p: DemoPatient, minutes: number, kind: string, interactive: boolean) =>
-    call<{ createdAt: string }>('POST', `/v1/patients/${p.id}/care-time`, clinic.clinicianKey, {
-      startedAt: withOffset(new Date(Date.now() - 30 * 60_000), p.story.timezone),
-      minutes,
-      kind,
-      interactive,
-    });
+  const care = (
+    p: DemoPatient,
+    minutes: number,
+    kind: Schemas['CreateCareTimeDto']['kind'],
+    interactive: boolean,
+  ) =>
+    ok(
+      `logging care time for patient ${p.story.label}`,
+      clinic.clinician.POST('/v1/patients/{id}/care-time', {
+        params: { path: { id: p.id } },
+        body: {
+          startedAt: withOffset(new Date(Date.now() - 30 * 60_000), p.story.timezone),
+          minutes,
+          kind,
+          interactive,
+        },
+      }),
+    );
   await care(a, 12, 'call', true);
   await care(b, 5, 'data_review', false);
   // The server's time of the last change (its clock, as the worker's).
@@ -1118,7 +1124,10 @@ async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): P
   // The worker updates the entries within seconds of the changes (its 10 s tick).
   const ours = new Set(patients.map((p) => p.id));
   const page = await poll(async () => {
-    const res = await call<WorklistPage>('GET', '/v1/worklist?limit=100', clinic.clinicianKey);
+    const res = await ok(
+      'reading the worklist',
+      clinic.clinician.GET('/v1/worklist', { params: { query: { limit: 100 } } }),
+    );
     const entries = res.data.filter((e) => ours.has(e.patientId));
     // A's entry changes with its last care time (an unchanged entry keeps its time); the
     // others were marked before it, so the batch that updated A after it updated them.
@@ -1136,17 +1145,14 @@ async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): P
   });
 
   const month = a.today.slice(0, 7);
-  const ledger = await call<{
-    codes: {
-      code: string | null;
-      met: boolean;
-      units?: number;
-      period?: { from: string; to: string };
-      missing: { code: string; text: string }[];
-    }[];
-  }>('GET', `/v1/patients/${a.id}/rtm?month=${month}`, clinic.clinicianKey);
+  const ledger = await ok(
+    `reading patient ${a.story.label}'s RTM ledger`,
+    clinic.clinician.GET('/v1/patients/{id}/rtm', {
+      params: { path: { id: a.id }, query: { month } },
+    }),
+  );
   line(`\n  patient ${a.story.label}'s RTM ledger for ${month}:`);
-  for (const c of ledger.codes) {
+  for (const c of ledger.codes as unknown as LedgerCode[]) {
     if (c.code === null) continue;
     const period = c.period
       ? ` (period ${shortDate(c.period.from)}–${shortDate(c.period.to)})`
@@ -1155,6 +1161,22 @@ async function showWorklist(clinic: Clinic, patients: readonly DemoPatient[]): P
     const missing = c.missing.map((m) => `; ${m.code} ${m.text}`).join('');
     line(`    ${c.code}${period}  ${state}${missing}`);
   }
+}
+
+/** The fields of a ledger code that the demo shows (open objects in the document, docs/rtm.md). */
+interface LedgerCode {
+  code: string | null;
+  met: boolean;
+  units?: number;
+  period?: { from: string; to: string };
+  missing: { code: string; text: string }[];
+}
+
+/** A GET of the FHIR R4 API, which has its own CapabilityStatement, not the OpenAPI document. */
+async function fhirGet<T>(path: string, key: string): Promise<T> {
+  const res = await fetch(`${BASE_URL}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+  if (res.status !== 200) throw new ApiError(`GET ${path}`, res.status, null);
+  return (await res.json()) as T;
 }
 
 interface FhirBundle {
@@ -1168,7 +1190,7 @@ async function showFhir(clinic: Clinic, p: DemoPatient): Promise<void> {
   const resources: { resourceType: string; id: string; [k: string]: unknown }[] = [];
   let path: string | null = `/fhir/R4/Patient/${p.id}/$everything?_count=200`;
   while (path) {
-    const bundle: FhirBundle = await call<FhirBundle>('GET', path, clinic.clinicianKey);
+    const bundle: FhirBundle = await fhirGet<FhirBundle>(path, clinic.clinicianKey);
     resources.push(...(bundle.entry ?? []).map((e) => e.resource));
     const next = bundle.link.find((l) => l.relation === 'next')?.url;
     path = next ? new URL(next).pathname + new URL(next).search : null;
@@ -1204,20 +1226,17 @@ async function showConnection(clinic: Clinic, p: DemoPatient): Promise<void> {
   heading(
     `Patient ${p.story.label} connects a Withings account (app key; Withings played by the demo)`,
   );
-  const res = await fetch(`${BASE_URL}/v1/patients/${p.id}/connections`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${clinic.appKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ provider: 'withings' }),
+  const res = await clinic.app.POST('/v1/patients/{id}/connections', {
+    params: { path: { id: p.id } },
+    body: { provider: 'withings' },
   });
-  if (res.status === 422) {
+  if (res.response.status === 422) {
     line(
       '  skipped: Withings is not configured on this service; start it with `npm run start:demo`',
     );
     return;
   }
-  if (res.status !== 201)
-    throw new ApiError('POST', `/v1/patients/{id}/connections`, res.status, null);
-  const created = (await res.json()) as { id: string; authorizeUrl: string };
+  const created = await ok('connecting Withings', Promise.resolve(res), [201]);
   const withings = new FakeWithings();
   try {
     await withings.start(DEMO_WITHINGS_PORT);
@@ -1244,25 +1263,25 @@ async function showConnection(clinic: Clinic, p: DemoPatient): Promise<void> {
     const callback = await fetch(back);
     if (callback.status !== 200) throw new Error(`the OAuth callback answered ${callback.status}`);
     line(`  consent given; the worker backfills ${days.length} days from Withings (pages of 10)…`);
-    type Sources = { connections: { id: string; status: string; lastSyncAt: string | null }[] };
     const synced = await poll(async () => {
-      const s = await call<Sources>(
-        'GET',
-        `/v1/patients/${p.id}/activity/sources`,
-        clinic.clinicianKey,
+      const s = await ok(
+        `reading patient ${p.story.label}'s sources`,
+        clinic.clinician.GET('/v1/patients/{id}/activity/sources', {
+          params: { path: { id: p.id } },
+        }),
       );
       const mine = s.connections.find((c) => c.id === created.id);
       return mine?.lastSyncAt ? mine : null;
     }, 45_000);
     if (!synced) throw new Error('the worker did not pull Withings within 45 s: is it running?');
     const last = days[days.length - 1];
-    type Daily = { data: { date: string; steps: number }[] };
     const dayOf = async (date: string) =>
       (
-        await call<Daily>(
-          'GET',
-          `/v1/patients/${p.id}/activity/daily?from=${date}&to=${date}`,
-          clinic.clinicianKey,
+        await ok(
+          `reading patient ${p.story.label}'s steps`,
+          clinic.clinician.GET('/v1/patients/{id}/activity/daily', {
+            params: { path: { id: p.id }, query: { from: date, to: date } },
+          }),
         )
       ).data[0]?.steps;
     await poll(async () => ((await dayOf(last.date)) === last.steps ? true : null), 20_000);
@@ -1278,7 +1297,11 @@ async function showConnection(clinic: Clinic, p: DemoPatient): Promise<void> {
     line(
       `  Withings notified a change; the service asked for data updated since its last pull (${since.length} request${since.length === 1 ? '' : 's'}): ${last.date} is now ${last.steps + 1500} steps`,
     );
-    await call('DELETE', `/v1/connections/${created.id}`, clinic.appKey, undefined, [204]);
+    await ok(
+      'deleting the connection',
+      clinic.app.DELETE('/v1/connections/{id}', { params: { path: { id: created.id } } }),
+      [204],
+    );
     line('  connection deleted: revoked at Withings (a signed request), no more pulls');
   } finally {
     await withings.stop();
@@ -1292,7 +1315,8 @@ function addDaysUtc(date: string, days: number): string {
 async function assertReady(): Promise<void> {
   let status: number;
   try {
-    status = (await fetch(`${BASE_URL}/health/ready`)).status;
+    status = (await createSciatrackClient(BASE_URL, OPERATOR_TOKEN).GET('/health/ready')).response
+      .status;
   } catch (err) {
     const cause =
       err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
@@ -1301,14 +1325,117 @@ async function assertReady(): Promise<void> {
   if (status !== 200) throw new Error(`${BASE_URL}/health/ready answered ${status}: not ready`);
 }
 
+/** Removes the demo webhook endpoint: the receiver goes away with the demo. */
+async function removeEndpoint(clinic: Clinic): Promise<void> {
+  if (!clinic.endpointId) return;
+  await ok(
+    'deleting the webhook endpoint',
+    clinic.admin.DELETE('/v1/webhook-endpoints/{id}', {
+      params: { path: { id: clinic.endpointId } },
+    }),
+    [204],
+  );
+  clinic.endpointId = null;
+}
+
+/**
+ * `--cleanup`: removes what the API lets an organization remove of the clinic this run made.
+ * The API deletes no organization, clinician, client app, patient or record (patient erasure
+ * is not in this version), so those stay in the database; what can hold on is stopped, and
+ * last every key is revoked, the admin key too, after which nothing of the clinic can be read
+ * or written through the API.
+ */
+async function cleanUp(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
+  heading('Cleaning up (--cleanup)');
+  const admin = clinic.admin;
+  await removeEndpoint(clinic);
+  line('  webhook endpoint   deleted');
+  for (const p of patients) {
+    const params = { path: { id: p.id } };
+    const connections = await ok(
+      `listing patient ${p.story.label}'s connections`,
+      admin.GET('/v1/patients/{id}/connections', { params }),
+    );
+    for (const c of connections.data.filter((c) => c.status !== 'revoked')) {
+      await ok(
+        'deleting a connection',
+        admin.DELETE('/v1/connections/{id}', { params: { path: { id: c.id } } }),
+        [204],
+      );
+    }
+    const episodes = await ok(
+      `listing patient ${p.story.label}'s monitoring episodes`,
+      admin.GET('/v1/patients/{id}/rtm-episodes', { params }),
+    );
+    for (const e of episodes.data.filter((e) => e.endDate === null)) {
+      await ok(
+        'ending a monitoring episode',
+        admin.POST('/v1/rtm-episodes/{id}/end', { params: { path: { id: e.id } }, body: {} }),
+      );
+    }
+    await ok(
+      `withdrawing patient ${p.story.label}'s enrollment`,
+      admin.DELETE('/v1/patients/{id}/enrollments/{clientAppId}', {
+        params: { path: { id: p.id, clientAppId: clinic.clientAppId } },
+      }),
+      [204],
+    );
+  }
+  line(`  patients           ${patients.length}: connections deleted, monitoring episodes ended,`);
+  line('                     enrollments withdrawn (the app can no longer see them)');
+  let resolved = 0;
+  for (const status of ['open', 'acknowledged'] as const) {
+    const alerts = await everyPage((cursor) =>
+      ok(
+        'listing the alerts',
+        admin.GET('/v1/alerts', { params: { query: { status, limit: 100, cursor } } }),
+      ),
+    );
+    for (const a of alerts) {
+      await ok(
+        'resolving an alert',
+        admin.POST('/v1/alerts/{id}/resolve', { params: { path: { id: a.id } } }),
+      );
+      resolved++;
+    }
+  }
+  line(`  alerts             ${resolved} resolved (none escalates any more)`);
+  const keys = await everyPage((cursor) =>
+    ok(
+      'listing the keys',
+      admin.GET('/v1/api-keys', { params: { query: { limit: 100, cursor } } }),
+    ),
+  );
+  // The admin key last: it is the one that revokes the others.
+  const live = keys.filter((k) => k.revokedAt === null && k.id !== clinic.adminKeyId);
+  for (const k of live) {
+    await ok(
+      'revoking a key',
+      admin.DELETE('/v1/api-keys/{id}', { params: { path: { id: k.id } } }),
+      [204],
+    );
+  }
+  await ok(
+    'revoking the admin key',
+    admin.DELETE('/v1/api-keys/{id}', { params: { path: { id: clinic.adminKeyId } } }),
+    [204],
+  );
+  line(`  API keys           ${live.length + 1} revoked, the admin key last`);
+  line(
+    `\n  Left in the database, out of the API's reach: the organization "${clinic.name}", its\n` +
+      '  clinician, client app, patients and their records (no endpoint deletes them).',
+  );
+}
+
 async function main(): Promise<void> {
   line(`Sciatrack demo against ${BASE_URL}`);
   await assertReady();
   const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const receiver = await startReceiver();
+  let clinic: Clinic | null = null;
+  const patients: DemoPatient[] = [];
   try {
-    const clinic = await setUpClinic(runId, receiver);
-    const patients: DemoPatient[] = [];
+    clinic = await setUpClinic(runId, receiver);
     for (const story of [improvingStory(), worseningStory(), restGapStory()]) {
       patients.push(await enrollPatient(clinic, runId, story));
     }
@@ -1326,16 +1453,18 @@ async function main(): Promise<void> {
     await showFhir(clinic, patients[1]);
     await showConnection(clinic, patients[0]);
 
-    // The receiver goes away with the demo: leave no endpoint pointing at a closed port.
-    await call(
-      'DELETE',
-      `/v1/webhook-endpoints/${clinic.endpointId}`,
-      clinic.adminKey,
-      undefined,
-      [204],
-    );
-    line('\nDone. The demo webhook endpoint was removed; the clinic and its records remain.');
+    if (!CLEANUP) {
+      // The receiver goes away with the demo: leave no endpoint pointing at a closed port.
+      await removeEndpoint(clinic);
+      heading('Done');
+      line('The demo webhook endpoint was removed; the clinic and its records remain. Explore it:');
+      line(`  ADMIN=${clinic.adminKey}`);
+      line(`  curl -s ${BASE_URL}/v1/patients -H "Authorization: Bearer $ADMIN"`);
+      line(`  (Swagger UI: ${BASE_URL}/docs; npm run demo -- --cleanup removes what a run made)`);
+    }
   } finally {
+    // Also after a failure: what the run made so far goes.
+    if (CLEANUP && clinic) await cleanUp(clinic, patients);
     await receiver.close();
   }
 }

@@ -177,6 +177,11 @@ export class OpenApiFuzz {
   shaped(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
     const s = this.resolve(schema);
     if (s.enum?.length) return fc.constantFrom(...s.enum);
+    // One of several shapes (an activity import's formats, a count or a unit-value): any of them.
+    const members = s.oneOf ?? s.anyOf;
+    if (members?.length && depth <= 4) {
+      return fc.oneof(...members.map((member) => this.shaped(member, depth + 1)));
+    }
     switch (s.type) {
       case 'string': {
         if (s.format === 'uuid') return this.idArb();
@@ -281,10 +286,12 @@ export class OpenApiFuzz {
     }
     const { contentType, schema } = op.body;
     const json = contentType.includes('json');
-    const document =
-      json && this.resolve(schema).type !== 'string'
-        ? this.fuzzed(schema)
-        : fc.oneof(fc.jsonValue({ maxDepth: 3 }), this.importPayload());
+    const resolved = this.resolve(schema);
+    const document = !json
+      ? fc.oneof(fc.jsonValue({ maxDepth: 3 }), this.importPayload())
+      : resolved.oneOf
+        ? fc.oneof(this.fuzzed(schema), this.importPayload())
+        : this.fuzzed(schema);
     return fc.oneof(
       {
         weight: 8,

@@ -1,8 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBody,
-  ApiConsumes,
+  ApiExtension,
   ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
@@ -15,6 +14,7 @@ import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
+import { ApiProblem } from '../common/openapi';
 import { HandlesOwnIdempotency } from '../idempotency/idempotency.interceptor';
 import { IDEMPOTENCY_HEADER } from '../idempotency/idempotency.service';
 import {
@@ -23,17 +23,13 @@ import {
   ImportAcceptedDto,
   ImportQueryDto,
   ImportStatusDto,
-  SourceFreshnessDto,
   SourcesDto,
 } from './activity.dto';
 import { ActivityImportsService } from './activity-imports.service';
-
-const listOf = (model: string) => ({
-  schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: model } } } },
-});
+import { IMPORT_REQUEST_BODY, IMPORT_SCHEMA_BY_FORMAT, IMPORT_BODY_MODELS } from './import-body';
 
 @ApiTags('Activity')
-@ApiExtraModels(DailyActivityDto, SourceFreshnessDto)
+@ApiExtraModels(DailyActivityDto, ...IMPORT_BODY_MODELS)
 @Controller('v1')
 export class ActivityController {
   constructor(private readonly imports: ActivityImportsService) {}
@@ -45,18 +41,33 @@ export class ActivityController {
   @HandlesOwnIdempotency()
   @ApiOperation({
     summary:
-      'Push wearable data in one of seven formats: a native batch is written in the request (status completed), any other payload is stored at once and imported by the worker (status queued)',
+      'Push wearable data in one of nine formats: a native batch is written in the request (status completed), any other payload is stored at once and imported by the worker (status queued)',
     description:
       'native: {"source":{"name","device"?},"samples":[{"start","end","steps","activeMinutes"?,"activityType"?,"origin"?}]}; ' +
       'openmhealth: a data point, an array of them, or a body (step-count 1.0–3.0, physical-activity); ' +
       'fhir: a Bundle of Observations (LOINC 55423-8, 41950-7 steps; 72514-3 pain) or one Observation; ' +
       'apple-health-xml: export.xml itself (application/xml), streamed; health-connect: {"records":[StepsRecord]}; ' +
-      'garmin: a Health API push with dailies and/or epochs; fitbit: an activities/steps intraday response. ' +
-      'JSON bodies up to IMPORT_JSON_MAX_BYTES (32 MiB), exports up to IMPORT_MAX_BYTES (2 GiB).',
+      'garmin: a Health API push with dailies and/or epochs; fitbit: an activities/steps intraday response; ' +
+      'google-health: a page of dataPoints.list (steps); withings: a Measure v2 Getactivity or Getintradayactivity response. ' +
+      'JSON bodies up to IMPORT_JSON_MAX_BYTES (32 MiB), exports up to IMPORT_MAX_BYTES (2 GiB). ' +
+      'The body’s schema is the one of its `format` (x-schema-by-format): which one applies is ' +
+      'named by the query, never guessed from the body.',
+    // No @Body(): the handler streams the request itself, so the body is declared here.
+    requestBody: IMPORT_REQUEST_BODY,
   })
-  @ApiConsumes('application/json', 'application/xml')
-  @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  @ApiAcceptedResponse({ type: ImportAcceptedDto })
+  @ApiExtension('x-schema-by-format', IMPORT_SCHEMA_BY_FORMAT)
+  @ApiAcceptedResponse({
+    type: ImportAcceptedDto,
+    description: 'Stored (queued), or a native batch written (completed)',
+    example: { id: '0b9f3c1e-5d7a-4e2b-9c61-3f0a8d2e7b14', status: 'queued' },
+  })
+  @ApiProblem(400, 'A JSON format’s payload is not valid JSON')
+  @ApiProblem(413, 'Larger than IMPORT_JSON_MAX_BYTES (JSON) or IMPORT_MAX_BYTES (XML)')
+  @ApiProblem(415, 'Not application/json for a JSON format, or application/xml for the export')
+  @ApiProblem(
+    422,
+    'A query or key problem, or a payload not of its format’s outer shape (`errors` names `body`)',
+  )
   async create(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -80,7 +91,7 @@ export class ActivityController {
   @Access(['admin', 'clinician', 'app'], 'records:read')
   @Audited('activity_import.read', { lookup: 'activity_imports', param: 'id' })
   @ApiOperation({ summary: 'Status and counts of an import, with a reason per rejected record' })
-  @ApiOkResponse({ type: ImportStatusDto })
+  @ApiOkResponse({ type: ImportStatusDto, description: 'The import as it stands' })
   status(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('activity import')) id: string,
@@ -94,7 +105,14 @@ export class ActivityController {
   @ApiOperation({
     summary: 'Steps per patient-local day, merged across sources, with each source’s figure',
   })
-  @ApiOkResponse(listOf(getSchemaPath(DailyActivityDto)))
+  @ApiOkResponse({
+    description: 'Steps per patient-local day of the range',
+    schema: {
+      type: 'object',
+      required: ['data'],
+      properties: { data: { type: 'array', items: { $ref: getSchemaPath(DailyActivityDto) } } },
+    },
+  })
   daily(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -107,7 +125,7 @@ export class ActivityController {
   @Access(['admin', 'clinician', 'app'], 'records:read')
   @Audited('activity.sources')
   @ApiOperation({ summary: 'Data freshness per source: tells "no data" apart from "no activity"' })
-  @ApiOkResponse({ type: SourcesDto })
+  @ApiOkResponse({ type: SourcesDto, description: 'The sources and connections of the patient' })
   sources(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,

@@ -21,10 +21,11 @@ export class ImportAcceptedDto {
 
 export class ImportErrorDto {
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Position of the record in the payload (JSON formats), from 0',
   })
   index?: number;
-  @ApiPropertyOptional({ description: 'Line of the record in the payload (XML)' })
+  @ApiPropertyOptional({ type: 'integer', description: 'Line of the record in the payload (XML)' })
   line?: number;
   @ApiProperty({ example: 'starts in the future' }) reason: string;
 }
@@ -34,20 +35,28 @@ export class ImportStatusDto {
   @ApiProperty({ format: 'uuid' }) patientId: string;
   @ApiProperty({ enum: IMPORT_FORMATS }) format: ImportFormat;
   @ApiProperty({ enum: ['queued', 'processing', 'completed', 'failed'] }) status: string;
-  @ApiProperty({ description: 'Records read from the payload' }) received: number;
-  @ApiProperty({ description: 'Samples stored by this import' }) inserted: number;
+  @ApiProperty({ type: 'integer', description: 'Records read from the payload' })
+  received: number;
+  @ApiProperty({ type: 'integer', description: 'Samples stored by this import' })
+  inserted: number;
   @ApiProperty({
+    type: 'integer',
     description: 'Records that changed nothing: already stored (a replay), or an older version',
   })
   duplicates: number;
   @ApiProperty({
+    type: 'integer',
     description:
       'Records that replaced an earlier version of themselves (a re-sent Garmin epoch, an amended FHIR Observation) or withdrew one (entered-in-error)',
   })
   updated: number;
-  @ApiProperty({ description: 'Records refused; `errors` says why (the first 1,000)' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Records refused; `errors` says why (the first 1,000)',
+  })
   rejected: number;
-  @ApiProperty({ description: 'Pain scores recorded as pain reports (FHIR)' }) painReports: number;
+  @ApiProperty({ type: 'integer', description: 'Pain scores recorded as pain reports (FHIR)' })
+  painReports: number;
   @ApiProperty({ type: [ImportErrorDto] }) errors: ImportErrorDto[];
   @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
   @ApiProperty() createdAt: Date;
@@ -80,15 +89,16 @@ export class DailySourceDto {
     description: 'The account at the source, when it names one (a Garmin userId)',
   })
   account?: string;
-  @ApiProperty() steps: number;
-  @ApiProperty({ description: 'Steps entered by hand' }) manualSteps: number;
+  @ApiProperty({ type: 'integer' }) steps: number;
+  @ApiProperty({ type: 'integer', description: 'Steps entered by hand' }) manualSteps: number;
 }
 
 export class DailyActivityDto {
   @ApiProperty({ format: 'date', description: 'Patient-local day' }) date: string;
-  @ApiProperty({ description: 'Merged across sources, without double counting' }) steps: number;
-  @ApiProperty() activeMinutes: number;
-  @ApiProperty({ description: 'Of which entered by hand' }) manualSteps: number;
+  @ApiProperty({ type: 'integer', description: 'Merged across sources, without double counting' })
+  steps: number;
+  @ApiProperty({ type: 'integer' }) activeMinutes: number;
+  @ApiProperty({ type: 'integer', description: 'Of which entered by hand' }) manualSteps: number;
   @ApiProperty({ type: [DailySourceDto], description: 'Each source’s own figure' })
   sources: DailySourceDto[];
 }

@@ -23,7 +23,7 @@ export class AdherenceController {
       'ending no later than the patient’s today (whose figures are so far). Without a current ' +
       'program, `days` and `weeks` are empty and `programStartDate` is null.',
   })
-  @ApiOkResponse({ type: PatientAdherenceDto })
+  @ApiOkResponse({ type: PatientAdherenceDto, description: 'Adherence per day and per week' })
   get(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -39,7 +39,7 @@ export class AdherenceController {
     summary:
       'Current progression flags (suggestions, clinical-rules §5), from the last scheduled run',
   })
-  @ApiOkResponse({ type: PatientFlagsDto })
+  @ApiOkResponse({ type: PatientFlagsDto, description: 'The current flags' })
   flags(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,

@@ -25,6 +25,7 @@ export class AdherenceDayDto {
   @ApiProperty({ format: 'date', description: 'Patient-local day' }) date: string;
 
   @ApiProperty({
+    type: 'integer',
     description:
       'Rounds of the daily items due that day (the largest timesPerDay); 0 before the program’s start ' +
       'and on a day the program was on hold (see `onHold`). ' +
@@ -32,7 +33,7 @@ export class AdherenceDayDto {
   })
   prescribedSessions: number;
 
-  @ApiProperty({ description: 'Logged rounds, capped at `prescribedSessions`' })
+  @ApiProperty({ type: 'integer', description: 'Logged rounds, capped at `prescribedSessions`' })
   completedSessions: number;
 
   @ApiProperty({
@@ -44,7 +45,7 @@ export class AdherenceDayDto {
 
   @ApiProperty({
     nullable: true,
-    type: Number,
+    type: 'integer',
     description: 'Steps merged across sources; null when no device reported that day',
   })
   steps: number | null;
@@ -78,14 +79,19 @@ export class AdherenceWeekDto {
   weekStart: string;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Days of the week counted: from the program’s start up to `to`',
   })
   daysCounted: number;
 
-  @ApiProperty({ description: 'Daily rounds due, plus daysPerWeek of each weekly item' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Daily rounds due, plus daysPerWeek of each weekly item',
+  })
   prescribedSessions: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Rounds done (each day capped) plus days each weekly item was done (capped)',
   })
   completedSessions: number;
@@ -100,8 +106,8 @@ export class AdherenceWeekDto {
   })
   walkingAdherence: number | null;
 
-  @ApiProperty() activeDays: number;
-  @ApiProperty() dataDays: number;
+  @ApiProperty({ type: 'integer' }) activeDays: number;
+  @ApiProperty({ type: 'integer' }) dataDays: number;
 }
 
 export class PatientAdherenceDto {

@@ -22,7 +22,7 @@ export class DashboardController {
       'From the weekly figures the worker computes (up to each patient’s last closed day). At most ' +
       '366 days. Open alerts by severity will join these figures with the alerts feature.',
   })
-  @ApiOkResponse({ type: DashboardAdherenceDto })
+  @ApiOkResponse({ type: DashboardAdherenceDto, description: 'Aggregates; never a patient id' })
   adherence(
     @CurrentCaller() caller: Caller,
     @Query() query: DashboardAdherenceQueryDto,

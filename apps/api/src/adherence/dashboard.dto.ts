@@ -30,6 +30,7 @@ export class DashboardAdherenceQueryDto {
 
 export class ExerciseAdherenceSummaryDto {
   @ApiProperty({
+    type: 'integer',
     description:
       'Patients with at least one prescribed session in the group (the others are left out of the figures below)',
   })
@@ -54,7 +55,8 @@ export class ExerciseAdherenceSummaryDto {
 }
 
 export class WalkingAdherenceSummaryDto {
-  @ApiProperty({ description: 'Patients with a walking goal in the group' }) patients: number;
+  @ApiProperty({ type: 'integer', description: 'Patients with a walking goal in the group' })
+  patients: number;
 
   @ApiProperty({
     nullable: true,
@@ -66,39 +68,51 @@ export class WalkingAdherenceSummaryDto {
 
 export class RemoteMonitoringCountsDto {
   @ApiProperty({
+    type: 'integer',
     description: 'Patients whose data days of the last 30 days have been computed',
   })
   patients: number;
 
-  @ApiProperty({ description: '16 or more data days: CPT 98977' }) code98977: number;
-  @ApiProperty({ description: '2 to 15 data days: CPT 98985' }) code98985: number;
-  @ApiProperty({ description: 'Fewer than 2 data days: no code' }) none: number;
+  @ApiProperty({ type: 'integer', description: '16 or more data days: CPT 98977' })
+  code98977: number;
+  @ApiProperty({ type: 'integer', description: '2 to 15 data days: CPT 98985' }) code98985: number;
+  @ApiProperty({ type: 'integer', description: 'Fewer than 2 data days: no code' }) none: number;
 }
 
 export class OpenAlertsDto {
-  @ApiProperty({ description: 'Open warning alerts' }) warning: number;
-  @ApiProperty({ description: 'Open urgent alerts' }) urgent: number;
+  @ApiProperty({ type: 'integer', description: 'Open warning alerts' }) warning: number;
+  @ApiProperty({ type: 'integer', description: 'Open urgent alerts' }) urgent: number;
 }
 
 export class StartBackCountsDto {
-  @ApiProperty({ description: 'Current stratum low (total 0–3)' }) low: number;
-  @ApiProperty({ description: 'Current stratum medium (total 4 or more, psychosocial 0–3)' })
+  @ApiProperty({ type: 'integer', description: 'Current stratum low (total 0–3)' }) low: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Current stratum medium (total 4 or more, psychosocial 0–3)',
+  })
   medium: number;
-  @ApiProperty({ description: 'Current stratum high (psychosocial 4–5)' }) high: number;
+  @ApiProperty({ type: 'integer', description: 'Current stratum high (psychosocial 4–5)' })
+  high: number;
 }
 
 export class RtmCodeCountsDto {
   @ApiProperty({ description: 'The month counted (UTC month of the request), YYYY-MM' })
   month: string;
-  @ApiProperty({ description: 'Patients whose set-up (98975) is met this month' })
+  @ApiProperty({ type: 'integer', description: 'Patients whose set-up (98975) is met this month' })
   code98975: number;
-  @ApiProperty({ description: 'Patients with a device period at 16+ data days' }) code98977: number;
-  @ApiProperty({ description: 'Patients with a device period at 2–15 data days' })
+  @ApiProperty({ type: 'integer', description: 'Patients with a device period at 16+ data days' })
+  code98977: number;
+  @ApiProperty({ type: 'integer', description: 'Patients with a device period at 2–15 data days' })
   code98985: number;
-  @ApiProperty({ description: 'Patients at 10–19 minutes of treatment management' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Patients at 10–19 minutes of treatment management',
+  })
   code98979: number;
-  @ApiProperty({ description: 'Patients at 20 minutes or more' }) code98980: number;
-  @ApiProperty({ description: 'Patients with at least one further 20 minutes' }) code98981: number;
+  @ApiProperty({ type: 'integer', description: 'Patients at 20 minutes or more' })
+  code98980: number;
+  @ApiProperty({ type: 'integer', description: 'Patients with at least one further 20 minutes' })
+  code98981: number;
 }
 
 export class DashboardClinicianDto {
@@ -119,7 +133,8 @@ export class DashboardAdherenceGroupDto {
   })
   clinician?: DashboardClinicianDto;
 
-  @ApiProperty({ description: 'Patients with computed adherence in the group' }) patients: number;
+  @ApiProperty({ type: 'integer', description: 'Patients with computed adherence in the group' })
+  patients: number;
 
   @ApiProperty({ type: ExerciseAdherenceSummaryDto })
   exerciseAdherence: ExerciseAdherenceSummaryDto;

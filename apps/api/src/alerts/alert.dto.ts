@@ -47,11 +47,18 @@ export class AlertDto {
   findingId: string;
   @ApiProperty({ format: 'uuid', description: 'The newest finding of this rule while it was open' })
   lastFindingId: string;
-  @ApiProperty({ description: 'What the newest finding was concluded from' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'What the newest finding was concluded from',
+  })
   evidence: Record<string, unknown>;
-  @ApiProperty({ description: 'Findings of this rule recorded on the alert while open' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Findings of this rule recorded on the alert while open',
+  })
   findingCount: number;
-  @ApiProperty() escalationCount: number;
+  @ApiProperty({ type: 'integer' }) escalationCount: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty({ type: Date, nullable: true }) escalatedAt: Date | null;
   @ApiProperty({ type: Date, nullable: true }) acknowledgedAt: Date | null;

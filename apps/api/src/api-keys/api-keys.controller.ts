@@ -1,22 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-  getSchemaPath,
-  ApiExtraModels,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
-import { PageQueryDto, pageSchema, type Page } from '../common/pagination';
+import { ApiPage } from '../common/openapi';
+import { PageQueryDto, type Page } from '../common/pagination';
 import { ApiKeyDto, CreateApiKeyDto, IssuedApiKeyDto } from './api-key.dto';
 import { ApiKeysService } from './api-keys.service';
 
 @ApiTags('Organization administration')
-@ApiExtraModels(ApiKeyDto)
 @Controller('v1/api-keys')
 @Access(['admin'], 'org:manage')
 export class ApiKeysController {
@@ -32,7 +25,7 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(ApiKeyDto)) })
+  @ApiPage(ApiKeyDto, 'The organization’s keys, revoked ones included (never their secret)')
   list(@CurrentCaller() caller: Caller, @Query() page: PageQueryDto): Promise<Page<ApiKeyDto>> {
     return this.apiKeys.list(caller, page);
   }

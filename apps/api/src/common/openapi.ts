@@ -1,10 +1,23 @@
-import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { applyDecorators, type INestApplication, type Type } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiResponse,
+  DocumentBuilder,
+  getSchemaPath,
+  OpenAPIObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
+import type {
+  ExampleObject,
+  ResponseObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { pageSchema } from './pagination';
 import { ProblemDto } from './problem';
 
 type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The body is not valid JSON',
@@ -16,27 +29,62 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'The body is not JSON',
   422: 'The request is not valid: `errors` names each field',
   500: 'Unexpected server error (no detail is disclosed)',
+  502: 'The provider did not answer as expected',
+  503: 'A dependency does not answer',
 };
 
-function problemResponse(status: number): ResponseObject {
+const PROBLEM_CONTENT = {
+  'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } },
+};
+
+function problemResponse(status: number, description?: string): ResponseObject {
   return {
-    description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+    description: description ?? ERROR_DESCRIPTIONS[status] ?? 'Error',
+    content: PROBLEM_CONTENT,
   };
 }
 
 /**
- * Adds the error answers every operation can give, from what the operation is: authenticated
- * (401, 403), addressed by id (404), taking a body (400, 413, 415, 422) or a query (422).
- * Declared per route, these lists drift; derived here, they stay true.
+ * Error answers of a route or controller, as application/problem+json (RFC 9457), each with
+ * the standard description of its status.
+ */
+export const ApiProblems = (...statuses: number[]): MethodDecorator & ClassDecorator =>
+  applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
+
+/** One error answer that a route gives for its own reason (a conflict of its state). */
+export const ApiProblem = (status: number, description: string): MethodDecorator & ClassDecorator =>
+  ApiResponse({ status, ...problemResponse(status, description) });
+
+/** A cursor page of `model` (`{ data, nextCursor }`); a cursor the API did not write is 400. */
+export const ApiPage = (model: Type<unknown>, description: string): MethodDecorator =>
+  applyDecorators(
+    ApiExtraModels(model),
+    ApiOkResponse({ description, schema: pageSchema(getSchemaPath(model)) }),
+    ApiProblem(400, 'The cursor is not one this API returned'),
+  );
+
+/** The JSON body of a write, its schema the DTO's, with whole examples a client can send. */
+export const ApiJsonBody = (
+  model: Type<unknown>,
+  examples: Record<string, ExampleObject>,
+): MethodDecorator =>
+  applyDecorators(
+    ApiExtraModels(model),
+    ApiBody({ required: true, schema: { $ref: getSchemaPath(model) }, examples }),
+  );
+
+/**
+ * Adds the error answers that follow from an operation's shape: addressed by id (404), taking
+ * a body (400, 413, 415, 422) or a query (422), and every POST's Idempotency-Key (409, 422).
+ * Declared route by route, these lists drift; derived here, they stay true. An answer the
+ * route declares itself (ApiProblem, ApiProblems) keeps its own description.
  */
 export function addProblemResponses(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const op: Operation | undefined = item[method];
       if (!op) continue;
-      const statuses = new Set<number>([500]);
-      if (op.security?.length) statuses.add(401).add(403);
+      const statuses = new Set<number>();
       if (path.includes('{')) statuses.add(404);
       if (op.requestBody) [400, 413, 415, 422].forEach((s) => statuses.add(s));
       if (op.parameters?.some((p) => 'in' in p && p.in === 'query')) statuses.add(422);
@@ -66,7 +114,11 @@ export function addProblemResponses(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
-export function setupOpenApi(app: INestApplication): OpenAPIObject {
+/**
+ * The OpenAPI document of an application built from AppModule: the serving one, or one
+ * created with `preview: true` (no database, no Redis), which scripts/generate-client.ts uses.
+ */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Sciatrack API')
     .setDescription(
@@ -83,10 +135,16 @@ export function setupOpenApi(app: INestApplication): OpenAPIObject {
       { type: 'http', scheme: 'bearer', description: 'The platform operator token (ADMIN_TOKEN)' },
       'operator',
     )
+    // Any route can fail unexpectedly; the answer says so without a detail.
+    .addGlobalResponse({ status: 500, ...problemResponse(500) })
     .build();
-  const document = addProblemResponses(
+  return addProblemResponses(
     SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] }),
   );
+}
+
+export function setupOpenApi(app: INestApplication): OpenAPIObject {
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',

@@ -5,6 +5,7 @@ import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 /** A pain rating: intensity, the most distal site with pain, and the side. */
 export class PainDto {
   @ApiProperty({
+    type: 'integer',
     minimum: 0,
     maximum: 10,
     description: 'Numeric pain rating (NPRS, LOINC 72514-3)',

@@ -6,6 +6,14 @@ export interface FieldError {
   message: string;
 }
 
+export class FieldErrorDto implements FieldError {
+  @ApiProperty({ example: 'baselinePain.intensity', description: 'Its path in the body or query' })
+  field: string;
+
+  @ApiProperty({ example: 'must not be greater than 10' })
+  message: string;
+}
+
 /** RFC 9457 problem details, as every error of the API is answered. */
 export class ProblemDto {
   @ApiProperty({
@@ -17,7 +25,7 @@ export class ProblemDto {
   @ApiProperty({ example: 'Your request is not valid' })
   title: string;
 
-  @ApiProperty({ example: 422 })
+  @ApiProperty({ type: 'integer', example: 422, description: 'The HTTP status' })
   status: number;
 
   @ApiPropertyOptional({ example: 'timezone must be an IANA time-zone name' })
@@ -30,6 +38,7 @@ export class ProblemDto {
   requestId?: string;
 
   @ApiPropertyOptional({
+    type: [FieldErrorDto],
     description:
       'For validation errors: each field that is wrong, by its path in the body or query',
     example: [{ field: 'baselinePain.intensity', message: 'must not be greater than 10' }],

@@ -17,6 +17,8 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
+  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -25,6 +27,7 @@ import { Access, Public } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
+import { ApiProblem } from '../common/openapi';
 import { ProblemException, validationProblem } from '../common/problem';
 import {
   ConnectionListDto,
@@ -74,7 +77,11 @@ export class ConnectionsController {
   @ApiOperation({
     summary: 'Begin connecting a patient’s wearable-cloud account (OAuth with PKCE)',
   })
-  @ApiCreatedResponse({ type: CreatedConnectionDto })
+  @ApiCreatedResponse({
+    type: CreatedConnectionDto,
+    description: 'Pending: send the patient to `authorizeUrl`',
+  })
+  @ApiProblem(422, 'The provider is not configured on this service, or the body is not valid')
   create(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -87,7 +94,7 @@ export class ConnectionsController {
   @Access(['admin', 'clinician', 'app'], 'records:read')
   @Audited('connection.list')
   @ApiOperation({ summary: 'A patient’s wearable-cloud connections, newest first' })
-  @ApiOkResponse({ type: ConnectionListDto })
+  @ApiOkResponse({ type: ConnectionListDto, description: 'The connections' })
   list(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -114,7 +121,33 @@ export class ConnectionsController {
   @ApiOperation({
     summary: 'Where the provider sends the patient back after consent (the state authenticates it)',
   })
-  @ApiOkResponse({ type: OAuthCallbackResultDto })
+  @ApiParam({ name: 'provider', enum: PROVIDERS })
+  @ApiQuery({
+    name: 'state',
+    type: String,
+    required: true,
+    description: 'As the authorize URL carried it',
+  })
+  @ApiQuery({
+    name: 'code',
+    type: String,
+    required: false,
+    description: 'The grant, when consent was given',
+  })
+  @ApiQuery({
+    name: 'error',
+    type: String,
+    required: false,
+    description: 'Set when consent was refused',
+  })
+  @ApiOkResponse({
+    type: OAuthCallbackResultDto,
+    description: 'Connected: the worker backfills the last 30 days',
+  })
+  @ApiProblem(400, 'The state is unknown, used or expired, or consent was refused: connect again')
+  @ApiProblem(404, 'No such provider')
+  @ApiProblem(422, '`state` is missing, or a parameter is not one short text')
+  @ApiProblem(502, 'The provider did not exchange the code')
   async callback(
     @Param('provider') name: string,
     // Read by hand, not by a DTO: providers add parameters of their own (Google: scope,

@@ -7,6 +7,8 @@ export class ExerciseDto {
   @ApiProperty({ enum: EXERCISE_FAMILIES }) family: ExerciseFamily;
   @ApiProperty({ enum: ['hold', 'reps', 'duration', 'steps'] }) doseKind: DoseKind;
   @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
     example: { holdSeconds: 5, holdGoalSeconds: 30, reps: 10, timesPerDay: 8 },
     description: 'The dose a program gets when it names the exercise without one',
   })

@@ -20,8 +20,10 @@ export class ExercisesController {
   @Get()
   @ApiOperation({ summary: 'The exercise catalog, in program order' })
   @ApiOkResponse({
+    description: 'Every exercise a program may name',
     schema: {
       type: 'object',
+      required: ['data'],
       properties: { data: { type: 'array', items: { $ref: getSchemaPath(ExerciseDto) } } },
     },
   })

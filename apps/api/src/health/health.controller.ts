@@ -1,8 +1,9 @@
 import { JobQueueService } from '@app/queue';
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { OperationsRepository } from '@app/persistence';
 import { Public } from '../auth/access.decorator';
+import { ApiProblem } from '../common/openapi';
 import { ProblemException } from '../common/problem';
 
 type Check = 'up' | 'down';
@@ -17,7 +18,15 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ description: 'The process is up', schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({
+    description: 'The process is up',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+      example: { status: 'ok' },
+    },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -25,9 +34,21 @@ export class HealthController {
   @Get('ready')
   @ApiOkResponse({
     description: 'PostgreSQL and Redis answer',
-    schema: { example: { status: 'ready', checks: { postgres: 'up', redis: 'up' } } },
+    schema: {
+      type: 'object',
+      required: ['status', 'checks'],
+      properties: {
+        status: { type: 'string', enum: ['ready'] },
+        checks: {
+          type: 'object',
+          additionalProperties: { type: 'string', enum: ['up', 'down'] },
+          description: 'Each dependency: postgres, redis',
+        },
+      },
+      example: { status: 'ready', checks: { postgres: 'up', redis: 'up' } },
+    },
   })
-  @ApiServiceUnavailableResponse({ description: 'A dependency does not answer' })
+  @ApiProblem(503, 'A dependency does not answer: the detail names which')
   async ready(): Promise<{ status: 'ready'; checks: Record<string, Check> }> {
     const [postgres, redis] = await Promise.all([
       this.postgres(),

@@ -17,14 +17,14 @@ export class OrganizationSettingsController {
 
   @Get()
   @ApiOperation({ summary: 'The organization’s clinical rule thresholds (defaults and overrides)' })
-  @ApiOkResponse({ type: OrganizationSettingsDto })
+  @ApiOkResponse({ type: OrganizationSettingsDto, description: 'The settings in force' })
   get(@CurrentCaller() caller: Caller): Promise<OrganizationSettingsDto> {
     return this.settings.get(caller);
   }
 
   @Put()
   @ApiOperation({ summary: 'Replace the organization’s overrides of the configurable thresholds' })
-  @ApiOkResponse({ type: OrganizationSettingsDto })
+  @ApiOkResponse({ type: OrganizationSettingsDto, description: 'The settings now in force' })
   update(
     @CurrentCaller() caller: Caller,
     @Body() body: UpdateOrganizationSettingsDto,

@@ -6,6 +6,7 @@ import { RTM_DATA_DAY_KINDS, type RtmDataDayKind } from '@app/domain';
 /** Overrides of the thresholds clinical-rules marks configurable; absent fields keep the default. */
 export class RuleSettingsOverridesDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 10,
     default: 2,
@@ -18,6 +19,7 @@ export class RuleSettingsOverridesDto {
   legPainWorseDelta?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 10,
     default: 2,
@@ -29,14 +31,14 @@ export class RuleSettingsOverridesDto {
   @Max(10)
   flareDelta?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 48, default: 12 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 48, default: 12 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(48)
   flareNextDayMinHours?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 72, default: 36 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 72, default: 36 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -44,6 +46,7 @@ export class RuleSettingsOverridesDto {
   flareNextDayMaxHours?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 10,
     default: 2,
@@ -55,21 +58,21 @@ export class RuleSettingsOverridesDto {
   @Max(10)
   painTrendDelta?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 30, default: 7 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 30, default: 7 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(30)
   painTrendWindowDays?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 24, default: 4 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 24, default: 4 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(24)
   persistentSymptomsMonths?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 30 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 30 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -77,6 +80,7 @@ export class RuleSettingsOverridesDto {
   persistentImprovementPercent?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 100,
     default: 50,
@@ -90,6 +94,7 @@ export class RuleSettingsOverridesDto {
   activeDayStepPercent?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 50,
     default: 10,

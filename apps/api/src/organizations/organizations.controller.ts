@@ -12,7 +12,10 @@ export class OrganizationsController {
 
   @Post()
   @ApiOperation({ summary: 'Create an organization and its first admin key (operator token)' })
-  @ApiCreatedResponse({ type: CreatedOrganizationDto })
+  @ApiCreatedResponse({
+    type: CreatedOrganizationDto,
+    description: 'The organization; `adminKey` is shown only in this answer',
+  })
   create(@Body() body: CreateOrganizationDto): Promise<CreatedOrganizationDto> {
     return this.organizations.bootstrap(body);
   }

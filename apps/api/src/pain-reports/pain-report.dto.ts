@@ -84,7 +84,12 @@ export class CreatePainReportDto extends PainDto {
   @Type(() => RedFlagsDto)
   redFlags?: RedFlagsDto;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Oswestry Disability Index' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 100,
+    description: 'Oswestry Disability Index',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -99,10 +104,12 @@ export class FindingDto {
   @ApiProperty({ enum: ACTIONS, description: 'What the app should tell the patient to do now' })
   action: Action;
   @ApiProperty({ description: 'A sentence the app can show the patient' }) message: string;
-  @ApiProperty({ description: 'The reports and values that triggered the rule' }) evidence: Record<
-    string,
-    unknown
-  >;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The reports and values that triggered the rule',
+  })
+  evidence: Record<string, unknown>;
   @ApiProperty({ format: 'uuid' }) painReportId: string;
 }
 
@@ -118,12 +125,12 @@ export class PainReportDto {
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) sessionId: string | null;
   @ApiProperty() reportedAt: Date;
   @ApiProperty({ format: 'date', description: 'The patient’s local day' }) localDate: string;
-  @ApiProperty() intensity: number;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10 }) intensity: number;
   @ApiProperty({ enum: PAIN_SITES }) mostDistalSite: PainSite;
   @ApiProperty({ enum: PAIN_SIDES, nullable: true }) side: PainSide | null;
   @ApiProperty({ enum: PAIN_CONTEXTS }) context: PainContext;
   @ApiProperty({ type: RedFlagsDto, nullable: true }) redFlags: RedFlagsDto | null;
-  @ApiProperty({ nullable: true, type: Number }) odi: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) odi: number | null;
   @ApiProperty() createdAt: Date;
 }
 

@@ -6,6 +6,7 @@ import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
+import { ApiJsonBody } from '../common/openapi';
 import { CreatePainReportDto, PainReportResultDto } from './pain-report.dto';
 import { PainReportsService } from './pain-reports.service';
 
@@ -18,7 +19,35 @@ export class PainReportsController {
   @Access(['admin', 'app'], 'records:write')
   @Audited('pain_report.create')
   @ApiOperation({ summary: 'Record a pain report; the rules answer at once with their findings' })
-  @ApiCreatedResponse({ type: PainReportResultDto })
+  @ApiJsonBody(CreatePainReportDto, {
+    nextDay: {
+      summary: 'The morning after a session: pain has spread to the calf',
+      value: {
+        clientRef: 'app-7f3c-report-0042',
+        reportedAt: '2026-11-22T08:30:00+01:00',
+        context: 'next_day',
+        intensity: 6,
+        mostDistalSite: 'calf',
+        side: 'left',
+      },
+    },
+    redFlag: {
+      summary: 'A red flag answered yes',
+      value: {
+        clientRef: 'app-7f3c-report-0043',
+        reportedAt: '2026-11-22T20:10:00+01:00',
+        context: 'baseline',
+        intensity: 5,
+        mostDistalSite: 'thigh',
+        side: 'right',
+        redFlags: { saddleNumbness: false, bladderBowelChange: false, fever: true },
+      },
+    },
+  })
+  @ApiCreatedResponse({
+    type: PainReportResultDto,
+    description: 'Recorded; `findings` says what the app should tell the patient now',
+  })
   @ApiOkResponse({
     type: PainReportResultDto,
     description: 'The clientRef was already recorded with this content: nothing new was written',

@@ -84,8 +84,9 @@ export class PatientDto {
 export class StartBackResultDto {
   @ApiProperty({ format: 'uuid' }) questionnaireId: string;
   @ApiProperty() completedAt: Date;
-  @ApiProperty({ minimum: 0, maximum: 9 }) total: number;
-  @ApiProperty({ minimum: 0, maximum: 5, description: 'Items 5–9' }) psychosocial: number;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 9 }) total: number;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 5, description: 'Items 5–9' })
+  psychosocial: number;
   @ApiProperty({ enum: ['low', 'medium', 'high'] }) stratum: StartBackStratum;
 }
 

@@ -12,7 +12,8 @@ import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
-import { PageQueryDto, pageSchema, type Page } from '../common/pagination';
+import { ApiJsonBody, ApiPage, ApiProblem } from '../common/openapi';
+import { PageQueryDto, type Page } from '../common/pagination';
 import {
   CreateEnrollmentDto,
   CreatePatientDto,
@@ -26,7 +27,7 @@ import { PatientsService } from './patients.service';
 const PatientId = () => Param('id', new ParseIdPipe('patient'));
 
 @ApiTags('Patients')
-@ApiExtraModels(PatientDto, EnrollmentDto)
+@ApiExtraModels(EnrollmentDto)
 @Controller('v1/patients')
 export class PatientsController {
   constructor(private readonly patients: PatientsService) {}
@@ -34,7 +35,29 @@ export class PatientsController {
   @Post()
   @Access(['admin'], 'patients:write')
   @Audited('patient.create', { result: 'id' })
-  @ApiCreatedResponse({ type: PatientDto })
+  @ApiJsonBody(CreatePatientDto, {
+    minimal: {
+      summary: 'The required fields',
+      value: {
+        externalRef: 'MRN-000123',
+        timezone: 'Europe/London',
+        clinicianId: '3b0e5a52-7c1e-4f0a-9d2b-5c8e1f7a4d10',
+      },
+    },
+    withBaseline: {
+      summary: 'With the onset and the pain at enrolment',
+      value: {
+        externalRef: 'MRN-000124',
+        timezone: 'America/New_York',
+        clinicianId: '3b0e5a52-7c1e-4f0a-9d2b-5c8e1f7a4d10',
+        symptomOnsetDate: '2026-10-01',
+        condition: 'lumbar_disc_herniation',
+        baselinePain: { intensity: 6, mostDistalSite: 'calf', side: 'left' },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: PatientDto, description: 'The patient' })
+  @ApiProblem(409, 'The externalRef is taken in the organization, or the Idempotency-Key is busy')
   create(@CurrentCaller() caller: Caller, @Body() body: CreatePatientDto): Promise<PatientDto> {
     return this.patients.create(caller, body);
   }
@@ -42,10 +65,7 @@ export class PatientsController {
   @Get()
   @Access(['admin', 'clinician', 'app'], 'patients:read')
   @Audited('patient.list', 'none')
-  @ApiOkResponse({
-    schema: pageSchema(getSchemaPath(PatientDto)),
-    description: 'The patients this key may see',
-  })
+  @ApiPage(PatientDto, 'The patients this key may see, oldest first')
   list(@CurrentCaller() caller: Caller, @Query() page: PageQueryDto): Promise<Page<PatientDto>> {
     return this.patients.list(caller, page);
   }
@@ -53,7 +73,10 @@ export class PatientsController {
   @Get(':id')
   @Access(['admin', 'clinician', 'app'], 'patients:read')
   @Audited('patient.read')
-  @ApiOkResponse({ type: PatientDetailDto })
+  @ApiOkResponse({
+    type: PatientDetailDto,
+    description: 'The patient, with the current STarT Back stratum',
+  })
   get(@CurrentCaller() caller: Caller, @PatientId() id: string): Promise<PatientDetailDto> {
     return this.patients.get(caller, id);
   }
@@ -61,7 +84,7 @@ export class PatientsController {
   @Patch(':id')
   @Access(['admin'], 'patients:write')
   @Audited('patient.update')
-  @ApiOkResponse({ type: PatientDto })
+  @ApiOkResponse({ type: PatientDto, description: 'The patient as changed' })
   update(
     @CurrentCaller() caller: Caller,
     @PatientId() id: string,
@@ -89,8 +112,10 @@ export class PatientsController {
   @Access(['admin'], 'patients:read')
   @Audited('enrollment.list')
   @ApiOkResponse({
+    description: 'The patient’s enrollments, withdrawn ones included',
     schema: {
       type: 'object',
+      required: ['data'],
       properties: { data: { type: 'array', items: { $ref: getSchemaPath(EnrollmentDto) } } },
     },
   })

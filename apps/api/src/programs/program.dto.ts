@@ -22,28 +22,38 @@ export class ProgramItemInputDto {
   @Length(1, 64)
   exerciseCode: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 10 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(10)
   sets?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 50 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(50)
   reps?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 50, description: 'Repetitions to work up to' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 50,
+    description: 'Repetitions to work up to',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(50)
   repsGoal?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 600, description: 'Seconds each repetition is held' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 600,
+    description: 'Seconds each repetition is held',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -51,6 +61,7 @@ export class ProgramItemInputDto {
   holdSeconds?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 600,
     description: 'Hold to work up to (for example 30 s)',
@@ -61,7 +72,7 @@ export class ProgramItemInputDto {
   @Max(600)
   holdGoalSeconds?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 240 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 240 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -69,6 +80,7 @@ export class ProgramItemInputDto {
   durationMinutes?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 12,
     description: 'For daily exercises (press-ups: about every 2 hours)',
@@ -80,6 +92,7 @@ export class ProgramItemInputDto {
   timesPerDay?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 7,
     description: 'For weekly exercises (stabilization: 2–3)',
@@ -92,7 +105,7 @@ export class ProgramItemInputDto {
 }
 
 export class WalkingGoalDto {
-  @ApiProperty({ minimum: 100, maximum: 50000, example: 4000 })
+  @ApiProperty({ type: 'integer', minimum: 100, maximum: 50000, example: 4000 })
   @IsInt()
   @Min(100)
   @Max(50000)
@@ -119,6 +132,7 @@ export class CreateProgramDto {
   walkingGoal?: WalkingGoalDto;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 14,
     default: 2,
@@ -132,22 +146,24 @@ export class CreateProgramDto {
 }
 
 export class ProgramItemDto {
-  @ApiProperty() position: number;
+  @ApiProperty({ type: 'integer', description: 'From 0, in the order the patient does them' })
+  position: number;
   @ApiProperty() exerciseCode: string;
-  @ApiProperty({ nullable: true, type: Number }) sets: number | null;
-  @ApiProperty({ nullable: true, type: Number }) reps: number | null;
-  @ApiProperty({ nullable: true, type: Number }) repsGoal: number | null;
-  @ApiProperty({ nullable: true, type: Number }) holdSeconds: number | null;
-  @ApiProperty({ nullable: true, type: Number }) holdGoalSeconds: number | null;
-  @ApiProperty({ nullable: true, type: Number }) durationMinutes: number | null;
-  @ApiProperty({ nullable: true, type: Number }) timesPerDay: number | null;
-  @ApiProperty({ nullable: true, type: Number }) daysPerWeek: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) sets: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) reps: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) repsGoal: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) holdSeconds: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) holdGoalSeconds: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) durationMinutes: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) timesPerDay: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) daysPerWeek: number | null;
 }
 
 export class ProgramDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) patientId: string;
-  @ApiProperty() version: number;
+  @ApiProperty({ type: 'integer', description: '1 for the first program, then one more each time' })
+  version: number;
   @ApiProperty({ enum: ['active', 'paused', 'suspended', 'completed'] }) status: string;
   @ApiProperty({
     nullable: true,
@@ -159,7 +175,7 @@ export class ProgramDto {
   @ApiProperty({ format: 'date' }) startDate: string;
   @ApiProperty({ type: [ProgramItemDto] }) items: ProgramItemDto[];
   @ApiProperty({ type: WalkingGoalDto, nullable: true }) walkingGoal: WalkingGoalDto | null;
-  @ApiProperty() restGapDays: number;
+  @ApiProperty({ type: 'integer' }) restGapDays: number;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) supersedesProgramId: string | null;
   @ApiProperty() createdAt: Date;
 }

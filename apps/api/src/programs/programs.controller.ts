@@ -12,6 +12,7 @@ import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
+import { ApiJsonBody, ApiProblem } from '../common/openapi';
 import { CreateProgramDto, ProgramDto } from './program.dto';
 import { ProgramsService } from './programs.service';
 
@@ -25,7 +26,27 @@ export class ProgramsController {
   @Access(['admin', 'clinician'], 'programs:write')
   @Audited('program.create')
   @ApiOperation({ summary: 'Prescribe a program; it supersedes the current one, which is kept' })
-  @ApiCreatedResponse({ type: ProgramDto })
+  @ApiJsonBody(CreateProgramDto, {
+    mckenzie: {
+      summary: 'Press-ups every 2 hours, a standing extension, a daily walk',
+      value: {
+        startDate: '2026-11-23',
+        items: [
+          {
+            exerciseCode: 'prone_press_up',
+            reps: 10,
+            holdSeconds: 5,
+            holdGoalSeconds: 30,
+            timesPerDay: 6,
+          },
+          { exerciseCode: 'standing_extension', reps: 6, holdSeconds: 3, timesPerDay: 3 },
+        ],
+        walkingGoal: { dailySteps: 4000 },
+        restGapDays: 2,
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: ProgramDto, description: 'The new program, active' })
   create(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -40,7 +61,8 @@ export class ProgramsController {
   @ApiOperation({
     summary: 'The current program and its status (active, paused, suspended or completed)',
   })
-  @ApiOkResponse({ type: ProgramDto })
+  @ApiOkResponse({ type: ProgramDto, description: 'The current program' })
+  @ApiProblem(404, 'No such patient, one this key may not see, or no program yet')
   active(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -53,8 +75,10 @@ export class ProgramsController {
   @Audited('program.list')
   @ApiOperation({ summary: 'Every version of the patient’s program, newest first' })
   @ApiOkResponse({
+    description: 'The versions, newest first',
     schema: {
       type: 'object',
+      required: ['data'],
       properties: { data: { type: 'array', items: { $ref: getSchemaPath(ProgramDto) } } },
     },
   })
@@ -72,7 +96,7 @@ export class ProgramsController {
   @ApiOperation({
     summary: 'Lift a pause or suspension after review (clinician of the patient, or admin)',
   })
-  @ApiOkResponse({ type: ProgramDto })
+  @ApiOkResponse({ type: ProgramDto, description: 'The program, active again' })
   resume(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('program')) id: string,

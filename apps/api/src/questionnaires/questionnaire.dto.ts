@@ -92,10 +92,12 @@ export class OutcomeFindingDto {
   @ApiProperty({ enum: ['positive', 'info', 'warning'] }) severity: Severity;
   @ApiProperty({ enum: ACTIONS }) action: Action;
   @ApiProperty({ description: 'A sentence the app can show the patient' }) message: string;
-  @ApiProperty({ description: 'The questionnaires and values compared' }) evidence: Record<
-    string,
-    unknown
-  >;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The questionnaires and values compared',
+  })
+  evidence: Record<string, unknown>;
 }
 
 export class QuestionnaireResultDto extends QuestionnaireDto {

@@ -1,18 +1,12 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiExtraModels,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator';
 import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
-import { pageSchema, type Page } from '../common/pagination';
+import { ApiPage } from '../common/openapi';
+import { type Page } from '../common/pagination';
 import {
   CreateQuestionnaireDto,
   QuestionnaireDto,
@@ -22,7 +16,6 @@ import {
 import { QuestionnairesService } from './questionnaires.service';
 
 @ApiTags('Outcomes')
-@ApiExtraModels(QuestionnaireDto)
 @Controller('v1/patients/:id/questionnaires')
 export class QuestionnairesController {
   constructor(private readonly questionnaires: QuestionnairesService) {}
@@ -33,7 +26,10 @@ export class QuestionnairesController {
   @ApiOperation({
     summary: 'Record a STarT Back, PSFS or ODI questionnaire; answers with its score',
   })
-  @ApiCreatedResponse({ type: QuestionnaireResultDto })
+  @ApiCreatedResponse({
+    type: QuestionnaireResultDto,
+    description: 'Recorded, with its score and what the outcome rules concluded',
+  })
   create(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -46,7 +42,7 @@ export class QuestionnairesController {
   @Access(['admin', 'clinician', 'app'], 'records:read')
   @Audited('questionnaire.list')
   @ApiOperation({ summary: 'A patient’s questionnaires, in the order they were recorded' })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(QuestionnaireDto)) })
+  @ApiPage(QuestionnaireDto, 'The questionnaires, in the order they were recorded')
   list(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,

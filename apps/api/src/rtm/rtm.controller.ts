@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Audited } from '../audit/audited.decorator';
@@ -12,6 +14,7 @@ import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
+import { ApiProblem } from '../common/openapi';
 import {
   CareTimeDto,
   CareTimeListDto,
@@ -29,6 +32,7 @@ import { claimsCsv } from './claims-csv';
 import { RtmService } from './rtm.service';
 
 @ApiTags('Remote monitoring')
+@ApiExtraModels(ClaimsDto)
 @Controller('v1')
 export class RtmController {
   constructor(private readonly rtm: RtmService) {}
@@ -37,7 +41,7 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:write')
   @Audited('care_time.create')
   @ApiOperation({ summary: 'Log clinician time on a patient’s care (append-only)' })
-  @ApiCreatedResponse({ type: CareTimeDto })
+  @ApiCreatedResponse({ type: CareTimeDto, description: 'The entry' })
   addCareTime(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -50,7 +54,7 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:read')
   @Audited('care_time.list')
   @ApiOperation({ summary: 'A patient’s care-time entries of a month (voided ones included)' })
-  @ApiOkResponse({ type: CareTimeListDto })
+  @ApiOkResponse({ type: CareTimeListDto, description: 'The month’s entries' })
   listCareTime(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -64,7 +68,8 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:write')
   @Audited('care_time.void', { lookup: 'care_time_entries', param: 'id' })
   @ApiOperation({ summary: 'Void a care-time entry (it stays in the log, counting for nothing)' })
-  @ApiOkResponse({ type: CareTimeDto })
+  @ApiOkResponse({ type: CareTimeDto, description: 'The entry, voided' })
+  @ApiProblem(409, 'The entry was voided already, or the Idempotency-Key is busy')
   voidCareTime(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('care-time entry')) id: string,
@@ -77,7 +82,7 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:write')
   @Audited('rtm_episode.create')
   @ApiOperation({ summary: 'Enrol a patient in remote monitoring from a start date' })
-  @ApiCreatedResponse({ type: EpisodeDto })
+  @ApiCreatedResponse({ type: EpisodeDto, description: 'The episode' })
   startEpisode(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -90,7 +95,7 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:read')
   @Audited('rtm_episode.list')
   @ApiOperation({ summary: 'A patient’s monitoring episodes, oldest first' })
-  @ApiOkResponse({ type: EpisodeListDto })
+  @ApiOkResponse({ type: EpisodeListDto, description: 'The episodes' })
   listEpisodes(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -103,7 +108,8 @@ export class RtmController {
   @Access(['admin', 'clinician'], 'care:write')
   @Audited('rtm_episode.end', { lookup: 'rtm_episodes', param: 'id' })
   @ApiOperation({ summary: 'End a monitoring episode (its last day inclusive)' })
-  @ApiOkResponse({ type: EpisodeDto })
+  @ApiOkResponse({ type: EpisodeDto, description: 'The episode, ended' })
+  @ApiProblem(409, 'The episode has ended already, or the Idempotency-Key is busy')
   endEpisode(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('episode')) id: string,
@@ -118,7 +124,7 @@ export class RtmController {
   @ApiOperation({
     summary: 'A patient’s RTM ledger of a month: each code met or not, evidence, what is missing',
   })
-  @ApiOkResponse({ type: RtmLedgerDto })
+  @ApiOkResponse({ type: RtmLedgerDto, description: 'The month’s ledger' })
   ledger(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('patient')) patientId: string,
@@ -135,7 +141,13 @@ export class RtmController {
       'The organization’s billable RTM lines of a month, one per patient and code (JSON, or CSV with Accept: text/csv)',
   })
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: ClaimsDto })
+  @ApiOkResponse({
+    description: 'The claim lines: JSON, or CSV when Accept prefers text/csv',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(ClaimsDto) } },
+      'text/csv': { schema: { type: 'string', description: 'One line per patient and code' } },
+    },
+  })
   async claims(
     @CurrentCaller() caller: Caller,
     @Query() query: MonthQueryDto,

@@ -30,7 +30,7 @@ export class CreateCareTimeDto {
   @IsInstantWithOffset()
   startedAt: string;
 
-  @ApiProperty({ minimum: 1, maximum: 120 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 120 })
   @IsInt()
   @Min(1)
   @Max(120)
@@ -82,7 +82,7 @@ export class CareTimeDto {
   @ApiProperty({ format: 'uuid' }) clinicianId: string;
   @ApiProperty() startedAt: Date;
   @ApiProperty({ format: 'date', description: 'The patient’s local day' }) localDate: string;
-  @ApiProperty() minutes: number;
+  @ApiProperty({ type: 'integer' }) minutes: number;
   @ApiProperty() interactive: boolean;
   @ApiProperty({ enum: CARE_TIME_KINDS }) kind: CareTimeKind;
   @ApiProperty({ nullable: true, type: String }) note: string | null;
@@ -156,7 +156,7 @@ export class ClaimLineDto {
   @ApiProperty({ format: 'uuid' }) patientId: string;
   @ApiProperty() externalRef: string;
   @ApiProperty() code: string;
-  @ApiProperty() units: number;
+  @ApiProperty({ type: 'integer' }) units: number;
   @ApiProperty({ format: 'date' }) dateOfService: string;
   @ApiProperty({ format: 'date' }) from: string;
   @ApiProperty({ format: 'date' }) to: string;

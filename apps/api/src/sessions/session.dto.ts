@@ -28,28 +28,28 @@ export class SessionItemDto {
   @Length(1, 64)
   exerciseCode: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 20 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(20)
   sets?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(100)
   reps?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 600 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 600 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(600)
   holdSeconds?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 600 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 600 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -73,7 +73,7 @@ export class CreateSessionDto {
   @IsInstantWithOffset()
   performedAt: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 600 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 600 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -112,7 +112,7 @@ export class SessionResultDto {
   @ApiProperty() clientRef: string;
   @ApiProperty() performedAt: Date;
   @ApiProperty({ format: 'date', description: 'The patient’s local day' }) localDate: string;
-  @ApiProperty({ nullable: true, type: Number }) durationMinutes: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) durationMinutes: number | null;
   @ApiProperty({ type: [SessionItemDto] }) items: SessionItemDto[];
   @ApiProperty({
     format: 'uuid',

@@ -54,6 +54,7 @@ export class CreateWebhookEndpointDto {
 
 export class RotateSecretDto {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: MAX_PREVIOUS_SECRET_SECONDS,
     default: DEFAULT_PREVIOUS_SECRET_SECONDS,
@@ -110,14 +111,14 @@ export class WebhookDeliveryDto {
   eventId: string;
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES }) eventType: WebhookEventType;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
-  @ApiProperty() attempts: number;
+  @ApiProperty({ type: 'integer' }) attempts: number;
   @ApiProperty() nextAttemptAt: Date;
   @ApiProperty({ type: Date, nullable: true }) lastAttemptAt: Date | null;
-  @ApiProperty({ type: Number, nullable: true }) lastStatusCode: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) lastStatusCode: number | null;
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
   @ApiProperty({ type: Date, nullable: true }) deliveredAt: Date | null;
   @ApiProperty({ type: Date, nullable: true }) deadAt: Date | null;
   @ApiProperty({ type: String, nullable: true }) deadReason: string | null;
-  @ApiProperty() replayCount: number;
+  @ApiProperty({ type: 'integer' }) replayCount: number;
   @ApiProperty() createdAt: Date;
 }

@@ -2,18 +2,17 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
-  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ParseIdPipe } from '../common/id.pipe';
-import { PageQueryDto, pageSchema, type Page } from '../common/pagination';
+import { ApiPage, ApiProblem } from '../common/openapi';
+import { PageQueryDto, type Page } from '../common/pagination';
 import {
   CreateWebhookEndpointDto,
   DeliveryQueryDto,
@@ -25,7 +24,6 @@ import {
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('Webhooks')
-@ApiExtraModels(WebhookEndpointDto, WebhookDeliveryDto)
 @Controller('v1/webhook-endpoints')
 @Access(['admin'], 'org:manage')
 export class WebhookEndpointsController {
@@ -35,7 +33,10 @@ export class WebhookEndpointsController {
   @ApiOperation({
     summary: 'Register a receiver of signed events (Standard Webhooks); its secret is shown once',
   })
-  @ApiCreatedResponse({ type: WebhookEndpointWithSecretDto })
+  @ApiCreatedResponse({
+    type: WebhookEndpointWithSecretDto,
+    description: 'The endpoint; `secret` is shown only here and on rotation',
+  })
   create(
     @CurrentCaller() caller: Caller,
     @Body() body: CreateWebhookEndpointDto,
@@ -44,7 +45,7 @@ export class WebhookEndpointsController {
   }
 
   @Get()
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(WebhookEndpointDto)) })
+  @ApiPage(WebhookEndpointDto, 'The organization’s endpoints, oldest first')
   list(
     @CurrentCaller() caller: Caller,
     @Query() page: PageQueryDto,
@@ -53,7 +54,8 @@ export class WebhookEndpointsController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: WebhookEndpointDto })
+  @ApiOperation({ summary: 'One endpoint (never its secret)' })
+  @ApiOkResponse({ type: WebhookEndpointDto, description: 'The endpoint' })
   get(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('webhook endpoint')) id: string,
@@ -76,7 +78,10 @@ export class WebhookEndpointsController {
   @ApiOperation({
     summary: 'New secret; the old one keeps signing (a second signature) for a grace period',
   })
-  @ApiOkResponse({ type: WebhookEndpointWithSecretDto })
+  @ApiOkResponse({
+    type: WebhookEndpointWithSecretDto,
+    description: 'The endpoint with its new secret, shown only here',
+  })
   rotate(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('webhook endpoint')) id: string,
@@ -88,7 +93,7 @@ export class WebhookEndpointsController {
   @Post(':id/enable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Turn back on an endpoint disabled after it answered 410 Gone' })
-  @ApiOkResponse({ type: WebhookEndpointDto })
+  @ApiOkResponse({ type: WebhookEndpointDto, description: 'The endpoint, enabled' })
   enable(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('webhook endpoint')) id: string,
@@ -105,7 +110,7 @@ export class WebhookDeliveriesController {
 
   @Get()
   @ApiOperation({ summary: 'Deliveries and their attempts; status=dead lists the dead letter' })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(WebhookDeliveryDto)) })
+  @ApiPage(WebhookDeliveryDto, 'The deliveries, oldest first')
   list(
     @CurrentCaller() caller: Caller,
     @Query() query: DeliveryQueryDto,
@@ -116,7 +121,8 @@ export class WebhookDeliveriesController {
   @Post(':id/replay')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a dead delivery again, with the same webhook-id and body' })
-  @ApiAcceptedResponse({ type: WebhookDeliveryDto })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto, description: 'The delivery, due again' })
+  @ApiProblem(409, 'The endpoint is disabled (enable it first), or the Idempotency-Key is busy')
   replay(
     @CurrentCaller() caller: Caller,
     @Param('id', new ParseIdPipe('webhook delivery')) id: string,

@@ -14,6 +14,7 @@ import { Access } from '../auth/access.decorator';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { type Page, PageQueryDto, pageRequest } from '../common/pagination';
+import { ApiProblem } from '../common/openapi';
 import { validationProblem } from '../common/problem';
 
 export class WorklistQueryDto extends PageQueryDto {
@@ -56,7 +57,12 @@ export class WorklistEntryDto {
           description:
             'An instant, or a local day for data_gap; null where the reason has no start',
         },
-        detail: { type: 'object', additionalProperties: true },
+        detail: {
+          type: 'object',
+          additionalProperties: true,
+          description:
+            'By kind: the alert’s rule and severity, the program’s status, the days of a gap or without review, the STarT Back stratum, the RTM code and text',
+        },
       },
     },
     description:
@@ -83,7 +89,8 @@ export class WorklistController {
     summary:
       'Patients ranked by who needs attention first, with the reasons (a clinician’s own; an admin’s whole organization)',
   })
-  @ApiOkResponse({ type: WorklistPageDto })
+  @ApiOkResponse({ type: WorklistPageDto, description: 'The entries, who needs attention first' })
+  @ApiProblem(400, 'The cursor is not one this API returned')
   async list(
     @CurrentCaller() caller: Caller,
     @Query() query: WorklistQueryDto,
