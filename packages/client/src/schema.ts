@@ -177,7 +177,11 @@ export interface paths {
         get: operations["PatientsController_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase the patient and everything held about them
+         * @description Every record of the patient goes in one transaction, and the jobs that name them leave the queues; only the audit log keeps its rows (ids, no content), with one more that records the erasure. The externalRef may then be used for a new patient. Erasing a patient this organization erased already answers 204 again and changes nothing. Irreversible: export first if the record must be kept (docs/privacy.md).
+         */
+        delete: operations["PrivacyController_erase"];
         options?: never;
         head?: never;
         patch: operations["PatientsController_update"];
@@ -799,6 +803,26 @@ export interface paths {
         };
         /** Where the provider sends the patient back after consent (the state authenticates it) */
         get: operations["ConnectionsController_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/patients/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the patient, as one JSON document
+         * @description The patient, enrollments, programs with items and holds, sessions, pain reports, questionnaires, findings, alerts, activity (imports, sources, daily figures, every sample), adherence, remote monitoring, the worklist entry, wearable-cloud connections (never their tokens), the organization’s audit rows about the patient, and the same record as a FHIR R4 Bundle. Streamed as it is read. The key needs every scope that reads a part of it (patients:read, programs:read, records:read, alerts:read, care:read).
+         */
+        get: operations["PrivacyController_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2584,6 +2608,415 @@ export interface components {
             /** @enum {string} */
             status: "connected";
         };
+        ExportEnrollmentDto: {
+            /** Format: uuid */
+            clientAppId: string;
+            /** Format: date-time */
+            consentedAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        ExportProgramItemDto: {
+            position: number;
+            exerciseCode: string;
+            sets: number | null;
+            reps: number | null;
+            repsGoal: number | null;
+            holdSeconds: number | null;
+            holdGoalSeconds: number | null;
+            durationMinutes: number | null;
+            timesPerDay: number | null;
+            daysPerWeek: number | null;
+        };
+        ExportProgramHoldDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "paused" | "suspended";
+            reason: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            endedAt: string | null;
+        };
+        ExportProgramDto: {
+            /** Format: uuid */
+            id: string;
+            version: number;
+            /** @enum {string} */
+            status: "active" | "paused" | "suspended" | "completed";
+            statusReason: string | null;
+            /** Format: date-time */
+            statusChangedAt: string;
+            /** Format: date */
+            startDate: string;
+            walkingGoalDailySteps: number | null;
+            restGapDays: number;
+            /** Format: uuid */
+            supersedesProgramId: string | null;
+            /** Format: date-time */
+            supersededAt: string | null;
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            items: components["schemas"]["ExportProgramItemDto"][];
+            /** @description When the program was on hold */
+            holds: components["schemas"]["ExportProgramHoldDto"][];
+        };
+        ExportSessionDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string | null;
+            clientRef: string;
+            /** Format: date-time */
+            performedAt: string;
+            /** Format: date */
+            localDate: string;
+            durationMinutes: number | null;
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ExportPainReportDto: {
+            /** Format: uuid */
+            id: string;
+            clientRef: string | null;
+            /**
+             * Format: uuid
+             * @description The session it was reported with
+             */
+            sessionId: string | null;
+            /** Format: date-time */
+            reportedAt: string;
+            /** Format: date */
+            localDate: string;
+            intensity: number;
+            mostDistalSite: string;
+            side: string | null;
+            context: string;
+            redFlags: {
+                [key: string]: unknown;
+            } | null;
+            odi: number | null;
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ExportQuestionnaireDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            instrument: "startback" | "psfs" | "odi";
+            /** Format: date-time */
+            completedAt: string;
+            /** Format: date */
+            localDate: string;
+            answers: {
+                [key: string]: unknown;
+            };
+            score: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ExportFindingDto: {
+            /** Format: uuid */
+            id: string;
+            rule: string;
+            severity: string;
+            action: string;
+            programEffect: string | null;
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            painReportId: string | null;
+            /** Format: uuid */
+            sessionId: string | null;
+            /** Format: uuid */
+            questionnaireId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ExportAlertDto: {
+            /** Format: uuid */
+            id: string;
+            rule: string;
+            severity: string;
+            status: string;
+            /** Format: uuid */
+            findingId: string;
+            /** Format: uuid */
+            lastFindingId: string;
+            findingCount: number;
+            escalationCount: number;
+            /** Format: date-time */
+            escalatedAt: string | null;
+            /** Format: date-time */
+            acknowledgedAt: string | null;
+            /** Format: uuid */
+            acknowledgedByKeyId: string | null;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            /** Format: uuid */
+            resolvedByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ExportActivityImportDto: {
+            /** Format: uuid */
+            id: string;
+            format: string;
+            status: string;
+            byteSize: number;
+            received: number;
+            inserted: number;
+            updated: number;
+            duplicates: number;
+            rejected: number;
+            painReports: number;
+            errors: {
+                [key: string]: unknown;
+            }[];
+            failureReason: string | null;
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            completedAt: string | null;
+        };
+        ExportActivitySourceDto: {
+            sourceKey: string;
+            name: string;
+            device: string | null;
+            account: string | null;
+            /** Format: date-time */
+            lastSampleEnd: string | null;
+            /** Format: date-time */
+            lastImportAt: string | null;
+        };
+        ExportActivityDayDto: {
+            /**
+             * Format: date
+             * @description The patient-local day
+             */
+            date: string;
+            steps: number;
+            activeMinutes: number;
+            manualSteps: number;
+            sampleCount: number;
+            /** @description Each source’s own figure */
+            sources: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ExportActivitySampleDto: {
+            sourceKey: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            steps: number;
+            activeMinutes: number | null;
+            activityType: string | null;
+            /** @description Entered by hand */
+            manual: boolean;
+            /** @enum {string} */
+            granularity: "interval" | "day" | "point";
+            /** Format: uuid */
+            importId: string | null;
+            /** @description The source’s own id of the record */
+            recordId: string | null;
+            revision: number;
+            /** Format: date-time */
+            receivedAt: string | null;
+        };
+        ExportActivityDto: {
+            /** @description Imports and their counts (the raw payloads are not kept once imported) */
+            imports: components["schemas"]["ExportActivityImportDto"][];
+            sources: components["schemas"]["ExportActivitySourceDto"][];
+            daily: components["schemas"]["ExportActivityDayDto"][];
+            /** @description Every sample, in time order */
+            samples: components["schemas"]["ExportActivitySampleDto"][];
+        };
+        ExportAdherenceWeekDto: {
+            /** Format: date */
+            weekStart: string;
+            prescribedSessions: number;
+            completedSessions: number;
+            walkingGoalDays: number;
+            walkingDaysMet: number;
+            activeDays: number;
+            dataDays: number;
+            /** Format: date-time */
+            computedAt: string;
+        };
+        ExportProgressDto: {
+            /** Format: date */
+            asOf: string;
+            flags: {
+                [key: string]: unknown;
+            }[];
+            dataDays30: number;
+            remoteMonitoringCode: string | null;
+            /** Format: date-time */
+            computedAt: string;
+        };
+        ExportAdherenceDto: {
+            weeks: components["schemas"]["ExportAdherenceWeekDto"][];
+            /** @description The progression flags of the worker’s last run */
+            progress: components["schemas"]["ExportProgressDto"] | null;
+        };
+        ExportRtmEpisodeDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date */
+            startDate: string;
+            /** Format: date */
+            endDate: string | null;
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            endedAt: string | null;
+            /** Format: uuid */
+            endedByKeyId: string | null;
+        };
+        ExportCareTimeDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            clinicianId: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date */
+            localDate: string;
+            minutes: number;
+            interactive: boolean;
+            kind: string;
+            note: string | null;
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            voidedAt: string | null;
+            voidReason: string | null;
+            /** Format: uuid */
+            voidedByKeyId: string | null;
+        };
+        ExportRemoteMonitoringDto: {
+            episodes: components["schemas"]["ExportRtmEpisodeDto"][];
+            careTime: components["schemas"]["ExportCareTimeDto"][];
+        };
+        ExportWorklistEntryDto: {
+            /** Format: uuid */
+            clinicianId: string | null;
+            /** @description 0 urgent, 1 attention, 2 routine */
+            band: number;
+            score: number;
+            /** Format: date-time */
+            oldestUrgentAlertAt: string | null;
+            reasons: {
+                [key: string]: unknown;
+            }[];
+            rtmMonth: string | null;
+            rtmCodes: string[];
+            /** Format: date-time */
+            computedAt: string;
+        };
+        ExportConnectionDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            provider: "google-health" | "withings";
+            /** @enum {string} */
+            status: "pending" | "connected" | "error" | "revoked";
+            /** @description The account’s id at the provider */
+            providerUserId: string | null;
+            scope: string | null;
+            /** Format: uuid */
+            createdByKeyId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            connectedAt: string | null;
+            /** Format: date-time */
+            backfilledAt: string | null;
+            /** Format: date-time */
+            lastSyncAt: string | null;
+            lastError: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ExportAuditEntryDto: {
+            id: string;
+            /** Format: date-time */
+            occurredAt: string;
+            /** Format: uuid */
+            apiKeyId: string | null;
+            actorRole: string | null;
+            /** @example patient.read */
+            action: string;
+            /** Format: uuid */
+            resourceId: string | null;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "not_found" | "unauthenticated" | "forbidden" | "rejected" | "error";
+            status: number;
+            requestId: string | null;
+        };
+        PatientExportDto: {
+            /**
+             * @description The version of this document’s shape
+             * @example 1
+             */
+            version: number;
+            /** Format: date-time */
+            exportedAt: string;
+            patient: components["schemas"]["PatientDto"];
+            /** @description Apps the patient consented to */
+            enrollments: components["schemas"]["ExportEnrollmentDto"][];
+            /** @description Every version, with items and holds */
+            programs: components["schemas"]["ExportProgramDto"][];
+            sessions: components["schemas"]["ExportSessionDto"][];
+            painReports: components["schemas"]["ExportPainReportDto"][];
+            questionnaires: components["schemas"]["ExportQuestionnaireDto"][];
+            /** @description What the rules concluded */
+            findings: components["schemas"]["ExportFindingDto"][];
+            alerts: components["schemas"]["ExportAlertDto"][];
+            activity: components["schemas"]["ExportActivityDto"];
+            adherence: components["schemas"]["ExportAdherenceDto"];
+            remoteMonitoring: components["schemas"]["ExportRemoteMonitoringDto"];
+            worklist: components["schemas"]["ExportWorklistEntryDto"] | null;
+            /** @description Wearable-cloud accounts (never their tokens) */
+            connections: components["schemas"]["ExportConnectionDto"][];
+            /** @description The organization’s audit rows about the patient: who read or wrote what, when */
+            audit: components["schemas"]["ExportAuditEntryDto"][];
+            /** @description The same record as FHIR R4: a searchset Bundle of everything Patient/{id}/$everything answers, unpaged */
+            fhir: {
+                [key: string]: unknown;
+            };
+        };
         FieldErrorDto: {
             /**
              * @description Its path in the body or query
@@ -3721,6 +4154,62 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PatientDetailDto"];
                 };
+            };
+            /** @description The API key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key’s role or scopes do not allow this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such record, or one this key may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unexpected server error (no detail is disclosed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PrivacyController_erase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The API key is missing, unknown or revoked */
             401: {
@@ -7345,6 +7834,64 @@ export interface operations {
             };
             /** @description The provider did not exchange the code */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PrivacyController_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything held about the patient, as one JSON document (streamed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientExportDto"];
+                };
+            };
+            /** @description The API key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The key’s role or scopes do not allow this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such record, or one this key may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unexpected server error (no detail is disclosed) */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

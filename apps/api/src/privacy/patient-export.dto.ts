@@ -22,14 +22,14 @@ export class ExportEnrollmentDto {
 export class ExportProgramItemDto {
   @ApiProperty() position: number;
   @ApiProperty() exerciseCode: string;
-  @ApiProperty({ type: Number, nullable: true }) sets: number | null;
-  @ApiProperty({ type: Number, nullable: true }) reps: number | null;
-  @ApiProperty({ type: Number, nullable: true }) repsGoal: number | null;
-  @ApiProperty({ type: Number, nullable: true }) holdSeconds: number | null;
-  @ApiProperty({ type: Number, nullable: true }) holdGoalSeconds: number | null;
-  @ApiProperty({ type: Number, nullable: true }) durationMinutes: number | null;
-  @ApiProperty({ type: Number, nullable: true }) timesPerDay: number | null;
-  @ApiProperty({ type: Number, nullable: true }) daysPerWeek: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) sets: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) reps: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) repsGoal: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) holdSeconds: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) holdGoalSeconds: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) durationMinutes: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) timesPerDay: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) daysPerWeek: number | null;
 }
 
 export class ExportProgramHoldDto {
@@ -48,7 +48,7 @@ export class ExportProgramDto {
   @ApiProperty() statusChangedAt: Date;
   @ApiProperty({ format: 'date' }) startDate: string;
   @ApiProperty({ type: Number, nullable: true }) walkingGoalDailySteps: number | null;
-  @ApiProperty() restGapDays: number;
+  @ApiProperty({ type: 'integer' }) restGapDays: number;
   @ApiProperty(optionalUuid) supersedesProgramId: string | null;
   @ApiProperty(optionalTime) supersededAt: Date | null;
   @ApiProperty(optionalUuid) createdByKeyId: string | null;
@@ -64,7 +64,7 @@ export class ExportSessionDto {
   @ApiProperty() clientRef: string;
   @ApiProperty() performedAt: Date;
   @ApiProperty({ format: 'date' }) localDate: string;
-  @ApiProperty({ type: Number, nullable: true }) durationMinutes: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) durationMinutes: number | null;
   @ApiProperty({ type: 'array', items: json }) items: Record<string, unknown>[];
   @ApiProperty(optionalUuid) createdByKeyId: string | null;
   @ApiProperty() createdAt: Date;
@@ -77,12 +77,12 @@ export class ExportPainReportDto {
   sessionId: string | null;
   @ApiProperty() reportedAt: Date;
   @ApiProperty({ format: 'date' }) localDate: string;
-  @ApiProperty({ minimum: 0, maximum: 10 }) intensity: number;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10 }) intensity: number;
   @ApiProperty() mostDistalSite: string;
   @ApiProperty(optionalText) side: string | null;
   @ApiProperty() context: string;
   @ApiProperty(optionalJson) redFlags: Record<string, unknown> | null;
-  @ApiProperty({ type: Number, nullable: true }) odi: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) odi: number | null;
   @ApiProperty(optionalUuid) createdByKeyId: string | null;
   @ApiProperty() createdAt: Date;
 }
@@ -240,7 +240,7 @@ export class ExportCareTimeDto {
   @ApiProperty(uuid) clinicianId: string;
   @ApiProperty() startedAt: Date;
   @ApiProperty({ format: 'date' }) localDate: string;
-  @ApiProperty() minutes: number;
+  @ApiProperty({ type: 'integer' }) minutes: number;
   @ApiProperty() interactive: boolean;
   @ApiProperty() kind: string;
   @ApiProperty(optionalText) note: string | null;

@@ -39,7 +39,10 @@ export class PrivacyController {
       'record as a FHIR R4 Bundle. Streamed as it is read. The key needs every scope that ' +
       'reads a part of it (patients:read, programs:read, records:read, alerts:read, care:read).',
   })
-  @ApiOkResponse({ type: PatientExportDto })
+  @ApiOkResponse({
+    type: PatientExportDto,
+    description: 'Everything held about the patient, as one JSON document (streamed)',
+  })
   async export(
     @CurrentCaller() caller: Caller,
     @PatientId() id: string,
