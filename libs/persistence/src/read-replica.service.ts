@@ -118,7 +118,7 @@ export class ReadReplica implements OnModuleInit, OnModuleDestroy {
       ...options,
       // A replica that stops answering without closing its connections fails a read in 30 s
       // (the lag check has marked it down by then, so the next reads go to the primary).
-      extra: { ...options.extra, query_timeout: 30_000, keepAlive: true },
+      extra: { ...(options.extra as object), query_timeout: 30_000, keepAlive: true },
       // A standby is read-only: nothing to install there.
       installExtensions: false,
     });
