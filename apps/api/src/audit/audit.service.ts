@@ -58,7 +58,7 @@ export class AuditService {
       occurredAt: this.clock.now(),
       organizationId: facts.organizationId ?? caller?.organizationId ?? null,
       apiKeyId: facts.apiKeyId ?? caller?.keyId ?? null,
-      actorRole: caller?.role ?? null,
+      actorRole: caller?.role ?? (req.operator ? 'operator' : null),
       action: spec.action,
       patientId:
         facts.patientId !== undefined
