@@ -94,6 +94,14 @@ export class AppConfig {
   @MinLength(16)
   ADMIN_TOKEN = DEV_ADMIN_TOKEN;
 
+  /**
+   * The queue dashboard (bull-board) at /admin/queues on the API, behind ADMIN_TOKEN: off unless
+   * set, so that a deployment opts in to one more page that shows every job.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  QUEUE_DASHBOARD_ENABLED = false;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: LogLevel = 'info';
 
