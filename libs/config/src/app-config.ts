@@ -102,6 +102,17 @@ export class AppConfig {
   @IsBoolean()
   QUEUE_DASHBOARD_ENABLED = false;
 
+  /**
+   * An OpenTelemetry collector's OTLP/HTTP base address (`http://collector:4318`): set, both
+   * processes export traces to its /v1/traces; unset, tracing is off and nothing of the SDK is
+   * loaded. The exporter's other OTEL_EXPORTER_OTLP_* variables (headers, timeout) apply.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without a query or fragment',
+  })
+  OTEL_EXPORTER_OTLP_ENDPOINT: string | undefined = undefined;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: LogLevel = 'info';
 
