@@ -18,6 +18,7 @@ import { RemoteMonitoring1763838000000 } from './1763838000000-RemoteMonitoring'
 import { FhirExports1763841600000 } from './1763841600000-FhirExports';
 import { WearableConnections1763845200000 } from './1763845200000-WearableConnections';
 import { PartitionedSamples1763856000000 } from './1763856000000-PartitionedSamples';
+import { OutboxTraceContext1763859600000 } from './1763859600000-OutboxTraceContext';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   FhirExports1763841600000,
   WearableConnections1763845200000,
   PartitionedSamples1763856000000,
+  OutboxTraceContext1763859600000,
 ];

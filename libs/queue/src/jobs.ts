@@ -31,6 +31,15 @@ export interface JobPayloads {
 }
 export type JobName = keyof JobPayloads;
 
+/**
+ * What a job's data carries besides its payload: the W3C traceparent of the span that queued it
+ * (`00-<trace id>-<span id>-<flags>`, ids only), when tracing is on, so that the worker's span
+ * of the job continues the trace of the request or job that queued it.
+ */
+export interface JobTrace {
+  traceparent?: string;
+}
+
 export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'system.ping': 'system',
   'activity.import': 'activity',
