@@ -72,6 +72,25 @@ describe('the operator forces an adherence recompute', () => {
     }
   });
 
+  it('is documented with its body, its answer and its errors', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    const op = doc.paths[ROUTE].post;
+    expect(op.security).toEqual([{ operator: [] }]);
+    expect(op.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AdherenceRecomputeDto',
+    });
+    expect(doc.components.schemas.AdherenceRecomputeDto.properties.organizationId).toMatchObject({
+      type: 'string',
+      format: 'uuid',
+    });
+    expect(op.responses['202'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AdherenceRecomputeQueuedDto',
+    });
+    for (const status of ['401', '404', '422', '503']) {
+      expect(op.responses[status].content).toHaveProperty(['application/problem+json']);
+    }
+  });
+
   it('refuses a call without the operator token or with a wrong one, and audits it', async () => {
     await t.http.post(ROUTE).set('x-request-id', 'recompute-no-token').expect(401);
     await t.http
