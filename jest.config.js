@@ -7,9 +7,9 @@ const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', swcConfig] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
-    '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers)$':
+    '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers|telemetry)$':
       '<rootDir>/libs/$1/src',
-    '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers)/(.*)$':
+    '^@app/(domain|config|persistence|queue|wearables|records|adherence|providers|telemetry)/(.*)$':
       '<rootDir>/libs/$1/src/$2',
     '^@app/migrations$': '<rootDir>/migrations',
     '^@sciatrack/client$': '<rootDir>/packages/client/src',

@@ -19,6 +19,7 @@ import { FhirExports1763841600000 } from './1763841600000-FhirExports';
 import { WearableConnections1763845200000 } from './1763845200000-WearableConnections';
 import { TenantKeys1763848800000 } from './1763848800000-TenantKeys';
 import { PartitionedSamples1763856000000 } from './1763856000000-PartitionedSamples';
+import { OutboxTraceContext1763859600000 } from './1763859600000-OutboxTraceContext';
 
 /** Every migration, oldest first. A spec checks that no file in this folder is left out. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   WearableConnections1763845200000,
   TenantKeys1763848800000,
   PartitionedSamples1763856000000,
+  OutboxTraceContext1763859600000,
 ];

@@ -35,7 +35,8 @@ const BENCHES: Record<string, Bench> = {
     title: 'Partitioned samples',
     run: () =>
       benchPartitions({
-        patients: quick ? 8 : 200,
+        patients: quick ? 8 : 2000,
+        ingestPatients: quick ? 8 : 200,
         days: 90,
         everyMinutes: 60,
         runs: quick ? 2 : 4,

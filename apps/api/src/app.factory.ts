@@ -12,6 +12,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { ProblemException } from './common/problem';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
+import { mountQueueDashboard } from './queue-dashboard/queue-dashboard';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_CONTENT = /^application\/([\w.+-]+\+)?json\b/i;
@@ -62,6 +63,7 @@ export async function createApiApp(config: AppConfig): Promise<NestExpressApplic
       /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? ''),
   });
   app.use(checkJsonBody);
+  if (config.QUEUE_DASHBOARD_ENABLED) mountQueueDashboard(app, config);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   setupOpenApi(app);

@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+import { tracing } from './tracing';
 import { closeOnSignals, failStartup, loadConfig, systemClock } from '@app/config';
 import { awaitSchema, prepareDatabase } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
@@ -25,7 +25,10 @@ async function main(): Promise<void> {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }
   const app = await createApiApp(config);
-  closeOnSignals(PROCESS, () => app.close());
+  closeOnSignals(PROCESS, async () => {
+    await app.close();
+    await tracing.shutdown();
+  });
   await app.listen(config.PORT);
   logLine(`sciatrack api listening on port ${config.PORT}`);
 }

@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+import { tracing } from './tracing';
 import { closeOnSignals, failStartup, loadConfig, systemClock } from '@app/config';
 import { awaitSchema } from '@app/persistence';
 import { ensureRedis } from '@app/queue';
@@ -24,7 +24,10 @@ async function main(): Promise<void> {
     failStartup(PROCESS, err instanceof Error ? err.message : String(err));
   }
   const app = await createWorkerApp(config);
-  closeOnSignals(PROCESS, () => app.close());
+  closeOnSignals(PROCESS, async () => {
+    await app.close();
+    await tracing.shutdown();
+  });
   logLine('sciatrack worker started');
 }
 

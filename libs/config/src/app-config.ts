@@ -118,6 +118,25 @@ export class AppConfig {
   @MinLength(16)
   ADMIN_TOKEN = DEV_ADMIN_TOKEN;
 
+  /**
+   * The queue dashboard (bull-board) at /admin/queues on the API, behind ADMIN_TOKEN: off unless
+   * set, so that a deployment opts in to one more page that shows every job.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  QUEUE_DASHBOARD_ENABLED = false;
+
+  /**
+   * An OpenTelemetry collector's OTLP/HTTP base address (`http://collector:4318`): set, both
+   * processes export traces to its /v1/traces; unset, tracing is off and nothing of the SDK is
+   * loaded. The exporter's other OTEL_EXPORTER_OTLP_* variables (headers, timeout) apply.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without a query or fragment',
+  })
+  OTEL_EXPORTER_OTLP_ENDPOINT: string | undefined = undefined;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: LogLevel = 'info';
 

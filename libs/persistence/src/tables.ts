@@ -118,6 +118,7 @@ export const TABLES_WITHOUT_ENTITY: Readonly<Record<string, Readonly<Record<stri
     created_at: 'timestamp with time zone not null',
     relayed_at: 'timestamp with time zone',
     fanned_out_at: 'timestamp with time zone',
+    trace_context: 'text',
   },
   patient_progress: {
     organization_id: 'uuid not null',

@@ -1,4 +1,5 @@
 import { AppConfig } from '@app/config';
+import { activeTraceparent } from '@app/telemetry';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { queueKeyPrefix, serviceKey } from './keys';
@@ -8,6 +9,7 @@ import {
   JobName,
   JobPayloads,
   jobsNaming,
+  type JobTrace,
   QUEUES,
   QueueName,
   type JobSubjects,
@@ -30,6 +32,11 @@ const RETENTION: JobsOptions = {
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+/** A job's data: its payload, and the traceparent of the span queuing it when traced. */
+function jobData<P extends object>(payload: P, traceparent: string | null): P & JobTrace {
+  return traceparent ? { ...payload, traceparent } : payload;
+}
 
 // BullMQ waits for the connection to be ready; a producer must not hang a request on it.
 function inTime<T>(adding: Promise<T>): Promise<T> {
@@ -78,29 +85,39 @@ export class JobQueueService implements OnApplicationShutdown {
     if (options.jobId?.includes(':')) throw new Error(`job id ${options.jobId} contains ':'`);
     if (this.connection.status !== 'ready') throw new Error('Redis is not connected');
     const job = await inTime(
-      this.queue(JOB_QUEUE[name]).add(name, payload, { ...RETENTION, ...options }),
+      this.queue(JOB_QUEUE[name]).add(name, jobData(payload, activeTraceparent()), {
+        ...RETENTION,
+        ...options,
+      }),
     );
     return job.id ?? '';
   }
 
   /**
    * Queues several jobs of one name in one round trip; every job needs its own `jobId`, so that
-   * queuing the same batch again adds nothing.
+   * queuing the same batch again adds nothing. A job's `traceparent` (the relay's span of its
+   * event) stands for the active span's.
    */
   async addBulk<N extends JobName>(
     name: N,
-    jobs: { payload: JobPayloads[N]; jobId: string; options?: JobsOptions }[],
+    jobs: {
+      payload: JobPayloads[N];
+      jobId: string;
+      options?: JobsOptions;
+      traceparent?: string | null;
+    }[],
   ): Promise<void> {
     if (jobs.length === 0) return;
     for (const { jobId } of jobs) {
       if (jobId.includes(':')) throw new Error(`job id ${jobId} contains ':'`);
     }
     if (this.connection.status !== 'ready') throw new Error('Redis is not connected');
+    const active = activeTraceparent();
     await inTime(
       this.queue(JOB_QUEUE[name]).addBulk(
-        jobs.map(({ payload, jobId, options }) => ({
+        jobs.map(({ payload, jobId, options, traceparent }) => ({
           name,
-          data: payload,
+          data: jobData(payload, traceparent ?? active),
           opts: { ...RETENTION, ...options, jobId },
         })),
       ),

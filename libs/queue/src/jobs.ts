@@ -14,7 +14,7 @@ export interface JobPayloads {
   'activity.import': { importId: string };
   // Roll up the days an import written in its request marked (one job per patient at a time).
   'activity.rollup': { organizationId: string; patientId: string };
-  // Plan a scheduled period (the patients whose local day ended in it) into chunk jobs.
+  // Plan a period (the patients whose local day ended in it, or a full one) into chunk jobs.
   'adherence.period': { period: string };
   // Compute one chunk of a period: the period's patients whose id hashes to `chunk`.
   'adherence.chunk': { period: string; chunk: number; chunks: number };
@@ -30,6 +30,15 @@ export interface JobPayloads {
   'provider.sync': { connectionId: string };
 }
 export type JobName = keyof JobPayloads;
+
+/**
+ * What a job's data carries besides its payload: the W3C traceparent of the span that queued it
+ * (`00-<trace id>-<span id>-<flags>`, ids only), when tracing is on, so that the worker's span
+ * of the job continues the trace of the request or job that queued it.
+ */
+export interface JobTrace {
+  traceparent?: string;
+}
 
 export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
   'system.ping': 'system',
@@ -54,6 +63,37 @@ interface QueuedJob<P> {
   payload: P;
   jobId: string;
   options: JobsOptions;
+}
+
+/** An hourly adherence period's name: the top of a UTC hour, `2026-11-22T04`. */
+export function hourlyPeriodName(at: Date): string {
+  return at.toISOString().slice(0, 13);
+}
+
+/**
+ * A full adherence period (docs/adherence.md): every patient with a program as of the top of
+ * `at`'s hour, `full-2026-11-22T04`, or one organization's, `full-2026-11-22T04-org-<id>`.
+ */
+export function fullPeriodName(at: Date, organizationId: string | null = null): string {
+  const hour = hourlyPeriodName(new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000));
+  return organizationId ? `full-${hour}-org-${organizationId}` : `full-${hour}`;
+}
+
+/** A period's job id (BullMQ refuses ':' in custom ids, so not the `adherence:` of the design). */
+export function periodJobId(period: string): string {
+  return `adherence-${period}`;
+}
+
+/**
+ * The planning of a period: the id names the period, so every replica's tick queues it once; a
+ * suffix queues it again while BullMQ still holds a finished job of that id (a forced rerun).
+ */
+export function periodJob(period: string, suffix = ''): QueuedJob<JobPayloads['adherence.period']> {
+  return {
+    payload: { period },
+    jobId: `${periodJobId(period)}${suffix}`,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  };
 }
 
 /**

@@ -59,7 +59,7 @@ export class AuditService {
       // A call of no organization (unauthenticated, the operator's) is the platform's.
       organizationId: facts.organizationId ?? caller?.organizationId ?? PLATFORM_ORGANIZATION_ID,
       apiKeyId: facts.apiKeyId ?? caller?.keyId ?? null,
-      actorRole: caller?.role ?? null,
+      actorRole: caller?.role ?? (req.operator ? 'operator' : null),
       action: spec.action,
       patientId:
         facts.patientId !== undefined

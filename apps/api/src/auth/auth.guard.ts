@@ -36,7 +36,11 @@ export class AuthGuard implements CanActivate {
 
     const token = bearerToken(req);
     if (rule.kind === 'operator') {
-      if (token && secretsEqual(token, this.config.ADMIN_TOKEN)) return true;
+      if (token && secretsEqual(token, this.config.ADMIN_TOKEN)) {
+        req.operator = true;
+        return true;
+      }
+      if (audit) await this.audit.record(audit, req, { outcome: 'unauthenticated', status: 401 });
       throw this.unauthenticated(res, 'The operator token is missing or wrong');
     }
 

@@ -13,5 +13,7 @@ export interface Caller {
 declare module 'http' {
   interface IncomingMessage {
     caller?: Caller;
+    /** Authenticated with the platform operator's token (ADMIN_TOKEN), not a key. */
+    operator?: boolean;
   }
 }

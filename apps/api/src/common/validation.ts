@@ -23,10 +23,21 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 // trusted and not an error either: the field is dropped before validation.
 const IGNORED_FIELDS = ['organizationId'];
 
+const NAMES_ORGANIZATION = Symbol('sciatrack:names-organization');
+
+/**
+ * A body of an operator's route, which acts on the organization it names: there is no key to
+ * take one from, so its `organizationId` is the target, validated like any field, not dropped.
+ */
+export const NamesOrganization = (): ClassDecorator => (target) => {
+  Reflect.defineMetadata(NAMES_ORGANIZATION, true, target);
+};
+
 class ApiValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (
       (metadata.type === 'body' || metadata.type === 'query') &&
+      !(metadata.metatype && Reflect.getMetadata(NAMES_ORGANIZATION, metadata.metatype)) &&
       value &&
       typeof value === 'object' &&
       !Array.isArray(value)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fullPeriodName } from '@app/queue';
 import { chunkIds, parsePeriod, periodJobId, periodOfTick } from './adherence-periods';
 
 describe('adherence periods', () => {
@@ -14,15 +15,34 @@ describe('adherence periods', () => {
     expect(parsePeriod('2026-11-22T04')).toEqual({
       name: '2026-11-22T04',
       full: false,
+      organizationId: null,
       at: new Date('2026-11-22T04:00:00Z'),
     });
-    expect(parsePeriod('full-2026-11-22T04').full).toBe(true);
+    expect(parsePeriod('full-2026-11-22T04')).toMatchObject({ full: true, organizationId: null });
   });
 
-  it.each(['2026-11-22', '2026-11-22T24', '2026-02-30T01', 'full-', 'x-2026-11-22T04'])(
-    'refuses %s',
-    (name) => expect(() => parsePeriod(name)).toThrow('not an adherence period'),
-  );
+  it('reads a full period of one organization, named as the operator queues it', () => {
+    const organizationId = randomUUID();
+    const name = fullPeriodName(new Date('2026-11-22T04:37:12Z'), organizationId);
+    expect(name).toBe(`full-2026-11-22T04-org-${organizationId}`);
+    expect(parsePeriod(name)).toEqual({
+      name,
+      full: true,
+      organizationId,
+      at: new Date('2026-11-22T04:00:00Z'),
+    });
+    expect(fullPeriodName(new Date('2026-11-22T04:59:59.999Z'))).toBe('full-2026-11-22T04');
+  });
+
+  it.each([
+    '2026-11-22',
+    '2026-11-22T24',
+    '2026-02-30T01',
+    'full-',
+    'x-2026-11-22T04',
+    '2026-11-22T04-org-00000000-0000-0000-0000-000000000000',
+    'full-2026-11-22T04-org-not-a-uuid',
+  ])('refuses %s', (name) => expect(() => parsePeriod(name)).toThrow('not an adherence period'));
 
   it('names jobs without a colon, which BullMQ refuses in custom ids', () => {
     expect(periodJobId('2026-11-22T04')).toBe('adherence-2026-11-22T04');

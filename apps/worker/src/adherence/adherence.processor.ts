@@ -53,7 +53,11 @@ export class AdherenceProcessor {
     // Patients without a program are in no period; their worklist entries still age (days
     // without review, RTM deadlines): their local midnight marks them for the next update.
     await this.results.markUnprogrammedAtMidnight(period.at);
-    const patients = await this.results.countPeriodPatients(period.at, period.full);
+    const patients = await this.results.countPeriodPatients(
+      period.at,
+      period.full,
+      period.organizationId,
+    );
     await this.results.insertPeriod(period.name, Math.max(1, Math.ceil(patients / CHUNK_PATIENTS)));
     // The first plan stands, whoever wrote it. Its chunks are queued again for as long as the
     // period is open: a planner that stopped between the row and the jobs is made good, and a
@@ -98,6 +102,7 @@ export class AdherenceProcessor {
         tx,
         period.at,
         period.full,
+        period.organizationId,
         chunkIds(chunk, chunks),
       );
       await this.adherence.computeZoned(patients, period.at, {

@@ -1,8 +1,8 @@
 import { Clock } from '@app/config';
-import { JobQueueService } from '@app/queue';
+import { JobQueueService, periodJob } from '@app/queue';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Cron, Interval } from '@nestjs/schedule';
-import { periodJobId, periodOfTick } from './adherence-periods';
+import { periodOfTick } from './adherence-periods';
 
 /** How often changed records are picked up: well within the minute the product promises. */
 export const DIRTY_EVERY_MS = 10_000;
@@ -44,11 +44,8 @@ export class AdherenceScheduler implements OnApplicationBootstrap {
 
   async queuePeriod(period: string): Promise<void> {
     try {
-      await this.jobs.add(
-        'adherence.period',
-        { period },
-        { jobId: periodJobId(period), attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
-      );
+      const job = periodJob(period);
+      await this.jobs.add('adherence.period', job.payload, { ...job.options, jobId: job.jobId });
     } catch {
       this.logger.warn({ period }, 'cannot reach Redis to queue an adherence period');
     }

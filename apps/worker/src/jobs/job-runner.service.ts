@@ -4,10 +4,12 @@ import {
   JOB_NAMES,
   JobName,
   JobPayloads,
+  type JobTrace,
   queueKeyPrefix,
   QUEUES,
   type RedisConnection,
 } from '@app/queue';
+import { ATTR, inSpan, SpanKind } from '@app/telemetry';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
@@ -61,7 +63,23 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         async (job: Job) => {
           const handler = handlers.get(job.name as JobName);
           if (!handler) throw new Error(`no handler for job ${job.name}`);
-          return handler(job.data as JobPayloads[JobName], job);
+          // A span per run, in the trace of whatever queued the job (its data's traceparent).
+          return inSpan(
+            `${job.name} process`,
+            {
+              kind: SpanKind.CONSUMER,
+              attributes: {
+                'messaging.system': 'bullmq',
+                'messaging.destination.name': queue,
+                'messaging.operation.type': 'process',
+                'messaging.message.id': job.id ?? '',
+                [ATTR.jobName]: job.name,
+                [ATTR.jobAttempt]: job.attemptsMade + 1,
+              },
+            },
+            () => handler(job.data as JobPayloads[JobName], job),
+            (job.data as JobTrace).traceparent ?? null,
+          );
         },
         {
           connection: this.connection,

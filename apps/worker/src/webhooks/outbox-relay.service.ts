@@ -1,6 +1,14 @@
 import { AppConfig, Clock } from '@app/config';
 import { Db, OutboxRepository, WebhooksRepository, type OutboxListener } from '@app/persistence';
 import { deliveryJob, eventJob, JobQueueService } from '@app/queue';
+import {
+  ATTR,
+  contextOfTraceparent,
+  recordFailure,
+  SpanKind,
+  traceparentOf,
+  tracer,
+} from '@app/telemetry';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { WebhooksProcessor } from './webhooks.processor';
 
@@ -89,14 +97,33 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   /** Relays one batch; returns how many rows it moved. */
   async relayBatch(): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const ids = await this.outbox.takeForRelay(tx, RELAY_BATCH);
-      if (ids.length === 0) return 0;
-      // Redis refusing rolls the stamps back: the rows wait for the next pass.
-      await this.jobs.addBulk(
-        'webhook.event',
-        ids.map((id) => eventJob(id)),
+      const events = await this.outbox.takeForRelay(tx, RELAY_BATCH);
+      if (events.length === 0) return 0;
+      // A span per event, in the trace of the request (or job) that wrote it; the event's job
+      // carries the span's context, so its fan-out and deliveries follow in the same trace.
+      const spans = events.map((event) =>
+        tracer.startSpan(
+          'outbox relay',
+          { kind: SpanKind.PRODUCER, attributes: { [ATTR.outboxEventId]: event.id } },
+          contextOfTraceparent(event.traceContext),
+        ),
       );
-      return ids.length;
+      try {
+        // Redis refusing rolls the stamps back: the rows wait for the next pass.
+        await this.jobs.addBulk(
+          'webhook.event',
+          events.map((event, i) => ({
+            ...eventJob(event.id),
+            traceparent: traceparentOf(spans[i]),
+          })),
+        );
+      } catch (err) {
+        spans.forEach((span) => recordFailure(span, err));
+        throw err;
+      } finally {
+        spans.forEach((span) => span.end());
+      }
+      return events.length;
     });
   }
 

@@ -11,9 +11,11 @@ import {
   WebhookSecrets,
   WebhooksRepository,
   type AttemptClaim,
+  type ClaimedAttempt,
   type DeliveryAttemptRef,
 } from '@app/persistence';
 import { deliveryJob, JobQueueService, type JobPayloads } from '@app/queue';
+import { ATTR, inSpan, SpanKind, SpanStatusCode } from '@app/telemetry';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnJob } from '../jobs/on-job.decorator';
 import { sendWebhook, webhookAgents, type WebhookAgents } from './webhook-sender';
@@ -106,30 +108,7 @@ export class WebhooksProcessor implements OnApplicationShutdown {
       return { outcome: 'dead' };
     }
 
-    let outcome: AttemptOutcome;
-    try {
-      const secrets = [claimed.secretEncrypted, claimed.previousSecretEncrypted]
-        .filter((s): s is Buffer => s !== null)
-        .map((s) => this.secrets.open(s));
-      const timestamp = Math.floor(this.clock.nowMs() / 1000);
-      outcome = await sendWebhook({
-        url: claimed.url,
-        body: claimed.body,
-        headers: {
-          'webhook-id': claimed.eventId,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signatureHeader(secrets, claimed.eventId, timestamp, claimed.body),
-        },
-        timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
-        allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
-        agents: this.agents,
-        now: () => this.clock.now(),
-      });
-    } catch (err) {
-      // A secret that cannot be opened (WEBHOOK_SECRETS_KEY changed), say: a failed attempt,
-      // retried on the schedule and dead-lettered in the end, never retried forever.
-      outcome = { kind: 'error', error: err instanceof Error ? err.constructor.name : 'error' };
-    }
+    const outcome = await this.attempt(claimed);
     const statusCode = outcome.kind === 'response' ? outcome.status : null;
     const error = outcome.kind === 'response' ? null : outcome.error;
     const step = nextDeliveryStep(outcome, claimed.attempts, this.schedule, Math.random());
@@ -154,6 +133,60 @@ export class WebhooksProcessor implements OnApplicationShutdown {
         break;
     }
     return { outcome: step.kind === 'retry' ? `retry (${describeOutcome(outcome)})` : step.kind };
+  }
+
+  /**
+   * Signs and sends one attempt, in a client span of the delivery's trace: the receiver's host,
+   * never its URL (a query may hold its token), and no trace header is sent to it.
+   */
+  private attempt(claimed: ClaimedAttempt): Promise<AttemptOutcome> {
+    const url = URL.canParse(claimed.url) ? new URL(claimed.url) : null;
+    const attributes = {
+      'http.request.method': 'POST',
+      ...(url
+        ? {
+            'url.scheme': url.protocol.replace(':', ''),
+            'server.address': url.hostname,
+            'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+          }
+        : {}),
+      [ATTR.deliveryId]: claimed.id,
+      [ATTR.deliveryAttempt]: claimed.attempts,
+    };
+    return inSpan('webhook POST', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      let outcome: AttemptOutcome;
+      try {
+        const secrets = [claimed.secretEncrypted, claimed.previousSecretEncrypted]
+          .filter((s): s is Buffer => s !== null)
+          .map((s) => this.secrets.open(s));
+        const timestamp = Math.floor(this.clock.nowMs() / 1000);
+        outcome = await sendWebhook({
+          url: claimed.url,
+          body: claimed.body,
+          headers: {
+            'webhook-id': claimed.eventId,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signatureHeader(secrets, claimed.eventId, timestamp, claimed.body),
+          },
+          timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
+          allowPrivate: this.config.WEBHOOK_ALLOW_PRIVATE_URLS,
+          agents: this.agents,
+          now: () => this.clock.now(),
+        });
+      } catch (err) {
+        // A secret that cannot be opened (WEBHOOK_SECRETS_KEY changed), say: a failed attempt,
+        // retried on the schedule and dead-lettered in the end, never retried forever.
+        outcome = { kind: 'error', error: err instanceof Error ? err.constructor.name : 'error' };
+      }
+      if (outcome.kind === 'response') {
+        span.setAttribute('http.response.status_code', outcome.status);
+        if (outcome.status >= 300) span.setStatus({ code: SpanStatusCode.ERROR });
+      } else {
+        span.setAttribute('error.type', outcome.error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      return outcome;
+    });
   }
 
   /** Takes the attempt, so that two jobs of one delivery never send at once. */

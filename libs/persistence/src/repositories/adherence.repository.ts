@@ -47,22 +47,24 @@ export interface StoredProgress {
 
 // The patients of a period: with a current program and, for an hourly period, a local date at
 // the period's instant ($1) other than an hour before (their day ended within that hour); $2
-// true for a full period (every patient with a program).
+// true for a full period (every patient with a program); $3 an organization, for a full period
+// of its patients only (null: every organization's).
 const PERIOD_PATIENTS = `
   FROM patients pa
   JOIN programs pr ON pr.organization_id = pa.organization_id AND pr.patient_id = pa.id AND pr.superseded_at IS NULL
   WHERE ($2::boolean OR (($1::timestamptz AT TIME ZONE pa.timezone)::date
-                         <> (($1::timestamptz - interval '1 hour') AT TIME ZONE pa.timezone)::date))`;
+                         <> (($1::timestamptz - interval '1 hour') AT TIME ZONE pa.timezone)::date))
+    AND ($3::uuid IS NULL OR pa.organization_id = $3::uuid)`;
 
 const COUNT_PERIOD_PATIENTS = `SELECT count(*)::int AS patients ${PERIOD_PATIENTS}`;
 
 /**
- * $3..$4 the chunk's share of the patient ids (a range scan of the primary key). With their
+ * $4..$5 the chunk's share of the patient ids (a range scan of the primary key). With their
  * zones, which the computation needs: looking them up again cost a statement per chunk.
  */
 const CHUNK_PATIENTS = `
   SELECT pa.organization_id, pa.id, pa.timezone ${PERIOD_PATIENTS}
-    AND pa.id >= $3::uuid AND ($4::uuid IS NULL OR pa.id < $4::uuid)`;
+    AND pa.id >= $4::uuid AND ($5::uuid IS NULL OR pa.id < $5::uuid)`;
 
 // The first plan stands, whoever wrote it.
 const INSERT_PERIOD = `INSERT INTO adherence_periods (period, chunks) VALUES ($1, $2) ON CONFLICT DO NOTHING`;
@@ -71,6 +73,15 @@ const OPEN_PLAN = `
   SELECT p.chunks, (extract(epoch FROM p.started_at) * 1000000)::bigint::text AS run,
          ARRAY(SELECT c.chunk FROM adherence_period_chunks c WHERE c.period = p.period) AS done
   FROM adherence_periods p WHERE p.period = $1 AND p.completed_at IS NULL`;
+
+// A completed plan is dropped (its chunk rows cascade), so that queuing the period plans it
+// anew; an open one stays and goes on. The SELECT reads the snapshot from before the DELETE.
+const FORGET_COMPLETED_PERIOD = `
+  WITH gone AS (
+    DELETE FROM adherence_periods WHERE period = $1 AND completed_at IS NOT NULL RETURNING 1
+  )
+  SELECT EXISTS (SELECT FROM gone) AS completed,
+         EXISTS (SELECT FROM adherence_periods WHERE period = $1 AND completed_at IS NULL) AS running`;
 
 // A second claim of the chunk waits for the first transaction, then conflicts: no row back.
 const CLAIM_CHUNK = `
@@ -151,10 +162,14 @@ export class AdherenceRepository {
   constructor(private readonly db: Db) {}
 
   /** How many patients a period computes (see PERIOD_PATIENTS). */
-  async countPeriodPatients(at: Date, full: boolean): Promise<number> {
+  async countPeriodPatients(
+    at: Date,
+    full: boolean,
+    organizationId: string | null = null,
+  ): Promise<number> {
     const [{ patients }] = await this.db.current.query<{ patients: number }[]>(
       COUNT_PERIOD_PATIENTS,
-      [at, full],
+      [at, full, organizationId],
     );
     return patients;
   }
@@ -162,6 +177,19 @@ export class AdherenceRepository {
   /** Plans a period in `chunks` chunks, unless it was planned already (the first plan stands). */
   async insertPeriod(period: string, chunks: number): Promise<void> {
     await this.db.current.query(INSERT_PERIOD, [period, chunks]);
+  }
+
+  /**
+   * Makes way for a forced rerun of a period: deletes its plan if it completed, so that its next
+   * job plans it again; one still running is left to finish. Answers what the period had.
+   */
+  async forgetCompletedPeriod(period: string): Promise<'none' | 'completed' | 'running'> {
+    const [row] = await queryRows<{ completed: boolean; running: boolean }>(
+      this.db.current,
+      FORGET_COMPLETED_PERIOD,
+      [period],
+    );
+    return row.completed ? 'completed' : row.running ? 'running' : 'none';
   }
 
   /** The plan of a period not yet completed; null if completed or never planned. */
@@ -184,9 +212,12 @@ export class AdherenceRepository {
     tx: Tx,
     at: Date,
     full: boolean,
+    organizationId: string | null,
     ids: PatientIdRange,
   ): Promise<PatientZone[]> {
-    return zonesOf(await tx.query<ZoneRow[]>(CHUNK_PATIENTS, [at, full, ids.from, ids.to]));
+    return zonesOf(
+      await tx.query<ZoneRow[]>(CHUNK_PATIENTS, [at, full, organizationId, ids.from, ids.to]),
+    );
   }
 
   /**

@@ -12,6 +12,10 @@ export class OrganizationsRepository {
     return tx.save(tx.create(Organization, { name, settings: {} }));
   }
 
+  exists(organizationId: string): Promise<boolean> {
+    return this.db.current.existsBy(Organization, { id: organizationId });
+  }
+
   async settingsOf(organizationId: string): Promise<Record<string, unknown>> {
     const org = await this.db.current
       .getRepository(Organization)

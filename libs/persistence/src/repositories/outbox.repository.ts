@@ -1,5 +1,6 @@
 import { AppConfig } from '@app/config';
 import type { AlertEventBody, WebhookEventBody, WebhookEventType } from '@app/domain';
+import { activeTraceparent } from '@app/telemetry';
 import { Injectable } from '@nestjs/common';
 import { Db, queryRows, type Tx } from '../db.service';
 import { listenOn, type Listener } from '../listen';
@@ -11,7 +12,8 @@ export const OUTBOX_CHANNEL = 'sciatrack_outbox';
 // transaction, and PostgreSQL still delivers it only at commit.
 const WRITE_EVENT = `
   WITH event AS (
-    INSERT INTO outbox (organization_id, event_type, payload) VALUES ($1, $2, $3) RETURNING id
+    INSERT INTO outbox (organization_id, event_type, payload, trace_context) VALUES ($1, $2, $3, $5)
+    RETURNING id
   )
   SELECT event.id FROM event CROSS JOIN pg_notify($4, '')`;
 
@@ -19,13 +21,19 @@ const WRITE_EVENT = `
 // the relay commits only once the jobs are in Redis, so a row is never stamped without its job.
 const TAKE_FOR_RELAY = `
   WITH batch AS (
-    SELECT organization_id, id, created_at FROM outbox WHERE relayed_at IS NULL
+    SELECT organization_id, id, created_at, trace_context FROM outbox WHERE relayed_at IS NULL
     ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED
   ), stamped AS (
     UPDATE outbox o SET relayed_at = clock_timestamp() FROM batch
     WHERE o.organization_id = batch.organization_id AND o.id = batch.id
   )
-  SELECT id FROM batch ORDER BY created_at, id`;
+  SELECT id, trace_context FROM batch ORDER BY created_at, id`;
+
+/** An event taken for the relay, with the traceparent of the span that wrote it (if traced). */
+export interface RelayedEvent {
+  id: string;
+  traceContext: string | null;
+}
 
 export interface OutboxEvent {
   organizationId: string;
@@ -55,6 +63,7 @@ export class OutboxRepository {
       event.type,
       JSON.stringify(event),
       OUTBOX_CHANNEL,
+      activeTraceparent(),
     ]);
     return id;
   }
@@ -63,9 +72,11 @@ export class OutboxRepository {
    * Takes up to `limit` events not relayed yet, oldest first, and stamps them relayed in `tx`.
    * Rows another relay holds are skipped (SKIP LOCKED); if `tx` rolls back, the rows wait.
    */
-  async takeForRelay(tx: Tx, limit: number): Promise<string[]> {
-    const rows = await tx.query<{ id: string }[]>(TAKE_FOR_RELAY, [limit]);
-    return rows.map((r) => r.id);
+  async takeForRelay(tx: Tx, limit: number): Promise<RelayedEvent[]> {
+    const rows = await tx.query<{ id: string; trace_context: string | null }[]>(TAKE_FOR_RELAY, [
+      limit,
+    ]);
+    return rows.map((r) => ({ id: r.id, traceContext: r.trace_context }));
   }
 
   /** Events relayed more than `graceSeconds` ago and still not fanned out: their job was lost. */

@@ -6,6 +6,7 @@ import type {
   Severity,
   StoredAnswers,
 } from '@app/domain';
+import { activeTraceparent } from '@app/telemetry';
 import { Injectable } from '@nestjs/common';
 import { Db, prepared, runPrepared, type Tx } from '../db.service';
 import { Questionnaire } from '../entities';
@@ -100,7 +101,7 @@ const WRITE_QUESTIONNAIRE = prepared(`
     SELECT id, $1, $2, rule, severity, action, evidence, $3
     FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::jsonb[]) AS t(id, rule, severity, action, evidence)
     RETURNING id
-  ), ${alertWritesSql(15, 'true')}, marked AS (
+  ), ${alertWritesSql(15, 'true', '$28')}, marked AS (
     INSERT INTO adherence_dirty (organization_id, patient_id) VALUES ($1, $2)
   )
   SELECT (SELECT to_jsonb(w) FROM written w) AS written,
@@ -152,6 +153,7 @@ export class QuestionnairesRepository {
       w.findings.map((f) => JSON.stringify(f.evidence)),
       ...alertWritesArgs(w.now, w.alerts),
       OUTBOX_CHANNEL,
+      activeTraceparent(),
     ]);
     return questionnaireOf(row.written);
   }

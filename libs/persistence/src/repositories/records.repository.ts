@@ -7,6 +7,7 @@ import type {
   PainSite,
   RuleId,
 } from '@app/domain';
+import { activeTraceparent } from '@app/telemetry';
 import { Injectable } from '@nestjs/common';
 import { Db, type Executor, prepared, runPrepared } from '../db.service';
 import { PainReport, type ProgramStatus, RuleFinding, SessionLog } from '../entities';
@@ -217,9 +218,11 @@ function loadContextSql(refTable: 'pain_reports' | 'sessions', visible: string):
  * The parts of a write statement that open alerts, update open ones and queue their outbox
  * events, as `decideAlerts` decided them (`alertWritesArgs` gives their parameters, from `$n`:
  * the time, then the alerts opened, updated, and the events); `$1` is the organization, `$2` the
- * patient; `when` guards every part. Shared by the records write and the questionnaire write.
+ * patient; `when` guards every part; `trace` is the parameter of the writer's traceparent
+ * (`activeTraceparent()`), stored with the events. Shared by the records write and the
+ * questionnaire write.
  */
-export function alertWritesSql(n: number, when: string): string {
+export function alertWritesSql(n: number, when: string, trace: string): string {
   const $ = (i: number) => `$${n + i}`;
   return `alerts_opened AS (
   INSERT INTO alerts (id, organization_id, patient_id, rule, severity, finding_id, last_finding_id, finding_count,
@@ -237,8 +240,9 @@ export function alertWritesSql(n: number, when: string): string {
   FROM unnest(${$(6)}::uuid[], ${$(7)}::uuid[], ${$(8)}::int[], ${$(9)}::text[]) AS u(id, finding_id, finding_count, escalate_to)
   WHERE a.id = u.id AND a.organization_id = $1 AND ${when}
 ), events AS (
-  INSERT INTO outbox (organization_id, event_type, payload)
-  SELECT $1, event_type, payload FROM unnest(${$(10)}::text[], ${$(11)}::jsonb[]) AS t(event_type, payload)
+  INSERT INTO outbox (organization_id, event_type, payload, trace_context)
+  SELECT $1, event_type, payload, ${trace}::text
+  FROM unnest(${$(10)}::text[], ${$(11)}::jsonb[]) AS t(event_type, payload)
   WHERE ${when}
   RETURNING id
 )`;
@@ -311,7 +315,7 @@ WITH unchanged AS (
     AS t(id, rule, severity, action, program_effect, evidence, pain_report_id, session_id)
   WHERE EXISTS (SELECT FROM unchanged)
   RETURNING created_at
-), ${alertWritesSql(31, 'EXISTS (SELECT FROM unchanged)')}, program_held AS (
+), ${alertWritesSql(31, 'EXISTS (SELECT FROM unchanged)', '$49')}, program_held AS (
   UPDATE programs SET status = $44, status_reason = $45, status_changed_at = now()
   WHERE organization_id = $1 AND id = $43 AND $44::text IS NOT NULL AND EXISTS (SELECT FROM unchanged)
 ), hold AS (
@@ -525,6 +529,7 @@ export class RecordsRepository {
       w.hold?.from ?? null,
       OUTBOX_CHANNEL,
       version,
+      activeTraceparent(),
     ]);
     if (!row.unchanged) throw new StaleRecordsContextError();
     return {

@@ -6,6 +6,7 @@ import {
   type WorklistReason,
 } from '@app/domain';
 import { Injectable } from '@nestjs/common';
+import { activeTraceparent } from '@app/telemetry';
 import { Db, type Executor, prepared, runPrepared } from '../db.service';
 import { InvalidCursorError, type KeysetPage } from '../keyset-page';
 import { OUTBOX_CHANNEL } from './outbox.repository';
@@ -102,11 +103,12 @@ const UPSERT = prepared(`
                               EXCLUDED.reasons, EXCLUDED.rtm_month, EXCLUDED.rtm_codes)
     RETURNING w.organization_id, w.patient_id, w.band, w.score, w.reasons
   ), escalated AS (
-    INSERT INTO outbox (organization_id, event_type, payload)
+    INSERT INTO outbox (organization_id, event_type, payload, trace_context)
     SELECT u.organization_id, 'worklist.escalated',
            jsonb_build_object('type', 'worklist.escalated', 'timestamp', $9::text,
              'data', jsonb_build_object('patientId', u.patient_id, 'band', 'urgent', 'score', u.score,
-               'reasons', (SELECT jsonb_agg(DISTINCT r->>'kind') FROM jsonb_array_elements(u.reasons) r)))
+               'reasons', (SELECT jsonb_agg(DISTINCT r->>'kind') FROM jsonb_array_elements(u.reasons) r))),
+           $13::text
       FROM written u
       LEFT JOIN before b ON b.organization_id = u.organization_id AND b.patient_id = u.patient_id
      WHERE u.band = 0 AND (b.band IS NULL OR b.band <> 0)
@@ -237,6 +239,7 @@ export class WorklistRepository {
       OUTBOX_CHANNEL,
       entries.map((e) => e.rtmMonth),
       entries.map((e) => e.rtmCodes.join(',')),
+      activeTraceparent(),
     ]);
     return { written: row.written, escalated: row.escalated };
   }

@@ -1,0 +1,51 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Audited } from '../audit/audited.decorator';
+import { OperatorOnly } from '../auth/access.decorator';
+import { ProblemDto } from '../common/problem';
+import { AdherenceRecomputeDto, AdherenceRecomputeQueuedDto } from './adherence-recompute.dto';
+import { AdherenceRecomputeService } from './adherence-recompute.service';
+
+const problem = (status: number, description: string) =>
+  ApiResponse({
+    status,
+    description,
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+  });
+
+@ApiTags('Platform operator')
+@Controller('v1/admin/adherence')
+@OperatorOnly()
+export class AdherenceRecomputeController {
+  constructor(private readonly recompute: AdherenceRecomputeService) {}
+
+  @Post('recompute')
+  @HttpCode(202)
+  @Audited('adherence.recompute', 'none')
+  @ApiOperation({
+    summary: 'Recompute adherence and progression flags now (operator token)',
+    description:
+      'Queues a full period of the current UTC hour: every patient with a program, or one ' +
+      'organization’s, computed as of the top of the hour with their weeks over the last 91 ' +
+      'days. Calling again in the same hour recomputes again once the previous run completed; ' +
+      'while it runs, a call adds nothing to it.',
+  })
+  @ApiAcceptedResponse({ type: AdherenceRecomputeQueuedDto })
+  @problem(404, 'No organization has this id')
+  @problem(503, 'Redis did not take the job: nothing was queued, try again')
+  queue(
+    @Req() req: Request,
+    @Body() body: AdherenceRecomputeDto,
+  ): Promise<AdherenceRecomputeQueuedDto> {
+    // The audit row names the organization acted on (the operator has none of its own).
+    req.auditOrganizationId = body.organizationId ?? null;
+    return this.recompute.queue(body.organizationId ?? null);
+  }
+}
