@@ -572,6 +572,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/adherence/recompute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recompute adherence and progression flags now (operator token)
+         * @description Queues a full period of the current UTC hour: every patient with a program, or one organization’s, computed as of the top of the hour with their weeks over the last 91 days. Calling again in the same hour recomputes again once the previous run completed; while it runs, a call adds nothing to it.
+         */
+        post: operations["AdherenceRecomputeController_queue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/alerts": {
         parameters: {
             query?: never;
@@ -2389,6 +2409,35 @@ export interface components {
             rtm: components["schemas"]["RtmCodeCountsDto"];
             /** @description Weeks (Mondays from the week of `from` to that of `to`) or clinicians, each with at least one patient; never a patient id */
             data: components["schemas"]["DashboardAdherenceGroupDto"][];
+        };
+        AdherenceRecomputeDto: {
+            /**
+             * Format: uuid
+             * @description Recompute only this organization’s patients; without it, every patient.
+             */
+            organizationId?: string;
+        };
+        AdherenceRecomputeQueuedDto: {
+            /**
+             * @description The full period queued, as of the top of the current UTC hour: `full-<hour>` for every patient, `full-<hour>-org-<organizationId>` for one organization’s. Its progress is its row in adherence_periods (docs/adherence.md).
+             * @example full-2026-11-22T04
+             */
+            period: string;
+            /**
+             * Format: uuid
+             * @example null
+             */
+            organizationId: string | null;
+            /**
+             * @description The id of the period’s planning job in the `adherence` queue.
+             * @example adherence-full-2026-11-22T04-requested-1763784000123
+             */
+            jobId: string;
+            /**
+             * @description What the period had before this call: `none`; `completed` (its plan was dropped and it is computed anew); `running` (it goes on, and this job adds nothing to it).
+             * @enum {string}
+             */
+            previousRun: "none" | "completed" | "running";
         };
         AlertDto: {
             /** Format: uuid */
@@ -6545,6 +6594,113 @@ export interface operations {
             };
             /** @description Unexpected server error (no detail is disclosed) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    AdherenceRecomputeController_queue: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 visible ASCII characters. The same key with the same body replays the first answer (header Idempotent-Replayed: true); with another body → 422. A request sent while the first is still running waits for it (up to 2 s) and then replays its answer; if the first is still running after that → 409 with Retry-After. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdherenceRecomputeDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdherenceRecomputeQueuedDto"];
+                };
+            };
+            /** @description The body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The operator token is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No organization has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflicts with an existing record, or the same Idempotency-Key is still running after 2 s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is larger than this endpoint accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request is not valid: `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unexpected server error (no detail is disclosed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Redis did not take the job: nothing was queued, try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
