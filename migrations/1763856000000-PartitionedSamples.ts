@@ -82,6 +82,11 @@ export class PartitionedSamples1763856000000 implements MigrationInterface {
         WHILE month < to_month LOOP
           name := format('activity_samples_%s', to_char(month, 'YYYY_MM'));
           IF to_regclass(name) IS NULL THEN
+            -- The strongest locks first, in the writers' order (the table, then the default
+            -- partition): taken one step at a time (rows moved, then the attach), they deadlocked
+            -- with a writer into the default partition. Writers wait the moment this takes.
+            LOCK TABLE activity_samples IN SHARE UPDATE EXCLUSIVE MODE;
+            LOCK TABLE activity_samples_default IN ACCESS EXCLUSIVE MODE;
             EXECUTE format('CREATE TABLE %I (LIKE activity_samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
             EXECUTE format(
               'WITH moved AS (DELETE FROM activity_samples_default WHERE start_at >= %L AND start_at < %L RETURNING *)

@@ -202,7 +202,11 @@ describe('API conventions', () => {
       expect(ops.map((o) => `${o.method} ${o.path}`)).toContain(expected);
     }
     // Any key may read the exercise catalog, and the operator's token has no roles: no 403.
-    const anyCredential = ['get /v1/exercises', 'post /v1/admin/organizations'];
+    const anyCredential = [
+      'get /v1/exercises',
+      'post /v1/admin/organizations',
+      'post /v1/admin/adherence/recompute',
+    ];
     for (const { path, method, op } of ops) {
       expect(op.responses['500']).toBeDefined();
       if (op.security?.length) expect(op.responses['401']).toBeDefined();

@@ -6619,6 +6619,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The period queued (or the run of this hour already under way) */
             202: {
                 headers: {
                     [name: string]: unknown;

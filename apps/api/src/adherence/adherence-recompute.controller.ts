@@ -1,24 +1,11 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Audited } from '../audit/audited.decorator';
 import { OperatorOnly } from '../auth/access.decorator';
-import { ProblemDto } from '../common/problem';
+import { ApiProblem } from '../common/openapi';
 import { AdherenceRecomputeDto, AdherenceRecomputeQueuedDto } from './adherence-recompute.dto';
 import { AdherenceRecomputeService } from './adherence-recompute.service';
-
-const problem = (status: number, description: string) =>
-  ApiResponse({
-    status,
-    description,
-    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
-  });
 
 @ApiTags('Platform operator')
 @Controller('v1/admin/adherence')
@@ -37,9 +24,12 @@ export class AdherenceRecomputeController {
       'days. Calling again in the same hour recomputes again once the previous run completed; ' +
       'while it runs, a call adds nothing to it.',
   })
-  @ApiAcceptedResponse({ type: AdherenceRecomputeQueuedDto })
-  @problem(404, 'No organization has this id')
-  @problem(503, 'Redis did not take the job: nothing was queued, try again')
+  @ApiAcceptedResponse({
+    type: AdherenceRecomputeQueuedDto,
+    description: 'The period queued (or the run of this hour already under way)',
+  })
+  @ApiProblem(404, 'No organization has this id')
+  @ApiProblem(503, 'Redis did not take the job: nothing was queued, try again')
   queue(
     @Req() req: Request,
     @Body() body: AdherenceRecomputeDto,
