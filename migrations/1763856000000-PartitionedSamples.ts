@@ -82,9 +82,12 @@ export class PartitionedSamples1763856000000 implements MigrationInterface {
         WHILE month < to_month LOOP
           name := format('activity_samples_%s', to_char(month, 'YYYY_MM'));
           IF to_regclass(name) IS NULL THEN
-            -- The strongest locks first, in the writers' order (the table, then the default
-            -- partition): taken one step at a time (rows moved, then the attach), they deadlocked
-            -- with a writer into the default partition. Writers wait the moment this takes.
+            -- Every lock up front, in the order writers take theirs: patients (a write of
+            -- records bumps the patient's row first; attaching clones the foreign key to
+            -- patients, which takes this lock), then the table, then the default partition.
+            -- Taken as the steps came, they deadlocked with such a writer. Writers of patients
+            -- and samples wait the moment this takes.
+            LOCK TABLE patients IN SHARE ROW EXCLUSIVE MODE;
             LOCK TABLE activity_samples IN SHARE UPDATE EXCLUSIVE MODE;
             LOCK TABLE activity_samples_default IN ACCESS EXCLUSIVE MODE;
             EXECUTE format('CREATE TABLE %I (LIKE activity_samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);

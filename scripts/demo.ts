@@ -8,7 +8,7 @@
 //
 //   SCIATRACK_URL  base URL of the API (default http://127.0.0.1:${PORT || 3000})
 //   ADMIN_TOKEN    the operator token (default: the development token of libs/config)
-//   --cleanup      at the end, remove what the API allows of the clinic the run made (see
+//   --cleanup      at the end, erase the run's patients and revoke its keys (see
 //                  cleanUp: its keys are revoked, so nothing of it can be read any more)
 //
 // It prints the clinic's admin key, to explore the clinic afterwards (without --cleanup).
@@ -1339,11 +1339,10 @@ async function removeEndpoint(clinic: Clinic): Promise<void> {
 }
 
 /**
- * `--cleanup`: removes what the API lets an organization remove of the clinic this run made.
- * The API deletes no organization, clinician, client app, patient or record (patient erasure
- * is not in this version), so those stay in the database; what can hold on is stopped, and
- * last every key is revoked, the admin key too, after which nothing of the clinic can be read
- * or written through the API.
+ * `--cleanup`: removes what the API lets an organization remove of the clinic this run made:
+ * its patients are erased (records, samples, alerts, deliveries, connections and their jobs;
+ * the audit rows stay), the webhook endpoint deleted, and last every key revoked, the admin key
+ * too. The organization, its clinician and its client app stay (no endpoint deletes them).
  */
 async function cleanUp(clinic: Clinic, patients: readonly DemoPatient[]): Promise<void> {
   heading('Cleaning up (--cleanup)');
@@ -1351,55 +1350,13 @@ async function cleanUp(clinic: Clinic, patients: readonly DemoPatient[]): Promis
   await removeEndpoint(clinic);
   line('  webhook endpoint   deleted');
   for (const p of patients) {
-    const params = { path: { id: p.id } };
-    const connections = await ok(
-      `listing patient ${p.story.label}'s connections`,
-      admin.GET('/v1/patients/{id}/connections', { params }),
-    );
-    for (const c of connections.data.filter((c) => c.status !== 'revoked')) {
-      await ok(
-        'deleting a connection',
-        admin.DELETE('/v1/connections/{id}', { params: { path: { id: c.id } } }),
-        [204],
-      );
-    }
-    const episodes = await ok(
-      `listing patient ${p.story.label}'s monitoring episodes`,
-      admin.GET('/v1/patients/{id}/rtm-episodes', { params }),
-    );
-    for (const e of episodes.data.filter((e) => e.endDate === null)) {
-      await ok(
-        'ending a monitoring episode',
-        admin.POST('/v1/rtm-episodes/{id}/end', { params: { path: { id: e.id } }, body: {} }),
-      );
-    }
     await ok(
-      `withdrawing patient ${p.story.label}'s enrollment`,
-      admin.DELETE('/v1/patients/{id}/enrollments/{clientAppId}', {
-        params: { path: { id: p.id, clientAppId: clinic.clientAppId } },
-      }),
+      `erasing patient ${p.story.label}`,
+      admin.DELETE('/v1/patients/{id}', { params: { path: { id: p.id } } }),
       [204],
     );
   }
-  line(`  patients           ${patients.length}: connections deleted, monitoring episodes ended,`);
-  line('                     enrollments withdrawn (the app can no longer see them)');
-  let resolved = 0;
-  for (const status of ['open', 'acknowledged'] as const) {
-    const alerts = await everyPage((cursor) =>
-      ok(
-        'listing the alerts',
-        admin.GET('/v1/alerts', { params: { query: { status, limit: 100, cursor } } }),
-      ),
-    );
-    for (const a of alerts) {
-      await ok(
-        'resolving an alert',
-        admin.POST('/v1/alerts/{id}/resolve', { params: { path: { id: a.id } } }),
-      );
-      resolved++;
-    }
-  }
-  line(`  alerts             ${resolved} resolved (none escalates any more)`);
+  line(`  patients           ${patients.length} erased, with their records (audit rows kept)`);
   const keys = await everyPage((cursor) =>
     ok(
       'listing the keys',
@@ -1423,7 +1380,7 @@ async function cleanUp(clinic: Clinic, patients: readonly DemoPatient[]): Promis
   line(`  API keys           ${live.length + 1} revoked, the admin key last`);
   line(
     `\n  Left in the database, out of the API's reach: the organization "${clinic.name}", its\n` +
-      '  clinician, client app, patients and their records (no endpoint deletes them).',
+      '  clinician and client app (no endpoint deletes them), and the audit log.',
   );
 }
 

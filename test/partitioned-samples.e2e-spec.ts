@@ -230,6 +230,43 @@ describe('activity_samples partitioned by month', () => {
     });
   });
 
+  describe('creating a partition while records are written', () => {
+    const service = withService();
+
+    it('waits for a writer of the patient instead of deadlocking with it', async () => {
+      const { t, c } = service;
+      const patient = await importsOf(t.http, c, t.db).patient('UTC');
+      const sample = (at: string) =>
+        `INSERT INTO activity_samples (organization_id, patient_id, source_key, start_at, end_at, steps, granularity)
+         VALUES ('${c.org.id}', '${patient.id}', 'Phone|', '${at}', '${at}'::timestamptz + interval '1 minute', 5, 'interval')`;
+      // A month with no partition yet: its rows wait in the default partition.
+      await t.db.query(sample('2041-03-10T10:00:00Z'));
+      // A writer as the API's record writes go: the patient's row first, then samples.
+      const writer = new Client({
+        connectionString: runtimeUrlFor(process.env.SCIATRACK_TEST_DATABASE!),
+      });
+      await writer.connect();
+      try {
+        await writer.query('BEGIN');
+        await writer.query('UPDATE patients SET updated_at = now() WHERE id = $1', [patient.id]);
+        const creating = service.worker
+          .get(SampleStorageRepository)
+          .ensurePartitions(new Date('2041-03-15T00:00:00Z'));
+        await new Promise((r) => setTimeout(r, 300));
+        await writer.query(sample('2041-03-11T10:00:00Z'));
+        await writer.query('COMMIT');
+        expect(await creating).toBeGreaterThan(0);
+      } finally {
+        await writer.end();
+      }
+      const [{ n }] = await t.db.query(
+        `SELECT count(*)::int AS n FROM activity_samples_2041_03 WHERE patient_id = $1`,
+        [patient.id],
+      );
+      expect(n).toBe(2);
+    });
+  });
+
   describe('retention per organization', () => {
     const service = withService();
     const daysAgo = (n: number, hour = 10) => {
