@@ -36,10 +36,10 @@ const BENCHES: Record<string, Bench> = {
     run: () =>
       benchPartitions({
         patients: quick ? 8 : 2000,
-        ingestPatients: quick ? 8 : 200,
+        ingestPatients: quick ? 8 : 400,
         days: 90,
         everyMinutes: 60,
-        runs: quick ? 2 : 4,
+        runs: quick ? 2 : Number(process.env.BENCH_RUNS ?? 8),
         recomputeRuns: quick ? 2 : 5,
         clients: 8,
       }),
