@@ -233,11 +233,19 @@ describe('read replica', () => {
     } finally {
       await control.resume();
     }
-    // In step again, the replica serves the export's reads.
+    // In step again, the replica serves the export's reads: once the worker's own lag check
+    // has seen it in step (its next check, not the test's), so an export may still read the
+    // primary just after the replay caught up.
     await control.caughtUp();
-    const before = await servedByReplica();
-    expect(await exportObservations()).toContain(report.id);
-    expect(await servedByReplica()).toBeGreaterThan(before);
+    await eventually(
+      async () => {
+        const before = await servedByReplica();
+        expect(await exportObservations()).toContain(report.id);
+        return (await servedByReplica()) > before;
+      },
+      30_000,
+      'an export read from the replica',
+    );
   });
 
   describe('beyond DATABASE_REPLICA_MAX_LAG_MS', () => {
