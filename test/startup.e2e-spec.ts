@@ -1,4 +1,4 @@
-import { finished, start } from './support/processes';
+import { finished, freePort, start } from './support/processes';
 import { TEST_ADMIN_TOKEN } from './support/test-env';
 
 // Port 1 on loopback: nothing listens there, so the connection is refused at once.
@@ -65,7 +65,7 @@ describe('api process', () => {
   });
 
   it('is ready within 30 s and logs JSON lines with request ids and no patient data', async () => {
-    const port = String(30000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const child = start('api', { PORT: port });
     const base = `http://127.0.0.1:${port}`;
     const startedAt = Date.now();
