@@ -134,7 +134,7 @@ describe('activity_samples partitioned by month', () => {
       expect(await contents()).toEqual(before);
     });
 
-    it('lets the runtime role create months ahead and drain the default partition', async () => {
+    it('lets the runtime role create months ahead, and an operator move a month out of the default partition', async () => {
       // Grants as the service's start-up does.
       await prepareDatabase(
         loadConfig({
@@ -161,14 +161,19 @@ describe('activity_samples partitioned by month', () => {
         new Db(runtime, new ReadReplica(loadConfig(), runtime)),
       );
       const created = await samples.ensurePartitions(new Date('2040-01-15T00:00:00Z'));
-      const months = Object.fromEntries(await partitions());
-      expect(months).toMatchObject({ activity_samples_2040_05: 1, activity_samples_default: 0 });
-      // Last month to three ahead, plus the stray month.
+      let months = Object.fromEntries(await partitions());
+      // Last month to three ahead; the stray month stays in the default partition.
       for (const m of ['2039_12', '2040_01', '2040_02', '2040_03', '2040_04'])
         expect(months).toHaveProperty(`activity_samples_${m}`, 0);
-      expect(created).toBe(6);
+      expect(months).toMatchObject({ activity_samples_default: 1 });
+      expect(months).not.toHaveProperty('activity_samples_2040_05');
+      expect(created).toBe(5);
       // Again: nothing to do.
       expect(await samples.ensurePartitions(new Date('2040-01-15T00:00:00Z'))).toBe(0);
+      // An operator's call for that month moves its rows out of the default partition.
+      await runtime.query(`SELECT ensure_activity_sample_partitions('2040-05-01', '2040-06-01')`);
+      months = Object.fromEntries(await partitions());
+      expect(months).toMatchObject({ activity_samples_2040_05: 1, activity_samples_default: 0 });
       // The runtime role still may not create tables itself.
       await expect(
         runtime.query(`CREATE TABLE activity_samples_2040_01 PARTITION OF activity_samples
