@@ -51,7 +51,6 @@ export function connectRedis(
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(enableReadyCheck === undefined ? {} : { enableReadyCheck }),
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
-    ...(options.retryStrategy ? { clusterRetryStrategy: () => null } : {}),
     ...clusterOptions,
     redisOptions: { ...base, ...node, maxRetriesPerRequest },
   });
@@ -94,13 +93,17 @@ export function createProducerConnection(
 
 /** A short-lived connection that gives up at once: probes, health checks, test support. */
 export function createProbeConnection(target: RedisTarget, connectTimeout = 3000): RedisConnection {
-  const connection = connectRedis(target, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
+  const connection = connectRedis(
+    target,
+    {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    },
+    { clusterRetryStrategy: () => null },
+  );
   connection.on('error', () => undefined);
   return connection;
 }
